@@ -1,0 +1,43 @@
+# Two commands on a fresh machine (see README): `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: install run test test-sqlite test-postgres lint clean
+
+$(BIN)/cpe: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+install: $(BIN)/cpe
+
+run: install
+	$(BIN)/cpe db upgrade
+	$(BIN)/cpe demo
+	$(BIN)/cpe serve --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check engine webapp tests
+
+# The whole suite: lint, then every test on SQLite and on PostgreSQL.
+test: install lint test-sqlite test-postgres
+
+test-sqlite: install
+	$(BIN)/pytest
+
+test-postgres: install
+	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_TEST_URL)', connect_timeout=3).close()" 2>/dev/null; then \
+		CPE_TEST_DATABASE_URL='$(PG_TEST_URL)' $(BIN)/pytest; \
+	elif [ -n "$$CI" ]; then \
+		echo "PostgreSQL is not reachable at $(PG_TEST_URL); CI requires it" >&2; exit 1; \
+	else \
+		echo "PostgreSQL not reachable at $(PG_TEST_URL): skipping the PostgreSQL run (set PG_TEST_URL)"; \
+	fi
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,66 @@
+"""The one source of "now".
+
+SpiffWorkflow's timer events call `datetime.now()` themselves; `install()` points that
+module at a datetime subclass whose `now()` asks the clock of the current context, so
+tests, the simulator and the worker can run timers on virtual time without sleeping.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime, timedelta
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class VirtualClock:
+    """A clock that only moves when told to."""
+
+    def __init__(self, start: datetime | None = None):
+        self._now = start or datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+        if self._now.tzinfo is None:
+            self._now = self._now.replace(tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, delta: timedelta | None = None, **kwargs) -> datetime:
+        self._now = self._now + (delta or timedelta(**kwargs))
+        return self._now
+
+    def set(self, moment: datetime) -> None:
+        self._now = moment
+
+
+_SYSTEM = SystemClock()
+_current: ContextVar = ContextVar("cpe_clock", default=None)
+
+
+def now() -> datetime:
+    return (_current.get() or _SYSTEM).now()
+
+
+@contextmanager
+def using(clock):
+    token = _current.set(clock)
+    try:
+        yield clock
+    finally:
+        _current.reset(token)
+
+
+class _ClockDatetime(datetime):
+    @classmethod
+    def now(cls, tz=None):
+        moment = now()
+        return moment.astimezone(tz) if tz is not None else moment.replace(tzinfo=None)
+
+
+def install() -> None:
+    from SpiffWorkflow.bpmn.specs.event_definitions import timer
+
+    timer.datetime = _ClockDatetime

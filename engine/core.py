@@ -1,0 +1,461 @@
+"""The engine's public face: one object whose verbs the web app, the CLI, the API, the
+simulator and the benchmark all use. Each verb is one database transaction."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime
+from uuid import UUID
+
+from lxml import etree
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from . import clock as clockmod
+from . import deploy as deploymod
+from . import runtime, users
+from .db import default_url, make_engine, session_factory, upgrade
+from .forms import Form, FormError, load_form
+from .schema import Case, CaseEvent, Company, ModelVersion, TaskRow, User
+from .services.registry import ServiceContext, ServiceError
+from .xmlsafe import parse_xml
+
+clockmod.install()
+
+COMPANY_FIELDS = ("razon_social", "tipo_persona", "region", "comuna", "rubro", "productos", "tipo_oferta",
+                  "ventas_uf", "empleados", "contacto_nombre", "contacto_email", "contacto_telefono",
+                  "liderada_por_mujer", "consentimiento_datos", "origen")
+SUMMARY_FIELDS = ("segmento", "resultado", "puntaje_final")
+
+
+class EngineError(Exception):
+    """An error a person can act on; the message is in Spanish."""
+
+
+class NotFound(EngineError):
+    pass
+
+
+class Forbidden(EngineError):
+    pass
+
+
+class Conflict(EngineError):
+    """The task or case changed meanwhile (completed by someone else, stale version)."""
+
+
+class Engine:
+    def __init__(self, url: str | None = None, clock=None, instance_dir=None):
+        self.url = url or default_url(instance_dir)
+        self.db = make_engine(self.url)
+        self.Session = session_factory(self.db)
+        self.clock = clock or clockmod.SystemClock()
+        self.specs = runtime.SpecCache()
+
+    # -- infrastructure ------------------------------------------------------------
+    def upgrade(self) -> None:
+        upgrade(self.db)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    @contextmanager
+    def transaction(self):
+        with clockmod.using(self.clock), self.Session() as session:
+            try:
+                yield session
+                session.commit()
+            except StaleDataError:
+                session.rollback()
+                raise Conflict("El caso fue modificado por otra persona al mismo tiempo; "
+                               "recargue e intente de nuevo.") from None
+            except BaseException:
+                session.rollback()
+                raise
+
+    # -- users -----------------------------------------------------------------------
+    def create_user(self, username, password, role, region=None, rubros=(), full_name="", email=None):
+        users.check_new_user(username, role, region, password)
+        with self.transaction() as s:
+            if s.scalar(select(User.id).where(User.username == username)):
+                raise Conflict(f"el usuario '{username}' ya existe")
+            s.add(User(username=username, password_hash=users.hash_password(password), role=role,
+                       region=region, rubros=list(rubros), full_name=full_name or username, email=email,
+                       created_at=self.now()))
+
+    def authenticate(self, username, password):
+        with self.Session() as s:
+            user = s.scalar(select(User).where(User.username == username, User.active.is_(True)))
+            if user is None or not users.verify_password(user.password_hash, password):
+                return None
+            return user
+
+    def get_user(self, username):
+        with self.Session() as s:
+            return s.scalar(select(User).where(User.username == username))
+
+    # -- models ----------------------------------------------------------------------
+    def _latest(self, s, kind):
+        rows = s.execute(select(ModelVersion.key, func.max(ModelVersion.version))
+                         .where(ModelVersion.kind == kind).group_by(ModelVersion.key)).all()
+        return dict(rows)
+
+    def validate(self, files):
+        with self.Session() as s:
+            _, problems = deploymod.check_files(files, self._latest(s, "form"), self._latest(s, "decision"))
+        return problems
+
+    def deploy(self, files, author="sistema", message=""):
+        """Validate and store new versions; identical content is a no-op. Returns what happened."""
+        with self.transaction() as s:
+            artifacts, problems = deploymod.check_files(files, self._latest(s, "form"), self._latest(s, "decision"))
+            if problems:
+                raise deploymod.DeployError(problems)
+            results = []
+            order = {"form": 0, "decision": 1, "process": 2}
+            for art in sorted(artifacts, key=lambda a: order[a.kind]):
+                deps = {}
+                if art.kind == "process":
+                    deps = deploymod.dependencies_json(art, self._latest(s, "form"), self._latest(s, "decision"))
+                current = _latest_row(s, art.kind, art.key)
+                if current is not None and current.checksum == art.checksum and (current.dependencies or {}) == deps:
+                    results.append({"kind": art.kind, "key": art.key, "version": current.version, "created": False})
+                    continue
+                version = (current.version + 1) if current else 1
+                s.add(ModelVersion(kind=art.kind, key=art.key, version=version, name=art.name, filename=art.filename,
+                                   checksum=art.checksum, content=art.content, dependencies=deps, author=author,
+                                   message=message, created_at=self.now()))
+                s.flush()
+                results.append({"kind": art.kind, "key": art.key, "version": version, "created": True})
+            if art_processes := [a for a in artifacts if a.kind == "process"]:
+                for art in art_processes:  # compile now: a process that cannot run must not deploy
+                    row = _latest_row(s, "process", art.key)
+                    try:
+                        self._build(s, row)
+                    except Exception as exc:  # noqa: BLE001 - SpiffWorkflow raises many types
+                        raise deploymod.DeployError([deploymod.Problem(art.filename, getattr(exc, "line_number", None),
+                                                                       f"process {art.key}", str(exc))]) from None
+            return results
+
+    def models(self):
+        with self.Session() as s:
+            counts = dict(s.execute(select(Case.model_version_id, func.count()).where(Case.status == "active")
+                                    .group_by(Case.model_version_id)).all())
+            order = (ModelVersion.kind, ModelVersion.key, ModelVersion.version)
+            rows = s.scalars(select(ModelVersion).order_by(*order)).all()
+            return [{"kind": r.kind, "key": r.key, "version": r.version, "name": r.name, "filename": r.filename,
+                     "checksum": r.checksum, "author": r.author, "message": r.message,
+                     "created_at": r.created_at.isoformat(), "dependencies": r.dependencies,
+                     "active_cases": counts.get(r.id, 0)} for r in rows]
+
+    def _version_row(self, s, kind, key, version=None) -> ModelVersion:
+        query = select(ModelVersion).where(ModelVersion.kind == kind, ModelVersion.key == key)
+        query = query.where(ModelVersion.version == version) if version else query.order_by(ModelVersion.version.desc())
+        row = s.scalar(query.limit(1))
+        if row is None:
+            what = {"process": "proceso", "decision": "decisión", "form": "formulario"}[kind]
+            raise NotFound(f"no existe el {what} '{key}'" + (f" versión {version}" if version else ""))
+        return row
+
+    def _build(self, s, row: ModelVersion) -> runtime.CompiledProcess:
+        def build():
+            deps = row.dependencies or {}
+            dmn = [(d.filename, d.content) for key, v in deps.get("decisions", {}).items()
+                   for d in [self._version_row(s, "decision", key, v)]]
+            spec, subs = runtime.parse_process(row.key, row.content, row.filename, dmn)
+            forms = {key: Form(key, v, load_form(self._version_row(s, "form", key, v).content))
+                     for key, v in deps.get("forms", {}).items()}
+            compiled = runtime.CompiledProcess(row.id, row.key, spec, subs, forms)
+            compiled.lanes, compiled.start_form = _lanes_and_start_form(row.content, row.key)
+            return compiled
+        return self.specs.get(row.id, build)
+
+    # -- cases -----------------------------------------------------------------------
+    def start(self, process_id, data=None, version=None, actor="sistema") -> int:
+        data = dict(data or {})
+        with self.transaction() as s:
+            row = self._version_row(s, "process", process_id, version)
+            compiled = self._build(s, row)
+            if compiled.start_form:
+                data = compiled.forms[compiled.start_form].validate(data)
+            now = self.now()
+            company = self._upsert_company(s, data, now) if data.get("rut") else None
+            workflow = compiled.new_workflow()
+            workflow.get_next_task(state=TaskState.READY).data.update(data)
+            case = Case(process_key=process_id, model_version_id=row.id, status="active",
+                        company_id=company.id if company else None, region=data.get("region"),
+                        rubro=data.get("rubro"), workflow={}, data={}, created_by=actor,
+                        created_at=now, updated_at=now)
+            s.add(case)
+            s.flush()
+            s.add(CaseEvent(case_id=case.id, at=now, actor=actor, kind="case_started", name=row.name,
+                            detail={"version": row.version, "data": data}))
+            self._advance(s, case, compiled, workflow, actor)
+            return case.id
+
+    def _upsert_company(self, s, data, now) -> Company:
+        company = s.scalar(select(Company).where(Company.rut == data["rut"]))
+        if company is None:
+            company = Company(rut=data["rut"], created_at=now)
+            s.add(company)
+        for name in COMPANY_FIELDS:
+            if name in data:
+                setattr(company, name, data[name])
+        company.updated_at = now
+        s.flush()
+        return company
+
+    def _advance(self, s, case: Case, compiled, workflow, actor, completed_task=None):
+        """Run the workflow as far as it goes, then store it with its index and history."""
+        now = self.now()
+        automatic = []
+
+        def record(task):
+            spec = task.task_spec
+            if getattr(spec, "bpmn_name", None) and not spec.manual:
+                automatic.append((spec.bpmn_id, spec.bpmn_name, type(spec).__name__))
+
+        ctx = ServiceContext(session=s, case=case, now=now, form=lambda key: _form(compiled, key), actor=actor)
+        error = None
+        with runtime.service_context(ctx):
+            try:
+                if completed_task is not None:
+                    completed_task.run()
+                runtime.run_steps(workflow, did_complete_task=record)
+            except (WorkflowException, ServiceError, RuntimeError) as exc:
+                error = _describe_error(exc)
+        for bpmn_id, name, kind in automatic:
+            s.add(CaseEvent(case_id=case.id, at=now, actor="sistema", kind="step_completed", bpmn_id=bpmn_id,
+                            name=name, detail={"type": kind}))
+        self._sync_tasks(s, case, compiled, workflow, now)
+        snapshot = _case_data(workflow)
+        case.data = snapshot
+        for name in SUMMARY_FIELDS:
+            if name in snapshot:
+                setattr(case, name, snapshot[name])
+        case.workflow = runtime.dump(workflow)
+        case.updated_at = now
+        case.next_timer_at = runtime.next_timer(workflow)
+        if error:
+            case.status, case.error = "error", error
+            s.add(CaseEvent(case_id=case.id, at=now, actor="sistema", kind="error", bpmn_id=error.get("bpmn_id"),
+                            name=error.get("name"), detail=error))
+        elif workflow.is_completed():
+            case.status, case.ended_at, case.next_timer_at = "completed", now, None
+            s.add(CaseEvent(case_id=case.id, at=now, actor="sistema", kind="case_completed",
+                            detail={"resultado": snapshot.get("resultado")}))
+        else:
+            case.status, case.error = "active", None
+
+    def _sync_tasks(self, s, case, compiled, workflow, now):
+        ready = {str(t.id): t for t in runtime.ready_user_tasks(workflow)}
+        rows = {r.id: r for r in s.scalars(select(TaskRow).where(TaskRow.case_id == case.id, TaskRow.state == "ready"))}
+        for task_id, row in rows.items():
+            if task_id not in ready:
+                row.state = "cancelled"
+                row.completed_at = now
+        for task_id, task in ready.items():
+            if task_id in rows:
+                continue
+            props = runtime.task_properties(task)
+            assignee = None
+            if props.get("asignadoA"):
+                try:
+                    assignee = task.workflow.script_engine.evaluate(task, props["asignadoA"])
+                except Exception:  # noqa: BLE001 - an unresolvable assignee goes to the pool
+                    assignee = None
+            s.add(TaskRow(id=task_id, case_id=case.id, bpmn_id=task.task_spec.bpmn_id,
+                          name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+                          lane=compiled.lanes.get(task.task_spec.bpmn_id), form_key=runtime.form_key(props),
+                          region=case.region, assignee=assignee if isinstance(assignee, str) else None,
+                          state="ready", created_at=now))
+
+    def _load(self, s, case_id, for_update=False):
+        query = select(Case).where(Case.id == case_id)
+        if for_update and self.db.dialect.name == "postgresql":
+            query = query.with_for_update()
+        case = s.scalar(query)
+        if case is None:
+            raise NotFound(f"no existe el caso {case_id}")
+        row = s.get(ModelVersion, case.model_version_id)
+        compiled = self._build(s, row)
+        return case, compiled, compiled.restore(case.workflow)
+
+    def ready_tasks(self, case_id=None, user=None, limit=200):
+        with self.Session() as s:
+            query = select(TaskRow, ModelVersion.key, ModelVersion.version).join(Case, Case.id == TaskRow.case_id) \
+                .join(ModelVersion, ModelVersion.id == Case.model_version_id).where(TaskRow.state == "ready")
+            if case_id is not None:
+                query = query.where(TaskRow.case_id == case_id)
+            if user is not None:
+                account = s.scalar(select(User).where(User.username == user))
+                if account is None:
+                    raise NotFound(f"no existe el usuario '{user}'")
+                lanes = [account.role] + (["pyme"] if account.role == "ejecutivo_cpe" else [])
+                offered = TaskRow.assignee.is_(None) & TaskRow.lane.in_(lanes)
+                if account.region:
+                    offered = offered & (TaskRow.region == account.region)
+                query = query.where((TaskRow.assignee == account.username) | offered)
+            rows = s.execute(query.order_by(TaskRow.created_at, TaskRow.id).limit(limit)).all()
+            return [self._task_dict(s, r, key, version) for r, key, version in rows]
+
+    def _task_dict(self, s, row: TaskRow, process_key, process_version, with_form=True):
+        item = {"id": row.id, "case_id": row.case_id, "bpmn_id": row.bpmn_id, "name": row.name, "lane": row.lane,
+                "region": row.region, "assignee": row.assignee, "state": row.state, "process_id": process_key,
+                "process_version": process_version, "created_at": row.created_at.isoformat(),
+                "form_id": row.form_key}
+        if with_form:
+            case = s.get(Case, row.case_id)
+            compiled = self._build(s, s.get(ModelVersion, case.model_version_id))
+            form = compiled.forms.get(row.form_key)
+            item["form"] = form.schema if form else None
+        return item
+
+    def task(self, task_id):
+        with self.Session() as s:
+            row = s.get(TaskRow, task_id)
+            if row is None:
+                raise NotFound(f"no existe la tarea {task_id}")
+            case = s.get(Case, row.case_id)
+            version = s.get(ModelVersion, case.model_version_id)
+            return self._task_dict(s, row, version.key, version.version)
+
+    def complete(self, task_id, data, user=None):
+        """Validate `data` against the task's form and complete it; the task stays ready on error."""
+        with self.transaction() as s:
+            row = s.get(TaskRow, task_id)
+            if row is None:
+                raise NotFound(f"no existe la tarea {task_id}")
+            if row.state != "ready":
+                who = f" por {row.completed_by}" if row.completed_by else ""
+                raise Conflict(f"La tarea «{row.name}» ya no está disponible: fue completada{who} o cancelada.")
+            account = None
+            if user is not None:
+                account = s.scalar(select(User).where(User.username == user, User.active.is_(True)))
+                if account is None:
+                    raise NotFound(f"no existe el usuario '{user}'")
+                if not users.may_work(account, row.lane, row.region, row.assignee):
+                    raise Forbidden("No tiene permiso para completar esta tarea.")
+            case, compiled, workflow = self._load(s, row.case_id, for_update=True)
+            if case.status != "active":
+                raise Conflict(f"El caso {case.id} no está activo (estado: {case.status}).")
+            form = compiled.forms.get(row.form_key) if row.form_key else None
+            clean = form.validate(data) if form else (data or {})
+            task = workflow.get_task_from_id(UUID(task_id))
+            if task is None or task.state != TaskState.READY:
+                raise Conflict(f"La tarea «{row.name}» ya no está disponible.")
+            task.data.update(clean)
+            now, actor = self.now(), user or "cli"
+            row.state, row.completed_at, row.completed_by = "completed", now, actor
+            s.add(CaseEvent(case_id=case.id, at=now, actor=actor, kind="task_completed", bpmn_id=row.bpmn_id,
+                            name=row.name, task_id=row.id, detail={"data": clean, "form": row.form_key}))
+            self._advance(s, case, compiled, workflow, actor, completed_task=task)
+            return {"case_id": case.id, "status": case.status}
+
+    def case(self, case_id):
+        with self.Session() as s:
+            case = s.get(Case, case_id)
+            if case is None:
+                raise NotFound(f"no existe el caso {case_id}")
+            version = s.get(ModelVersion, case.model_version_id)
+            events = s.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)).all()
+            return {
+                "id": case.id, "process_id": case.process_key, "version": version.version, "status": case.status,
+                "data": case.data, "segmento": case.segmento, "resultado": case.resultado,
+                "ejecutivo": case.ejecutivo, "region": case.region, "error": case.error,
+                "next_timer_at": case.next_timer_at.isoformat() if case.next_timer_at else None,
+                "created_at": case.created_at.isoformat(),
+                "ended_at": case.ended_at.isoformat() if case.ended_at else None,
+                "history": [{"at": e.at.isoformat(), "actor": e.actor, "kind": e.kind, "bpmn_id": e.bpmn_id,
+                             "name": e.name, "detail": e.detail} for e in events],
+            }
+
+    def fire_due_timers(self, now=None, limit=200) -> int:
+        """Advance every active case whose next timer is due; returns how many were advanced.
+
+        Each case is its own transaction. On PostgreSQL due cases are claimed with
+        FOR UPDATE SKIP LOCKED, so several workers never fire one timer twice; elsewhere
+        the optimistic lock makes the loser of a race roll back.
+        """
+        moment = now or self.now()
+        fired = 0
+        with self.Session() as s:
+            ids = s.scalars(select(Case.id).where(Case.status == "active", Case.next_timer_at <= moment)
+                            .order_by(Case.next_timer_at).limit(limit)).all()
+        for case_id in ids:
+            try:
+                with self.transaction() as s:
+                    query = select(Case).where(Case.id == case_id, Case.status == "active",
+                                               Case.next_timer_at <= moment)
+                    if self.db.dialect.name == "postgresql":
+                        query = query.with_for_update(skip_locked=True)
+                    if s.scalar(query) is None:
+                        continue
+                    case, compiled, workflow = self._load(s, case_id)
+                    self._advance(s, case, compiled, workflow, "temporizador")
+                    fired += 1
+            except Conflict:
+                continue
+        return fired
+
+    def retry(self, case_id, actor="sistema"):
+        """Run again the step that failed (after the cause was fixed)."""
+        with self.transaction() as s:
+            case, compiled, workflow = self._load(s, case_id, for_update=True)
+            if case.status != "error":
+                raise Conflict(f"El caso {case_id} no está en error.")
+            for task in workflow.get_tasks(state=TaskState.ERROR):
+                task._set_state(TaskState.READY)
+            s.add(CaseEvent(case_id=case.id, at=self.now(), actor=actor, kind="retry", detail={}))
+            self._advance(s, case, compiled, workflow, actor)
+            return {"case_id": case.id, "status": case.status}
+
+
+def _latest_row(s, kind, key) -> ModelVersion | None:
+    return s.scalar(select(ModelVersion).where(ModelVersion.kind == kind, ModelVersion.key == key)
+                    .order_by(ModelVersion.version.desc()).limit(1))
+
+
+def _form(compiled, key):
+    form = compiled.forms.get(key)
+    if form is None:
+        raise ServiceError("puntaje_formulario", f"el formulario '{key}' no está desplegado con este proceso")
+    return form
+
+
+def _describe_error(exc) -> dict:
+    task = getattr(exc, "task", None)
+    spec = getattr(task, "task_spec", None)
+    message = str(exc)
+    cause = getattr(exc, "error", None) or exc.__cause__
+    if isinstance(cause, ServiceError):
+        message = str(cause)
+    return {"message": message, "bpmn_id": getattr(spec, "bpmn_id", None),
+            "name": getattr(spec, "bpmn_name", None), "type": type(exc).__name__}
+
+
+def _case_data(workflow) -> dict:
+    ready = runtime.ready_user_tasks(workflow)
+    source = ready[0] if ready else workflow.last_task
+    data = dict(source.data) if source is not None else {}
+    return runtime.json_safe(data)
+
+
+def _lanes_and_start_form(bpmn: str, process_id: str):
+    tree = parse_xml(bpmn)
+    ns = deploymod.NS
+    process = tree.getroot().find(f"bpmn:process[@id='{process_id}']", ns)
+    lanes = {}
+    for lane in process.iter(etree.QName(ns["bpmn"], "lane").text):
+        for ref in lane.findall("bpmn:flowNodeRef", ns):
+            if ref.text:
+                lanes[ref.text.strip()] = lane.get("id")
+    start_form = None
+    for start in process.findall("bpmn:startEvent", ns):
+        start_form = deploymod.form_key_of(deploymod.properties(start).get("formJsonSchemaFilename")) or start_form
+    return lanes, start_form
+
+
+__all__ = ["Engine", "EngineError", "NotFound", "Forbidden", "Conflict", "FormError"]

@@ -1,0 +1,312 @@
+"""Deploy: validate (XML safety, XSD, then semantics) and store versioned models.
+
+Every problem names the file, the line and the element (id and name), so an analyst can
+find it in the modeler. Nothing is stored unless the whole set of files is valid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
+from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
+from SpiffWorkflow.spiff.parser.process import SPIFF_XSD
+
+from . import sandbox
+from .forms import load_form
+from .services.registry import OPERATORS, ROLES
+from .xmlsafe import XmlError, parse_xml
+
+NS = {
+    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
+}
+MAX_FILES = 200
+RESERVED_IDS = {"Start", "End", "Root"}  # names SpiffWorkflow gives its own internal task specs
+_BPMN_VALIDATOR = None
+
+
+def _bpmn_validator():
+    global _BPMN_VALIDATOR
+    if _BPMN_VALIDATOR is None:
+        _BPMN_VALIDATOR = BpmnValidator(imports={"spiffworkflow": SPIFF_XSD}).validator
+    return _BPMN_VALIDATOR
+
+
+@dataclass
+class Problem:
+    file: str
+    line: int | None
+    element: str
+    message: str
+
+    def __str__(self):
+        return f"{self.file}:{self.line or 0}: {self.element}: {self.message}"
+
+
+class DeployError(Exception):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(map(str, problems)))
+
+
+@dataclass
+class Artifact:
+    kind: str  # process | decision | form
+    key: str
+    name: str
+    filename: str
+    content: str
+    checksum: str
+    uses_forms: set = field(default_factory=set)
+    uses_decisions: set = field(default_factory=set)
+
+
+def checksum(content: str) -> str:
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+def collect_files(paths) -> list[tuple[str, bytes]]:
+    """Read .bpmn, .dmn and .json files from files and folders (folders non-recursively)."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.extend(sorted(p for p in path.iterdir() if p.suffix in (".bpmn", ".dmn", ".json")))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise FileNotFoundError(f"no existe: {raw}")
+    if len(found) > MAX_FILES:
+        raise ValueError(f"demasiados archivos (máximo {MAX_FILES})")
+    return [(p.name, p.read_bytes()) for p in found]
+
+
+def _describe(node) -> str:
+    tag = etree.QName(node).localname
+    ident, name = node.get("id", ""), node.get("name")
+    return f"{tag} {ident}" + (f" ({name})" if name else "")
+
+
+def _xsd_problems(filename, tree, validator) -> list[Problem]:
+    if validator.validate(tree):
+        return []
+    return [Problem(filename, e.line, "xsd", e.message) for e in list(validator.error_log)[:20]]
+
+
+def _extension(node, tag):
+    return node.find(f"bpmn:extensionElements/spiffworkflow:{tag}", NS)
+
+
+def properties(node) -> dict:
+    props = {}
+    for prop in node.findall("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS):
+        props[prop.get("name")] = prop.get("value")
+    return props
+
+
+def form_key_of(filename: str | None) -> str | None:
+    if not filename:
+        return None
+    return filename[:-5] if filename.endswith(".json") else filename
+
+
+def check_bpmn(filename: str, tree) -> tuple[list[Artifact], list[Problem]]:
+    """Semantic checks of one BPMN file; returns its processes and the problems found."""
+    problems: list[Problem] = []
+    root = tree.getroot()
+    artifacts = []
+
+    def problem(node, message):
+        problems.append(Problem(filename, node.sourceline, _describe(node), message))
+
+    def check_code(node, source, mode, what):
+        if source is None or not source.strip():
+            problem(node, f"{what} vacío")
+            return
+        reason = sandbox.check(source, mode)
+        if reason:
+            problem(node, f"código no permitido en {what}: {reason}")
+
+    processes = root.findall("bpmn:process", NS)
+    executable = [p for p in processes if p.get("isExecutable", "true") != "false"]
+    if not executable:
+        problems.append(Problem(filename, root.sourceline, "definitions", "no hay un proceso ejecutable"))
+    for process in executable:
+        art = Artifact("process", process.get("id"), process.get("name") or process.get("id"), filename, "", "")
+        for node in process.iter():
+            if node.get("id") in RESERVED_IDS or (node.get("id") or "").endswith(".EndJoin"):
+                problem(node, f"el id '{node.get('id')}' está reservado por el motor; use otro")
+        lanes = process.findall(".//bpmn:lane", NS)
+        in_lane = set()
+        for lane in lanes:
+            if lane.get("id") not in ROLES:
+                problem(lane, f"el carril debe tener como id un rol: {', '.join(ROLES)}")
+            in_lane.update(ref.text.strip() for ref in lane.findall("bpmn:flowNodeRef", NS) if ref.text)
+        for node in process.iter(f"{{{NS['bpmn']}}}userTask"):
+            props = properties(node)
+            key = form_key_of(props.get("formJsonSchemaFilename"))
+            if not key:
+                problem(node, "la tarea de usuario no tiene formulario (formJsonSchemaFilename)")
+            else:
+                art.uses_forms.add((key, node))
+            if lanes and node.get("id") not in in_lane:
+                problem(node, "la tarea de usuario no está en un carril (rol)")
+            if props.get("asignadoA"):
+                check_code(node, props["asignadoA"], "eval", "la expresión asignadoA")
+        for node in process.iter(f"{{{NS['bpmn']}}}startEvent"):
+            key = form_key_of(properties(node).get("formJsonSchemaFilename"))
+            if key:
+                art.uses_forms.add((key, node))
+        for node in process.iter(f"{{{NS['bpmn']}}}serviceTask"):
+            operator = _extension(node, "serviceTaskOperator")
+            if operator is None:
+                problem(node, "la tarea de servicio no indica un operador (serviceTaskOperator)")
+                continue
+            op = OPERATORS.get(operator.get("id"))
+            if op is None:
+                problem(node, f"operador desconocido '{operator.get('id')}'; disponibles: {', '.join(OPERATORS)}")
+                continue
+            given = {}
+            for param in operator.findall("spiffworkflow:parameters/spiffworkflow:parameter", NS):
+                given[param.get("id")] = param.get("value")
+            for name in sorted(set(given) - set(op.params)):
+                problem(node, f"el operador {op.id} no tiene el parámetro '{name}'")
+            for name in op.params:
+                if name not in given and name not in op.optional:
+                    problem(node, f"falta el parámetro '{name}' del operador {op.id}")
+            for name, value in given.items():
+                check_code(node, value, "eval", f"el parámetro '{name}'")
+        for node in process.iter(f"{{{NS['bpmn']}}}scriptTask"):
+            script = node.find("bpmn:script", NS)
+            check_code(node, script.text if script is not None else None, "exec", "el script")
+        for node in process.iter(f"{{{NS['bpmn']}}}businessRuleTask"):
+            decision = _extension(node, "calledDecisionId")
+            if decision is None or not (decision.text or "").strip():
+                problem(node, "la tarea de regla de negocio no indica la decisión (calledDecisionId)")
+            else:
+                art.uses_decisions.add((decision.text.strip(), node))
+        flows = {f.get("id"): f for f in process.iter(f"{{{NS['bpmn']}}}sequenceFlow")}
+        for flow in flows.values():
+            condition = flow.find("bpmn:conditionExpression", NS)
+            if condition is not None:
+                check_code(flow, condition.text, "eval", "la condición")
+        for tag in ("exclusiveGateway", "inclusiveGateway"):
+            for gateway in process.iter(f"{{{NS['bpmn']}}}{tag}"):
+                outgoing = [flows[o.text.strip()] for o in gateway.findall("bpmn:outgoing", NS)
+                            if o.text and o.text.strip() in flows]
+                if len(outgoing) < 2:
+                    continue
+                default = gateway.get("default")
+                if tag == "exclusiveGateway" and not default:
+                    problem(gateway, "la compuerta no tiene un flujo por defecto")
+                for flow in outgoing:
+                    if flow.get("id") != default and flow.find("bpmn:conditionExpression", NS) is None:
+                        problem(flow, "flujo de salida de una compuerta sin condición ni marcado por defecto")
+        for timer in process.iter(f"{{{NS['bpmn']}}}timerEventDefinition"):
+            for kind in ("timeDate", "timeDuration", "timeCycle"):
+                expr = timer.find(f"bpmn:{kind}", NS)
+                if expr is not None:
+                    check_code(timer.getparent(), expr.text, "eval", "la expresión del temporizador")
+        artifacts.append(art)
+    return artifacts, problems
+
+
+def check_dmn(filename: str, tree) -> tuple[list[Artifact], list[Problem]]:
+    root = tree.getroot()
+    namespace = etree.QName(root).namespace
+    schema = DMN_SCHEMAS.get(namespace)
+    problems = []
+    if schema:
+        problems = _xsd_problems(filename, tree, BpmnValidator(schema).validator)
+    else:
+        problems.append(Problem(filename, root.sourceline, "definitions", f"versión de DMN no soportada: {namespace}"))
+    ns = {"dmn": namespace}
+    artifacts = []
+    for decision in root.findall("dmn:decision", ns):
+        artifacts.append(Artifact("decision", decision.get("id"), decision.get("name") or decision.get("id"),
+                                  filename, "", ""))
+        for expr in decision.iter(f"{{{namespace}}}inputExpression"):
+            text = expr.find("dmn:text", ns)
+            if text is not None and text.text:
+                reason = sandbox.check(text.text, "eval")
+                if reason:
+                    problems.append(Problem(filename, expr.sourceline, _describe(decision),
+                                            f"código no permitido en la expresión de entrada: {reason}"))
+    if not artifacts:
+        problems.append(Problem(filename, root.sourceline, "definitions", "el DMN no contiene decisiones"))
+    return artifacts, problems
+
+
+def check_files(files: list[tuple[str, bytes]], known_forms=(), known_decisions=()):
+    """Validate a set of files; returns (artifacts, problems). Nothing is written."""
+    artifacts: list[Artifact] = []
+    problems: list[Problem] = []
+    for filename, raw in files:
+        ext = os.path.splitext(filename)[1].lower()
+        try:
+            text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        except UnicodeDecodeError:
+            problems.append(Problem(filename, None, "archivo", "no está codificado en UTF-8"))
+            continue
+        if ext == ".json":
+            try:
+                schema = load_form(text)
+            except ValueError as exc:
+                problems.append(Problem(filename, None, "formulario", str(exc)))
+                continue
+            key = Path(filename).stem
+            artifacts.append(Artifact("form", key, schema.get("title", key), filename, text, checksum(text)))
+            continue
+        if ext not in (".bpmn", ".dmn"):
+            problems.append(Problem(filename, None, "archivo", "tipo de archivo no soportado (.bpmn, .dmn, .json)"))
+            continue
+        try:
+            tree = parse_xml(raw)
+        except XmlError as exc:
+            problems.append(Problem(filename, exc.line, "xml", str(exc)))
+            continue
+        if ext == ".bpmn":
+            xsd = _xsd_problems(filename, tree, _bpmn_validator())
+            if xsd:
+                problems.extend(xsd)
+                continue
+            found, file_problems = check_bpmn(filename, tree)
+        else:
+            found, file_problems = check_dmn(filename, tree)
+        problems.extend(file_problems)
+        for art in found:
+            art.content, art.checksum = text, checksum(text)
+        artifacts.extend(found)
+
+    keys = {}
+    for art in artifacts:
+        if (art.kind, art.key) in keys:
+            problems.append(Problem(art.filename, None, f"{art.kind} {art.key}",
+                                    f"definido también en {keys[(art.kind, art.key)]}"))
+        keys[(art.kind, art.key)] = art.filename
+    forms = {a.key for a in artifacts if a.kind == "form"} | set(known_forms)
+    decisions = {a.key for a in artifacts if a.kind == "decision"} | set(known_decisions)
+    for art in artifacts:
+        references = [(key, node, forms, "formulario desconocido") for key, node in art.uses_forms]
+        references += [(key, node, decisions, "decisión desconocida") for key, node in art.uses_decisions]
+        for key, node, known, message in sorted(references, key=lambda r: (r[3], r[0])):
+            if key not in known:
+                problems.append(Problem(art.filename, node.sourceline, _describe(node), f"{message} '{key}'"))
+    return artifacts, problems
+
+
+def dependencies_json(art: Artifact, form_versions: dict, decision_versions: dict) -> dict:
+    return {
+        "forms": {k: form_versions[k] for k in sorted({k for k, _ in art.uses_forms})},
+        "decisions": {k: decision_versions[k] for k in sorted({k for k, _ in art.uses_decisions})},
+    }
+
+
+def dependency_checksum(content_checksum: str, deps: dict) -> str:
+    return checksum(content_checksum + json.dumps(deps, sort_keys=True))

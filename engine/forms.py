@@ -1,0 +1,144 @@
+"""Forms: JSON Schema (draft 2020-12) definitions of user tasks, validated with jsonschema.
+
+Validation messages are in Spanish and name the field, so the web form and the CLI can
+show them as they are. Values with `"format": "rut"` are normalised (76.086.428-5).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import SchemaError
+
+from .services.rut import is_valid_rut, normalize_rut
+
+MAX_FORM_BYTES = 512 * 1024
+MAX_SUBMISSION_BYTES = 256 * 1024
+
+FORMAT_CHECKER = FormatChecker()
+FORMAT_CHECKER.checks("rut")(lambda value: not isinstance(value, str) or is_valid_rut(value))
+
+
+class FormError(ValueError):
+    """A submission that does not satisfy its form; `errors` maps field path → message."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" if k else v for k, v in errors.items()))
+
+
+def load_form(content: str | bytes) -> dict:
+    """Parse and check a form definition; raise ValueError with a Spanish message."""
+    if isinstance(content, bytes):
+        if len(content) > MAX_FORM_BYTES:
+            raise ValueError("el formulario supera el tamaño máximo (512 KB)")
+        try:
+            content = content.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValueError("el formulario no está codificado en UTF-8") from None
+    if len(content) > MAX_FORM_BYTES:
+        raise ValueError("el formulario supera el tamaño máximo (512 KB)")
+    try:
+        schema = json.loads(content)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise ValueError(f"JSON mal formado: {exc}") from None
+    if not isinstance(schema, dict) or schema.get("type") != "object":
+        raise ValueError('el formulario debe ser un objeto JSON Schema con "type": "object"')
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        raise ValueError(f"JSON Schema inválido: {exc.message}") from None
+    return schema
+
+
+def _label(schema: dict, path) -> str:
+    node, labels = schema, []
+    for part in path:
+        if isinstance(part, int):
+            labels.append(str(part + 1))
+            node = node.get("items", {}) if isinstance(node, dict) else {}
+            continue
+        node = node.get("properties", {}).get(part, {}) if isinstance(node, dict) else {}
+        labels.append(node.get("title", part) if isinstance(node, dict) else part)
+    return " › ".join(labels)
+
+
+def _message(error, schema) -> tuple[str, str]:
+    path = list(error.absolute_path)
+    kind, value = error.validator, error.validator_value
+    if kind == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else ""
+        path = path + [missing]
+        return ".".join(map(str, path)), "Este campo es obligatorio."
+    messages = {
+        "type": "Tipo de dato no válido.",
+        "minimum": f"Debe ser mayor o igual a {value}.",
+        "maximum": f"Debe ser menor o igual a {value}.",
+        "exclusiveMinimum": f"Debe ser mayor que {value}.",
+        "exclusiveMaximum": f"Debe ser menor que {value}.",
+        "minLength": f"Debe tener al menos {value} caracteres.",
+        "maxLength": f"Debe tener como máximo {value} caracteres.",
+        "minItems": f"Seleccione al menos {value} opción(es).",
+        "maxItems": f"Puede indicar como máximo {value} elementos.",
+        "uniqueItems": "Hay elementos repetidos.",
+        "pattern": "El formato no es válido.",
+        "enum": "Seleccione una de las opciones.",
+        "oneOf": "Seleccione una de las opciones.",
+        "const": "Valor no permitido.",
+        "additionalProperties": "Contiene campos no permitidos.",
+    }
+    if kind == "format":
+        text = {
+            "rut": "RUT inválido: revise el dígito verificador.",
+            "date": "Fecha no válida (AAAA-MM-DD).",
+            "email": "Correo electrónico no válido.",
+        }.get(value, f"Formato {value} no válido.")
+    elif kind == "type":
+        expected = {"integer": "un número entero", "number": "un número", "string": "un texto",
+                    "boolean": "sí o no", "object": "un objeto", "array": "una lista"}
+        text = f"Debe ser {expected.get(value, value)}."
+    else:
+        text = messages.get(kind, error.message)
+    return ".".join(map(str, path)), text
+
+
+def _normalise(schema: dict, data):
+    if not isinstance(schema, dict):
+        return data
+    if schema.get("format") == "rut" and isinstance(data, str):
+        return normalize_rut(data)
+    if isinstance(data, dict):
+        props = schema.get("properties", {})
+        return {k: _normalise(props.get(k, {}), v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_normalise(schema.get("items", {}), v) for v in data]
+    return data
+
+
+@dataclass
+class Form:
+    key: str
+    version: int
+    schema: dict
+
+    def validate(self, data) -> dict:
+        """Return the normalised data, or raise FormError with a message per field."""
+        if not isinstance(data, dict):
+            raise FormError({"": "Los datos del formulario deben ser un objeto."})
+        if len(json.dumps(data, default=str)) > MAX_SUBMISSION_BYTES:
+            raise FormError({"": "El envío supera el tamaño máximo permitido."})
+        validator = Draft202012Validator(self.schema, format_checker=FORMAT_CHECKER)
+        errors: dict[str, str] = {}
+        for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+            field, text = _message(error, self.schema)
+            label = _label(self.schema, field.split(".")) if field else ""
+            errors.setdefault(field, f"{label}: {text}" if label else text)
+        if errors:
+            raise FormError(errors)
+        return _normalise(self.schema, data)
+
+    @property
+    def title(self) -> str:
+        return self.schema.get("title", self.key)

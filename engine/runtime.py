@@ -1,0 +1,205 @@
+"""The SpiffWorkflow wrapper: spec cache, sandboxed script engine, service dispatch and
+serialization.
+
+Specs are parsed once per deployed version and kept in memory; a case's serialized state
+leaves the spec out (the version id says which spec it runs), which keeps each stored
+step small and avoids re-converting the spec on every transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+from .sandbox import RestrictedEnvironment
+from .services import registry
+from .xmlsafe import parse_xml
+
+_service_context: ContextVar = ContextVar("cpe_service_context", default=None)
+_restore_spec: ContextVar = ContextVar("cpe_restore_spec", default=None)
+
+
+class CaseScriptEngine(PythonScriptEngine):
+    """Runs expressions in the sandbox and sends service tasks to the operator registry."""
+
+    def __init__(self):
+        super().__init__(environment=RestrictedEnvironment())
+
+    def call_service(self, task, operation_name=None, operation_params=None, **kwargs):
+        ctx = _service_context.get()
+        if ctx is None:
+            raise registry.ServiceError(operation_name, "no hay un contexto de caso activo")
+        params = {name: spec["value"] for name, spec in (operation_params or {}).items()}
+        return json.dumps(registry.call(ctx, operation_name, params), default=str)
+
+
+SCRIPT_ENGINE = CaseScriptEngine()
+
+
+class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
+    def to_dict(self, workflow):
+        dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct):
+        spec, subprocess_specs = _restore_spec.get()
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+_config = dict(SPIFF_CONFIG)
+_config[BpmnWorkflow] = _SpeclessWorkflowConverter
+SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config))
+
+
+@dataclass
+class CompiledProcess:
+    """A parsed process version: what it takes to build and run its workflows."""
+
+    version_id: int
+    process_id: str
+    spec: object
+    subprocess_specs: dict
+    forms: dict = field(default_factory=dict)  # form id -> engine.forms.Form
+    lanes: dict = field(default_factory=dict)  # flow node id -> lane id (the role)
+    start_form: str | None = None
+
+    def new_workflow(self) -> BpmnWorkflow:
+        return BpmnWorkflow(self.spec, self.subprocess_specs, script_engine=SCRIPT_ENGINE)
+
+    def restore(self, state: dict) -> BpmnWorkflow:
+        token = _restore_spec.set((self.spec, self.subprocess_specs))
+        try:
+            workflow = SERIALIZER.from_dict(json.loads(json.dumps(state)))
+        finally:
+            _restore_spec.reset(token)
+        workflow.script_engine = SCRIPT_ENGINE
+        return workflow
+
+
+def dump(workflow: BpmnWorkflow) -> dict:
+    return SERIALIZER.to_dict(workflow)
+
+
+def parse_process(process_id: str, bpmn: str, filename: str, dmn_files: list[tuple[str, str]]):
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_xml(parse_xml(bpmn).getroot(), filename=filename)
+    for dmn_name, dmn_content in dmn_files:
+        parser.add_dmn_xml(parse_xml(dmn_content).getroot(), filename=dmn_name)
+    return parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
+
+
+class SpecCache:
+    """Compiled processes by version id; parsing happens once per version and process."""
+
+    def __init__(self):
+        self._items: dict[int, CompiledProcess] = {}
+        self._lock = threading.Lock()
+
+    def get(self, version_id: int, build) -> CompiledProcess:
+        item = self._items.get(version_id)
+        if item is None:
+            with self._lock:
+                item = self._items.get(version_id)
+                if item is None:
+                    item = self._items[version_id] = build()
+        return item
+
+
+# -- reading a workflow --------------------------------------------------------------
+
+def ready_user_tasks(workflow: BpmnWorkflow):
+    return [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
+
+
+def task_properties(task) -> dict:
+    return (getattr(task.task_spec, "extensions", None) or {}).get("properties", {}) or {}
+
+
+def form_key(properties: dict) -> str | None:
+    filename = properties.get("formJsonSchemaFilename")
+    if not filename:
+        return None
+    return filename[:-5] if filename.endswith(".json") else filename
+
+
+def lane_of(task) -> str | None:
+    return getattr(task.task_spec, "lane", None)
+
+
+def next_timer(workflow: BpmnWorkflow) -> datetime | None:
+    """Earliest due time of the timers the workflow is waiting on (None if none)."""
+    due = []
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if not isinstance(definition, TimerEventDefinition):
+            continue
+        value = task._get_internal_data("event_value")
+        if isinstance(value, dict):
+            value = value.get("next") if value.get("cycles") else None
+        if isinstance(value, str):
+            try:
+                due.append(TimerEventDefinition.get_datetime(value))
+            except ValueError:
+                try:
+                    due.append(TimerEventDefinition.parse_time_or_duration(value))
+                except Exception:
+                    continue
+    return min(due) if due else None
+
+
+def run_steps(workflow: BpmnWorkflow, did_complete_task=None) -> None:
+    """Advance until only user tasks or timers that are not due remain."""
+    for _ in range(1000):
+        workflow.do_engine_steps(did_complete_task=did_complete_task)
+        if not any(not t.task_spec.manual for t in workflow.get_tasks(state=TaskState.READY)):
+            return
+    raise RuntimeError("el proceso no se detiene: revise bucles sin tareas de usuario ni temporizadores")
+
+
+def json_safe(value):
+    """Case data as plain JSON (dates become ISO strings)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def service_context(ctx):
+    return _ContextSetter(ctx)
+
+
+class _ContextSetter:
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def __enter__(self):
+        self.token = _service_context.set(self.ctx)
+        return self.ctx
+
+    def __exit__(self, *exc):
+        _service_context.reset(self.token)
+        return False

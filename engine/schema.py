@@ -1,0 +1,240 @@
+"""Database tables.
+
+Everything a list, inbox or dashboard needs lives in plain indexed columns, so that
+those pages never deserialize a workflow (the serialized state is only read to act on
+one case).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(40), index=True)
+    region: Mapped[str | None] = mapped_column(String(10), index=True)
+    rubros: Mapped[list] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ModelVersion(Base):
+    """One deployed version of a process (BPMN), a decision (DMN) or a form (JSON Schema).
+
+    A process version pins, in `dependencies`, the exact form and decision versions that
+    were current when it was deployed, so a running case never changes under its feet.
+    """
+
+    __tablename__ = "model_versions"
+    __table_args__ = (
+        UniqueConstraint("kind", "key", "version", name="uq_model_version"),
+        Index("ix_model_versions_kind_key_checksum", "kind", "key", "checksum"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # process | decision | form
+    key: Mapped[str] = mapped_column(String(120))
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(300), default="")
+    filename: Mapped[str] = mapped_column(String(300))
+    checksum: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)
+    dependencies: Mapped[dict] = mapped_column(JSON, default=dict)
+    author: Mapped[str] = mapped_column(String(80))
+    message: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Company(Base):
+    __tablename__ = "companies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rut: Mapped[str] = mapped_column(String(20), unique=True)
+    razon_social: Mapped[str] = mapped_column(String(200))
+    tipo_persona: Mapped[str | None] = mapped_column(String(20))
+    region: Mapped[str | None] = mapped_column(String(10), index=True)
+    comuna: Mapped[str | None] = mapped_column(String(100))
+    rubro: Mapped[str | None] = mapped_column(String(60), index=True)
+    productos: Mapped[str | None] = mapped_column(Text)
+    tipo_oferta: Mapped[str | None] = mapped_column(String(20))
+    ventas_uf: Mapped[float | None] = mapped_column(Float)
+    empleados: Mapped[int | None] = mapped_column(Integer)
+    contacto_nombre: Mapped[str | None] = mapped_column(String(200))
+    contacto_email: Mapped[str | None] = mapped_column(String(200))
+    contacto_telefono: Mapped[str | None] = mapped_column(String(40))
+    liderada_por_mujer: Mapped[bool | None] = mapped_column(Boolean)
+    consentimiento_datos: Mapped[bool | None] = mapped_column(Boolean)
+    origen: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Tpe(Base):
+    """The company's single Test de Potencialidad Exportadora (manual §5: one per company)."""
+
+    __tablename__ = "tpe"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), unique=True)
+    form_key: Mapped[str] = mapped_column(String(120))
+    form_version: Mapped[int] = mapped_column(Integer)
+    respuestas: Mapped[dict] = mapped_column(JSON)
+    puntaje: Mapped[float] = mapped_column(Float)
+    dimensiones: Mapped[dict] = mapped_column(JSON)
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    valid_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class TpeHistory(Base):
+    __tablename__ = "tpe_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    revision: Mapped[int] = mapped_column(Integer)
+    form_key: Mapped[str] = mapped_column(String(120))
+    form_version: Mapped[int] = mapped_column(Integer)
+    respuestas: Mapped[dict] = mapped_column(JSON)
+    puntaje: Mapped[float] = mapped_column(Float)
+    dimensiones: Mapped[dict] = mapped_column(JSON)
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_status_next_timer", "status", "next_timer_at"),
+        Index("ix_cases_region_status", "region", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(120), index=True)
+    model_version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))  # active | completed | error | cancelled
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)
+    region: Mapped[str | None] = mapped_column(String(10))
+    rubro: Mapped[str | None] = mapped_column(String(60))
+    segmento: Mapped[str | None] = mapped_column(String(20), index=True)
+    resultado: Mapped[str | None] = mapped_column(String(20), index=True)
+    puntaje_final: Mapped[float | None] = mapped_column(Float)
+    ejecutivo: Mapped[str | None] = mapped_column(String(80), index=True)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    workflow: Mapped[dict] = mapped_column(JSON)
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    next_timer_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    error: Mapped[dict | None] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    # Optimistic locking: a flush that finds another lock_version raises StaleDataError,
+    # so two transactions acting on one case cannot both win.
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class TaskRow(Base):
+    """The inbox index: one row per human task, kept in step with the workflow."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index("ix_tasks_inbox", "state", "lane", "region", "created_at"),
+        Index("ix_tasks_assignee", "assignee", "state"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    bpmn_id: Mapped[str] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(String(300))
+    lane: Mapped[str | None] = mapped_column(String(40))
+    form_key: Mapped[str | None] = mapped_column(String(120))
+    region: Mapped[str | None] = mapped_column(String(10))
+    assignee: Mapped[str | None] = mapped_column(String(80))
+    state: Mapped[str] = mapped_column(String(20))  # ready | completed | cancelled
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_by: Mapped[str | None] = mapped_column(String(80))
+
+
+class CaseEvent(Base):
+    """Append-only history of a case: the audit trail and the source of the analytics."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(40))
+    bpmn_id: Mapped[str | None] = mapped_column(String(120))
+    name: Mapped[str | None] = mapped_column(String(300))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class Derivation(Base):
+    __tablename__ = "derivations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)
+    motivo: Mapped[str] = mapped_column(String(40))
+    region: Mapped[str] = mapped_column(String(10))
+    institucion: Mapped[str] = mapped_column(String(300))
+    contacto: Mapped[str] = mapped_column(String(300))
+    direccion: Mapped[str] = mapped_column(String(300))
+    fecha: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Activity(Base):
+    """An activity in the company's SRA record (manual §3.3, §9)."""
+
+    __tablename__ = "activities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)
+    tipo: Mapped[str] = mapped_column(String(60))
+    detalle: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    destinatario: Mapped[str] = mapped_column(String(40))
+    to_address: Mapped[str | None] = mapped_column(String(300))
+    asunto: Mapped[str] = mapped_column(String(300))
+    mensaje: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,62 @@
+"""Fixtures: a fresh engine and database per test.
+
+SQLite by default; with CPE_TEST_DATABASE_URL set to a PostgreSQL URL each test gets
+its own schema in that database (created and dropped around the test).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from engine.clock import VirtualClock
+from engine.core import Engine
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("CPE_TEST_DATABASE_URL")
+
+
+def _pg_psycopg(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    if not PG_URL:
+        yield f"sqlite:///{tmp_path / 'cpe.sqlite3'}"
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(_pg_psycopg(PG_URL))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in PG_URL else "?"
+    yield f"{_pg_psycopg(PG_URL)}{sep}options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def clock():
+    return VirtualClock()
+
+
+@pytest.fixture
+def engine(database_url, clock):
+    eng = Engine(url=database_url, clock=clock)
+    eng.upgrade()
+    yield eng
+    eng.db.dispose()
+
+
+@pytest.fixture
+def deployed(engine):
+    """An engine with the shipped processes, decisions and forms deployed."""
+    from engine.deploy import collect_files
+
+    engine.deploy(collect_files([ROOT / "forms", ROOT / "processes"]), author="test", message="inicial")
+    return engine

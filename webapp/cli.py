@@ -1,0 +1,290 @@
+"""The `cpe` command (SPEC §10): a Flask CLI group over the app factory, so the CLI and
+the web share one configuration and one engine. Commands call only the engine's verbs.
+
+Every command that prints data takes --json and then prints one JSON document on
+stdout; errors go to stderr with a non-zero exit and change nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from engine.core import EngineError
+from engine.deploy import DeployError, collect_files
+from engine.forms import FormError
+
+
+def engine():
+    return current_app.extensions["cpe_engine"]
+
+
+def emit(data, as_json: bool, human=None):
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    elif human is not None:
+        human(data)
+    else:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def fail(message: str, code: int = 1):
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def handle_errors(func):
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except FormError as exc:
+            for field, message in exc.errors.items():
+                click.echo(f"error: {field or 'formulario'}: {message}", err=True)
+            sys.exit(1)
+        except DeployError as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            sys.exit(1)
+        except (EngineError, ValueError, FileNotFoundError) as exc:
+            fail(str(exc))
+    return wrapper
+
+
+def parse_json(text: str | None, what: str = "--data"):
+    if text is None:
+        return {}
+    if text.startswith("@"):
+        with open(text[1:], encoding="utf-8") as handle:
+            text = handle.read()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{what} no es JSON válido: {exc.msg} (línea {exc.lineno}, columna {exc.colno})") from None
+
+
+def _create_app(*_args, **_kwargs):
+    from . import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+def cpe():
+    """CPE Workflow: el proceso de los Centros Pyme Exporta como BPMN ejecutable."""
+
+
+def init_app(app):
+    """Nothing to register on the app itself; kept for the factory's explicit wiring."""
+
+
+# -- db ----------------------------------------------------------------------------
+@cpe.group()
+def db():
+    """Esquema de la base de datos."""
+
+
+@db.command("upgrade")
+@with_appcontext
+@handle_errors
+def db_upgrade():
+    """Crea o migra el esquema (Alembic)."""
+    engine().upgrade()
+    click.echo("esquema al día", err=True)
+
+
+# -- models --------------------------------------------------------------------------
+@cpe.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+@handle_errors
+def validate(paths, as_json):
+    """Valida archivos .bpmn, .dmn y formularios .json (o carpetas)."""
+    problems = engine().validate(collect_files(paths))
+    if as_json:
+        emit({"valid": not problems, "problems": [p.__dict__ for p in problems]}, True)
+    else:
+        for problem in problems:
+            click.echo(str(problem))
+        if not problems:
+            click.echo("sin problemas", err=True)
+    sys.exit(1 if problems else 0)
+
+
+@cpe.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--message", "-m", default="", help="Motivo del cambio.")
+@click.option("--author", default=None, help="Autor (por defecto, el usuario del sistema).")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+@handle_errors
+def deploy(paths, message, author, as_json):
+    """Valida y guarda nuevas versiones de procesos, decisiones y formularios."""
+    import getpass
+
+    results = engine().deploy(collect_files(paths), author=author or getpass.getuser(), message=message)
+
+    def human(rows):
+        for r in rows:
+            state = "nueva versión" if r["created"] else "sin cambios"
+            click.echo(f"{r['kind']:<9} {r['key']:<28} v{r['version']:<4} {state}")
+    emit(results, as_json, human)
+
+
+@cpe.command()
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+@handle_errors
+def models(as_json):
+    """Procesos, decisiones y formularios con sus versiones."""
+    def human(rows):
+        for r in rows:
+            click.echo(f"{r['kind']:<9} {r['key']:<28} v{r['version']:<4} {r['created_at'][:19]} "
+                       f"{r['author']:<12} casos activos: {r['active_cases']}  {r['message']}")
+    emit(engine().models(), as_json, human)
+
+
+# -- cases ---------------------------------------------------------------------------
+@cpe.command()
+@click.argument("process_id")
+@click.option("--version", type=int, default=None)
+@click.option("--data", default=None, help="JSON, o @archivo.json")
+@click.option("--user", default=None)
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+@handle_errors
+def start(process_id, version, data, user, as_json):
+    """Inicia un caso."""
+    case_id = engine().start(process_id, parse_json(data), version=version, actor=user or "cli")
+    emit({"case_id": case_id}, True)
+
+
+@cpe.command()
+@click.option("--case", "case_id", type=int, default=None)
+@click.option("--user", default=None)
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+@handle_errors
+def tasks(case_id, user, as_json):
+    """Tareas de usuario listas."""
+    rows = engine().ready_tasks(case_id=case_id, user=user)
+    for row in rows:
+        row["form"] = row.pop("form", None)
+
+    def human(items):
+        for t in items:
+            click.echo(f"{t['id']}  caso {t['case_id']:<6} {t['lane'] or '-':<18} {t['region'] or '-':<6} "
+                       f"{t['assignee'] or '(pool)':<14} {t['name']}")
+    emit(rows, as_json, human)
+
+
+@cpe.command()
+@click.argument("task_id")
+@click.option("--data", required=True, help="JSON, o @archivo.json")
+@click.option("--user", default=None)
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+@handle_errors
+def complete(task_id, data, user, as_json):
+    """Valida contra el formulario y completa la tarea."""
+    emit(engine().complete(task_id, parse_json(data), user=user), True)
+
+
+@cpe.command("case")
+@click.argument("case_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+@handle_errors
+def case_cmd(case_id, as_json):
+    """Estado, datos e historial de un caso."""
+    def human(c):
+        click.echo(f"caso {c['id']}  {c['process_id']} v{c['version']}  estado: {c['status']}  "
+                   f"segmento: {c['segmento'] or '-'}  resultado: {c['resultado'] or '-'}")
+        if c["error"]:
+            click.echo(f"error: {c['error']['message']}")
+        for e in c["history"]:
+            click.echo(f"  {e['at'][:19]}  {e['actor']:<12} {e['kind']:<15} {e['name'] or ''}")
+    emit(engine().case(case_id), as_json, human)
+
+
+@cpe.command()
+@click.argument("case_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+@handle_errors
+def retry(case_id, as_json):
+    """Reintenta el paso que falló en un caso en error."""
+    emit(engine().retry(case_id, actor="cli"), True)
+
+
+# -- users ---------------------------------------------------------------------------
+@cpe.group()
+def users():
+    """Usuarios."""
+
+
+@users.command("create")
+@click.argument("name")
+@click.option("--role", required=True)
+@click.option("--region", default=None)
+@click.option("--rubro", "rubros", multiple=True, help="Rubros que atiende (repetible).")
+@click.option("--email", default=None)
+@click.option("--full-name", default="")
+@click.option("--password-stdin", is_flag=True, required=True, help="Lee la contraseña de la entrada estándar.")
+@with_appcontext
+@handle_errors
+def users_create(name, role, region, rubros, email, full_name, password_stdin):
+    """Crea un usuario."""
+    password = sys.stdin.readline().rstrip("\n")
+    engine().create_user(name, password, role, region=region, rubros=rubros, full_name=full_name, email=email)
+    click.echo(f"usuario {name} creado", err=True)
+
+
+# -- running -------------------------------------------------------------------------
+@cpe.command()
+@click.option("--once", is_flag=True, help="Procesa lo pendiente una vez y termina.")
+@click.option("--interval", default=5.0, show_default=True, help="Segundos entre rondas.")
+@with_appcontext
+@handle_errors
+def worker(once, interval):
+    """Trabajador en segundo plano: dispara los temporizadores vencidos."""
+    while True:
+        fired = engine().fire_due_timers()
+        if fired:
+            click.echo(f"{fired} caso(s) avanzados por temporizador", err=True)
+        if once:
+            return
+        time.sleep(interval)
+
+
+@cpe.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@with_appcontext
+def serve(host, port):
+    """Servidor web (desarrollo; en producción use gunicorn, ver README)."""
+    click.echo(f"CPE Workflow en http://{host}:{port}/", err=True)
+    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+@cpe.command()
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+@handle_errors
+def demo(as_json):
+    """Carga usuarios, empresas y casos de demostración."""
+    from engine.demo import load_demo
+
+    emit(load_demo(engine(), current_app.config["PROCESSES_DIR"], current_app.config["FORMS_DIR"]), as_json,
+         lambda r: click.echo(f"demo cargada: {r}", err=True))
+
+
+main = cpe
