@@ -62,8 +62,10 @@ class Engine:
         return self.clock.now()
 
     @contextmanager
-    def transaction(self):
-        with clockmod.using(self.clock), self.Session() as session:
+    def transaction(self, clock=None):
+        with clockmod.using(clock or self.clock), self.Session() as session:
+            if self.db.dialect.name == "sqlite":
+                session.connection(execution_options={"sqlite_immediate": True})
             try:
                 yield session
                 session.commit()
@@ -207,9 +209,9 @@ class Engine:
         s.flush()
         return company
 
-    def _advance(self, s, case: Case, compiled, workflow, actor, completed_task=None):
+    def _advance(self, s, case: Case, compiled, workflow, actor, completed_task=None, now=None):
         """Run the workflow as far as it goes, then store it with its index and history."""
-        now = self.now()
+        now = now or self.now()
         automatic = []
 
         def record(task):
@@ -380,13 +382,14 @@ class Engine:
         the optimistic lock makes the loser of a race roll back.
         """
         moment = now or self.now()
+        frozen = clockmod.VirtualClock(moment) if now is not None else None
         fired = 0
         with self.Session() as s:
             ids = s.scalars(select(Case.id).where(Case.status == "active", Case.next_timer_at <= moment)
                             .order_by(Case.next_timer_at).limit(limit)).all()
         for case_id in ids:
             try:
-                with self.transaction() as s:
+                with self.transaction(frozen) as s:
                     query = select(Case).where(Case.id == case_id, Case.status == "active",
                                                Case.next_timer_at <= moment)
                     if self.db.dialect.name == "postgresql":
@@ -394,10 +397,10 @@ class Engine:
                     if s.scalar(query) is None:
                         continue
                     case, compiled, workflow = self._load(s, case_id)
-                    self._advance(s, case, compiled, workflow, "temporizador")
-                    fired += 1
+                    self._advance(s, case, compiled, workflow, "temporizador", now=moment)
             except Conflict:
                 continue
+            fired += 1
         return fired
 
     def retry(self, case_id, actor="sistema"):

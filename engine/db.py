@@ -28,15 +28,32 @@ def make_engine(url: str):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA foreign_keys=ON")
-            if ":memory:" not in url:
-                cursor.execute("PRAGMA journal_mode=WAL")
-                cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
+        _sqlite_transactions(engine, memory=":memory:" in url)
     return engine
+
+
+def _sqlite_transactions(engine, memory: bool) -> None:
+    """Let SQLAlchemy, not the sqlite3 module, start transactions.
+
+    Reads run in a deferred transaction (one consistent snapshot); a transaction that
+    will write asks for `sqlite_immediate` and starts with BEGIN IMMEDIATE, so two
+    read-modify-write transactions on one case can never interleave.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        if not memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        immediate = connection.get_execution_options().get("sqlite_immediate")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def session_factory(engine):
