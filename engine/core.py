@@ -245,7 +245,7 @@ class Engine:
             s.add(CaseEvent(case_id=case.id, at=now, actor="sistema", kind="error", bpmn_id=error.get("bpmn_id"),
                             name=error.get("name"), detail=error))
         elif workflow.is_completed():
-            case.status, case.ended_at, case.next_timer_at = "completed", now, None
+            case.status, case.error, case.ended_at, case.next_timer_at = "completed", None, now, None
             s.add(CaseEvent(case_id=case.id, at=now, actor="sistema", kind="case_completed",
                             detail={"resultado": snapshot.get("resultado")}))
         else:
@@ -431,10 +431,8 @@ def _form(compiled, key):
 def _describe_error(exc) -> dict:
     task = getattr(exc, "task", None)
     spec = getattr(task, "task_spec", None)
-    message = str(exc)
     cause = getattr(exc, "error", None) or exc.__cause__
-    if isinstance(cause, ServiceError):
-        message = str(cause)
+    message = str(cause) if isinstance(cause, ServiceError) else str(exc)
     return {"message": message, "bpmn_id": getattr(spec, "bpmn_id", None),
             "name": getattr(spec, "bpmn_name", None), "type": type(exc).__name__}
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
@@ -43,7 +44,10 @@ class CaseScriptEngine(PythonScriptEngine):
         if ctx is None:
             raise registry.ServiceError(operation_name, "no hay un contexto de caso activo")
         params = {name: spec["value"] for name, spec in (operation_params or {}).items()}
-        return json.dumps(registry.call(ctx, operation_name, params), default=str)
+        try:
+            return json.dumps(registry.call(ctx, operation_name, params), default=str)
+        except registry.ServiceError as exc:
+            raise WorkflowTaskException(str(exc), task=task, exception=exc) from exc
 
 
 SCRIPT_ENGINE = CaseScriptEngine()

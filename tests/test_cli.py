@@ -1,0 +1,93 @@
+"""The `cpe` command: --json documents on stdout, errors on stderr with a non-zero exit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from flask.cli import ScriptInfo
+
+from webapp import create_app
+from webapp.cli import cpe
+
+MODEL = Path(__file__).parent / "models" / "diagnostico"
+
+
+@pytest.fixture
+def run(engine):
+    app = create_app({"ENGINE": engine, "SECRET_KEY": "test"})
+    runner = CliRunner()
+
+    def invoke(*args, input=None):
+        return runner.invoke(cpe, [str(a) for a in args], obj=ScriptInfo(create_app=lambda: app), input=input)
+    return invoke
+
+
+def test_full_cycle_from_the_command_line(run):
+    assert run("deploy", MODEL, "-m", "inicial").exit_code == 0
+    models = json.loads(run("models", "--json").stdout)
+    assert {m["key"] for m in models} >= {"diagnostico_rapido", "dr_nivel", "dr_registro"}
+    data = json.dumps({"rut": "76086428-5", "razon_social": "Uno SpA", "region": "CL-RM", "ventas_uf": 8000})
+    started = run("start", "diagnostico_rapido", "--data", data, "--json")
+    assert started.exit_code == 0, started.output
+    case_id = json.loads(started.stdout)["case_id"]
+    [task] = json.loads(run("tasks", "--case", case_id, "--json").stdout)
+    assert {"id", "case_id", "bpmn_id", "name", "lane", "form"} <= set(task)
+    assert task["form"]["title"] == "Cuestionario de diagnóstico rápido"
+    done = run("complete", task["id"], "--data", '{"respuestas": {"web": "no", "idiomas": "ninguno"}}', "--json")
+    assert done.exit_code == 0, done.output
+    case = json.loads(run("case", case_id, "--json").stdout)
+    assert case["status"] == "completed" and case["process_id"] == "diagnostico_rapido" and case["version"] == 1
+    assert [e["kind"] for e in case["history"]][0] == "case_started"
+
+
+ERRORS = [
+    (("start", "nada", "--data", "{}"), "no existe el proceso 'nada'"),
+    (("start", "diagnostico_rapido", "--data", "{no es json"), "--data no es JSON válido"),
+    (("start", "diagnostico_rapido", "--data", '{"rut": "1-1"}'), "RUT inválido"),
+    (("complete", "no-existe", "--data", "{}"), "no existe la tarea"),
+    (("case", "999"), "no existe el caso 999"),
+    (("validate", "/no/existe"), "no existe: /no/existe"),
+]
+
+
+@pytest.mark.parametrize("args,message", ERRORS)
+def test_errors_go_to_stderr_with_nonzero_exit(run, args, message):
+    run("deploy", MODEL)
+    result = run(*args)
+    assert result.exit_code != 0
+    assert message in result.stderr and result.stdout == ""
+
+
+def test_validate_reports_file_line_element(run, tmp_path):
+    bad = tmp_path / "malo.bpmn"
+    bad.write_text((MODEL / "diagnostico_rapido.bpmn").read_text().replace('id="registrar_sra"', 'id="x_op"'))
+    result = run("validate", bad, MODEL / "dr_nivel.dmn", *sorted(MODEL.glob("*.json")))
+    assert result.exit_code == 1
+    assert "malo.bpmn:" in result.stdout and "serviceTask Service_Sra" in result.stdout
+    assert "operador desconocido 'x_op'" in result.stdout
+    ok = run("validate", MODEL, "--json")
+    assert ok.exit_code == 0 and json.loads(ok.stdout) == {"valid": True, "problems": []}
+
+
+def test_users_create_reads_password_from_stdin(run, engine):
+    result = run("users", "create", "maria", "--role", "ejecutivo_cpe", "--region", "CL-RM", "--password-stdin",
+                 input="una-clave-larga\n")
+    assert result.exit_code == 0, result.output
+    assert engine.authenticate("maria", "una-clave-larga").region == "CL-RM"
+    again = run("users", "create", "maria", "--role", "analista", "--password-stdin", input="una-clave-larga\n")
+    assert again.exit_code != 0 and "ya existe" in again.stderr
+
+
+def test_worker_once_fires_due_timers(run, engine, clock):
+    run("deploy", MODEL)
+    case_id = engine.start("diagnostico_rapido", {"rut": "76086428-5", "razon_social": "Uno", "region": "CL-RM",
+                                                  "ventas_uf": 8000})
+    [task] = engine.ready_tasks(case_id=case_id)
+    engine.complete(task["id"], {"respuestas": {"web": "si", "idiomas": "varios"}})
+    clock.advance(days=7)
+    result = run("worker", "--once")
+    assert result.exit_code == 0 and "1 caso(s)" in result.stderr
+    assert [t["bpmn_id"] for t in engine.ready_tasks(case_id=case_id)] == ["Task_Llamada"]
