@@ -28,10 +28,12 @@ lint: install
 test: install lint test-sqlite test-postgres
 
 test-sqlite: install
+	@echo "== tests on SQLite"
 	$(BIN)/pytest
 
 test-postgres: install
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_TEST_URL)', connect_timeout=3).close()" 2>/dev/null; then \
+		echo "== tests on PostgreSQL ($(PG_TEST_URL))"; \
 		CPE_TEST_DATABASE_URL='$(PG_TEST_URL)' $(BIN)/pytest; \
 	elif [ -n "$$CI" ]; then \
 		echo "PostgreSQL is not reachable at $(PG_TEST_URL); CI requires it" >&2; exit 1; \
