@@ -14,6 +14,7 @@ import time
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from engine.core import EngineError
 from engine.deploy import DeployError, collect_files
@@ -55,6 +56,9 @@ def handle_errors(func):
             sys.exit(1)
         except (EngineError, ValueError, FileNotFoundError) as exc:
             fail(str(exc))
+        except (OperationalError, ProgrammingError) as exc:
+            fail(f"la base de datos no responde o no tiene el esquema al día (ejecute `cpe db upgrade`): "
+                 f"{exc.orig}")
     return wrapper
 
 
