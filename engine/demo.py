@@ -22,20 +22,31 @@ DEMO_USERS = [
     ("jefe.bio", "jefe_regional", "CL-BI", [], "Jorge Jefe Regional (Biobío)"),
 ]
 
-# Companies: RUTs with valid check digits; answers picked at a quality level 0..1 per form.
+# Companies (valid RUTs) and how far the demo takes each case: "registro" (TPE pending),
+# "tpe" (interview to schedule), "agenda" (interview to hold) or "entrevista" (classified).
 DEMO_COMPANIES = [
-    # rut, razón social, región, rubro, ventas UF, tipo, TPE level, interview level, experiencia
-    ("76.086.428-5", "Viña Los Aromos SpA", "CL-RM", "vitivinicola", 20000, "bienes", 0.45, 0.5, "nunca"),
+    # rut, razón social, región, rubro, ventas UF, oferta, TPE level, interview level, experiencia, stage
+    ("76.086.428-5", "Viña Los Aromos SpA", "CL-RM", "vitivinicola", 20000, "bienes", 0.45, 0.5, "nunca",
+     "entrevista"),
     ("77.123.456-9", "Alimentos del Maule Ltda.", "CL-RM", "alimentos_procesados", 60000, "bienes", 0.85, 0.9,
-     "esporadica"),
-    ("76.543.210-3", "Software Austral SpA", "CL-BI", "tecnologia_software", 8000, "servicios", 0.6, 0.6,
-     "indirecta"),
-    ("78.901.234-2", "Miel Nativa Biobío SpA", "CL-BI", "agroindustria", 3500, "bienes", 0.1, 0.1, "nunca"),
+     "esporadica", "entrevista"),
     ("79.345.678-6", "Conservas Pacífico S.A.", "CL-RM", "alimentos_procesados", 90000, "bienes", 0.9, 0.9,
-     "regular"),
+     "regular", "entrevista"),
     ("76.111.222-8", "Artesanías Chiloé E.I.R.L.", "CL-RM", "industrias_creativas", 1500, "bienes", 0.3, 0.3,
-     "nunca"),
+     "nunca", "registro"),
+    ("76.222.333-3", "Diseño Andino SpA", "CL-RM", "industrias_creativas", 5200, "servicios", 0.5, 0.5, "nunca",
+     "registro"),
+    ("76.333.444-9", "Muebles del Sur Ltda.", "CL-RM", "forestal_madera", 14000, "bienes", 0.5, 0.5, "indirecta",
+     "tpe"),
+    ("76.444.555-4", "Consultora Pacífico SpA", "CL-RM", "servicios_profesionales", 9000, "servicios", 0.6, 0.6,
+     "nunca", "agenda"),
+    ("76.543.210-3", "Software Austral SpA", "CL-BI", "tecnologia_software", 8000, "servicios", 0.6, 0.6,
+     "indirecta", "entrevista"),
+    ("78.901.234-2", "Miel Nativa Biobío SpA", "CL-BI", "agroindustria", 3500, "bienes", 0.1, 0.1, "nunca",
+     "entrevista"),
+    ("76.555.666-K", "Berries del Biobío SpA", "CL-BI", "agroindustria", 18000, "bienes", 0.6, 0.6, "nunca", "tpe"),
 ]
+STAGES = ("registro", "tpe", "agenda", "entrevista")
 
 
 def answers_for_level(schema: dict, level: float, overrides: dict | None = None) -> dict:
@@ -67,7 +78,8 @@ def load_demo(engine, processes_dir, forms_dir) -> dict:
     return {"usuarios": created_users, "casos": len(cases), "modelos": len(deployed)}
 
 
-def _demo_case(engine, rut, razon_social, region, rubro, ventas, oferta, tpe_level, interview_level, experiencia):
+def _demo_case(engine, rut, razon_social, region, rubro, ventas, oferta, tpe_level, interview_level, experiencia,
+               stage):
     data = {
         "rut": rut, "razon_social": razon_social, "tipo_persona": "juridica", "region": region,
         "comuna": "Santiago" if region == "CL-RM" else "Concepción", "rubro": rubro,
@@ -76,23 +88,19 @@ def _demo_case(engine, rut, razon_social, region, rubro, ventas, oferta, tpe_lev
         "liderada_por_mujer": rubro == "vitivinicola", "consentimiento_datos": True, "origen": "directo_prochile",
     }
     case_id = engine.start("cpe_actual", data, actor="demo")
-    steps = {
-        "tpe_bienes": lambda form: {"respuestas": answers_for_level(form, tpe_level,
-                                                                    {"experiencia_exportadora": experiencia})},
-        "tpe_servicios": lambda form: {"respuestas": answers_for_level(form, tpe_level,
-                                                                       {"experiencia_exportadora": experiencia})},
+    tpe = {"experiencia_exportadora": experiencia}
+    answers = {
+        "tpe_bienes": lambda form: {"respuestas": answers_for_level(form, tpe_level, tpe)},
+        "tpe_servicios": lambda form: {"respuestas": answers_for_level(form, tpe_level, tpe)},
         "agendar_entrevista": lambda form: {"fecha_entrevista": "2026-12-01", "hora_entrevista": "10:00",
                                             "lugar_entrevista": "oficina_cpe"},
         "entrevista": lambda form: {"respuestas": answers_for_level(form, interview_level),
-                                    "brechas": "Falta conocimiento de requisitos de mercado objetivo."},
+                                    "brechas": "Falta conocimiento de requisitos del mercado objetivo."},
     }
-    for _ in range(len(steps)):
-        tasks = [t for t in engine.ready_tasks(case_id=case_id) if t["form_id"] in steps]
+    for _ in range(STAGES.index(stage)):
+        tasks = [t for t in engine.ready_tasks(case_id=case_id) if t["form_id"] in answers]
         if not tasks:
             break
         task = tasks[0]
-        engine.complete(task["id"], steps.pop(task["form_id"])(task["form"]))
-        if task["form_id"].startswith("tpe_"):
-            steps.pop("tpe_bienes", None)
-            steps.pop("tpe_servicios", None)
+        engine.complete(task["id"], answers[task["form_id"]](task["form"]), user=task["assignee"])
     return case_id
