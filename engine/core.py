@@ -18,6 +18,7 @@ from . import deploy as deploymod
 from . import runtime, users
 from .db import default_url, make_engine, session_factory, upgrade
 from .forms import Form, FormError, load_form
+from .queries import offered_to
 from .schema import Case, CaseEvent, Company, ModelVersion, TaskRow, User
 from .services.registry import ServiceContext, ServiceError
 from .xmlsafe import parse_xml
@@ -295,11 +296,7 @@ class Engine:
                 account = s.scalar(select(User).where(User.username == user))
                 if account is None:
                     raise NotFound(f"no existe el usuario '{user}'")
-                lanes = [account.role] + (["pyme"] if account.role == "ejecutivo_cpe" else [])
-                offered = TaskRow.assignee.is_(None) & TaskRow.lane.in_(lanes)
-                if account.region:
-                    offered = offered & (TaskRow.region == account.region)
-                query = query.where((TaskRow.assignee == account.username) | offered)
+                query = query.where(offered_to(account))
             rows = s.execute(query.order_by(TaskRow.created_at, TaskRow.id).limit(limit)).all()
             return [self._task_dict(s, r, key, version) for r, key, version in rows]
 
@@ -355,6 +352,44 @@ class Engine:
                             name=row.name, task_id=row.id, detail={"data": clean, "form": row.form_key}))
             self._advance(s, case, compiled, workflow, actor, completed_task=task)
             return {"case_id": case.id, "status": case.status}
+
+    def claim(self, task_id, user):
+        """Take a task offered to the user's role and region; it becomes assigned to them."""
+        with self.transaction() as s:
+            row = self._ready_task(s, task_id)
+            if row.assignee == user:
+                return
+            if row.assignee is not None:
+                raise Conflict(f"La tarea ya fue tomada por {row.assignee}.")
+            account = s.scalar(select(User).where(User.username == user, User.active.is_(True)))
+            if account is None or not users.may_work(account, row.lane, row.region, None):
+                raise Forbidden("No tiene permiso para tomar esta tarea.")
+            row.assignee = user
+            self._task_event(s, row, user, "task_claimed")
+
+    def release(self, task_id, user):
+        """Give a task back to the pool of its role and region."""
+        with self.transaction() as s:
+            row = self._ready_task(s, task_id)
+            if row.assignee != user:
+                raise Forbidden("Solo quien tiene asignada la tarea puede liberarla.")
+            row.assignee = None
+            self._task_event(s, row, user, "task_released")
+
+    def _ready_task(self, s, task_id) -> TaskRow:
+        query = select(TaskRow).where(TaskRow.id == task_id)
+        if self.db.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = s.scalar(query)
+        if row is None:
+            raise NotFound(f"no existe la tarea {task_id}")
+        if row.state != "ready":
+            raise Conflict(f"La tarea «{row.name}» ya no está disponible.")
+        return row
+
+    def _task_event(self, s, row, actor, kind):
+        s.add(CaseEvent(case_id=row.case_id, at=self.now(), actor=actor, kind=kind, bpmn_id=row.bpmn_id,
+                        name=row.name, task_id=row.id, detail={}))
 
     def case(self, case_id):
         with self.Session() as s:

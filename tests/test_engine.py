@@ -134,3 +134,26 @@ def test_user_validation(engine):
         engine.create_user("x4", "secreto-123", "analista")
     assert engine.authenticate("x4", "secreto-123").role == "analista"
     assert engine.authenticate("x4", "otra-clave") is None
+
+
+def test_claim_and_release(model):
+    model.create_user("eje.rm", "secreto-123", "ejecutivo_cpe", region="CL-RM")
+    model.create_user("eje2.rm", "secreto-123", "ejecutivo_cpe", region="CL-RM")
+    model.create_user("eje.bio", "secreto-123", "ejecutivo_cpe", region="CL-BI")
+    case_id = model.start("diagnostico_rapido", REGISTRO)
+    [task] = model.ready_tasks(case_id=case_id)
+    with pytest.raises(Forbidden):
+        model.claim(task["id"], "eje.bio")
+    model.claim(task["id"], "eje.rm")
+    model.claim(task["id"], "eje.rm")  # idempotent for the same person
+    with pytest.raises(Conflict, match="ya fue tomada por eje.rm"):
+        model.claim(task["id"], "eje2.rm")
+    assert model.ready_tasks(user="eje2.rm") == []
+    with pytest.raises(Forbidden):
+        model.complete(task["id"], {"respuestas": {"web": "si", "idiomas": "ingles"}}, user="eje2.rm")
+    with pytest.raises(Forbidden, match="Solo quien tiene asignada"):
+        model.release(task["id"], "eje2.rm")
+    model.release(task["id"], "eje.rm")
+    assert [t["id"] for t in model.ready_tasks(user="eje2.rm")] == [task["id"]]
+    kinds = [e["kind"] for e in model.case(case_id)["history"]]
+    assert kinds.count("task_claimed") == 1 and kinds.count("task_released") == 1
