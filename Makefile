@@ -14,7 +14,11 @@ $(BIN)/cpe: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	@touch $@
 
-install: $(BIN)/cpe
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: $(BIN)/cpe node_modules/.package-lock.json
 
 run: install
 	$(BIN)/cpe db upgrade
@@ -42,4 +46,4 @@ test-postgres: install
 	fi
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) node_modules instance .pytest_cache
