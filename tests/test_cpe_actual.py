@@ -9,34 +9,7 @@ from engine.schema import Activity, Derivation, OutboxMessage, Tpe, TpeHistory
 from engine.services.scoring import score_questionnaire
 
 from . import profiles as P
-
-AGENDA = {"fecha_entrevista": "2026-03-05", "hora_entrevista": "10:30", "lugar_entrevista": "empresa"}
-
-
-class Driver:
-    def __init__(self, engine, clock):
-        self.engine, self.clock = engine, clock
-
-    def start(self, **company):
-        return self.engine.start("cpe_actual", P.empresa(**company), actor="test")
-
-    def ready(self, case_id):
-        return {t["bpmn_id"]: t for t in self.engine.ready_tasks(case_id=case_id)}
-
-    def do(self, case_id, bpmn_id, data, user=None):
-        tasks = self.ready(case_id)
-        assert bpmn_id in tasks, f"{bpmn_id} not ready; ready: {sorted(tasks)}"
-        self.engine.complete(tasks[bpmn_id]["id"], data, user=user)
-        return self.engine.case(case_id)
-
-    def through_interview(self, case_id, tpe, entrevista, tpe_task="Task_TPE_Bienes"):
-        self.do(case_id, tpe_task, {"respuestas": tpe})
-        self.do(case_id, "Task_AgendarEntrevista", AGENDA)
-        return self.do(case_id, "Task_Entrevista", {"respuestas": entrevista, "brechas": "Requisitos de mercado."})
-
-    def wait_months(self, months=3):
-        self.clock.advance(days=31 * months)
-        self.engine.fire_due_timers()
+from .driver import AGENDA, Driver
 
 
 @pytest.fixture
@@ -44,7 +17,7 @@ def cpe(deployed, clock):
     deployed.create_user("eje.rm", "secreto-123", "ejecutivo_cpe", region="CL-RM", email="eje@prochile.cl")
     deployed.create_user("pro.rm", "secreto-123", "ejecutivo_prochile", region="CL-RM")
     deployed.create_user("jefe.rm", "secreto-123", "jefe_regional", region="CL-RM", email="jefe@prochile.cl")
-    return Driver(deployed, clock)
+    return Driver(deployed, clock, "cpe_actual")
 
 
 def _derivations(engine, case_id):

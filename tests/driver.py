@@ -1,0 +1,35 @@
+"""A test driver for the CPE models."""
+
+from __future__ import annotations
+
+from . import profiles as P
+
+AGENDA = {"fecha_entrevista": "2026-03-05", "hora_entrevista": "10:30", "lugar_entrevista": "empresa"}
+
+
+class Driver:
+    """Drives cases of a CPE model through the engine, as the people of each lane would."""
+
+    def __init__(self, engine, clock, process_id):
+        self.engine, self.clock, self.process_id = engine, clock, process_id
+
+    def start(self, **company):
+        return self.engine.start(self.process_id, P.empresa(**company), actor="test")
+
+    def ready(self, case_id):
+        return {t["bpmn_id"]: t for t in self.engine.ready_tasks(case_id=case_id)}
+
+    def do(self, case_id, bpmn_id, data, user=None):
+        tasks = self.ready(case_id)
+        assert bpmn_id in tasks, f"{bpmn_id} not ready; ready: {sorted(tasks)}"
+        self.engine.complete(tasks[bpmn_id]["id"], data, user=user)
+        return self.engine.case(case_id)
+
+    def through_interview(self, case_id, tpe, entrevista, tpe_task="Task_TPE_Bienes"):
+        self.do(case_id, tpe_task, {"respuestas": tpe})
+        self.do(case_id, "Task_AgendarEntrevista", AGENDA)
+        return self.do(case_id, "Task_Entrevista", {"respuestas": entrevista, "brechas": "Requisitos de mercado."})
+
+    def wait_months(self, months=3):
+        self.clock.advance(days=31 * months)
+        self.engine.fire_due_timers()
