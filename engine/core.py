@@ -7,21 +7,19 @@ from contextlib import contextmanager
 from datetime import datetime
 from uuid import UUID
 
-from lxml import etree
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import clock as clockmod
-from . import deploy as deploymod
-from . import runtime, users
+from . import runtime, users, versions
 from .db import default_url, make_engine, session_factory, upgrade
-from .forms import Form, FormError, load_form
+from .errors import Conflict, EngineError, Forbidden, NotFound
+from .forms import FormError
 from .queries import offered_to
 from .schema import Case, CaseEvent, Company, ModelVersion, TaskRow, User
 from .services.registry import ServiceContext, ServiceError
-from .xmlsafe import parse_xml
 
 clockmod.install()
 
@@ -29,22 +27,6 @@ COMPANY_FIELDS = ("razon_social", "tipo_persona", "region", "comuna", "rubro", "
                   "ventas_uf", "empleados", "contacto_nombre", "contacto_email", "contacto_telefono",
                   "liderada_por_mujer", "consentimiento_datos", "origen")
 SUMMARY_FIELDS = ("segmento", "resultado", "puntaje_final")
-
-
-class EngineError(Exception):
-    """An error a person can act on; the message is in Spanish."""
-
-
-class NotFound(EngineError):
-    pass
-
-
-class Forbidden(EngineError):
-    pass
-
-
-class Conflict(EngineError):
-    """The task or case changed meanwhile (completed by someone else, stale version)."""
 
 
 class Engine:
@@ -100,86 +82,28 @@ class Engine:
             return s.scalar(select(User).where(User.username == username))
 
     # -- models ----------------------------------------------------------------------
-    def _latest(self, s, kind):
-        rows = s.execute(select(ModelVersion.key, func.max(ModelVersion.version))
-                         .where(ModelVersion.kind == kind).group_by(ModelVersion.key)).all()
-        return dict(rows)
-
     def validate(self, files):
+        """Problems found in `files` (nothing is stored)."""
         with self.Session() as s:
-            _, problems = deploymod.check_files(files, self._latest(s, "form"), self._latest(s, "decision"))
-        return problems
+            return versions.check(s, files)
 
     def deploy(self, files, author="sistema", message=""):
         """Validate and store new versions; identical content is a no-op. Returns what happened."""
         with self.transaction() as s:
-            artifacts, problems = deploymod.check_files(files, self._latest(s, "form"), self._latest(s, "decision"))
-            if problems:
-                raise deploymod.DeployError(problems)
-            results = []
-            order = {"form": 0, "decision": 1, "process": 2}
-            for art in sorted(artifacts, key=lambda a: order[a.kind]):
-                deps = {}
-                if art.kind == "process":
-                    deps = deploymod.dependencies_json(art, self._latest(s, "form"), self._latest(s, "decision"))
-                current = _latest_row(s, art.kind, art.key)
-                if current is not None and current.checksum == art.checksum and (current.dependencies or {}) == deps:
-                    results.append({"kind": art.kind, "key": art.key, "version": current.version, "created": False})
-                    continue
-                version = (current.version + 1) if current else 1
-                s.add(ModelVersion(kind=art.kind, key=art.key, version=version, name=art.name, filename=art.filename,
-                                   checksum=art.checksum, content=art.content, dependencies=deps, author=author,
-                                   message=message, created_at=self.now()))
-                s.flush()
-                results.append({"kind": art.kind, "key": art.key, "version": version, "created": True})
-            if art_processes := [a for a in artifacts if a.kind == "process"]:
-                for art in art_processes:  # compile now: a process that cannot run must not deploy
-                    row = _latest_row(s, "process", art.key)
-                    try:
-                        self._build(s, row)
-                    except Exception as exc:  # noqa: BLE001 - SpiffWorkflow raises many types
-                        raise deploymod.DeployError([deploymod.Problem(art.filename, getattr(exc, "line_number", None),
-                                                                       f"process {art.key}", str(exc))]) from None
-            return results
+            return versions.deploy(s, files, author, message, self.now(), self._build)
 
     def models(self):
         with self.Session() as s:
-            counts = dict(s.execute(select(Case.model_version_id, func.count()).where(Case.status == "active")
-                                    .group_by(Case.model_version_id)).all())
-            order = (ModelVersion.kind, ModelVersion.key, ModelVersion.version)
-            rows = s.scalars(select(ModelVersion).order_by(*order)).all()
-            return [{"kind": r.kind, "key": r.key, "version": r.version, "name": r.name, "filename": r.filename,
-                     "checksum": r.checksum, "author": r.author, "message": r.message,
-                     "created_at": r.created_at.isoformat(), "dependencies": r.dependencies,
-                     "active_cases": counts.get(r.id, 0)} for r in rows]
-
-    def _version_row(self, s, kind, key, version=None) -> ModelVersion:
-        query = select(ModelVersion).where(ModelVersion.kind == kind, ModelVersion.key == key)
-        query = query.where(ModelVersion.version == version) if version else query.order_by(ModelVersion.version.desc())
-        row = s.scalar(query.limit(1))
-        if row is None:
-            what = {"process": "proceso", "decision": "decisión", "form": "formulario"}[kind]
-            raise NotFound(f"no existe el {what} '{key}'" + (f" versión {version}" if version else ""))
-        return row
+            return versions.listing(s)
 
     def _build(self, s, row: ModelVersion) -> runtime.CompiledProcess:
-        def build():
-            deps = row.dependencies or {}
-            dmn = [(d.filename, d.content) for key, v in deps.get("decisions", {}).items()
-                   for d in [self._version_row(s, "decision", key, v)]]
-            spec, subs = runtime.parse_process(row.key, row.content, row.filename, dmn)
-            forms = {key: Form(key, v, load_form(self._version_row(s, "form", key, v).content))
-                     for key, v in deps.get("forms", {}).items()}
-            compiled = runtime.CompiledProcess(row.id, row.key, spec, subs, forms)
-            compiled.lanes, compiled.start_form = _lanes_and_start_form(row.content, row.key)
-            return compiled
-        return self.specs.get(row.id, build)
+        return self.specs.get(row.id, lambda: versions.compile_process(s, row))
 
     # -- cases -----------------------------------------------------------------------
     def start(self, process_id, data=None, version=None, actor="sistema") -> int:
         data = dict(data or {})
         with self.transaction() as s:
-            row = self._version_row(s, "process", process_id, version)
+            row = versions.version_row(s, "process", process_id, version)
             compiled = self._build(s, row)
             if compiled.start_form:
                 data = compiled.forms[compiled.start_form].validate(data)
@@ -451,11 +375,6 @@ class Engine:
             return {"case_id": case.id, "status": case.status}
 
 
-def _latest_row(s, kind, key) -> ModelVersion | None:
-    return s.scalar(select(ModelVersion).where(ModelVersion.kind == kind, ModelVersion.key == key)
-                    .order_by(ModelVersion.version.desc()).limit(1))
-
-
 def _form(compiled, key):
     form = compiled.forms.get(key)
     if form is None:
@@ -477,21 +396,6 @@ def _case_data(workflow) -> dict:
     source = ready[0] if ready else workflow.last_task
     data = dict(source.data) if source is not None else {}
     return runtime.json_safe(data)
-
-
-def _lanes_and_start_form(bpmn: str, process_id: str):
-    tree = parse_xml(bpmn)
-    ns = deploymod.NS
-    process = tree.getroot().find(f"bpmn:process[@id='{process_id}']", ns)
-    lanes = {}
-    for lane in process.iter(etree.QName(ns["bpmn"], "lane").text):
-        for ref in lane.findall("bpmn:flowNodeRef", ns):
-            if ref.text:
-                lanes[ref.text.strip()] = lane.get("id")
-    start_form = None
-    for start in process.findall("bpmn:startEvent", ns):
-        start_form = deploymod.form_key_of(deploymod.properties(start).get("formJsonSchemaFilename")) or start_form
-    return lanes, start_form
 
 
 __all__ = ["Engine", "EngineError", "NotFound", "Forbidden", "Conflict", "FormError"]

@@ -1,0 +1,17 @@
+"""Errors a person can act on; messages are in Spanish."""
+
+
+class EngineError(Exception):
+    pass
+
+
+class NotFound(EngineError):
+    pass
+
+
+class Forbidden(EngineError):
+    pass
+
+
+class Conflict(EngineError):
+    """The task or case changed meanwhile (completed by someone else, stale version)."""

@@ -1,0 +1,109 @@
+"""Versioned models in the database: storing a deploy, listing versions, compiling a
+process version together with the exact form and decision versions it pins."""
+
+from __future__ import annotations
+
+from lxml import etree
+from sqlalchemy import func, select
+
+from . import deploy as checks
+from . import runtime
+from .errors import NotFound
+from .forms import Form, load_form
+from .schema import Case, ModelVersion
+from .xmlsafe import parse_xml
+
+KIND_NAMES = {"process": "proceso", "decision": "decisión", "form": "formulario"}
+DEPLOY_ORDER = {"form": 0, "decision": 1, "process": 2}
+
+
+def latest_versions(s, kind) -> dict:
+    rows = s.execute(select(ModelVersion.key, func.max(ModelVersion.version))
+                     .where(ModelVersion.kind == kind).group_by(ModelVersion.key)).all()
+    return dict(rows)
+
+
+def latest_row(s, kind, key) -> ModelVersion | None:
+    return s.scalar(select(ModelVersion).where(ModelVersion.kind == kind, ModelVersion.key == key)
+                    .order_by(ModelVersion.version.desc()).limit(1))
+
+
+def version_row(s, kind, key, version=None) -> ModelVersion:
+    row = latest_row(s, kind, key) if version is None else s.scalar(
+        select(ModelVersion).where(ModelVersion.kind == kind, ModelVersion.key == key,
+                                   ModelVersion.version == version))
+    if row is None:
+        raise NotFound(f"no existe el {KIND_NAMES[kind]} '{key}'" + (f" versión {version}" if version else ""))
+    return row
+
+
+def check(s, files):
+    _, problems = checks.check_files(files, latest_versions(s, "form"), latest_versions(s, "decision"))
+    return problems
+
+
+def deploy(s, files, author, message, now, build) -> list[dict]:
+    """Store a new version of every changed model; `build` compiles a process row (and must
+    succeed: a process that cannot run does not deploy)."""
+    artifacts, problems = checks.check_files(files, latest_versions(s, "form"), latest_versions(s, "decision"))
+    if problems:
+        raise checks.DeployError(problems)
+    results = []
+    for art in sorted(artifacts, key=lambda a: DEPLOY_ORDER[a.kind]):
+        deps = {}
+        if art.kind == "process":
+            deps = checks.dependencies_json(art, latest_versions(s, "form"), latest_versions(s, "decision"))
+        current = latest_row(s, art.kind, art.key)
+        if current is not None and current.checksum == art.checksum and (current.dependencies or {}) == deps:
+            results.append({"kind": art.kind, "key": art.key, "version": current.version, "created": False})
+            continue
+        version = (current.version + 1) if current else 1
+        s.add(ModelVersion(kind=art.kind, key=art.key, version=version, name=art.name, filename=art.filename,
+                           checksum=art.checksum, content=art.content, dependencies=deps, author=author,
+                           message=message, created_at=now))
+        s.flush()
+        results.append({"kind": art.kind, "key": art.key, "version": version, "created": True})
+    for art in (a for a in artifacts if a.kind == "process"):
+        try:
+            build(s, latest_row(s, "process", art.key))
+        except Exception as exc:  # noqa: BLE001 - SpiffWorkflow raises many types
+            raise checks.DeployError([checks.Problem(art.filename, getattr(exc, "line_number", None),
+                                                     f"process {art.key}", str(exc))]) from None
+    return results
+
+
+def listing(s) -> list[dict]:
+    counts = dict(s.execute(select(Case.model_version_id, func.count()).where(Case.status == "active")
+                            .group_by(Case.model_version_id)).all())
+    rows = s.scalars(select(ModelVersion).order_by(ModelVersion.kind, ModelVersion.key, ModelVersion.version)).all()
+    return [{"kind": r.kind, "key": r.key, "version": r.version, "name": r.name, "filename": r.filename,
+             "checksum": r.checksum, "author": r.author, "message": r.message,
+             "created_at": r.created_at.isoformat(), "dependencies": r.dependencies,
+             "active_cases": counts.get(r.id, 0)} for r in rows]
+
+
+def compile_process(s, row: ModelVersion) -> runtime.CompiledProcess:
+    deps = row.dependencies or {}
+    dmn = [(d.filename, d.content) for key, v in deps.get("decisions", {}).items()
+           for d in [version_row(s, "decision", key, v)]]
+    spec, subs = runtime.parse_process(row.key, row.content, row.filename, dmn)
+    forms = {key: Form(key, v, load_form(version_row(s, "form", key, v).content))
+             for key, v in deps.get("forms", {}).items()}
+    compiled = runtime.CompiledProcess(row.id, row.key, spec, subs, forms)
+    compiled.lanes, compiled.start_form = lanes_and_start_form(row.content, row.key)
+    return compiled
+
+
+def lanes_and_start_form(bpmn: str, process_id: str):
+    """Which lane (role) each flow node is in, and the start event's form, from the XML."""
+    ns = checks.NS
+    process = parse_xml(bpmn).getroot().find(f"bpmn:process[@id='{process_id}']", ns)
+    lanes = {}
+    for lane in process.iter(etree.QName(ns["bpmn"], "lane").text):
+        for ref in lane.findall("bpmn:flowNodeRef", ns):
+            if ref.text:
+                lanes[ref.text.strip()] = lane.get("id")
+    start_form = None
+    for start in process.findall("bpmn:startEvent", ns):
+        start_form = checks.form_key_of(checks.properties(start).get("formJsonSchemaFilename")) or start_form
+    return lanes, start_form
