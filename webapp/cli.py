@@ -280,6 +280,27 @@ def serve(host, port):
 
 
 @cpe.command()
+@click.option("--quick", is_flag=True, help="Versión corta (menos de 5 minutos).")
+@click.option("--database-url", default=None, help="Base desechable a usar (por defecto, SQLite temporal).")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+@handle_errors
+def bench(quick, database_url, as_json):
+    """Suite de rendimiento del motor (nunca toca la base configurada)."""
+    from engine import bench as suite
+
+    results = suite.run(quick=quick, database_url=database_url,
+                        progress=lambda step: click.echo(f"midiendo {step}…", err=True))
+
+    def human(r):
+        for key, value in r.items():
+            if key != "settings":
+                click.echo(f"{key:<28} {value}")
+        click.echo(f"{'settings':<28} {r['settings']}")
+    emit(results, as_json, human)
+
+
+@cpe.command()
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
 @handle_errors
