@@ -123,15 +123,17 @@ class Form:
     version: int
     schema: dict
 
+    def __post_init__(self):
+        self._validator = Draft202012Validator(self.schema, format_checker=FORMAT_CHECKER)
+
     def validate(self, data) -> dict:
         """Return the normalised data, or raise FormError with a message per field."""
         if not isinstance(data, dict):
             raise FormError({"": "Los datos del formulario deben ser un objeto."})
         if len(json.dumps(data, default=str)) > MAX_SUBMISSION_BYTES:
             raise FormError({"": "El envío supera el tamaño máximo permitido."})
-        validator = Draft202012Validator(self.schema, format_checker=FORMAT_CHECKER)
         errors: dict[str, str] = {}
-        for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+        for error in sorted(self._validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
             field, text = _message(error, self.schema)
             label = _label(self.schema, field.split(".")) if field else ""
             errors.setdefault(field, f"{label}: {text}" if label else text)
