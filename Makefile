@@ -6,7 +6,7 @@ PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test test-sqlite test-postgres lint clean
+.PHONY: install run test test-sqlite test-postgres lint clean translations
 
 $(BIN)/cpe: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -47,3 +47,10 @@ test-postgres: install
 
 clean:
 	rm -rf $(VENV) node_modules instance .pytest_cache
+
+# After changing UI strings: refresh the catalogue, translate the new entries in
+# webapp/translations/en/LC_MESSAGES/messages.po, then compile it.
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o /tmp/cpe-messages.pot webapp
+	$(BIN)/pybabel update -i /tmp/cpe-messages.pot -d webapp/translations
+	$(BIN)/pybabel compile -d webapp/translations

@@ -6,11 +6,20 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, redirect, session, url_for
+from flask_babel import Babel
+from flask_babel import lazy_gettext as _l
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFProtect
 
 from engine.core import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
+LANGUAGES = {"es_CL": "Español", "en": "English"}
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -20,6 +29,14 @@ def create_app(config: dict | None = None) -> Flask:
         SECRET_KEY=os.environ.get("CPE_SECRET_KEY"),
         PROCESSES_DIR=str(ROOT / "processes"),
         FORMS_DIR=str(ROOT / "forms"),
+        BABEL_DEFAULT_LOCALE="es_CL",
+        BABEL_DEFAULT_TIMEZONE="America/Santiago",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("CPE_SECURE_COOKIES", "0") == "1",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
     )
     if config:
         app.config.update(config)
@@ -28,10 +45,47 @@ def create_app(config: dict | None = None) -> Flask:
     engine = app.config.get("ENGINE") or Engine(url=app.config["DATABASE_URL"], instance_dir=app.instance_path)
     app.extensions["cpe_engine"] = engine
 
-    from . import cli
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Inicie sesión para continuar.")
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_locale)
 
+    from . import auth, cases, cli, errors, filters, inbox, tasks
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(inbox.bp)
+    app.register_blueprint(tasks.bp)
+    app.register_blueprint(cases.bp)
+    errors.init_app(app)
+    filters.init_app(app)
     cli.init_app(app)
+
+    @app.get("/")
+    def home():
+        return redirect(url_for("inbox.index") if current_user.is_authenticated else url_for("auth.login"))
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy",
+                                    "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+                                    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    @app.context_processor
+    def globals_for_templates():
+        return {"languages": LANGUAGES, "current_language": _locale()}
+
     return app
+
+
+def _locale():
+    """Spanish (Chile) unless the person chose another language with the switch."""
+    chosen = session.get("language")
+    return chosen if chosen in LANGUAGES else "es_CL"
 
 
 def _instance_secret(folder: Path) -> str:

@@ -275,8 +275,10 @@ def worker(once, interval):
 @with_appcontext
 def serve(host, port):
     """Servidor web (desarrollo; en producción use gunicorn, ver README)."""
-    click.echo(f"CPE Workflow en http://{host}:{port}/", err=True)
-    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+    from werkzeug.serving import run_simple
+
+    click.echo(f"CPE Workflow en http://{host}:{port}/  (usuarios de la demo: ver README)", err=True)
+    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
 
 
 @cpe.command()

@@ -1,0 +1,70 @@
+"""The main journeys in a real browser, on a laptop and on a phone-sized screen."""
+
+from __future__ import annotations
+
+import pytest
+
+from .. import profiles as P
+from ..driver import AGENDA, Driver
+
+VIEWPORTS = {"laptop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture
+def case_at_interview(deployed, clock):
+    deployed.create_user("eje.rm", "secreto-123", "ejecutivo_cpe", region="CL-RM", full_name="Elena Ejecutiva")
+    deployed.create_user("eje.bio", "secreto-123", "ejecutivo_cpe", region="CL-BI")
+    driver = Driver(deployed, clock, "cpe_actual")
+    case_id = driver.start(razon_social="Viña <b>Los Aromos</b> SpA")
+    driver.do(case_id, "Task_TPE_Bienes", {"respuestas": P.VINA_AMARILLO})
+    driver.do(case_id, "Task_AgendarEntrevista", AGENDA)
+    return case_id, driver.ready(case_id)["Task_Entrevista"]["id"]
+
+
+def _login(page, base, username):
+    page.goto(f"{base}/ingresar")
+    page.fill("#username", username)
+    page.fill("#password", "secreto-123")
+    page.click("button.primary")
+    page.wait_for_url("**/bandeja")
+
+
+@pytest.mark.parametrize("device", list(VIEWPORTS))
+def test_executive_interviews_a_company(browser, live_server, case_at_interview, deployed, shot, device):
+    case_id, task_id = case_at_interview
+    page = browser.new_page(viewport=VIEWPORTS[device])
+    _login(page, live_server, "eje.rm")
+    assert page.locator("table.list").get_by_text("Realizar entrevista").is_visible()
+    shot(page, f"inbox-{device}")
+    page.locator("table.list a", has_text="Realizar entrevista").first.click()
+    page.wait_for_url(f"**/tareas/{task_id}")
+    shot(page, f"form-{device}")
+    page.click("text=Completar tarea")  # empty: refused with messages, nothing changes
+    assert page.get_by_text("Revise los campos marcados").is_visible()
+    assert page.get_by_text("Brechas detectadas: Este campo es obligatorio.").first.is_visible()
+    shot(page, f"form-errors-{device}")
+    assert deployed.task(task_id)["state"] == "ready"
+    for criterion in P.ENTREVISTA_MEDIA:
+        page.check(f"input[name='respuestas.{criterion}'][value='{P.ENTREVISTA_MEDIA[criterion]}']")
+    page.fill("textarea[name='brechas']", "Debe conocer los requisitos del mercado de destino.")
+    page.click("text=Completar tarea")
+    page.wait_for_url(f"**/casos/{case_id}")
+    assert page.get_by_text("Tarea «Realizar entrevista» completada.").is_visible()
+    assert page.locator(".headline .seg-amarillo").is_visible()
+    assert page.locator("ol.timeline").get_by_text("Clasificar empresa").is_visible()
+    assert page.get_by_text("Viña <b>Los Aromos</b> SpA").first.is_visible()  # shown as text
+    shot(page, f"case-{device}")
+    assert deployed.case(case_id)["segmento"] == "amarillo"
+    page.close()
+
+
+def test_executive_of_another_region_cannot_open_the_task(browser, live_server, case_at_interview):
+    case_id, task_id = case_at_interview
+    page = browser.new_page()
+    _login(page, live_server, "eje.bio")
+    assert page.locator("table.list").count() == 0
+    response = page.goto(f"{live_server}/tareas/{task_id}")
+    assert response.status == 403 and page.get_by_text("No tiene permiso para ver esta página.").is_visible()
+    response = page.goto(f"{live_server}/casos/{case_id}")
+    assert response.status == 403
+    page.close()

@@ -1,0 +1,44 @@
+"""Who may see what: the same rules for every page (SPEC §9: role and region)."""
+
+from __future__ import annotations
+
+from flask import abort, current_app
+from flask_login import current_user
+
+from engine.users import may_work
+
+
+def engine():
+    return current_app.extensions["cpe_engine"]
+
+
+def can_work(task: dict) -> bool:
+    return current_user.role != "analista" and may_work(current_user, task["lane"], task["region"],
+                                                        task["assignee"])
+
+
+def can_see_case(case: dict) -> bool:
+    if current_user.role == "analista" or current_user.region is None:
+        return True
+    return case.get("region") == current_user.region
+
+
+def task_or_404(task_id: str) -> dict:
+    from engine.errors import NotFound
+
+    try:
+        return engine().task(task_id)
+    except NotFound:
+        abort(404)
+
+
+def case_or_404(case_id: int, check=True) -> dict:
+    from engine.errors import NotFound
+
+    try:
+        case = engine().case(case_id)
+    except NotFound:
+        abort(404)
+    if check and not can_see_case(case):
+        abort(403)
+    return case

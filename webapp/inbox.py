@@ -1,0 +1,60 @@
+"""Bandeja: the tasks offered to me (my role and region) and the ones assigned to me."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from engine.errors import Conflict, Forbidden, NotFound
+from engine.queries import InboxFilters, inbox
+from engine.services.regions import REGIONS
+
+from .access import engine
+
+bp = Blueprint("inbox", __name__)
+
+
+def _filters() -> InboxFilters:
+    args = request.args
+    return InboxFilters(
+        process=args.get("proceso") or None, name=args.get("tarea") or None,
+        region=(args.get("region") or None) if current_user.region is None else None,
+        segmento=args.get("segmento") or None,
+        scope=args.get("ver") if args.get("ver") in ("mine", "pool") else "all",
+        order="newest" if args.get("orden") == "recientes" else "oldest")
+
+
+@bp.get("/bandeja")
+@login_required
+def index():
+    page = max(1, request.args.get("pagina", 1, type=int))
+    result = inbox(engine(), current_user.username, _filters(), page=page)
+    return render_template("inbox/index.html", page=result, filters=_filters(), regions=REGIONS,
+                           args=request.args.to_dict())
+
+
+@bp.post("/tareas/<task_id>/tomar")
+@login_required
+def claim(task_id):
+    _act(lambda: engine().claim(task_id, current_user.username), _("Tarea tomada: ahora está en «Mis tareas»."))
+    return redirect(request.form.get("next") if _local(request.form.get("next")) else url_for(".index"))
+
+
+@bp.post("/tareas/<task_id>/liberar")
+@login_required
+def release(task_id):
+    _act(lambda: engine().release(task_id, current_user.username), _("Tarea liberada: vuelve al pool de la región."))
+    return redirect(url_for(".index"))
+
+
+def _act(action, success):
+    try:
+        action()
+        flash(success, "success")
+    except (Conflict, Forbidden, NotFound) as exc:
+        flash(str(exc), "error")
+
+
+def _local(target):
+    return bool(target) and target.startswith("/") and not target.startswith("//")

@@ -1,0 +1,46 @@
+"""A task's form, rendered on the server from its JSON Schema and completed through the engine."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from engine.errors import Conflict, Forbidden
+from engine.forms import FormError
+
+from . import formrender
+from .access import can_work, engine, task_or_404
+
+bp = Blueprint("tasks", __name__)
+
+
+@bp.route("/tareas/<task_id>", methods=["GET", "POST"])
+@login_required
+def form(task_id):
+    task = task_or_404(task_id)
+    if task["state"] != "ready":
+        flash(_("La tarea «%(name)s» ya no está disponible: fue completada o cancelada.", name=task["name"]),
+              "error")
+        return redirect(url_for("inbox.index"))
+    if not can_work(task):
+        abort(403)
+    schema = task["form"] or {"type": "object", "properties": {}}
+    values, errors = {}, {}
+    if request.method == "POST":
+        values = formrender.parse(schema, request.form)
+        try:
+            engine().complete(task_id, values, user=current_user.username)
+        except FormError as exc:
+            errors = exc.errors
+        except Conflict as exc:
+            flash(str(exc), "error")
+            return redirect(url_for("inbox.index"))
+        except Forbidden:
+            abort(403)
+        else:
+            flash(_("Tarea «%(name)s» completada.", name=task["name"]), "success")
+            return redirect(url_for("cases.detail", case_id=task["case_id"]))
+    case = engine().case(task["case_id"])
+    return render_template("tasks/form.html", task=task, case=case, schema=schema,
+                           fields=formrender.fields(schema, values, errors), errors=errors), (422 if errors else 200)
