@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, or_, select
 
-from .schema import Activity, Case, Company, Derivation, ModelVersion, TaskRow, TpeHistory, User
+from .schema import Activity, Case, CaseEvent, Company, Derivation, ModelVersion, TaskRow, TpeHistory, User
 
 PER_PAGE = 25
 
@@ -123,3 +123,19 @@ def case_record(engine, case_id: int) -> dict:
                       for t in s.scalars(select(TaskRow).where(TaskRow.case_id == case_id, TaskRow.state == "ready")
                                          .order_by(TaskRow.created_at))],
         }
+
+
+def case_path(engine, case_id: int) -> dict:
+    """The case's diagram and where it has been: for highlighting it on the diagram."""
+    with engine.Session() as s:
+        case = s.get(Case, case_id)
+        version = s.get(ModelVersion, case.model_version_id)
+        done = list(dict.fromkeys(s.scalars(
+            select(CaseEvent.bpmn_id).where(CaseEvent.case_id == case_id, CaseEvent.bpmn_id.is_not(None),
+                                            CaseEvent.kind.in_(("step_completed", "task_completed")))
+            .order_by(CaseEvent.id))))
+        current = list(s.scalars(select(TaskRow.bpmn_id).where(TaskRow.case_id == case_id,
+                                                              TaskRow.state == "ready")))
+        failed = [case.error["bpmn_id"]] if case.status == "error" and case.error else []
+        return {"bpmn": version.content, "process_id": version.key, "done": done, "current": current,
+                "failed": failed}

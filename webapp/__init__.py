@@ -51,12 +51,13 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_locale)
 
-    from . import auth, cases, cli, errors, filters, inbox, tasks
+    from . import auth, cases, cli, errors, filters, inbox, tasks, vendor
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(cases.bp)
+    app.register_blueprint(vendor.bp)
     errors.init_app(app)
     filters.init_app(app)
     cli.init_app(app)

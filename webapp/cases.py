@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request
 from flask_login import current_user, login_required
 
-from engine.queries import case_record, cases
+from engine.queries import case_path, case_record, cases
 
 from .access import can_work, case_or_404, engine
 
@@ -37,3 +37,18 @@ def detail(case_id):
     }
     tasks = [dict(t, workable=can_work(dict(t, region=case["region"]))) for t in record["tasks"]]
     return render_template("cases/detail.html", case=case, record=record, data=data, scores=scores, tasks=tasks)
+
+
+@bp.get("/casos/<int:case_id>/diagrama.bpmn")
+@login_required
+def diagram(case_id):
+    case_or_404(case_id)
+    return Response(case_path(engine(), case_id)["bpmn"], mimetype="application/xml")
+
+
+@bp.get("/casos/<int:case_id>/recorrido.json")
+@login_required
+def path(case_id):
+    case_or_404(case_id)
+    result = case_path(engine(), case_id)
+    return jsonify({k: v for k, v in result.items() if k != "bpmn"})

@@ -33,6 +33,8 @@ def _login(page, base, username):
 def test_executive_interviews_a_company(browser, live_server, case_at_interview, deployed, shot, device):
     case_id, task_id = case_at_interview
     page = browser.new_page(viewport=VIEWPORTS[device])
+    errors = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     _login(page, live_server, "eje.rm")
     assert page.locator("table.list").get_by_text("Realizar entrevista").is_visible()
     shot(page, f"inbox-{device}")
@@ -53,8 +55,14 @@ def test_executive_interviews_a_company(browser, live_server, case_at_interview,
     assert page.locator(".headline .seg-amarillo").is_visible()
     assert page.locator("ol.timeline").get_by_text("Clasificar empresa").is_visible()
     assert page.get_by_text("Viña <b>Los Aromos</b> SpA").first.is_visible()  # shown as text
+    page.wait_for_selector("#case-diagram[data-ready='1']")  # bpmn-js rendered the case's version
+    assert page.locator(".djs-element.cpe-current[data-element-id='Task_Capacitacion']").count() == 1
+    assert page.locator(".djs-element.cpe-done[data-element-id='Task_Entrevista']").count() == 1
+    assert page.locator(".djs-connection.cpe-done[data-element-id='Flow_Amarillo']").count() == 1
+    assert page.locator(".djs-element.cpe-done[data-element-id='Service_DerivarRojo']").count() == 0
     shot(page, f"case-{device}")
     assert deployed.case(case_id)["segmento"] == "amarillo"
+    assert [e for e in errors if "status of 422" not in e] == []  # no script, CSP or missing-file errors
     page.close()
 
 

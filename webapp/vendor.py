@@ -1,0 +1,27 @@
+"""Front-end libraries installed from npm (package-lock.json), served from node_modules.
+
+Only the files listed here are reachable, so node_modules is never browsable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, abort, send_from_directory
+
+NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
+FILES = {
+    "bpmn-viewer.js": "bpmn-js/dist/bpmn-navigated-viewer.production.min.js",
+    "diagram-js.css": "bpmn-js/dist/assets/diagram-js.css",
+    "bpmn-js.css": "bpmn-js/dist/assets/bpmn-js.css",
+}
+
+bp = Blueprint("vendor", __name__, url_prefix="/vendor")
+
+
+@bp.get("/<name>")
+def asset(name):
+    path = FILES.get(name)
+    if path is None or not (NODE_MODULES / path).is_file():
+        abort(404)
+    return send_from_directory(NODE_MODULES, path, max_age=86400)
