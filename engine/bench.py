@@ -2,6 +2,8 @@
 a throwaway database, against bare in-memory SpiffWorkflow as the floor.
 
 Every figure comes with the settings used, so runs can be compared (bench/RESULTS.md).
+The pages (inbox, case page, case search) are timed through the Flask app by
+webapp/bench_web.py, which `cpe bench` passes in as `run(web=…)`: engine/ never imports Flask.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import statistics
 import tempfile
 import time
 import tracemalloc
-from datetime import date
+from collections import defaultdict
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, insert, select
@@ -24,7 +27,7 @@ from .core import Engine
 from .demo import answers_for_level
 from .deploy import collect_files
 from .queries import inbox
-from .schema import Case, TaskRow
+from .schema import Case, CaseEvent, Company, TaskRow, TpeHistory
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICK = {"start_cases": 300, "lifecycles": 100, "inbox_cases": 10_000, "bare_lifecycles": 300, "inbox_runs": 40}
@@ -54,7 +57,13 @@ class Lifecycle:
         }
 
 
-def run(quick: bool = True, database_url: str | None = None, progress=None) -> dict:
+BENCH_USER, BENCH_PASSWORD = "bench.eje", "bench-password"
+
+
+def run(quick: bool = True, database_url: str | None = None, progress=None, web=None) -> dict:
+    """Run the suite and return its figures. `web`, if given, is called after the inbox figure as
+    `web(engine, runs=…, executive=…, password=…)` on the filled database and returns more figures
+    (the page timings through the web app: `webapp.bench_web.measure`, kept out of engine/)."""
     settings = dict(QUICK if quick else FULL)
     say = progress or (lambda _msg: None)
     with tempfile.TemporaryDirectory() as folder:
@@ -62,7 +71,7 @@ def run(quick: bool = True, database_url: str | None = None, progress=None) -> d
         engine = Engine(url=url, clock=VirtualClock())
         engine.upgrade()
         engine.deploy(collect_files([ROOT / "forms", ROOT / "processes"]), author="bench", message="bench")
-        engine.create_user("bench.eje", "bench-password", "ejecutivo_cpe", region="CL-RM")
+        engine.create_user(BENCH_USER, BENCH_PASSWORD, "ejecutivo_cpe", region="CL-RM")
         forms = {k: f.schema for k, f in _compiled(engine).forms.items()}
         life = Lifecycle(forms)
         results = {"settings": {**settings, "quick": quick, "database": engine.db.dialect.name,
@@ -78,7 +87,7 @@ def run(quick: bool = True, database_url: str | None = None, progress=None) -> d
         tasks = [engine.ready_tasks(case_id=c)[0]["id"] for c in case_ids]
         begin = time.perf_counter()
         for task_id in tasks:
-            engine.complete(task_id, life.answers["tpe_bienes"], user="bench.eje")
+            engine.complete(task_id, life.answers["tpe_bienes"], user=BENCH_USER)
         results["completions_per_s"] = _rate(len(tasks), time.perf_counter() - begin)
 
         say("lifecycle_per_s")
@@ -103,9 +112,12 @@ def run(quick: bool = True, database_url: str | None = None, progress=None) -> d
         samples = []
         for _ in range(settings["inbox_runs"]):
             begin = time.perf_counter()
-            inbox(engine, "bench.eje")
+            inbox(engine, BENCH_USER)
             samples.append((time.perf_counter() - begin) * 1000)
         results["inbox_p95_ms"] = _p95(samples)
+        if web is not None:
+            say("web_*_p95_ms")
+            results.update(web(engine, runs=settings["inbox_runs"], executive=BENCH_USER, password=BENCH_PASSWORD))
         results["http_completion_p95_ms"] = None
         results["http_completions_per_s"] = None
         results["http_note"] = "sin medir: requiere el servidor web con gunicorn (issue 7)"
@@ -127,7 +139,7 @@ def _lifecycle(engine, life):
         if not ready:
             return case_id
         task = ready[0]
-        engine.complete(task["id"], life.answers[task["form_id"]], user="bench.eje")
+        engine.complete(task["id"], life.answers[task["form_id"]], user=BENCH_USER)
 
 
 class _BareEngine(runtime.PythonScriptEngine):
@@ -150,7 +162,7 @@ class _BareEngine(runtime.PythonScriptEngine):
         result = {
             "verificar_tamano": lambda: classify_size(p["ventas_uf"]),
             "puntaje_formulario": lambda: score_questionnaire(self.forms[p.get("formulario")], p.get("respuestas")),
-            "asignar_ejecutivo": lambda: {"ejecutivo": "bench.eje", "carga": 1},
+            "asignar_ejecutivo": lambda: {"ejecutivo": BENCH_USER, "carga": 1},
             "derivar": lambda: derive(p["motivo"], p["region"], date.today()),
             "registrar_sra": lambda: {"actividad_id": 1},
             "notificar": lambda: {"enviado": False},
@@ -191,31 +203,107 @@ def _sizes(engine, case_ids) -> dict:
             "memory_bytes_per_case": round(used / len(states))}
 
 
+FILL_REGIONS = ("CL-RM", "CL-BI", "CL-RM", "CL-VS", "CL-RM", "CL-ML", "CL-RM", "CL-AR", "CL-RM", "CL-LL")
+FILL_NAMES = ("Exportadora", "Comercial", "Agrícola", "Viña", "Conservas", "Textil", "Maderas", "Pesquera",
+              "Frutícola", "Servicios")
+FILL_PLACES = ("del Sur", "Andina", "Austral", "del Pacífico", "Los Robles", "San Pedro", "El Valle", "Norte Grande")
+FILL_SPREAD = timedelta(days=365)
+FILL_BATCH = 2000
+
+
+def fill_name(n: int) -> str:
+    """The company name of the n-th copied case (the case search looks these up)."""
+    return f"{FILL_NAMES[n % len(FILL_NAMES)]} {FILL_PLACES[n // len(FILL_NAMES) % len(FILL_PLACES)]} {n} SpA"
+
+
 def _fill(engine, target: int) -> None:
-    """Bring the number of open cases to `target` by copying the rows of real engine-made cases
-    (case summary and task index): the inbox reads only those tables."""
+    """Bring the number of open cases to `target` by copying real engine-made cases: the case
+    summary, its task rows, its history and its company (one company per copy, with the case's
+    TPE revisions), so the inbox, the case page and the case search read realistically sized tables.
+
+    Half of the copies are in CL-RM (the busiest region), the rest spread over five regions; a
+    third of their open tasks are assigned to bench.eje, the others are in the regional pool.
+    Copies are created over the past year (`FILL_SPREAD`), and their open tasks are due in a mix:
+    a fifth with no due date, a fifth overdue, the rest due within days or weeks."""
+    from stdnum.cl import rut
+
+    now = engine.now()
     with engine.transaction() as s:
         current = s.scalar(select(func.count()).select_from(Case).where(Case.status == "active"))
-        templates = s.scalars(select(Case).where(Case.status == "active").limit(50)).all()
-        tasks = {t.case_id: t for t in s.scalars(select(TaskRow).where(TaskRow.state == "ready"))}
-        next_id = s.scalar(select(func.max(Case.id))) + 1
-        cases, rows = [], []
-        regions = ["CL-RM", "CL-BI", "CL-VS", "CL-ML", "CL-AR", "CL-LL"]
-        while current + len(cases) < target:
-            template = templates[len(cases) % len(templates)]
-            task = tasks.get(template.id)
-            region = regions[len(cases) % len(regions)]
-            cases.append({c.name: getattr(template, c.name) for c in Case.__table__.columns} |
-                         {"id": next_id, "region": region})
-            if task is not None:
-                rows.append({c.name: getattr(task, c.name) for c in TaskRow.__table__.columns} |
-                            {"id": f"bench-{next_id}", "case_id": next_id, "region": region,
-                             "assignee": None if len(cases) % 3 else "bench.eje"})
-            next_id += 1
-            if len(cases) >= 5000:
-                s.execute(insert(Case), cases)
-                s.execute(insert(TaskRow), rows)
-                current, cases, rows = current + len(cases), [], []
-        if cases:
-            s.execute(insert(Case), cases)
-            s.execute(insert(TaskRow), rows)
+        if current >= target:
+            return
+        templates = s.scalars(select(Case).where(Case.status == "active").order_by(Case.id).limit(50)).all()
+        ids = [t.id for t in templates]
+        tasks, events, history = defaultdict(list), defaultdict(list), defaultdict(list)
+        for task in s.scalars(select(TaskRow).where(TaskRow.case_id.in_(ids))):
+            tasks[task.case_id].append(task)
+        for event in s.scalars(select(CaseEvent).where(CaseEvent.case_id.in_(ids)).order_by(CaseEvent.id)):
+            events[event.case_id].append(event)
+        companies = {c.id: c for c in s.scalars(select(Company).where(
+            Company.id.in_([t.company_id for t in templates if t.company_id])))}
+        for row in s.scalars(select(TpeHistory).where(TpeHistory.case_id.in_(ids))):
+            history[row.case_id].append(row)
+        next_case = s.scalar(select(func.max(Case.id))) + 1
+        next_company = (s.scalar(select(func.max(Company.id))) or 0) + 1
+        step = FILL_SPREAD / (target - current)
+        batch = {table: [] for table in (Company, Case, TaskRow, CaseEvent, TpeHistory)}
+        for n in range(target - current):
+            template = templates[n % len(templates)]
+            region = FILL_REGIONS[n % len(FILL_REGIONS)]
+            shift = step * (n + 1)
+            case_id, company_id = next_case + n, next_company + n
+            company = companies.get(template.company_id)
+            if company is not None:
+                number = str(60_000_000 + n)
+                fields = {"id": company_id, "rut": rut.format(number + rut.calc_check_digit(number)),
+                          "razon_social": fill_name(n), "region": region}
+                batch[Company].append(_copy(company, fields))
+                batch[TpeHistory].extend(_copy(h, {"id": None, "company_id": company_id, "case_id": case_id,
+                                                   "submitted_at": h.submitted_at - shift})
+                                         for h in history[template.id])
+                data = dict(template.data, rut=fields["rut"], razon_social=fields["razon_social"], region=region)
+            else:
+                data = template.data
+            batch[Case].append(_copy(template, {
+                "id": case_id, "region": region, "company_id": company_id if company is not None else None,
+                "data": data, "created_at": template.created_at - shift, "updated_at": template.updated_at - shift,
+                "next_timer_at": template.next_timer_at and template.next_timer_at - shift}))
+            for i, task in enumerate(tasks[template.id]):
+                fields = {"id": f"bench-{case_id}-{i}", "case_id": case_id, "region": region,
+                          "created_at": task.created_at - shift,
+                          "completed_at": task.completed_at and task.completed_at - shift}
+                if task.state == "ready":
+                    fields["assignee"] = None if n % 3 else BENCH_USER
+                    fields["due_at"] = _fill_due(n, now, fields["created_at"])
+                batch[TaskRow].append(_copy(task, fields))
+            batch[CaseEvent].extend(_copy(e, {"id": None, "case_id": case_id, "at": e.at - shift})
+                                    for e in events[template.id])
+            if len(batch[Case]) >= FILL_BATCH:
+                _flush(s, batch)
+        _flush(s, batch)
+
+
+def _fill_due(n, now, created):
+    created = runtime.as_utc(created)  # SQLite gives back naive datetimes (in UTC)
+    kind = n % 5
+    if kind == 0:
+        return None
+    if kind == 1:
+        return min(created + timedelta(days=7), now - timedelta(hours=1))  # overdue
+    if kind == 2:
+        return now + timedelta(hours=1 + n % 60)  # due within 3 days
+    return now + timedelta(days=4 + n % 40)
+
+
+def _copy(row, changes: dict) -> dict:
+    values = {c.name: getattr(row, c.name) for c in row.__table__.columns} | changes
+    if values.get("id", 0) is None:
+        del values["id"]  # autoincrement
+    return values
+
+
+def _flush(s, batch) -> None:
+    for table, rows in batch.items():  # parents first (dict order)
+        if rows:
+            s.execute(insert(table), rows)
+            rows.clear()

@@ -12,6 +12,14 @@ from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 
 
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A stored time in UTC: SQLite gives back naive datetimes (every stored time is UTC),
+    PostgreSQL aware ones in the session's zone."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)

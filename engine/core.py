@@ -9,7 +9,7 @@ from uuid import UUID
 
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import clock as clockmod
@@ -18,7 +18,7 @@ from .db import default_url, make_engine, session_factory, upgrade
 from .errors import Conflict, EngineError, Forbidden, NotFound
 from .forms import FormError
 from .queries import offered_to
-from .schema import Case, CaseEvent, Company, ModelVersion, TaskRow, User
+from .schema import Case, CaseEvent, Company, ModelVersion, TaskDraft, TaskRow, User
 from .services.registry import ServiceContext, ServiceError
 
 clockmod.install()
@@ -122,6 +122,12 @@ class Engine:
             self._advance(s, case, compiled, workflow, actor)
             return case.id
 
+    def start_form(self, process_id, version=None) -> dict | None:
+        """The JSON Schema that validates the start data of a process (None if it has none)."""
+        with self.Session() as s:
+            compiled = self._build(s, versions.version_row(s, "process", process_id, version))
+            return compiled.forms[compiled.start_form].schema if compiled.start_form else None
+
     def _upsert_company(self, s, data, now) -> Company:
         company = s.scalar(select(Company).where(Company.rut == data["rut"]))
         if company is None:
@@ -179,10 +185,11 @@ class Engine:
     def _sync_tasks(self, s, case, compiled, workflow, now):
         ready = {str(t.id): t for t in runtime.ready_user_tasks(workflow)}
         rows = {r.id: r for r in s.scalars(select(TaskRow).where(TaskRow.case_id == case.id, TaskRow.state == "ready"))}
-        for task_id, row in rows.items():
-            if task_id not in ready:
-                row.state = "cancelled"
-                row.completed_at = now
+        cancelled = [task_id for task_id in rows if task_id not in ready]
+        for task_id in cancelled:
+            rows[task_id].state, rows[task_id].completed_at = "cancelled", now
+        if cancelled:  # a half-filled form of a task that is gone helps no one
+            s.execute(delete(TaskDraft).where(TaskDraft.task_id.in_(cancelled)))
         for task_id, task in ready.items():
             if task_id in rows:
                 continue
@@ -197,7 +204,7 @@ class Engine:
                           name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
                           lane=compiled.lanes.get(task.task_spec.bpmn_id), form_key=runtime.form_key(props),
                           region=case.region, assignee=assignee if isinstance(assignee, str) else None,
-                          state="ready", created_at=now))
+                          state="ready", created_at=now, due_at=runtime.task_due(task, now)))
 
     def _load(self, s, case_id, for_update=False):
         query = select(Case).where(Case.id == case_id)
@@ -227,7 +234,7 @@ class Engine:
     def _task_dict(self, s, row: TaskRow, process_key, process_version, with_form=True):
         item = {"id": row.id, "case_id": row.case_id, "bpmn_id": row.bpmn_id, "name": row.name, "lane": row.lane,
                 "region": row.region, "assignee": row.assignee, "state": row.state, "process_id": process_key,
-                "process_version": process_version, "created_at": row.created_at.isoformat(),
+                "process_version": process_version, "created_at": _iso(row.created_at), "due_at": _iso(row.due_at),
                 "form_id": row.form_key}
         if with_form:
             case = s.get(Case, row.case_id)
@@ -245,8 +252,12 @@ class Engine:
             version = s.get(ModelVersion, case.model_version_id)
             return self._task_dict(s, row, version.key, version.version)
 
-    def complete(self, task_id, data, user=None):
-        """Validate `data` against the task's form and complete it; the task stays ready on error."""
+    def complete(self, task_id, data, user=None, actor=None):
+        """Validate `data` against the task's form and complete it; the task stays ready on error.
+
+        `user` is checked against the task's lane, region and assignee; without a user (the
+        CLI, or the company portal after its own check) `actor` names who acted in the history.
+        """
         with self.transaction() as s:
             row = s.get(TaskRow, task_id)
             if row is None:
@@ -270,8 +281,9 @@ class Engine:
             if task is None or task.state != TaskState.READY:
                 raise Conflict(f"La tarea «{row.name}» ya no está disponible.")
             task.data.update(clean)
-            now, actor = self.now(), user or "cli"
+            now, actor = self.now(), user or actor or "cli"
             row.state, row.completed_at, row.completed_by = "completed", now, actor
+            s.execute(delete(TaskDraft).where(TaskDraft.task_id == row.id))  # flushes the row first: see drafts.py
             s.add(CaseEvent(case_id=case.id, at=now, actor=actor, kind="task_completed", bpmn_id=row.bpmn_id,
                             name=row.name, task_id=row.id, detail={"data": clean, "form": row.form_key}))
             self._advance(s, case, compiled, workflow, actor, completed_task=task)
@@ -326,10 +338,9 @@ class Engine:
                 "id": case.id, "process_id": case.process_key, "version": version.version, "status": case.status,
                 "data": case.data, "segmento": case.segmento, "resultado": case.resultado,
                 "ejecutivo": case.ejecutivo, "region": case.region, "error": case.error,
-                "next_timer_at": case.next_timer_at.isoformat() if case.next_timer_at else None,
-                "created_at": case.created_at.isoformat(),
-                "ended_at": case.ended_at.isoformat() if case.ended_at else None,
-                "history": [{"at": e.at.isoformat(), "actor": e.actor, "kind": e.kind, "bpmn_id": e.bpmn_id,
+                "next_timer_at": _iso(case.next_timer_at), "created_at": _iso(case.created_at),
+                "ended_at": _iso(case.ended_at),
+                "history": [{"at": _iso(e.at), "actor": e.actor, "kind": e.kind, "bpmn_id": e.bpmn_id,
                              "name": e.name, "detail": e.detail} for e in events],
             }
 
@@ -373,6 +384,11 @@ class Engine:
             s.add(CaseEvent(case_id=case.id, at=self.now(), actor=actor, kind="retry", detail={}))
             self._advance(s, case, compiled, workflow, actor)
             return {"case_id": case.id, "status": case.status}
+
+
+def _iso(moment) -> str | None:
+    """Times leave the engine as ISO 8601 in UTC with the offset, on every database."""
+    return runtime.as_utc(moment).isoformat() if moment is not None else None
 
 
 def _form(compiled, key):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from .deploy import collect_files
+from .portal import issue_link
 from .schema import Case, User
 
 DEMO_PASSWORD = "cpe-demo-2026"
@@ -47,6 +48,7 @@ DEMO_COMPANIES = [
     ("76.555.666-K", "Berries del Biobío SpA", "CL-BI", "agroindustria", 18000, "bienes", 0.6, 0.6, "nunca", "tpe"),
 ]
 STAGES = ("registro", "tpe", "agenda", "entrevista")
+DEMO_PORTAL = ("Diseño Andino SpA", "Viña Los Aromos SpA")
 
 
 def answers_for_level(schema: dict, level: float, overrides: dict | None = None) -> dict:
@@ -75,7 +77,10 @@ def load_demo(engine, processes_dir, forms_dir) -> dict:
                                email=f"{username}@demo.cpe.cl")
             created_users += 1
     cases = [_demo_case(engine, *company) for company in DEMO_COMPANIES]
-    return {"usuarios": created_users, "casos": len(cases), "modelos": len(deployed)}
+    # Private portal pages of two companies, to try the company's side of the process.
+    links = {name: f"/portal/e/{issue_link(engine, rut)}" for rut, name, *_ in DEMO_COMPANIES
+             if name in DEMO_PORTAL}
+    return {"usuarios": created_users, "casos": len(cases), "modelos": len(deployed), "portal": links}
 
 
 def _demo_case(engine, rut, razon_social, region, rubro, ventas, oferta, tpe_level, interview_level, experiencia,

@@ -159,6 +159,8 @@ def check_bpmn(filename: str, tree) -> tuple[list[Artifact], list[Problem]]:
                 problem(node, "la tarea de usuario no está en un carril (rol)")
             if props.get("asignadoA"):
                 check_code(node, props["asignadoA"], "eval", "la expresión asignadoA")
+            if props.get("plazo"):
+                check_code(node, props["plazo"], "eval", "la expresión plazo")
         for node in process.iter(f"{{{NS['bpmn']}}}startEvent"):
             key = form_key_of(properties(node).get("formJsonSchemaFilename"))
             if key:

@@ -4,9 +4,11 @@ case summary), never by deserializing workflows."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, union, union_all
 
+from .clock import as_utc
 from .schema import Activity, Case, CaseEvent, Company, Derivation, ModelVersion, TaskRow, TpeHistory, User
 
 PER_PAGE = 25
@@ -18,8 +20,14 @@ class InboxFilters:
     name: str | None = None
     region: str | None = None
     segmento: str | None = None
+    version: int | None = None
+    due: str | None = None  # overdue | soon (within DUE_SOON) | none
     scope: str = "all"  # all | mine | pool
-    order: str = "oldest"  # oldest | newest
+    order: str = "oldest"  # oldest | newest | due
+
+
+DUE_SOON = timedelta(days=3)
+DUE_STATES = ("overdue", "soon", "none")
 
 
 @dataclass
@@ -37,67 +45,142 @@ class Page:
 
 def offered_to(user):
     """SQL condition: tasks this user may work (assigned to them, or offered to their role and region)."""
+    return _mine(user.username) | _pool(user)
+
+
+def _mine(username):
+    return TaskRow.assignee == username
+
+
+def _pool(user):
+    """Unassigned tasks offered to the user's role (and, for regional roles, region)."""
     lanes = [user.role] + (["pyme"] if user.role == "ejecutivo_cpe" else [])
     offered = TaskRow.assignee.is_(None) & TaskRow.lane.in_(lanes)
     if user.region:
         offered = offered & (TaskRow.region == user.region)
-    return (TaskRow.assignee == user.username) | offered
+    return offered
 
 
 def inbox(engine, username: str, filters: InboxFilters | None = None, page: int = 1, per_page: int = PER_PAGE) -> Page:
+    """One page of the user's inbox with the counts of its tabs.
+
+    The tasks offered to the user are two disjoint sets, "mine" (assigned to them) and "pool"
+    (unassigned, offered to their role and region), each served by its own covering index
+    (ix_tasks_mine, ix_tasks_pool; ix_tasks_due for due dates): counts are sums of index-only
+    counts, the page is chosen from the tasks' indexes alone (each set gives its first rows in
+    order, then the two are merged), and only the rows shown are joined to their case and company."""
     filters = filters or InboxFilters()
+    now = engine.now()
     with engine.Session() as s:
         user = s.scalar(select(User).where(User.username == username))
-        base = select(TaskRow, Case.process_key, Case.segmento, Company.razon_social, Company.rut) \
-            .join(Case, Case.id == TaskRow.case_id).outerjoin(Company, Company.id == Case.company_id) \
-            .where(TaskRow.state == "ready", offered_to(user))
-        counts = {
-            "mine": s.scalar(select(func.count()).select_from(TaskRow).where(
-                TaskRow.state == "ready", TaskRow.assignee == username)),
-            "pool": s.scalar(select(func.count()).select_from(TaskRow).where(
-                TaskRow.state == "ready", TaskRow.assignee.is_(None), offered_to(user))),
-        }
+        ready = TaskRow.state == "ready"
+        sets = {"mine": _mine(username), "pool": _pool(user)}
+
+        def count(*where):
+            return s.scalar(select(func.count()).select_from(TaskRow).where(ready, *where))
+
+        counts = {key: count(condition) for key, condition in sets.items()}
         counts["all"] = counts["mine"] + counts["pool"]
-        query = base
-        if filters.scope == "mine":
-            query = query.where(TaskRow.assignee == username)
-        elif filters.scope == "pool":
-            query = query.where(TaskRow.assignee.is_(None))
-        if filters.process:
-            query = query.where(Case.process_key == filters.process)
+        overdue = {key: count(condition, TaskRow.due_at < now) for key, condition in sets.items()}
+        counts["overdue"] = overdue["mine"] + overdue["pool"]
+
+        task_filters = []
         if filters.name:
-            query = query.where(TaskRow.name == filters.name)
+            task_filters.append(TaskRow.name == filters.name)
         if filters.region:
-            query = query.where(TaskRow.region == filters.region)
+            task_filters.append(TaskRow.region == filters.region)
+        if filters.due == "overdue":
+            task_filters.append(TaskRow.due_at < now)
+        elif filters.due == "soon":
+            task_filters.extend([TaskRow.due_at >= now, TaskRow.due_at < now + DUE_SOON])
+        elif filters.due == "none":
+            task_filters.append(TaskRow.due_at.is_(None))
+        # Filters on the case: the matching case ids come from the indexes on cases (a case row is
+        # large: a join would read one per candidate task), then the tasks' covering index is probed.
+        # A case's process is its version's key, so process and version select version ids.
+        case_filters = []
+        if filters.process or filters.version:
+            versions = select(ModelVersion.id).where(ModelVersion.kind == "process")
+            if filters.process:
+                versions = versions.where(ModelVersion.key == filters.process)
+            if filters.version:
+                versions = versions.where(ModelVersion.version == filters.version)
+            case_filters.append(Case.model_version_id.in_(versions))
         if filters.segmento:
-            query = query.where(Case.segmento == filters.segmento)
-        total = s.scalar(select(func.count()).select_from(query.subquery()))
-        order = TaskRow.created_at.desc() if filters.order == "newest" else TaskRow.created_at
-        rows = s.execute(query.order_by(order, TaskRow.id).offset((page - 1) * per_page).limit(per_page)).all()
+            case_filters.append(Case.segmento == filters.segmento)
+        if case_filters:
+            task_filters.append(TaskRow.case_id.in_(select(Case.id).where(*case_filters)))
+        shown = [key for key in sets if filters.scope in ("all", key)]
+
+        def candidates(key):
+            return select(TaskRow.id, TaskRow.created_at, TaskRow.due_at).where(ready, sets[key], *task_filters)
+
+        if not case_filters and not filters.name and not filters.region and filters.due in (None, "overdue"):
+            total = sum((overdue if filters.due else counts)[key] for key in shown)
+        else:
+            total = sum(s.scalar(select(func.count()).select_from(candidates(key).subquery())) for key in shown)
+
+        def order(c):
+            return {"newest": (c.created_at.desc(), c.id),
+                    # tasks without a due date last, on every database
+                    "due": (c.due_at.is_(None), c.due_at, c.created_at, c.id)}.get(filters.order, (c.created_at, c.id))
+
+        first = (page - 1) * per_page
+        parts = [candidates(key).order_by(*order(TaskRow)).limit(first + per_page).subquery() for key in shown]
+        merged = parts[0] if len(parts) == 1 else union_all(*(select(part) for part in parts)).subquery()
+        ids = s.scalars(select(merged.c.id).order_by(*order(merged.c)).offset(first).limit(per_page)).all()
+        position = {task_id: i for i, task_id in enumerate(ids)}
+        rows = sorted(s.execute(
+            select(TaskRow, Case.process_key, ModelVersion.version, Case.segmento, Company.razon_social, Company.rut)
+            .join(Case, Case.id == TaskRow.case_id).join(ModelVersion, ModelVersion.id == Case.model_version_id)
+            .outerjoin(Company, Company.id == Case.company_id).where(TaskRow.id.in_(ids))).all(),
+            key=lambda row: position[row[0].id]) if ids else []
         items = [{"id": t.id, "case_id": t.case_id, "name": t.name, "lane": t.lane, "region": t.region,
-                  "assignee": t.assignee, "created_at": t.created_at, "process": process, "segmento": segmento,
-                  "razon_social": razon_social, "rut": rut, "form_id": t.form_key}
-                 for t, process, segmento, razon_social, rut in rows]
-        names = sorted(set(s.scalars(select(TaskRow.name).where(TaskRow.state == "ready", offered_to(user)))))
-        counts["names"] = names
+                  "assignee": t.assignee, "created_at": t.created_at, "process": process, "version": version,
+                  "segmento": segmento, "razon_social": razon_social, "rut": rut, "form_id": t.form_key,
+                  "due_at": t.due_at, "overdue": t.due_at is not None and as_utc(t.due_at) < now,
+                  "due_soon": t.due_at is not None and now <= as_utc(t.due_at) < now + DUE_SOON}
+                 for t, process, version, segmento, razon_social, rut in rows]
+        counts["names"] = sorted(s.scalars(union(*(select(TaskRow.name).where(ready, condition)
+                                                   for condition in sets.values()))))
+        counts["processes"] = sorted(s.scalars(select(ModelVersion.key).where(ModelVersion.kind == "process")
+                                               .distinct()))
         return Page(items, total, page, per_page, counts)
 
 
 def cases(engine, region: str | None, search: str | None = None, page: int = 1, per_page: int = PER_PAGE) -> Page:
+    """One page of cases, newest first, optionally of one region and searched by company name or RUT.
+
+    The search looks up the matching companies first (scanning ix_companies_search) and reaches
+    their cases through ix_cases_company_region; the count and the page's ids come from indexes, and only the rows
+    shown are read (their summary columns: never the serialized workflow)."""
     with engine.Session() as s:
-        query = select(Case, Company.razon_social, Company.rut).outerjoin(Company, Company.id == Case.company_id)
+        where = []
         if region:
-            query = query.where(Case.region == region)
+            where.append(Case.region == region)
         if search:
             like = f"%{search.strip()}%"
-            query = query.where(or_(Company.razon_social.ilike(like), Company.rut.ilike(like)))
-        total = s.scalar(select(func.count()).select_from(query.subquery()))
-        rows = s.execute(query.order_by(Case.id.desc()).offset((page - 1) * per_page).limit(per_page)).all()
+            matches = [_ilike(s, Company.razon_social, like), _ilike(s, Company.rut, like)]
+            where.append(Case.company_id.in_(select(Company.id).where(or_(*matches))))
+        total = s.scalar(select(func.count()).select_from(Case).where(*where))
+        ids = s.scalars(select(Case.id).where(*where).order_by(Case.id.desc())
+                        .offset((page - 1) * per_page).limit(per_page)).all()
+        rows = s.execute(select(Case.id, Case.process_key, Case.status, Case.segmento, Case.resultado, Case.region,
+                                Case.ejecutivo, Company.razon_social, Company.rut, Case.created_at, Case.updated_at)
+                         .outerjoin(Company, Company.id == Case.company_id).where(Case.id.in_(ids))
+                         .order_by(Case.id.desc())).all() if ids else []
         items = [{"id": c.id, "process": c.process_key, "status": c.status, "segmento": c.segmento,
                   "resultado": c.resultado, "region": c.region, "ejecutivo": c.ejecutivo,
-                  "razon_social": name, "rut": rut, "created_at": c.created_at, "updated_at": c.updated_at}
-                 for c, name, rut in rows]
+                  "razon_social": c.razon_social, "rut": c.rut, "created_at": c.created_at, "updated_at": c.updated_at}
+                 for c in rows]
         return Page(items, total, page, per_page)
+
+
+def _ilike(session, column, pattern):
+    """Case-insensitive LIKE. On SQLite, ILIKE is rendered as lower(column) LIKE lower(pattern), yet
+    SQLite's LIKE already ignores case exactly as far as its lower() folds it (ASCII letters): plain
+    LIKE gives the same answer there at a third of the cost. Other databases get ILIKE."""
+    return column.like(pattern) if session.get_bind().dialect.name == "sqlite" else column.ilike(pattern)
 
 
 def case_record(engine, case_id: int) -> dict:

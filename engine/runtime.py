@@ -12,7 +12,7 @@ import json
 import threading
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -25,6 +25,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
+from .clock import as_utc
 from .sandbox import RestrictedEnvironment
 from .services import registry
 from .xmlsafe import parse_xml
@@ -151,25 +152,62 @@ def lane_of(task) -> str | None:
     return getattr(task.task_spec, "lane", None)
 
 
+def _timer_due(task) -> datetime | None:
+    """When a waiting timer event task fires (None if it is not a timer or not armed)."""
+    if task.state != TaskState.WAITING:
+        return None
+    definition = getattr(task.task_spec, "event_definition", None)
+    if not isinstance(definition, TimerEventDefinition):
+        return None
+    value = task._get_internal_data("event_value")
+    if isinstance(value, dict):
+        value = value.get("next") if value.get("cycles") else None
+    if not isinstance(value, str):
+        return None
+    try:
+        return TimerEventDefinition.get_datetime(value)
+    except ValueError:
+        try:
+            moment = TimerEventDefinition.parse_time_or_duration(value)
+        except Exception:  # noqa: BLE001 - an unreadable value is not a due time
+            return None
+        return moment if isinstance(moment, datetime) else None
+
+
 def next_timer(workflow: BpmnWorkflow) -> datetime | None:
     """Earliest due time of the timers the workflow is waiting on (None if none)."""
-    due = []
-    for task in workflow.get_tasks(state=TaskState.WAITING):
-        definition = getattr(task.task_spec, "event_definition", None)
-        if not isinstance(definition, TimerEventDefinition):
-            continue
-        value = task._get_internal_data("event_value")
-        if isinstance(value, dict):
-            value = value.get("next") if value.get("cycles") else None
-        if isinstance(value, str):
-            try:
-                due.append(TimerEventDefinition.get_datetime(value))
-            except ValueError:
-                try:
-                    due.append(TimerEventDefinition.parse_time_or_duration(value))
-                except Exception:
-                    continue
+    due = [d for d in map(_timer_due, workflow.get_tasks(state=TaskState.WAITING)) if d is not None]
     return min(due) if due else None
+
+
+def task_due(task, now: datetime) -> datetime | None:
+    """The due date of a ready user task, read from the diagram.
+
+    The task's `plazo` property (an expression giving an ISO 8601 duration such as "P10D"
+    or `dias_habiles(5)`, or a date-time) wins; otherwise the earliest timer attached to the
+    task as a boundary event (e.g. "5 días hábiles sin agendar" escalates) is its deadline.
+    """
+    expression = task_properties(task).get("plazo")
+    if expression:
+        try:
+            value = task.workflow.script_engine.evaluate(task, expression)
+            return _moment(value, now)
+        except Exception:  # noqa: BLE001 - checked at deploy; a bad value only means "no due date"
+            return None
+    siblings = task.parent.children if task.parent is not None else []
+    due = [d for d in (_timer_due(t) for t in siblings if t is not task) if d is not None]
+    return min(due) if due else None
+
+
+def _moment(value, now: datetime) -> datetime | None:
+    if isinstance(value, datetime):
+        return as_utc(value)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    value = value.strip()
+    if value.upper().startswith("P"):
+        return now + TimerEventDefinition.get_timedelta_from_start(TimerEventDefinition.parse_iso_duration(value), now)
+    return TimerEventDefinition.get_datetime(value)
 
 
 def run_steps(workflow: BpmnWorkflow, did_complete_task=None) -> None:
@@ -184,12 +222,6 @@ def run_steps(workflow: BpmnWorkflow, did_complete_task=None) -> None:
 def json_safe(value):
     """Case data as plain JSON (dates become ISO strings)."""
     return json.loads(json.dumps(value, default=str))
-
-
-def as_utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def service_context(ctx):

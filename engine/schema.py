@@ -72,6 +72,11 @@ class ModelVersion(Base):
 
 class Company(Base):
     __tablename__ = "companies"
+    __table_args__ = (
+        # The case search matches a substring of either column: no index can seek that, but
+        # scanning this small covering index is much cheaper than scanning the table.
+        Index("ix_companies_search", "razon_social", "rut"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     rut: Mapped[str] = mapped_column(String(20), unique=True)
@@ -131,13 +136,15 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_status_next_timer", "status", "next_timer_at"),
         Index("ix_cases_region_status", "region", "status"),
+        # a company's cases, and within a region (the case search of a regional executive)
+        Index("ix_cases_company_region", "company_id", "region"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     process_key: Mapped[str] = mapped_column(String(120), index=True)
     model_version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id"), index=True)
     status: Mapped[str] = mapped_column(String(20))  # active | completed | error | cancelled
-    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"))
     region: Mapped[str | None] = mapped_column(String(10))
     rubro: Mapped[str | None] = mapped_column(String(60))
     segmento: Mapped[str | None] = mapped_column(String(20), index=True)
@@ -164,8 +171,15 @@ class TaskRow(Base):
 
     __tablename__ = "tasks"
     __table_args__ = (
-        Index("ix_tasks_inbox", "state", "lane", "region", "created_at"),
-        Index("ix_tasks_assignee", "assignee", "state"),
+        # Covering indexes for the inbox (engine/queries.py), which reads two disjoint sets: the
+        # tasks assigned to someone and the pool offered to a role in a region, filtered or sorted
+        # by due date, name or case (case_id). `id` is in them because on SQLite an index holds
+        # the rowid, not this text key.
+        Index("ix_tasks_mine", "assignee", "state", "created_at", "id", "due_at", "name", "case_id"),
+        Index("ix_tasks_pool", "state", "assignee", "lane", "region", "created_at", "id", "due_at", "name",
+              "case_id"),
+        Index("ix_tasks_due", "state", "due_at", "assignee", "lane", "region", "created_at", "id", "name",
+              "case_id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -238,3 +252,55 @@ class OutboxMessage(Base):
     mensaje: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PortalLink(Base):
+    """The company's private page is reached through a secret link (SPEC §7). Only the
+    token's SHA-256 is stored; a link expires and can be sent again to the company's email."""
+
+    __tablename__ = "portal_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ApiToken(Base):
+    """A personal token for the JSON API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Comment(Base):
+    """A note between executives on a case (append-only, like the history)."""
+
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    author: Mapped[str] = mapped_column(String(80))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TaskDraft(Base):
+    """A half-filled form (long forms such as the TPE), one per task and person."""
+
+    __tablename__ = "task_drafts"
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id"), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(120), primary_key=True)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -243,3 +243,18 @@ def test_scheduling_in_time_cancels_the_escalation_timer(cpe):
     cpe.clock.advance(days=30)
     assert cpe.engine.fire_due_timers() == 0
     assert list(cpe.ready(case_id)) == ["Task_Entrevista"]
+
+
+def test_a_cancelled_task_takes_its_drafts_with_it(cpe):
+    from engine.drafts import load_draft, save_draft
+
+    case_id = cpe.start()
+    cpe.do(case_id, "Task_TPE_Bienes", {"respuestas": P.IDEA_ONLY})
+    cpe.clock.advance(days=7, hours=1)
+    cpe.engine.fire_due_timers()
+    escalation = cpe.ready(case_id)["Task_AtenderEscalamiento"]["id"]
+    save_draft(cpe.engine, escalation, "jefe.rm", {"acciones": "Llamar al ejecutivo"})
+    cpe.do(case_id, "Task_AgendarEntrevista", AGENDA)
+    cpe.do(case_id, "Task_Entrevista", {"respuestas": P.ENTREVISTA_BAJA, "brechas": "Solo una idea."})
+    assert cpe.engine.task(escalation)["state"] == "cancelled"
+    assert load_draft(cpe.engine, escalation, "jefe.rm") is None

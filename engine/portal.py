@@ -1,0 +1,204 @@
+"""The company portal (SPEC §7, thesis §3.2.2 and §5.2): a company registers and takes the
+TPE online without an account, then follows its own case through a secret link.
+
+Only the SHA-256 of a link's token is stored; a link expires, and a new one can be sent
+to the company's registered email (never shown to whoever types a RUT). The company's
+stage is read from the SPEC §9 case variables (`puntaje_tpe`, `puntaje_entrevista`,
+`segmento`, `capacitada`, `resultado`), so a redesigned diagram that keeps those names
+needs no change here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from .clock import as_utc
+from .errors import Conflict, NotFound
+from .schema import Activity, Case, CaseEvent, Company, Derivation, OutboxMessage, PortalLink, TaskRow, Tpe
+from .services.rut import normalize_rut
+
+LINK_DAYS = 180
+PORTAL_ACTOR = "pyme"
+PUBLIC_EVENTS = ("case_started", "task_completed", "case_completed")
+STAGES = ("registro", "tpe", "entrevista", "clasificacion", "capacitacion", "exportacion")
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _new_link(s, company_id, now) -> str:
+    token = secrets.token_urlsafe(32)
+    s.add(PortalLink(company_id=company_id, token_hash=_digest(token), created_at=now,
+                     expires_at=now + timedelta(days=LINK_DAYS)))
+    return token
+
+
+def _queue_link(s, company, case_id, token, compose, now) -> None:
+    asunto, mensaje = compose(token)
+    s.add(OutboxMessage(case_id=case_id, destinatario="pyme", to_address=company.contacto_email,
+                        asunto=asunto, mensaje=mensaje, created_at=now))
+
+
+def _active_case(s, company_id):
+    return s.scalar(select(Case).where(Case.company_id == company_id, Case.status.in_(("active", "error")))
+                    .order_by(Case.id.desc()))
+
+
+def register(engine, process_id: str, data: dict, compose) -> dict:
+    """Start a case for a company that registers online and give it a private link.
+
+    `compose(token) -> (asunto, mensaje)` writes the email that carries the link. A RUT
+    that already has a case in progress starts nothing: a fresh link goes to the email
+    already on file (the answer does not reveal it), so there is never a duplicate.
+    """
+    rut = normalize_rut(data.get("rut"))
+    with engine.Session() as s:
+        company = s.scalar(select(Company).where(Company.rut == rut))
+        existing = company is not None and _active_case(s, company.id) is not None
+    if existing:
+        send_link(engine, rut, compose)
+        return {"existing": True, "case_id": None, "token": None}
+    case_id = engine.start(process_id, dict(data, rut=rut), actor=PORTAL_ACTOR)
+    now = engine.now()
+    with engine.transaction() as s:
+        case = s.get(Case, case_id)
+        company = s.get(Company, case.company_id)
+        token = _new_link(s, company.id, now)
+        _queue_link(s, company, case_id, token, compose, now)
+    return {"existing": False, "case_id": case_id, "token": token}
+
+
+def send_link(engine, rut: str, compose) -> bool:
+    """Email a new private link to the company with this RUT, if it is registered with an email."""
+    try:
+        rut = normalize_rut(rut)
+    except ValueError:
+        return False
+    now = engine.now()
+    with engine.transaction() as s:
+        company = s.scalar(select(Company).where(Company.rut == rut))
+        if company is None or not company.contacto_email:
+            return False
+        case = _active_case(s, company.id) or s.scalar(
+            select(Case).where(Case.company_id == company.id).order_by(Case.id.desc()))
+        token = _new_link(s, company.id, now)
+        _queue_link(s, company, case.id if case else None, token, compose, now)
+        return True
+
+
+def issue_link(engine, rut: str) -> str:
+    """A new private link for a registered company, handed over directly (CLI, demo)."""
+    rut = normalize_rut(rut)
+    with engine.transaction() as s:
+        company = s.scalar(select(Company).where(Company.rut == rut))
+        if company is None:
+            raise NotFound(f"no hay una empresa registrada con RUT {rut}")
+        return _new_link(s, company.id, engine.now())
+
+
+def company_for_token(engine, token: str) -> int | None:
+    """The company a link opens, or None if the link is unknown or expired."""
+    if not isinstance(token, str) or not 20 <= len(token) <= 100:
+        return None
+    now = engine.now()
+    with engine.Session() as s:
+        link = s.scalar(select(PortalLink).where(PortalLink.token_hash == _digest(token)))
+        if link is None or as_utc(link.expires_at) <= now:
+            return None
+        company_id, stale = link.company_id, link.last_seen_at is None or \
+            as_utc(link.last_seen_at) < now - timedelta(hours=1)
+    if stale:
+        with engine.transaction() as s:
+            s.get(PortalLink, link.id).last_seen_at = now
+    return company_id
+
+
+def company_task(engine, company_id: int, task_id: str) -> dict:
+    """A ready task of the company's own lane in one of its cases, as `Engine.task` gives it."""
+    with engine.Session() as s:
+        row = s.scalar(select(TaskRow).join(Case, Case.id == TaskRow.case_id)
+                       .where(TaskRow.id == task_id, Case.company_id == company_id))
+        if row is None or row.lane != PORTAL_ACTOR:
+            raise NotFound("La tarea no existe o no corresponde a su empresa.")
+        if row.state != "ready":
+            raise Conflict("Esta etapa ya fue completada.")
+    return engine.task(task_id)
+
+
+def overview(engine, company_id: int) -> dict:
+    """What the company's private page shows: its stage, next steps, history and TPE."""
+    with engine.Session() as s:
+        company = s.get(Company, company_id)
+        if company is None:
+            raise NotFound("empresa desconocida")
+        cases = s.scalars(select(Case).where(Case.company_id == company_id).order_by(Case.id.desc())).all()
+        current = cases[0] if cases else None
+        tpe = s.scalar(select(Tpe).where(Tpe.company_id == company_id))
+        case_ids = [c.id for c in cases]
+        own_tasks, team_tasks = [], []
+        history, derivations, activities = [], [], []
+        if case_ids:
+            for t in s.scalars(select(TaskRow).where(TaskRow.case_id.in_(case_ids), TaskRow.state == "ready")
+                               .order_by(TaskRow.created_at)):
+                item = {"id": t.id, "name": t.name, "case_id": t.case_id, "form_id": t.form_key,
+                        "due_at": as_utc(t.due_at)}
+                (own_tasks if t.lane == PORTAL_ACTOR else team_tasks).append(item)
+            history = [{"at": as_utc(e.at), "kind": e.kind, "name": e.name,
+                        "by_company": e.actor == PORTAL_ACTOR, "resultado": (e.detail or {}).get("resultado")}
+                       for e in s.scalars(select(CaseEvent).where(CaseEvent.case_id.in_(case_ids),
+                                                                  CaseEvent.kind.in_(PUBLIC_EVENTS))
+                                          .order_by(CaseEvent.id.desc()))]
+            derivations = [{"institucion": d.institucion, "contacto": d.contacto, "direccion": d.direccion,
+                            "fecha": d.fecha, "motivo": d.motivo}
+                           for d in s.scalars(select(Derivation).where(Derivation.company_id == company_id)
+                                              .order_by(Derivation.id.desc()))]
+            activities = [{"tipo": a.tipo, "detalle": a.detalle, "at": as_utc(a.created_at)}
+                          for a in s.scalars(select(Activity).where(Activity.company_id == company_id)
+                                             .order_by(Activity.id.desc()))]
+        data = dict(current.data or {}) if current else {}
+        return {
+            "company": {"rut": company.rut, "razon_social": company.razon_social, "region": company.region,
+                        "rubro": company.rubro, "contacto_email": company.contacto_email},
+            "case": {"id": current.id, "status": current.status, "segmento": current.segmento,
+                     "resultado": current.resultado, "ejecutivo": current.ejecutivo,
+                     "created_at": as_utc(current.created_at), "ended_at": as_utc(current.ended_at),
+                     "next_timer_at": as_utc(current.next_timer_at)} if current else None,
+            "stages": stages(data, current.status if current else None),
+            "entrevista": {k: data[k] for k in ("fecha_entrevista", "hora_entrevista", "lugar_entrevista")
+                           if data.get(k)},
+            "own_tasks": own_tasks, "team_tasks": team_tasks, "history": history,
+            "derivations": derivations, "activities": activities,
+            "tpe": {"puntaje": tpe.puntaje, "dimensiones": tpe.dimensiones, "revision": tpe.revision,
+                    "submitted_at": as_utc(tpe.submitted_at), "valid_until": as_utc(tpe.valid_until)}
+            if tpe else None,
+        }
+
+
+def stages(data: dict, status: str | None) -> list[dict]:
+    """The export route as steps `done` / `current` / `todo` / `skipped`, from the case variables."""
+    reached = {
+        "registro": status is not None,
+        "tpe": "puntaje_tpe" in data,
+        "entrevista": "puntaje_entrevista" in data,
+        "clasificacion": bool(data.get("segmento")),
+        "capacitacion": bool(data.get("capacitada")),
+        "exportacion": data.get("resultado") == "exportadora",
+    }
+    ended = status in ("completed", "cancelled")
+    result, current_marked = [], False
+    for key in STAGES:
+        if reached[key]:
+            state = "done"
+        elif ended:
+            state = "skipped"
+        elif not current_marked:
+            state, current_marked = "current", True
+        else:
+            state = "todo"
+        result.append({"key": key, "state": state})
+    return result
