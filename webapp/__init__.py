@@ -37,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
         REMEMBER_COOKIE_HTTPONLY=True,
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        PORTAL_PROCESS=os.environ.get("CPE_PORTAL_PROCESS", "cpe_actual"),
     )
     if config:
         app.config.update(config)
@@ -51,13 +52,15 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_locale)
 
-    from . import auth, cases, cli, errors, filters, inbox, tasks, vendor
+    from . import api, auth, cases, cli, errors, filters, inbox, portal, tasks, vendor
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(vendor.bp)
+    app.register_blueprint(portal.bp)
+    app.register_blueprint(api.bp)
     errors.init_app(app)
     filters.init_app(app)
     cli.init_app(app)

@@ -1,10 +1,13 @@
-"""Cases: the list for my region and the case page (data, scores, history, derivations, SRA)."""
+"""Cases: the list for my region and the case page (data, scores, history, derivations, SRA, comments)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from engine.comments import MAX_LENGTH as COMMENT_MAX_LENGTH
+from engine.comments import add_comment, comments
 from engine.queries import case_path, case_record, cases
 
 from .access import can_work, case_or_404, engine
@@ -36,7 +39,22 @@ def detail(case_id):
         "Entrevista": (case["data"].get("resultado_entrevista") or {}).get("dimensiones", {}),
     }
     tasks = [dict(t, workable=can_work(dict(t, region=case["region"]))) for t in record["tasks"]]
-    return render_template("cases/detail.html", case=case, record=record, data=data, scores=scores, tasks=tasks)
+    return render_template("cases/detail.html", case=case, record=record, data=data, scores=scores, tasks=tasks,
+                           comments=comments(engine(), case_id), comment_max_length=COMMENT_MAX_LENGTH)
+
+
+@bp.post("/casos/<int:case_id>/comentarios")
+@login_required
+def comment(case_id):
+    """A note between executives; whoever may see the case may comment on it."""
+    case_or_404(case_id)
+    try:
+        added = add_comment(engine(), case_id, current_user.username, request.form.get("comentario", ""))
+    except ValueError as exc:
+        flash(_("No se publicó el comentario: %(reason)s", reason=str(exc)), "error")
+        return redirect(url_for(".detail", case_id=case_id))  # the message is at the top of the page
+    flash(_("Comentario publicado."), "success")
+    return redirect(url_for(".detail", case_id=case_id, _anchor=f"comentario-{added['id']}"))
 
 
 @bp.get("/casos/<int:case_id>/diagrama.bpmn")

@@ -288,10 +288,12 @@ def serve(host, port):
 @with_appcontext
 @handle_errors
 def bench(quick, database_url, as_json):
-    """Suite de rendimiento del motor (nunca toca la base configurada)."""
+    """Suite de rendimiento del motor y de las páginas web (nunca toca la base configurada)."""
     from engine import bench as suite
 
-    results = suite.run(quick=quick, database_url=database_url,
+    from .bench_web import measure
+
+    results = suite.run(quick=quick, database_url=database_url, web=measure,
                         progress=lambda step: click.echo(f"midiendo {step}…", err=True))
 
     def human(r):
@@ -310,8 +312,74 @@ def demo(as_json):
     """Carga usuarios, empresas y casos de demostración."""
     from engine.demo import load_demo
 
-    emit(load_demo(engine(), current_app.config["PROCESSES_DIR"], current_app.config["FORMS_DIR"]), as_json,
-         lambda r: click.echo(f"demo cargada: {r}", err=True))
+    def human(result):
+        click.echo(f"demo: {result['usuarios']} usuarios, {result['casos']} casos, {result['modelos']} modelos "
+                   f"{result.get('nota', '')}".rstrip(), err=True)
+        for name, path in result.get("portal", {}).items():
+            click.echo(f"portal de {name}: {path}  (en el servidor, p. ej. http://127.0.0.1:5000{path})", err=True)
+
+    emit(load_demo(engine(), current_app.config["PROCESSES_DIR"], current_app.config["FORMS_DIR"]), as_json, human)
+
+
+# -- API tokens ------------------------------------------------------------------------
+@cpe.group()
+def tokens():
+    """Tokens personales para la API JSON (/api/v1)."""
+
+
+@tokens.command("create")
+@click.argument("username")
+@click.option("--name", default="", help="Para qué es el token (p. ej. la integración que lo usa).")
+@click.option("--days", type=int, default=None, help="Días de vigencia (por defecto, hasta revocarlo).")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+@handle_errors
+def tokens_create(username, name, days, as_json):
+    """Crea un token para USERNAME y lo muestra una sola vez."""
+    from engine import apitokens
+
+    token_id, token = apitokens.create_token(engine(), username, name=name, days=days)
+    [row] = [t for t in apitokens.list_tokens(engine(), username) if t["id"] == token_id]
+    if as_json:
+        emit({"id": token_id, "username": username, "name": row["name"], "expires_at": row["expires_at"],
+              "token": token}, True)
+    else:
+        click.echo(token)
+        until = f"vence el {row['expires_at'][:10]}" if row["expires_at"] else "no vence"
+        click.echo(f"token {token_id} de {username} creado ({until}); guárdelo ahora: no se volverá a mostrar",
+                   err=True)
+
+
+@tokens.command("list")
+@click.argument("username")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+@handle_errors
+def tokens_list(username, as_json):
+    """Tokens de USERNAME (nunca el token mismo)."""
+    from engine import apitokens
+
+    def human(rows):
+        for t in rows:
+            click.echo(f"{t['id']:<6} {t['state']:<8} creado {t['created_at'][:16]}  "
+                       f"vence {(t['expires_at'] or '-')[:16]:<16}  último uso {(t['last_used_at'] or '-')[:16]:<16}  "
+                       f"{t['name']}")
+        if not rows:
+            click.echo(f"{username} no tiene tokens", err=True)
+    emit(apitokens.list_tokens(engine(), username), as_json, human)
+
+
+@tokens.command("revoke")
+@click.argument("token_id", type=int)
+@click.option("--user", "username", required=True, help="Dueño del token.")
+@with_appcontext
+@handle_errors
+def tokens_revoke(token_id, username):
+    """Revoca el token TOKEN_ID de un usuario (deja de funcionar de inmediato)."""
+    from engine import apitokens
+
+    apitokens.revoke(engine(), token_id, username)
+    click.echo(f"token {token_id} de {username} revocado", err=True)
 
 
 main = cpe

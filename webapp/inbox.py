@@ -13,6 +13,8 @@ from engine.services.regions import REGIONS
 from .access import engine
 
 bp = Blueprint("inbox", __name__)
+DUE_ARGS = {"vencidas": "overdue", "por_vencer": "soon", "sin_plazo": "none"}
+ORDER_ARGS = {"antiguas": "oldest", "recientes": "newest", "plazo": "due"}
 
 
 def _filters() -> InboxFilters:
@@ -21,8 +23,10 @@ def _filters() -> InboxFilters:
         process=args.get("proceso") or None, name=args.get("tarea") or None,
         region=(args.get("region") or None) if current_user.region is None else None,
         segmento=args.get("segmento") or None,
+        version=args.get("version", type=int) or None,
+        due=DUE_ARGS.get(args.get("plazo")),
         scope=args.get("ver") if args.get("ver") in ("mine", "pool") else "all",
-        order="newest" if args.get("orden") == "recientes" else "oldest")
+        order=ORDER_ARGS.get(args.get("orden"), "oldest"))
 
 
 @bp.get("/bandeja")

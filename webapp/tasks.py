@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine.errors import Conflict, Forbidden
+from engine.drafts import load_draft, save_draft
+from engine.errors import Conflict, Forbidden, NotFound
 from engine.forms import FormError
 
 from . import formrender
@@ -26,13 +28,28 @@ def form(task_id):
     if not can_work(task):
         abort(403)
     schema = task["form"] or {"type": "object", "properties": {}}
-    values, errors = {}, {}
-    if request.method == "POST":
+    values, errors, restored, status = {}, {}, None, 200
+    if request.method == "POST" and request.form.get("accion") == "borrador":
+        values = formrender.parse(schema, request.form)  # kept as typed: a draft is not validated
+        try:
+            draft = save_draft(engine(), task_id, _draft_owner(), values)
+        except ValueError as exc:
+            flash(_("No se guardó el borrador: %(reason)s", reason=str(exc)), "error")
+            status = 422
+        except Conflict as exc:
+            flash(str(exc), "error")
+            return redirect(url_for("inbox.index"))
+        except NotFound:
+            abort(404)
+        else:
+            flash(_("Borrador guardado a las %(time)s. Al volver a abrir la tarea lo encontrará tal como lo dejó.",
+                    time=format_datetime(draft["updated_at"], "HH:mm")), "success")
+    elif request.method == "POST":
         values = formrender.parse(schema, request.form)
         try:
             engine().complete(task_id, values, user=current_user.username)
         except FormError as exc:
-            errors = exc.errors
+            errors, status = exc.errors, 422
         except Conflict as exc:
             flash(str(exc), "error")
             return redirect(url_for("inbox.index"))
@@ -41,6 +58,15 @@ def form(task_id):
         else:
             flash(_("Tarea «%(name)s» completada.", name=task["name"]), "success")
             return redirect(url_for("cases.detail", case_id=task["case_id"]))
+    else:
+        draft = load_draft(engine(), task_id, _draft_owner())
+        if draft is not None:
+            values, restored = draft["data"], draft["updated_at"]
     case = engine().case(task["case_id"])
-    return render_template("tasks/form.html", task=task, case=case, schema=schema,
-                           fields=formrender.fields(schema, values, errors), errors=errors), (422 if errors else 200)
+    return render_template("tasks/form.html", task=task, case=case, schema=schema, restored=restored,
+                           fields=formrender.fields(schema, values, errors), errors=errors), status
+
+
+def _draft_owner() -> str:
+    """Whose draft this is: an executive's own username (the company portal uses "pyme")."""
+    return current_user.username

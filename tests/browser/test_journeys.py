@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from engine.comments import add_comment
+from engine.drafts import load_draft
+
 from .. import profiles as P
 from ..driver import AGENDA, Driver
+from .conftest import SHOTS
 
 VIEWPORTS = {"laptop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 
@@ -75,4 +79,62 @@ def test_executive_of_another_region_cannot_open_the_task(browser, live_server, 
     assert response.status == 403 and page.get_by_text("No tiene permiso para ver esta página.").is_visible()
     response = page.goto(f"{live_server}/casos/{case_id}")
     assert response.status == 403
+    page.close()
+
+
+@pytest.mark.parametrize("device", list(VIEWPORTS))
+def test_executive_saves_a_draft_of_the_tpe_then_comments_the_case(browser, live_server, deployed, clock, shot,
+                                                                      device):
+    deployed.create_user("eje.rm", "secreto-123", "ejecutivo_cpe", region="CL-RM", full_name="Elena Ejecutiva")
+    deployed.create_user("jefe.rm", "secreto-123", "jefe_regional", region="CL-RM", full_name="Jorge Jefe")
+    driver = Driver(deployed, clock, "cpe_actual")
+    case_id = driver.start()
+    task_id = driver.ready(case_id)["Task_TPE_Bienes"]["id"]
+    first_half = dict(list(P.VINA_AMARILLO.items())[:9])
+    page = browser.new_page(viewport=VIEWPORTS[device])
+    errors = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    _login(page, live_server, "eje.rm")
+
+    # half of the TPE, saved as a draft: nothing is validated, the task stays ready
+    page.goto(f"{live_server}/tareas/{task_id}")
+    for name, value in first_half.items():
+        page.check(f"input[name='respuestas.{name}'][value='{value}']")
+    page.click("text=Guardar borrador")
+    assert page.get_by_text("Borrador guardado a las").is_visible()
+    assert page.locator(".flash-error").count() == 0
+    assert deployed.task(task_id)["state"] == "ready"
+
+    # the next day the form comes back as it was left
+    clock.advance(days=1)
+    page.goto(f"{live_server}/tareas/{task_id}")
+    assert page.get_by_text("Se restauró su borrador del").is_visible()
+    for name, value in first_half.items():
+        assert page.is_checked(f"input[name='respuestas.{name}'][value='{value}']"), name
+    assert page.locator("input[type=radio]:checked").count() == len(first_half)
+    shot(page, f"form-draft-{device}")
+
+    # the rest, then complete: the draft is gone
+    for name, value in P.VINA_AMARILLO.items():
+        page.check(f"input[name='respuestas.{name}'][value='{value}']")
+    page.click("text=Completar tarea")
+    page.wait_for_url(f"**/casos/{case_id}")
+    assert load_draft(deployed, task_id, "eje.rm") is None
+
+    # a comment between executives, kept as text with its line breaks
+    add_comment(deployed, case_id, "jefe.rm", "Elena: esta viña exportó una vez a Brasil en 2019; pregúntale.")
+    clock.advance(minutes=30)
+    page.fill("#comentario", "Le pregunté:\n- Brasil, 2019, un contenedor.\n- <b>No</b> repitió.")
+    page.click("text=Publicar comentario")
+    page.wait_for_url(f"**/casos/{case_id}#comentario-*")
+    assert page.get_by_text("Comentario publicado.").is_visible()
+    bodies = page.locator(".comment-body")
+    assert bodies.count() == 2
+    assert bodies.nth(1).inner_text() == "Le pregunté:\n- Brasil, 2019, un contenedor.\n- <b>No</b> repitió."
+    assert bodies.nth(1).evaluate("e => getComputedStyle(e).whiteSpace") == "pre-wrap"
+    assert page.locator("ol.timeline a", has_text="Comentario").count() == 2
+    page.wait_for_selector("#case-diagram[data-ready='1']")
+    shot(page, f"case-comments-{device}")
+    page.locator("#comentarios").screenshot(path=str(SHOTS / f"case-comments-card-{device}.png"))
+    assert [e for e in errors if "status of 422" not in e] == []
     page.close()

@@ -1,0 +1,147 @@
+"""Company portal (no account): register and take the TPE online, then follow the case
+through a private link (SPEC §7). Calls only the engine's portal functions and verbs."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from engine import portal
+from engine.drafts import load_draft, save_draft
+from engine.errors import Conflict, NotFound
+from engine.forms import FormError
+
+from . import formrender
+from .access import engine
+
+bp = Blueprint("portal", __name__, url_prefix="/portal")
+
+STAGE_LABELS = {
+    "registro": _l("Registro"), "tpe": _l("Test de Potencialidad Exportadora"), "entrevista": _l("Entrevista"),
+    "clasificacion": _l("Clasificación"), "capacitacion": _l("Capacitación y asesoría"),
+    "exportacion": _l("Primera exportación"),
+}
+DRAFT_OWNER = portal.PORTAL_ACTOR
+
+
+def _process_id() -> str:
+    return current_app.config["PORTAL_PROCESS"]
+
+
+def _compose(token):
+    """The email that carries a private link (queued in the outbox)."""
+    link = url_for("portal.home", token=token, _external=True)
+    return (_("Su enlace al portal Centros Pyme Exporta"),
+            _("Hola. Este es su enlace privado para seguir el avance de su empresa en el programa "
+              "Centros Pyme Exporta de ProChile: %(link)s\n\nNo lo comparta: quien tenga el enlace puede ver "
+              "el estado de su empresa. Vence en %(days)s días; puede pedir uno nuevo en el portal.",
+              link=link, days=portal.LINK_DAYS))
+
+
+def _company_or_404(token) -> int:
+    company_id = portal.company_for_token(engine(), token)
+    if company_id is None:
+        abort(404)
+    return company_id
+
+
+@bp.after_request
+def private(response):
+    """Private pages carry a secret in their address: never cache them, never leak it."""
+    if request.view_args and "token" in request.view_args:
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.get("/")
+def landing():
+    return render_template("portal/landing.html", stages=STAGE_LABELS)
+
+
+@bp.route("/registro", methods=["GET", "POST"])
+def register():
+    try:
+        schema = engine().start_form(_process_id()) or {"type": "object", "properties": {}}
+    except NotFound:
+        message = _("El registro en línea no está disponible: el proceso «%(process)s» no está desplegado. "
+                    "Contacte a su Centro Pyme Exporta.", process=_process_id())
+        return render_template("errors/error.html", code=503, message=message), 503
+    values, errors = {}, {}
+    if request.method == "POST":
+        values = formrender.parse(schema, request.form)
+        try:
+            result = portal.register(engine(), _process_id(), values, _compose)
+        except FormError as exc:
+            errors = exc.errors
+        except ValueError as exc:  # the RUT, before anything else is checked
+            errors = {"rut": str(exc)}
+        else:
+            if result["existing"]:
+                flash(_("Su empresa ya tiene un proceso en curso. Enviamos un enlace nuevo a su página al "
+                        "correo registrado."), "info")
+                return redirect(url_for(".landing"))
+            flash(_("Registro recibido. Guarde la dirección de esta página: es su acceso privado (también la "
+                    "enviamos a su correo)."), "success")
+            return redirect(url_for(".home", token=result["token"]))
+    return render_template("portal/register.html", schema=schema, errors=errors,
+                           fields=formrender.fields(schema, values, errors)), (422 if errors else 200)
+
+
+@bp.route("/enlace", methods=["GET", "POST"])
+def request_link():
+    if request.method == "POST":
+        portal.send_link(engine(), request.form.get("rut", "")[:20], _compose)
+        # The same answer whether or not the RUT is registered: nothing is revealed.
+        flash(_("Si el RUT está registrado, enviamos un enlace nuevo al correo de contacto de la empresa."), "info")
+        return redirect(url_for(".landing"))
+    return render_template("portal/link.html")
+
+
+@bp.get("/e/<token>")
+def home(token):
+    company_id = _company_or_404(token)
+    info = portal.overview(engine(), company_id)
+    return render_template("portal/home.html", token=token, info=info, stages=STAGE_LABELS,
+                           link_days=portal.LINK_DAYS)
+
+
+@bp.route("/e/<token>/tareas/<task_id>", methods=["GET", "POST"])
+def task(token, task_id):
+    company_id = _company_or_404(token)
+    try:
+        task = portal.company_task(engine(), company_id, task_id)
+    except NotFound:
+        abort(404)
+    except Conflict as exc:
+        flash(str(exc), "info")
+        return redirect(url_for(".home", token=token))
+    schema = task["form"] or {"type": "object", "properties": {}}
+    values, errors, restored, status = {}, {}, None, 200
+    if request.method == "POST":
+        values = formrender.parse(schema, request.form)
+        try:
+            if request.form.get("accion") == "borrador":
+                draft = save_draft(engine(), task_id, DRAFT_OWNER, values)
+                flash(_("Borrador guardado. Puede volver a esta página con su enlace y seguir donde quedó."),
+                      "success")
+                restored = draft["updated_at"]
+            else:
+                engine().complete(task_id, values, actor=DRAFT_OWNER)
+                flash(_("¡Gracias! Recibimos sus respuestas de «%(name)s».", name=task["name"]), "success")
+                return redirect(url_for(".home", token=token))
+        except FormError as exc:
+            errors, status = exc.errors, 422
+        except ValueError as exc:
+            flash(_("No se guardó el borrador: %(reason)s", reason=str(exc)), "error")
+            status = 422
+        except Conflict as exc:
+            flash(str(exc), "info")
+            return redirect(url_for(".home", token=token))
+    else:
+        draft = load_draft(engine(), task_id, DRAFT_OWNER)
+        if draft is not None:
+            values, restored = draft["data"], draft["updated_at"]
+    return render_template("portal/task.html", token=token, task=task, schema=schema, errors=errors,
+                           restored=restored, fields=formrender.fields(schema, values, errors)), status
