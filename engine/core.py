@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import clock as clockmod
-from . import runtime, users, versions
+from . import migration, runtime, users, versions
 from .db import default_url, make_engine, session_factory, upgrade
 from .errors import Conflict, EngineError, Forbidden, NotFound
 from .forms import FormError
@@ -372,6 +372,49 @@ class Engine:
                 continue
             fired += 1
         return fired
+
+    def migrate(self, case_id, to_version, dry_run=False, actor="sistema") -> dict:
+        """Move a running case to another version of its process (or only preview it).
+
+        Unsafe moves are refused with the reasons (Conflict); the preview says what would
+        change. A real move is one transaction, recorded in the case's history.
+        """
+        with self.transaction() as s:
+            case, compiled, workflow = self._load(s, case_id, for_update=True)
+            current = s.get(ModelVersion, case.model_version_id)
+            target_row = versions.version_row(s, "process", case.process_key, to_version)
+            preview = {"case_id": case.id, "process_id": case.process_key, "from_version": current.version,
+                       "to_version": target_row.version, "dry_run": bool(dry_run)}
+            if case.status not in ("active", "error"):
+                raise Conflict(f"El caso {case.id} está {case.status}: solo se migran casos en curso.")
+            if target_row.id == current.id:
+                raise Conflict(f"El caso {case.id} ya está en la versión {current.version}.")
+            plan = migration.plan(workflow, self._build(s, target_row))
+            preview.update(plan.as_dict())
+            if dry_run:
+                s.rollback()
+                return preview
+            if not plan.safe:
+                raise Conflict(f"No se puede migrar el caso {case.id} a la versión {target_row.version}: "
+                               + "; ".join(plan.reasons))
+            plan._apply()
+            case.model_version_id = target_row.id
+            s.add(CaseEvent(case_id=case.id, at=self.now(), actor=actor, kind="migrated",
+                            name=f"v{current.version} → v{target_row.version}", detail=preview))
+            self._advance(s, case, self._build(s, target_row), workflow, actor)
+            self._refresh_ready_rows(s, case, self._build(s, target_row), workflow)
+            return preview
+
+    def _refresh_ready_rows(self, s, case, compiled, workflow):
+        """Ready tasks that survived a migration show the new version's name, lane and form."""
+        ready = {str(t.id): t for t in runtime.ready_user_tasks(workflow)}
+        for row in s.scalars(select(TaskRow).where(TaskRow.case_id == case.id, TaskRow.state == "ready")):
+            task = ready.get(row.id)
+            if task is not None:
+                spec = task.task_spec
+                row.bpmn_id, row.name = spec.bpmn_id, spec.bpmn_name or spec.bpmn_id
+                row.lane = compiled.lanes.get(spec.bpmn_id)
+                row.form_key = runtime.form_key(runtime.task_properties(task))
 
     def retry(self, case_id, actor="sistema"):
         """Run again the step that failed (after the cause was fixed)."""

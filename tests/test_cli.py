@@ -91,3 +91,25 @@ def test_worker_once_fires_due_timers(run, engine, clock):
     result = run("worker", "--once")
     assert result.exit_code == 0 and "1 caso(s)" in result.stderr
     assert [t["bpmn_id"] for t in engine.ready_tasks(case_id=case_id)] == ["Task_Llamada"]
+
+
+def test_migrate_from_the_command_line(run, engine, tmp_path):
+    assert run("deploy", MODEL).exit_code == 0
+    case_id = json.loads(run("start", "diagnostico_rapido", "--data", json.dumps(
+        {"rut": "76086428-5", "razon_social": "Conservas del Sur SpA", "region": "CL-RM", "ventas_uf": 9000}),
+        "--json").stdout)["case_id"]
+    v2 = tmp_path / "v2"
+    v2.mkdir()
+    for path in MODEL.iterdir():
+        (v2 / path.name).write_text(path.read_text().replace('name="Responder cuestionario"',
+                                                             'name="Responder el cuestionario"'))
+    assert run("deploy", v2, "-m", "v2").exit_code == 0
+    preview = run("migrate", case_id, "--to-version", 2, "--dry-run", "--json")
+    assert preview.exit_code == 0 and json.loads(preview.stdout)["safe"] is True
+    assert engine.case(case_id)["version"] == 1
+    human = run("migrate", case_id, "--to-version", 2, "--user", "analista")
+    assert human.exit_code == 0 and "v1 → v2: se puede migrar" in human.stdout
+    assert engine.case(case_id)["version"] == 2
+    assert engine.ready_tasks(case_id=case_id)[0]["name"] == "Responder el cuestionario"
+    again = run("migrate", case_id, "--to-version", 2)
+    assert again.exit_code == 1 and "ya está en la versión 2" in again.stderr and again.stdout == ""

@@ -229,6 +229,33 @@ def retry(case_id, as_json):
     emit(engine().retry(case_id, actor="cli"), True)
 
 
+@cpe.command()
+@click.argument("case_id", type=int)
+@click.option("--to-version", "to_version", type=int, required=True, help="Versión destino del proceso.")
+@click.option("--dry-run", is_flag=True, help="Solo muestra qué cambiaría; no toca el caso.")
+@click.option("--user", default="cli", help="Quién migra (queda en el historial).")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+@handle_errors
+def migrate(case_id, to_version, dry_run, user, as_json):
+    """Mueve un caso en curso a otra versión de su proceso (o muestra el plan con --dry-run)."""
+    result = engine().migrate(case_id, to_version, dry_run=dry_run, actor=user)
+
+    def human(r):
+        verb = "se puede migrar" if r["safe"] else "NO se puede migrar"
+        click.echo(f"caso {r['case_id']}: v{r['from_version']} → v{r['to_version']}: {verb}"
+                   + (" (simulación)" if r["dry_run"] else ""))
+        for reason in r["reasons"]:
+            click.echo(f"  motivo: {reason}")
+        for item in r["changed"]:
+            click.echo(f"  cambia {item['bpmn_id']} ({item['name']}): {', '.join(item['attributes'])}")
+        for item in r["reset"]:
+            click.echo(f"  se recalcula {item['bpmn_id']} ({item['name']})")
+    emit(result, as_json, human)
+    if dry_run and not result["safe"]:
+        sys.exit(1)
+
+
 # -- users ---------------------------------------------------------------------------
 @cpe.group()
 def users():
