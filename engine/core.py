@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import clock as clockmod
-from . import migration, runtime, users, versions
+from . import compare, migration, runtime, users, versions
 from .db import default_url, make_engine, session_factory, upgrade
 from .errors import Conflict, EngineError, Forbidden, NotFound
 from .forms import FormError
@@ -95,6 +95,25 @@ class Engine:
     def models(self):
         with self.Session() as s:
             return versions.listing(s)
+
+    def model_version(self, kind, key, version=None) -> dict:
+        """One stored version of a process, decision or form, with its content."""
+        with self.Session() as s:
+            row = versions.version_row(s, kind, key, version)
+            return {"kind": row.kind, "key": row.key, "version": row.version, "name": row.name,
+                    "filename": row.filename, "checksum": row.checksum, "author": row.author,
+                    "message": row.message, "created_at": _iso(row.created_at), "content": row.content,
+                    "dependencies": row.dependencies}
+
+    def compare(self, kind, key, a, b) -> dict:
+        """What changed from version `a` to version `b` of a model."""
+        old, new = self.model_version(kind, key, a), self.model_version(kind, key, b)
+        result = {"kind": kind, "key": key, "from_version": old["version"], "to_version": new["version"]}
+        if kind == "form":
+            result["diff"] = compare.compare_text(old["content"], new["content"], f"{key} v{a}", f"{key} v{b}")
+        else:
+            result.update(compare.compare_xml(old["content"], new["content"]))
+        return result
 
     def _build(self, s, row: ModelVersion) -> runtime.CompiledProcess:
         return self.specs.get(row.id, lambda: versions.compile_process(s, row))
@@ -384,7 +403,7 @@ class Engine:
             current = s.get(ModelVersion, case.model_version_id)
             target_row = versions.version_row(s, "process", case.process_key, to_version)
             preview = {"case_id": case.id, "process_id": case.process_key, "from_version": current.version,
-                       "to_version": target_row.version, "dry_run": bool(dry_run)}
+                       "to_version": target_row.version, "dry_run": bool(dry_run), "migrated": False}
             if case.status not in ("active", "error"):
                 raise Conflict(f"El caso {case.id} está {case.status}: solo se migran casos en curso.")
             if target_row.id == current.id:
@@ -398,12 +417,32 @@ class Engine:
                 raise Conflict(f"No se puede migrar el caso {case.id} a la versión {target_row.version}: "
                                + "; ".join(plan.reasons))
             plan._apply()
+            preview["migrated"] = True
             case.model_version_id = target_row.id
             s.add(CaseEvent(case_id=case.id, at=self.now(), actor=actor, kind="migrated",
                             name=f"v{current.version} → v{target_row.version}", detail=preview))
             self._advance(s, case, self._build(s, target_row), workflow, actor)
             self._refresh_ready_rows(s, case, self._build(s, target_row), workflow)
             return preview
+
+    def migrate_version(self, process_id, from_version, to_version, dry_run=False, actor="sistema",
+                        limit=1000) -> list[dict]:
+        """Migrate (or preview) every running case of one version, each in its own transaction;
+        a case that cannot move is reported with the reason and left as it was."""
+        with self.Session() as s:
+            row = versions.version_row(s, "process", process_id, from_version)
+            ids = s.scalars(select(Case.id).where(Case.model_version_id == row.id,
+                                                  Case.status.in_(("active", "error")))
+                            .order_by(Case.id).limit(limit)).all()
+        results = []
+        for case_id in ids:
+            try:
+                results.append(self.migrate(case_id, to_version, dry_run=dry_run, actor=actor))
+            except Conflict as exc:
+                results.append({"case_id": case_id, "process_id": process_id, "from_version": from_version,
+                                "to_version": to_version, "dry_run": bool(dry_run), "migrated": False,
+                                "safe": False, "reasons": [str(exc)], "changed": [], "added": [], "reset": []})
+        return results
 
     def _refresh_ready_rows(self, s, case, compiled, workflow):
         """Ready tasks that survived a migration show the new version's name, lane and form."""

@@ -101,3 +101,18 @@ def test_migration_refusals(engine, tmp_path):
     _deploy(engine, tmp_path, "v2", _rename_call)
     with pytest.raises(Conflict, match="solo se migran casos en curso"):
         engine.migrate(case_id, 2)
+
+
+def test_migrate_every_case_of_a_version(engine, tmp_path, clock):
+    _deploy(engine, tmp_path, "v1")
+    waiting = engine.start("diagnostico_rapido", REGISTRO)
+    [task] = engine.ready_tasks(case_id=waiting)
+    engine.complete(task["id"], ANSWERS)
+    fresh = engine.start("diagnostico_rapido", dict(REGISTRO, rut="96790240-3"))
+    _deploy(engine, tmp_path, "v2", _rename_call)
+    preview = engine.migrate_version("diagnostico_rapido", 1, 2, dry_run=True)
+    assert [(r["case_id"], r["safe"], r["migrated"]) for r in preview] == [(waiting, True, False), (fresh, True, False)]
+    done = engine.migrate_version("diagnostico_rapido", 1, 2, actor="analista")
+    assert [r["migrated"] for r in done] == [True, True]
+    assert {engine.case(waiting)["version"], engine.case(fresh)["version"]} == {2}
+    assert engine.migrate_version("diagnostico_rapido", 1, 2) == []

@@ -52,7 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_locale)
 
-    from . import api, auth, cases, cli, errors, filters, inbox, portal, tasks, vendor
+    from . import api, auth, cases, cli, errors, filters, inbox, models, portal, tasks, vendor
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
@@ -60,6 +60,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(cases.bp)
     app.register_blueprint(vendor.bp)
     app.register_blueprint(portal.bp)
+    app.register_blueprint(models.bp)
     app.register_blueprint(api.bp)
     errors.init_app(app)
     filters.init_app(app)

@@ -1,0 +1,81 @@
+"""Modelos (analysts): versions, download, comparison, deploy by upload, migration of cases."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from engine.deploy import collect_files
+
+from .conftest import MODEL
+
+XXE = b"""<?xml version="1.0"?>
+<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d">&x;</bpmn:definitions>"""
+
+
+def _v2(tmp_path) -> Path:
+    folder = tmp_path / "v2"
+    folder.mkdir()
+    for path in MODEL.iterdir():
+        (folder / path.name).write_text(path.read_text().replace('name="Responder cuestionario"',
+                                                                 'name="Responder el cuestionario"'))
+    return folder
+
+
+@pytest.mark.parametrize("user, status", [("eje.rm", 403), ("eje.bio", 403), ("analista", 200)])
+def test_only_analysts_enter(client, auth, user, status):
+    auth.login(user)
+    assert client.get("/modelos/").status_code == status
+    assert client.get("/modelos/process/diagnostico_rapido/v1").status_code == status
+    assert client.get("/modelos/desplegar").status_code == status
+
+
+def test_versions_download_and_compare(client, auth, engine, tmp_path, start):
+    auth.login("analista")
+    case_id = start()
+    engine.deploy(collect_files([_v2(tmp_path)]), author="ana", message="Nombre más claro")
+    index = client.get("/modelos/").text
+    assert "diagnostico_rapido" in index and "v2" in index and "Nombre más claro" in index
+    page = client.get("/modelos/process/diagnostico_rapido/v1").text
+    assert "Migrar casos en curso" in page and 'data-src="/modelos/process/diagnostico_rapido/v1/archivo?ver=1"' in page
+    download = client.get("/modelos/process/diagnostico_rapido/v2/archivo")
+    assert download.headers["Content-Disposition"].startswith("attachment") and b"Responder el cuestionario" in \
+        download.data
+    compare = client.get("/modelos/process/diagnostico_rapido/comparar?a=1&b=2").text
+    assert 'data-changed="Task_Cuestionario"' in compare and "Modificados (1)" in compare
+    assert client.get("/modelos/process/diagnostico_rapido/comparar?a=1&b=9").status_code == 404
+    assert client.get("/modelos/nada/x/v1").status_code == 404
+    assert engine.case(case_id)["version"] == 1
+
+
+def test_migrate_from_the_page(client, auth, engine, tmp_path, start):
+    auth.login("analista")
+    case_id = start()
+    engine.deploy(collect_files([_v2(tmp_path)]))
+    plan = client.post("/modelos/diagnostico_rapido/v1/migrar", data={"destino": "2", "accion": "revisar"})
+    assert plan.status_code == 200 and "se puede migrar" in plan.text and "Migrar 1 casos" in plan.text
+    assert engine.case(case_id)["version"] == 1
+    done = client.post("/modelos/diagnostico_rapido/v1/migrar", data={"destino": "2", "accion": "migrar"})
+    assert "migrado a v2" in done.text and engine.case(case_id)["version"] == 2
+    assert [e["actor"] for e in engine.case(case_id)["history"] if e["kind"] == "migrated"] == ["analista"]
+
+
+def test_deploy_by_upload(client, auth, engine, tmp_path):
+    auth.login("analista")
+    paths = sorted(_v2(tmp_path).iterdir())
+
+    def files():
+        return [(io.BytesIO(p.read_bytes()), p.name) for p in paths]
+    ok = client.post("/modelos/desplegar", data={"archivos": files(), "mensaje": "v2 desde la web"},
+                     content_type="multipart/form-data")
+    assert ok.status_code == 200 and "diagnostico_rapido v2 — nueva versión" in ok.text
+    assert engine.model_version("process", "diagnostico_rapido")["author"] == "analista"
+    hostile = client.post("/modelos/desplegar", data={"archivos": [(io.BytesIO(XXE), "malo.bpmn")], "mensaje": "x"},
+                          content_type="multipart/form-data")
+    assert hostile.status_code == 422 and "No se desplegó nada" in hostile.text
+    no_message = client.post("/modelos/desplegar", data={"archivos": files()[:1]}, content_type="multipart/form-data")
+    assert no_message.status_code == 422
+    assert engine.model_version("process", "diagnostico_rapido")["version"] == 2

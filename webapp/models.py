@@ -1,0 +1,133 @@
+"""Modelos: the analysts' area — deployed processes, decisions and forms with their versions,
+download, comparison of two versions on the diagrams, deploy by upload, and migration of
+running cases to another version (with a preview)."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from engine.deploy import DeployError
+from engine.errors import Conflict, NotFound
+
+from .access import engine
+
+bp = Blueprint("models", __name__, url_prefix="/modelos")
+KINDS = ("process", "decision", "form")
+MIMETYPES = {"process": "application/xml", "decision": "application/xml", "form": "application/json"}
+MAX_UPLOAD_FILES = 20
+
+
+def analyst_required(view):
+    @wraps(view)
+    @login_required
+    def wrapper(*args, **kwargs):
+        if current_user.role != "analista":
+            abort(403)
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def _version_or_404(kind, key, version):
+    if kind not in KINDS:
+        abort(404)
+    try:
+        return engine().model_version(kind, key, version)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/")
+@analyst_required
+def index():
+    grouped = {}
+    for row in engine().models():
+        grouped.setdefault((row["kind"], row["key"]), []).append(row)
+    models = [{"kind": kind, "key": key, "name": rows[-1]["name"], "versions": list(reversed(rows)),
+               "active_cases": sum(r["active_cases"] for r in rows)} for (kind, key), rows in grouped.items()]
+    return render_template("models/index.html", models=models)
+
+
+@bp.get("/<kind>/<key>/v<int:version>")
+@analyst_required
+def version(kind, key, version):
+    row = _version_or_404(kind, key, version)
+    history = [r for r in engine().models() if r["kind"] == kind and r["key"] == key]
+    current = next(r for r in history if r["version"] == version)
+    return render_template("models/version.html", row=row, history=list(reversed(history)), current=current,
+                           preview=None)
+
+
+@bp.get("/<kind>/<key>/v<int:version>/archivo")
+@analyst_required
+def download(kind, key, version):
+    row = _version_or_404(kind, key, version)
+    response = Response(row["content"], mimetype=MIMETYPES[kind])
+    if request.args.get("ver") != "1":
+        response.headers["Content-Disposition"] = f'attachment; filename="v{version}-{row["filename"]}"'
+    return response
+
+
+@bp.get("/<kind>/<key>/comparar")
+@analyst_required
+def compare(kind, key):
+    a, b = request.args.get("a", type=int), request.args.get("b", type=int)
+    if kind not in KINDS or not a or not b:
+        abort(404)
+    try:
+        result = engine().compare(kind, key, a, b)
+    except NotFound:
+        abort(404)
+    versions = [r["version"] for r in engine().models() if r["kind"] == kind and r["key"] == key]
+    return render_template("models/compare.html", result=result, versions=versions, kind=kind, key=key)
+
+
+@bp.route("/<key>/v<int:version>/migrar", methods=["POST"])
+@analyst_required
+def migrate(key, version):
+    row = _version_or_404("process", key, version)
+    target = request.form.get("destino", type=int)
+    apply = request.form.get("accion") == "migrar"
+    if not target:
+        flash(_("Elija la versión de destino."), "error")
+        return redirect(url_for(".version", kind="process", key=key, version=version))
+    try:
+        results = engine().migrate_version(key, version, target, dry_run=not apply, actor=current_user.username)
+    except (NotFound, Conflict) as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".version", kind="process", key=key, version=version))
+    if apply:
+        moved = sum(1 for r in results if r["migrated"])
+        flash(_("%(moved)s de %(total)s casos migrados a la versión %(target)s.", moved=moved, total=len(results),
+                target=target), "success" if moved == len(results) else "error")
+    history = [r for r in engine().models() if r["kind"] == "process" and r["key"] == key]
+    current = next(r for r in history if r["version"] == version)
+    return render_template("models/version.html", row=row, history=list(reversed(history)), current=current,
+                           preview={"target": target, "applied": apply, "results": results})
+
+
+@bp.route("/desplegar", methods=["GET", "POST"])
+@analyst_required
+def deploy():
+    problems, results = [], None
+    if request.method == "POST":
+        uploads = [f for f in request.files.getlist("archivos") if f and f.filename]
+        message = request.form.get("mensaje", "").strip()[:2000]
+        if not uploads:
+            problems = [_("Elija al menos un archivo .bpmn, .dmn o .json.")]
+        elif len(uploads) > MAX_UPLOAD_FILES:
+            problems = [_("Demasiados archivos (máximo %(max)s).", max=MAX_UPLOAD_FILES)]
+        elif not message:
+            problems = [_("Escriba un mensaje que explique el cambio.")]
+        else:
+            files = [(f.filename.rsplit("/", 1)[-1], f.read()) for f in uploads]
+            try:
+                results = engine().deploy(files, author=current_user.username, message=message)
+            except DeployError as exc:
+                problems = [str(p) for p in exc.problems]
+            except ValueError as exc:
+                problems = [str(exc)]
+    return render_template("models/deploy.html", problems=problems, results=results), (422 if problems else 200)
