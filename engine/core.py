@@ -19,7 +19,7 @@ from .errors import Conflict, EngineError, Forbidden, NotFound
 from .forms import FormError
 from .queries import offered_to
 from .schema import Case, CaseEvent, Company, ModelVersion, TaskDraft, TaskRow, User
-from .services.registry import ServiceContext, ServiceError
+from .services.registry import OPERATORS, ROLES, ServiceContext, ServiceError
 
 clockmod.install()
 
@@ -104,6 +104,16 @@ class Engine:
                     "filename": row.filename, "checksum": row.checksum, "author": row.author,
                     "message": row.message, "created_at": _iso(row.created_at), "content": row.content,
                     "dependencies": row.dependencies}
+
+    def catalog(self) -> dict:
+        """What a diagram may use: the service operators with their parameters, the deployed
+        forms and decisions, and the roles that lanes name (for editors and pickers)."""
+        with self.Session() as s:
+            latest = {kind: sorted(versions.latest_versions(s, kind)) for kind in ("form", "decision", "process")}
+        return {"operators": [{"id": op.id, "description": op.description, "params": list(op.params),
+                               "optional": list(op.optional)} for op in OPERATORS.values()],
+                "forms": latest["form"], "decisions": latest["decision"], "processes": latest["process"],
+                "roles": list(ROLES)}
 
     def compare(self, kind, key, a, b) -> dict:
         """What changed from version `a` to version `b` of a model."""
@@ -366,6 +376,9 @@ class Engine:
     def fire_due_timers(self, now=None, limit=200) -> int:
         """Advance every active case whose next timer is due; returns how many were advanced.
 
+        A timer is due once its time has passed (strictly, as SpiffWorkflow decides it), so a
+        case selected here always moves.
+
         Each case is its own transaction. On PostgreSQL due cases are claimed with
         FOR UPDATE SKIP LOCKED, so several workers never fire one timer twice; elsewhere
         the optimistic lock makes the loser of a race roll back.
@@ -374,13 +387,13 @@ class Engine:
         frozen = clockmod.VirtualClock(moment) if now is not None else None
         fired = 0
         with self.Session() as s:
-            ids = s.scalars(select(Case.id).where(Case.status == "active", Case.next_timer_at <= moment)
+            ids = s.scalars(select(Case.id).where(Case.status == "active", Case.next_timer_at < moment)
                             .order_by(Case.next_timer_at).limit(limit)).all()
         for case_id in ids:
             try:
                 with self.transaction(frozen) as s:
                     query = select(Case).where(Case.id == case_id, Case.status == "active",
-                                               Case.next_timer_at <= moment)
+                                               Case.next_timer_at < moment)
                     if self.db.dialect.name == "postgresql":
                         query = query.with_for_update(skip_locked=True)
                     if s.scalar(query) is None:

@@ -3,11 +3,14 @@ different stages, all created through the engine's verbs (nothing inserted by ha
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+
 from sqlalchemy import select
 
+from . import workshops
 from .deploy import collect_files
 from .portal import issue_link
-from .schema import Case, User
+from .schema import Case, Company, User
 
 DEMO_PASSWORD = "cpe-demo-2026"
 DEMO_USERS = [
@@ -49,6 +52,17 @@ DEMO_COMPANIES = [
 ]
 STAGES = ("registro", "tpe", "agenda", "entrevista")
 DEMO_PORTAL = ("Diseño Andino SpA", "Viña Los Aromos SpA")
+DEMO_WORKSHOPS = [
+    # workshop key, days from today, local hour, region (None: national), online, capacity, place, created by,
+    # companies registered (razón social, by)
+    ("taller_123_exporta", 7, 10, "CL-RM", False, 25, "Dirección Regional ProChile RM, Av. Nueva Providencia 1901, "
+     "Providencia", "jefe.rm", [("Viña Los Aromos SpA", "ejecutivo.rm"), ("Muebles del Sur Ltda.", "pyme")]),
+    ("ecommerce", 12, 15, None, True, 100, "En línea (el enlace llega por correo al inscribirse)", "analista",
+     [("Software Austral SpA", "pyme")]),
+    ("tramites_precios", 9, 9, "CL-BI", False, 20, "Dirección Regional ProChile Biobío, Concepción", "jefe.bio",
+     [("Berries del Biobío SpA", "ejecutivo.bio")]),
+    ("mujer_exporta", 21, 10, "CL-RM", False, 30, "Centro Pyme Exporta RM, Santiago", "ejecutivo.rm", []),
+]
 
 
 def answers_for_level(schema: dict, level: float, overrides: dict | None = None) -> dict:
@@ -65,6 +79,7 @@ def answers_for_level(schema: dict, level: float, overrides: dict | None = None)
 
 def load_demo(engine, processes_dir, forms_dir) -> dict:
     engine.upgrade()
+    workshops.seed_catalogue(engine)
     deployed = engine.deploy(collect_files([forms_dir, processes_dir]), author="demo", message="Modelos iniciales")
     with engine.Session() as s:
         existing = set(s.scalars(select(User.username)))
@@ -77,10 +92,27 @@ def load_demo(engine, processes_dir, forms_dir) -> dict:
                                email=f"{username}@demo.cpe.cl")
             created_users += 1
     cases = [_demo_case(engine, *company) for company in DEMO_COMPANIES]
+    sessions = _demo_workshops(engine)
     # Private portal pages of two companies, to try the company's side of the process.
     links = {name: f"/portal/e/{issue_link(engine, rut)}" for rut, name, *_ in DEMO_COMPANIES
              if name in DEMO_PORTAL}
-    return {"usuarios": created_users, "casos": len(cases), "modelos": len(deployed), "portal": links}
+    return {"usuarios": created_users, "casos": len(cases), "modelos": len(deployed), "talleres": sessions,
+            "portal": links}
+
+
+def _demo_workshops(engine) -> int:
+    """The workshop catalogue and a few upcoming sessions with registrations."""
+    workshops.seed_catalogue(engine)
+    today = engine.now().astimezone(workshops.LOCAL_TZ).date()
+    with engine.Session() as s:
+        company_ids = dict(s.execute(select(Company.razon_social, Company.id)).all())
+    for key, days, hour, region, online, capacity, place, author, registered in DEMO_WORKSHOPS:
+        starts_at = datetime.combine(today + timedelta(days=days), time(hour))
+        session = workshops.create_session(engine, key, starts_at, place, capacity, region=region, online=online,
+                                           created_by=author)
+        for razon_social, by in registered:
+            workshops.register(engine, session["id"], company_ids[razon_social], by)
+    return len(DEMO_WORKSHOPS)
 
 
 def _demo_case(engine, rut, razon_social, region, rubro, ventas, oferta, tpe_level, interview_level, experiencia,

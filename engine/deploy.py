@@ -207,9 +207,19 @@ def check_bpmn(filename: str, tree) -> tuple[list[Artifact], list[Problem]]:
                 default = gateway.get("default")
                 if tag == "exclusiveGateway" and not default:
                     problem(gateway, "la compuerta no tiene un flujo por defecto")
+                seen_conditions = {}
                 for flow in outgoing:
-                    if flow.get("id") != default and flow.find("bpmn:conditionExpression", NS) is None:
+                    condition = flow.find("bpmn:conditionExpression", NS)
+                    if flow.get("id") != default and condition is None:
                         problem(flow, "flujo de salida de una compuerta sin condición ni marcado por defecto")
+                    if condition is not None and (condition.text or "").strip():
+                        text = " ".join(condition.text.split())
+                        if text in seen_conditions:
+                            problem(flow, f"la condición «{text}» repite la del flujo {seen_conditions[text]}: "
+                                          "las dos salidas se superponen")
+                        seen_conditions.setdefault(text, flow.get("id"))
+        for node in unreachable(process):
+            problem(node, "el elemento no es alcanzable desde ningún evento de inicio")
         for timer in process.iter(f"{{{NS['bpmn']}}}timerEventDefinition"):
             for kind in ("timeDate", "timeDuration", "timeCycle"):
                 expr = timer.find(f"bpmn:{kind}", NS)
@@ -217,6 +227,41 @@ def check_bpmn(filename: str, tree) -> tuple[list[Artifact], list[Problem]]:
                     check_code(timer.getparent(), expr.text, "eval", "la expresión del temporizador")
         artifacts.append(art)
     return artifacts, problems
+
+
+FLOW_NODE_TAGS = ("task", "userTask", "serviceTask", "scriptTask", "businessRuleTask", "manualTask", "sendTask",
+                  "receiveTask", "callActivity", "subProcess", "exclusiveGateway", "inclusiveGateway",
+                  "parallelGateway", "eventBasedGateway", "intermediateCatchEvent", "intermediateThrowEvent",
+                  "endEvent", "startEvent", "boundaryEvent")
+
+
+def unreachable(scope) -> list:
+    """Flow nodes of a process or subprocess that no path from a start event reaches (boundary
+    events count as reached with the activity they are attached to; subprocesses are checked
+    on their own)."""
+    nodes = {n.get("id"): n for tag in FLOW_NODE_TAGS for n in scope.findall(f"bpmn:{tag}", NS)}
+    targets: dict[str, list[str]] = {}
+    for flow in scope.findall("bpmn:sequenceFlow", NS):
+        targets.setdefault(flow.get("sourceRef"), []).append(flow.get("targetRef"))
+    boundaries: dict[str, list[str]] = {}
+    for node in nodes.values():
+        if etree.QName(node).localname == "boundaryEvent":
+            boundaries.setdefault(node.get("attachedToRef"), []).append(node.get("id"))
+    starts = [i for i, n in nodes.items() if etree.QName(n).localname == "startEvent"]
+    if not starts:  # an event subprocess or a malformed scope: nothing to say here
+        return []
+    reached, queue = set(starts), list(starts)
+    while queue:
+        current = queue.pop()
+        for nxt in targets.get(current, []) + boundaries.get(current, []):
+            if nxt in nodes and nxt not in reached:
+                reached.add(nxt)
+                queue.append(nxt)
+    result = [n for i, n in nodes.items() if i not in reached]
+    for sub in scope.findall("bpmn:subProcess", NS):
+        if sub.get("triggeredByEvent") != "true":
+            result.extend(unreachable(sub))
+    return result
 
 
 def check_dmn(filename: str, tree) -> tuple[list[Artifact], list[Problem]]:

@@ -304,3 +304,69 @@ class TaskDraft(Base):
     owner: Mapped[str] = mapped_column(String(120), primary_key=True)
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Workshop(Base):
+    """A workshop of the training catalogue (thesis §3.1.2; seeded from services/data/talleres.json)."""
+
+    __tablename__ = "workshops"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    stage: Mapped[str | None] = mapped_column(String(20))  # introduccion | intermedia | profundizacion
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class WorkshopSession(Base):
+    """One date of a workshop: in a region, or national (region NULL); in person or online."""
+
+    __tablename__ = "workshop_sessions"
+    __table_args__ = (Index("ix_workshop_sessions_starts_region", "starts_at", "region"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshops.id"), index=True)
+    region: Mapped[str | None] = mapped_column(String(10))
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    place: Mapped[str] = mapped_column(String(300))
+    online: Mapped[bool] = mapped_column(Boolean, default=False)
+    capacity: Mapped[int] = mapped_column(Integer)
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WorkshopRegistration(Base):
+    """A company registered in a session (online by the company, or by an executive) and,
+    once the session is held, whether it attended (manual §4.1)."""
+
+    __tablename__ = "workshop_registrations"
+    __table_args__ = (UniqueConstraint("session_id", "company_id", name="uq_workshop_registration"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("workshop_sessions.id"))
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    registered_by: Mapped[str] = mapped_column(String(80))  # "pyme" or a username
+    attended: Mapped[bool] = mapped_column(Boolean, default=False)
+    marked_by: Mapped[str | None] = mapped_column(String(80))
+    marked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginAttempt(Base):
+    """One login attempt, kept for a day: the lockout per username and per client address
+    (engine/logins.py) counts the recent failures here, so every web process sees them."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_username_at", "username", "at"),
+        Index("ix_login_attempts_ip_at", "ip", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80))
+    ip: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    success: Mapped[bool] = mapped_column(Boolean)

@@ -40,6 +40,16 @@ CASES = [
      "scriptTask Script_Puntaje (Guardar puntaje)", "código no permitido en el script: no se permiten imports"),
     ("dunder in condition", {'nivel == "bajo"': "().__class__.__bases__"},
      "sequenceFlow F9", "código no permitido en la condición: nombre no permitido"),
+    ("unreachable task", {'<bpmn:sequenceFlow id="F13" sourceRef="Timer_Espera" targetRef="Task_Llamada" />':
+                          '<bpmn:sequenceFlow id="F13" sourceRef="Timer_Espera" targetRef="Service_Notificar" />'},
+     "userTask Task_Llamada (Llamar a la empresa)", "no es alcanzable desde ningún evento de inicio"),
+    ("overlapping conditions", {'nivel == "bajo"</bpmn:conditionExpression>':
+                                'nivel == "bajo"</bpmn:conditionExpression>\n    </bpmn:sequenceFlow>\n'
+                                '    <bpmn:sequenceFlow id="F9b" sourceRef="Gateway_Nivel" targetRef="Service_Sra">\n'
+                                '      <bpmn:conditionExpression>nivel  ==  "bajo"</bpmn:conditionExpression>',
+                                '<bpmn:outgoing>F10</bpmn:outgoing>': '<bpmn:outgoing>F10</bpmn:outgoing>'
+                                '<bpmn:outgoing>F9b</bpmn:outgoing>'},
+     "sequenceFlow F9b", "repite la del flujo F9: las dos salidas se superponen"),
     ("user task without form", {
         '<spiffworkflow:property name="formJsonSchemaFilename" value="dr_llamada.json" />': ""},
      "userTask Task_Llamada (Llamar a la empresa)", "no tiene formulario"),

@@ -77,3 +77,21 @@ def test_two_workers_fire_each_timer_exactly_once(engine, clock, database_url):
     assert calls == len(ids)
     for worker in workers:
         worker.db.dispose()
+
+
+def test_a_timer_is_due_once_its_time_has_passed(engine, clock):
+    from datetime import datetime, timedelta
+    from pathlib import Path
+
+    from engine.deploy import collect_files
+
+    engine.deploy(collect_files([Path(__file__).parent / "models" / "diagnostico"]))
+    case_id = engine.start("diagnostico_rapido", {"rut": "76086428-5", "razon_social": "Conservas SpA",
+                                                  "region": "CL-RM", "ventas_uf": 9000})
+    [task] = engine.ready_tasks(case_id=case_id)
+    engine.complete(task["id"], {"respuestas": {"web": "si", "idiomas": "ingles"}})
+    due = datetime.fromisoformat(engine.case(case_id)["next_timer_at"])
+    assert engine.fire_due_timers(now=due) == 0  # exactly at the due time nothing has passed yet
+    assert engine.ready_tasks(case_id=case_id) == []
+    assert engine.fire_due_timers(now=due + timedelta(seconds=1)) == 1
+    assert [t["bpmn_id"] for t in engine.ready_tasks(case_id=case_id)] == ["Task_Llamada"]

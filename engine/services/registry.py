@@ -15,7 +15,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from ..schema import Activity, Case, Company, Derivation, OutboxMessage, Tpe, TpeHistory, User
+from ..schema import Activity, Case, Company, Derivation, OutboxMessage, Tpe, TpeHistory, User, Workshop
+from ..workshops import attended_workshops
 from .assignment import choose_executive
 from .derivation import VALID_MOTIVOS, derive
 from .regions import is_region
@@ -196,6 +197,16 @@ def notificar(ctx, destinatario, asunto, mensaje):
     return {"enviado": False, "en_cola": True, "mensaje_id": message.id}
 
 
+def verificar_capacitacion(ctx, taller=None):
+    """Whether the case's company attended at least one workshop session (of `taller`, a
+    catalogue key, if given): the training every company needs before promotion (manual §4.1)."""
+    if taller is not None and ctx.session.scalar(select(Workshop.id).where(Workshop.key == taller)) is None:
+        raise ValueError(f"taller desconocido '{taller}'")
+    company = _company(ctx)
+    count = attended_workshops(ctx.session, company.id, taller) if company else 0
+    return {"capacitada": count > 0, "talleres": count}
+
+
 @dataclass(frozen=True)
 class Operator:
     id: str
@@ -220,6 +231,8 @@ OPERATORS: dict[str, Operator] = {op.id: op for op in (
     Operator("notificar", notificar,
              {"destinatario": _choice(DESTINATARIOS), "asunto": _text(300), "mensaje": _text(4000)},
              description="Deja un mensaje en la bandeja de salida (SMTP si está configurado)."),
+    Operator("verificar_capacitacion", verificar_capacitacion, {"taller": _optional_text}, optional=("taller",),
+             description="Si la empresa asistió a algún taller (o al taller indicado por su clave del catálogo)."),
 )}
 
 
