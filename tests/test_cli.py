@@ -113,3 +113,18 @@ def test_migrate_from_the_command_line(run, engine, tmp_path):
     assert engine.ready_tasks(case_id=case_id)[0]["name"] == "Responder el cuestionario"
     again = run("migrate", case_id, "--to-version", 2)
     assert again.exit_code == 1 and "ya está en la versión 2" in again.stderr and again.stdout == ""
+
+
+def test_export_models_writes_the_deployed_versions_back(run, tmp_path):
+    assert run("deploy", MODEL, "-m", "inicial").exit_code == 0
+    out = tmp_path / "repo"
+    result = run("export", "modelos", out, "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert {r["key"] for r in rows} == {"diagnostico_rapido", "dr_nivel", "dr_registro", "dr_cuestionario",
+                                        "dr_llamada"}
+    assert (out / "processes" / "diagnostico_rapido.bpmn").read_bytes() == \
+        (MODEL / "diagnostico_rapido.bpmn").read_bytes()
+    assert (out / "forms" / "dr_llamada.json").is_file() and (out / "processes" / "dr_nivel.dmn").is_file()
+    again = run("deploy", out / "processes", out / "forms", "--json")  # the round trip is a no-op
+    assert not any(r["created"] for r in json.loads(again.stdout))

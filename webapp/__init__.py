@@ -52,7 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_locale)
 
-    from . import api, auth, cases, cli, errors, filters, inbox, models, portal, tasks, vendor
+    from . import api, auth, cases, cli, errors, filters, inbox, models, portal, tasks, vendor, workshops
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
@@ -62,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(portal.bp)
     app.register_blueprint(models.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(workshops.bp)
     errors.init_app(app)
     filters.init_app(app)
     cli.init_app(app)
@@ -73,8 +74,8 @@ def create_app(config: dict | None = None) -> Flask:
     @app.after_request
     def security_headers(response):
         response.headers.setdefault("Content-Security-Policy",
-                                    "default-src 'self'; img-src 'self' data:; object-src 'none'; "
-                                    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+                                    "default-src 'self'; img-src 'self' data:; font-src 'self' data:; "
+                                    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")

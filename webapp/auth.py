@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
+
+from engine import logins
 
 from . import LANGUAGES, login_manager
 
@@ -49,7 +55,18 @@ def login():
     if request.method == "POST":
         username = request.form.get("username", "").strip().lower()[:80]
         password = request.form.get("password", "")[:200]
-        user = current_app.extensions["cpe_engine"].authenticate(username, password) if username else None
+        engine = current_app.extensions["cpe_engine"]
+        # Locked (too many recent failures for this username or from this address): the
+        # password is not checked and the answer is the same whether the username exists or not.
+        allowed, retry_after = logins.check_allowed(engine, username, request.remote_addr)
+        if not allowed:
+            error = _("Demasiados intentos fallidos. Intente de nuevo a las %(hora)s (en %(minutos)s min).",
+                      hora=format_time(engine.now() + timedelta(seconds=retry_after), "HH:mm"),
+                      minutos=math.ceil(retry_after / 60))
+            return (render_template("auth/login.html", error=error), 429,
+                    {"Retry-After": str(retry_after)})
+        user = engine.authenticate(username, password) if username else None
+        logins.record(engine, username, request.remote_addr, success=user is not None)
         if user is None:
             error = _("Usuario o contraseña incorrectos.")
         else:

@@ -99,9 +99,13 @@ def db():
 @with_appcontext
 @handle_errors
 def db_upgrade():
-    """Crea o migra el esquema (Alembic)."""
+    """Crea o migra el esquema (Alembic) y carga el catálogo de talleres."""
+    from engine.workshops import seed_catalogue
+
     engine().upgrade()
-    click.echo("esquema al día", err=True)
+    seeded = seed_catalogue(engine())
+    click.echo(f"esquema al día; catálogo de talleres: {seeded['total']} talleres "
+               f"({seeded['created']} nuevos, {seeded['updated']} actualizados)", err=True)
 
 
 # -- models --------------------------------------------------------------------------
@@ -256,6 +260,34 @@ def migrate(case_id, to_version, dry_run, user, as_json):
         sys.exit(1)
 
 
+@cpe.group()
+def export():
+    """Exporta datos del sistema a archivos."""
+
+
+@export.command("modelos")
+@click.argument("root", type=click.Path(file_okay=False), default=".")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+@handle_errors
+def export_models(root, as_json):
+    """Escribe la última versión desplegada de cada modelo en ROOT/processes y ROOT/forms (para git)."""
+    from pathlib import Path
+
+    written = []
+    for row in engine().models():
+        if any(w["kind"] == row["kind"] and w["key"] == row["key"] for w in written):
+            continue
+        latest = engine().model_version(row["kind"], row["key"])
+        folder = Path(root) / ("forms" if latest["kind"] == "form" else "processes")
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / Path(latest["filename"]).name
+        path.write_text(latest["content"], encoding="utf-8")
+        written.append({"kind": latest["kind"], "key": latest["key"], "version": latest["version"],
+                        "path": str(path)})
+    emit(written, as_json, lambda rows: [click.echo(f"{r['path']}  ({r['key']} v{r['version']})") for r in rows])
+
+
 # -- users ---------------------------------------------------------------------------
 @cpe.group()
 def users():
@@ -340,8 +372,8 @@ def demo(as_json):
     from engine.demo import load_demo
 
     def human(result):
-        click.echo(f"demo: {result['usuarios']} usuarios, {result['casos']} casos, {result['modelos']} modelos "
-                   f"{result.get('nota', '')}".rstrip(), err=True)
+        click.echo(f"demo: {result['usuarios']} usuarios, {result['casos']} casos, {result['modelos']} modelos, "
+                   f"{result.get('talleres', 0)} sesiones de talleres {result.get('nota', '')}".rstrip(), err=True)
         for name, path in result.get("portal", {}).items():
             click.echo(f"portal de {name}: {path}  (en el servidor, p. ej. http://127.0.0.1:5000{path})", err=True)
 
@@ -407,6 +439,80 @@ def tokens_revoke(token_id, username):
 
     apitokens.revoke(engine(), token_id, username)
     click.echo(f"token {token_id} de {username} revocado", err=True)
+
+
+# -- backup and restore ----------------------------------------------------------------
+@cpe.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+@handle_errors
+def backup(file, as_json):
+    """Copia todas las tablas a FILE (líneas JSON comprimidas con gzip, con la revisión del esquema)."""
+    from engine import backup as backups
+
+    def human(r):
+        click.echo(f"copia en {r['file']}: {r['rows']} filas de {len(r['tables'])} tablas "
+                   f"(revisión {r['revision']} del esquema)", err=True)
+    emit(backups.backup(engine(), file), as_json, human)
+
+
+@cpe.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="No pide confirmación.")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+@handle_errors
+def restore(file, yes, as_json):
+    """Carga la copia FILE en una base vacía con la misma revisión del esquema (una transacción)."""
+    from engine import backup as backups
+
+    header = backups.inspect(engine(), file)
+    if not yes:
+        target = engine().db.url.render_as_string(hide_password=True)
+        click.confirm(f"¿Cargar la copia del {header['created_at'][:19]} ({sum(header['tables'].values())} filas) "
+                      f"en {target}?", abort=True, err=True)
+
+    def human(r):
+        click.echo(f"restauradas {r['rows']} filas de {len(r['tables'])} tablas desde {r['file']}", err=True)
+    emit(backups.restore(engine(), file), as_json, human)
+
+
+@cpe.command()
+@click.argument("process_id")
+@click.option("--cases", "cases", type=int, required=True, help="Empresas de la cohorte sintética.")
+@click.option("--version", type=int, default=None, help="Versión del proceso (por defecto, la última).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Semilla: la misma da el mismo resultado.")
+@click.option("--horizon-months", type=int, default=24, show_default=True, help="Meses simulados.")
+@click.option("--workers", type=int, default=None, help="Procesos en paralelo (no cambia el resultado).")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+@handle_errors
+def simulate(process_id, cases, version, seed, horizon_months, workers, as_json):
+    """Simula una cohorte sintética en un proceso (base desechable; no escribe en la base configurada)."""
+    from engine.simulate import simulate as run
+
+    began = time.monotonic()
+    result = run(engine(), process_id, cases, version=version, seed=seed, horizon_months=horizon_months,
+                 workers=workers, progress=lambda step: click.echo(f"simulando: {step}…", err=True))
+    click.echo(f"simulación: {cases} casos en {time.monotonic() - began:.1f} s", err=True)
+
+    def human(r):
+        n = r["casos"]
+        click.echo(f"{r['proceso']} v{r['version']} · {n} empresas · semilla {r['semilla']} · "
+                   f"{r['configuracion']['horizonte_meses']} meses")
+        click.echo(f"{'resultado':<22}{'casos':>8}{'%':>8}")
+        for key, value in r["resultados"].items():
+            click.echo(f"{key:<22}{value:>8}{100 * value / n:>7.1f}%")
+        click.echo(f"{'segmento final':<22}" + ", ".join(f"{k} {v}" for k, v in r["segmentos"].items()))
+        d, k, c = r["duracion_dias"], r["indicadores"], r["carga_ejecutivos"]
+        click.echo(f"{'duración (días)':<22}mediana {d['mediana']}, p90 {d['p90']}, "
+                   f"permanencia media {d['permanencia_media']}")
+        click.echo(f"{'indicadores':<22}eficacia {k['eficacia']:.1%}, evolución {k['evolucion']:.1%}, "
+                   f"deserción {k['desercion']:.1%}")
+        click.echo(f"{'carga ejecutivos':<22}{c['tareas_asignadas']} tareas asignadas a {c['ejecutivos_con_tareas']}"
+                   f" (máx. {c['tareas_por_ejecutivo_max']}), {c['tareas_en_pool']} en pool regional")
+    emit(result, as_json, human)
 
 
 main = cpe

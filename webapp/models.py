@@ -4,9 +4,10 @@ running cases to another version (with a preview)."""
 
 from __future__ import annotations
 
+import re
 from functools import wraps
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -19,6 +20,8 @@ bp = Blueprint("models", __name__, url_prefix="/modelos")
 KINDS = ("process", "decision", "form")
 MIMETYPES = {"process": "application/xml", "decision": "application/xml", "form": "application/json"}
 MAX_UPLOAD_FILES = 20
+MAX_XML = 2 * 1024 * 1024
+ELEMENT_ID = re.compile(r"^\w+ ([A-Za-z_][\w.-]*)")
 
 
 def analyst_required(view):
@@ -131,3 +134,78 @@ def deploy():
             except ValueError as exc:
                 problems = [str(exc)]
     return render_template("models/deploy.html", problems=problems, results=results), (422 if problems else 200)
+
+
+@bp.get("/catalogo.json")
+@analyst_required
+def catalog():
+    """What the modeler's pickers offer: operators, forms, decisions, roles."""
+    return jsonify(engine().catalog())
+
+
+@bp.get("/<key>/editar")
+@analyst_required
+def edit(key):
+    row = _version_or_404("process", key, None)
+    return render_template("models/edit.html", key=key, row=row,
+                           source=url_for(".download", kind="process", key=key, version=row["version"], ver=1))
+
+
+@bp.get("/nuevo")
+@analyst_required
+def new():
+    return render_template("models/edit.html", key=None, row=None, source="")
+
+
+def _posted_xml():
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("xml"), str) or not body["xml"].strip():
+        abort(400)
+    if len(body["xml"].encode("utf-8")) > MAX_XML:
+        abort(413)
+    name = re.sub(r"[^\w.-]", "_", str(body.get("filename") or "proceso.bpmn"))[:120]
+    if not name.endswith(".bpmn"):
+        name += ".bpmn"
+    return body, [(name, body["xml"].encode("utf-8"))]
+
+
+def _problems(problems):
+    result = []
+    for p in problems:
+        match = ELEMENT_ID.match(p.element or "")
+        result.append({"text": str(p), "line": p.line, "element": p.element, "message": p.message,
+                       "element_id": match.group(1) if match else None})
+    return result
+
+
+@bp.post("/validar")
+@analyst_required
+def validate_xml():
+    """Validate the diagram being edited (nothing is stored)."""
+    _body, files = _posted_xml()
+    try:
+        problems = engine().validate(files)
+    except ValueError as exc:
+        return jsonify({"ok": False, "problems": [{"text": str(exc), "element_id": None}]})
+    return jsonify({"ok": not problems, "problems": _problems(problems)})
+
+
+@bp.post("/desplegar-xml")
+@analyst_required
+def deploy_xml():
+    """Deploy the diagram being edited as a new version (identical content: no new version)."""
+    body, files = _posted_xml()
+    message = str(body.get("message") or "").strip()[:2000]
+    if not message:
+        return jsonify({"ok": False, "problems": [{"text": _("Escriba un mensaje que explique el cambio."),
+                                                  "element_id": None}]}), 422
+    try:
+        results = engine().deploy(files, author=current_user.username, message=message)
+    except DeployError as exc:
+        return jsonify({"ok": False, "problems": _problems(exc.problems)}), 422
+    except ValueError as exc:
+        return jsonify({"ok": False, "problems": [{"text": str(exc), "element_id": None}]}), 422
+    process = next((r for r in results if r["kind"] == "process"), None)
+    return jsonify({"ok": True, "results": results,
+                    "url": url_for(".version", kind="process", key=process["key"], version=process["version"])
+                    if process else None})

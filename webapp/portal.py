@@ -4,10 +4,11 @@ through a private link (SPEC §7). Calls only the engine's portal functions and 
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from engine import portal
+from engine import portal, workshops
 from engine.drafts import load_draft, save_draft
 from engine.errors import Conflict, NotFound
 from engine.forms import FormError
@@ -104,7 +105,40 @@ def home(token):
     company_id = _company_or_404(token)
     info = portal.overview(engine(), company_id)
     return render_template("portal/home.html", token=token, info=info, stages=STAGE_LABELS,
-                           link_days=portal.LINK_DAYS)
+                           link_days=portal.LINK_DAYS, sessions=workshops.sessions_for_company(engine(), company_id),
+                           my_workshops=workshops.company_workshops(engine(), company_id))
+
+
+@bp.post("/e/<token>/talleres/<int:session_id>")
+def register_workshop(token, session_id):
+    """The company registers itself in a session open to it (its region, national or online)."""
+    company_id = _company_or_404(token)
+    try:
+        session = workshops.get_session(engine(), session_id)
+        workshops.register(engine(), session_id, company_id, portal.PORTAL_ACTOR, self_service=True)
+    except NotFound:
+        abort(404)
+    except Conflict as exc:
+        flash(str(exc), "error")  # at the top of the page
+        return redirect(url_for(".home", token=token))
+    flash(_("Quedó inscrita en «%(name)s» del %(date)s. Le esperamos.", name=session["workshop"],
+            date=format_datetime(session["starts_at"], "dd-MM-yyyy HH:mm")), "success")
+    return redirect(url_for(".home", token=token, _anchor="talleres"))
+
+
+@bp.post("/e/<token>/talleres/<int:session_id>/anular")
+def unregister_workshop(token, session_id):
+    """The company cancels its own registration before the session starts."""
+    company_id = _company_or_404(token)
+    try:
+        workshops.unregister(engine(), session_id, company_id)
+    except NotFound:
+        abort(404)
+    except Conflict as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".home", token=token))
+    flash(_("Anulamos su inscripción. El cupo queda disponible para otra empresa."), "success")
+    return redirect(url_for(".home", token=token, _anchor="talleres"))
 
 
 @bp.route("/e/<token>/tareas/<task_id>", methods=["GET", "POST"])

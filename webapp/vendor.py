@@ -14,6 +14,8 @@ FILES = {
     "bpmn-viewer.js": "bpmn-js/dist/bpmn-navigated-viewer.production.min.js",
     "diagram-js.css": "bpmn-js/dist/assets/diagram-js.css",
     "bpmn-js.css": "bpmn-js/dist/assets/bpmn-js.css",
+    "bpmn-modeler.js": "bpmn-js/dist/bpmn-modeler.production.min.js",
+    "bpmn-font.css": "bpmn-js/dist/assets/bpmn-font/css/bpmn-embedded.css",
 }
 
 bp = Blueprint("vendor", __name__, url_prefix="/vendor")

@@ -79,3 +79,36 @@ def test_deploy_by_upload(client, auth, engine, tmp_path):
     no_message = client.post("/modelos/desplegar", data={"archivos": files()[:1]}, content_type="multipart/form-data")
     assert no_message.status_code == 422
     assert engine.model_version("process", "diagnostico_rapido")["version"] == 2
+
+
+def test_modeler_endpoints(client, auth, engine):
+    auth.login("eje.rm")
+    assert client.get("/modelos/catalogo.json").status_code == 403
+    assert client.post("/modelos/validar", json={"xml": "<x/>"}).status_code == 403
+    client.post("/salir")
+    auth.login("analista")
+    catalog = client.get("/modelos/catalogo.json").json
+    assert {"registrar_sra", "puntaje_formulario", "derivar"} <= {o["id"] for o in catalog["operators"]}
+    assert "dr_llamada" in catalog["forms"] and "dr_nivel" in catalog["decisions"] and "pyme" in catalog["roles"]
+    assert client.get("/modelos/diagnostico_rapido/editar").status_code == 200
+    assert client.get("/modelos/nuevo").status_code == 200
+    assert client.get("/modelos/no_existe/editar").status_code == 404
+
+    xml = (MODEL / "diagnostico_rapido.bpmn").read_text()
+    ok = client.post("/modelos/validar", json={"xml": xml, "filename": "diagnostico_rapido.bpmn"}).json
+    assert ok == {"ok": True, "problems": []}
+    broken = xml.replace('value="dr_llamada.json"', 'value="no_existe.json"')
+    bad = client.post("/modelos/validar", json={"xml": broken, "filename": "diagnostico_rapido.bpmn"}).json
+    assert bad["ok"] is False and any(p["element_id"] == "Task_Llamada" for p in bad["problems"])
+    hostile = client.post("/modelos/validar", json={"xml": XXE.decode(), "filename": "x.bpmn"}).json
+    assert hostile["ok"] is False
+    assert client.post("/modelos/validar", data="no json").status_code == 400
+    no_message = client.post("/modelos/desplegar-xml", json={"xml": xml, "filename": "diagnostico_rapido.bpmn"})
+    assert no_message.status_code == 422
+    refused = client.post("/modelos/desplegar-xml", json={"xml": broken, "message": "x", "filename": "d.bpmn"})
+    assert refused.status_code == 422 and engine.model_version("process", "diagnostico_rapido")["version"] == 1
+    renamed = xml.replace('name="Llamar a la empresa"', 'name="Llamar"')
+    deployed = client.post("/modelos/desplegar-xml", json={"xml": renamed, "message": "Nombre corto",
+                                                           "filename": "diagnostico_rapido.bpmn"}).json
+    assert deployed["ok"] and deployed["url"] == "/modelos/process/diagnostico_rapido/v2"
+    assert engine.model_version("process", "diagnostico_rapido")["message"] == "Nombre corto"
