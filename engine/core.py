@@ -60,6 +60,13 @@ class Engine:
                 session.rollback()
                 raise
 
+    def locked(self, query, skip_locked=False):
+        """`query` taking row locks until the transaction ends, on PostgreSQL. On SQLite every
+        write transaction already starts with BEGIN IMMEDIATE, which serializes writers."""
+        if self.db.dialect.name == "postgresql":
+            return query.with_for_update(skip_locked=skip_locked)
+        return query
+
     # -- users -----------------------------------------------------------------------
     def create_user(self, username, password, role, region=None, rubros=(), full_name="", email=None):
         users.check_new_user(username, role, region, password)
@@ -237,9 +244,7 @@ class Engine:
 
     def _load(self, s, case_id, for_update=False):
         query = select(Case).where(Case.id == case_id)
-        if for_update and self.db.dialect.name == "postgresql":
-            query = query.with_for_update()
-        case = s.scalar(query)
+        case = s.scalar(self.locked(query) if for_update else query)
         if case is None:
             raise NotFound(f"no existe el caso {case_id}")
         row = s.get(ModelVersion, case.model_version_id)
@@ -342,10 +347,7 @@ class Engine:
             self._task_event(s, row, user, "task_released")
 
     def _ready_task(self, s, task_id) -> TaskRow:
-        query = select(TaskRow).where(TaskRow.id == task_id)
-        if self.db.dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = s.scalar(query)
+        row = s.scalar(self.locked(select(TaskRow).where(TaskRow.id == task_id)))
         if row is None:
             raise NotFound(f"no existe la tarea {task_id}")
         if row.state != "ready":
@@ -394,9 +396,7 @@ class Engine:
                 with self.transaction(frozen) as s:
                     query = select(Case).where(Case.id == case_id, Case.status == "active",
                                                Case.next_timer_at < moment)
-                    if self.db.dialect.name == "postgresql":
-                        query = query.with_for_update(skip_locked=True)
-                    if s.scalar(query) is None:
+                    if s.scalar(self.locked(query, skip_locked=True)) is None:
                         continue
                     case, compiled, workflow = self._load(s, case_id)
                     self._advance(s, case, compiled, workflow, "temporizador", now=moment)

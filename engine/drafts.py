@@ -28,12 +28,9 @@ def save_draft(engine, task_id: str, owner: str, data: dict) -> dict:
     """
     data = _clean(owner, data)
     with engine.transaction() as s:
-        query = select(TaskRow).where(TaskRow.id == task_id)
-        if engine.db.dialect.name == "postgresql":
-            # A completion running meanwhile waits for this transaction and then deletes the
-            # draft; one that committed first makes us see the task completed.
-            query = query.with_for_update()
-        row = s.scalar(query)
+        # A completion running meanwhile waits for this transaction and then deletes the
+        # draft; one that committed first makes us see the task completed.
+        row = s.scalar(engine.locked(select(TaskRow).where(TaskRow.id == task_id)))
         if row is None:
             raise NotFound(f"no existe la tarea {task_id}")
         if row.state != "ready":

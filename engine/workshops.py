@@ -231,10 +231,7 @@ def get_session(engine, session_id: int) -> dict:
 
 def _lock_session(engine, s, session_id) -> WorkshopSession:
     """The session row, locked until the transaction ends on PostgreSQL (SQLite: BEGIN IMMEDIATE)."""
-    query = select(WorkshopSession).where(WorkshopSession.id == session_id)
-    if engine.db.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = s.scalar(query)
+    row = s.scalar(engine.locked(select(WorkshopSession).where(WorkshopSession.id == session_id)))
     if row is None:
         raise NotFound(f"no existe la sesión de taller {session_id}")
     return row

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -24,20 +25,29 @@ def _pg_psycopg(url: str) -> str:
     return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
 
 
-@pytest.fixture
-def database_url(tmp_path):
+@contextmanager
+def fresh_database(tmp_path, name: str = "cpe"):
+    """The URL of an empty database: an SQLite file, or a PostgreSQL schema dropped afterwards."""
     if not PG_URL:
-        yield f"sqlite:///{tmp_path / 'cpe.sqlite3'}"
+        yield f"sqlite:///{tmp_path / f'{name}.sqlite3'}"
         return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+    schema = f"{name[:2]}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(_pg_psycopg(PG_URL))
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in PG_URL else "?"
-    yield f"{_pg_psycopg(PG_URL)}{sep}options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        yield f"{_pg_psycopg(PG_URL)}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    with fresh_database(tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

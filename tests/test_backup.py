@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import gzip
 import json
-import uuid
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from flask.cli import ScriptInfo
-from sqlalchemy import JSON, create_engine, func, select, text
+from sqlalchemy import JSON, func, select
 
 from engine import apitokens, backup, logins
 from engine.clock import as_utc
@@ -23,7 +22,7 @@ from engine.workshops import seed_catalogue
 from webapp import create_app
 from webapp.cli import cpe
 
-from .conftest import PG_URL, _pg_psycopg
+from .conftest import fresh_database
 
 MODEL = Path(__file__).parent / "models" / "diagnostico"
 REGISTRO = {"rut": "76.086.428-5", "razon_social": "Conservas del Sur SpA", "region": "CL-RM", "ventas_uf": 9000}
@@ -32,18 +31,8 @@ REGISTRO = {"rut": "76.086.428-5", "razon_social": "Conservas del Sur SpA", "reg
 @pytest.fixture
 def target_url(tmp_path):
     """A second fresh database: another SQLite file, or another PostgreSQL schema."""
-    if not PG_URL:
-        yield f"sqlite:///{tmp_path / 'destino.sqlite3'}"
-        return
-    schema = f"r_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(_pg_psycopg(PG_URL))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    yield f"{_pg_psycopg(PG_URL)}{sep}options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with fresh_database(tmp_path, "destino") as url:
+        yield url
 
 
 @pytest.fixture
