@@ -172,3 +172,16 @@ def test_registration_without_a_deployed_process_says_so(engine):
     app = create_app({"ENGINE": engine, "TESTING": True, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "test"})
     page = app.test_client().get("/portal/registro")
     assert page.status_code == 503 and "no está desplegado" in page.text
+
+
+def test_a_company_without_a_case_is_invited_to_start(client, deployed):
+    from engine import portal
+
+    from ..test_workshops import add_company
+
+    add_company(deployed, "76.111.222-8", "Artesanías Chiloé E.I.R.L.")  # e.g. a workshop walk-in
+    token = portal.issue_link(deployed, "76111222-8")
+    home = client.get(f"/portal/e/{token}").text
+    assert "aún no comienza la ruta exportadora" in home and 'href="/portal/registro"' in home
+    started = token_of(register(client, rut="76.111.222-8", razon_social="Artesanías Chiloé E.I.R.L."))
+    assert "aún no comienza" not in client.get(f"/portal/e/{started}").text
