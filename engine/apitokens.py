@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
-from .clock import as_utc
+from .clock import as_utc, iso_utc
 from .errors import NotFound
 from .schema import ApiToken, User
 
@@ -109,10 +109,8 @@ def _describe(token: ApiToken, now: datetime) -> dict:
         state = "expired"
     else:
         state = "active"
-    return {"id": token.id, "name": token.name, "state": state, "created_at": _iso(token.created_at),
-            "expires_at": _iso(token.expires_at), "last_used_at": _iso(token.last_used_at),
-            "revoked_at": _iso(token.revoked_at)}
+    return {"id": token.id, "name": token.name, "state": state, "created_at": iso_utc(token.created_at),
+            "expires_at": iso_utc(token.expires_at), "last_used_at": iso_utc(token.last_used_at),
+            "revoked_at": iso_utc(token.revoked_at)}
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return as_utc(moment).isoformat() if moment is not None else None

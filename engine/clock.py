@@ -20,6 +20,11 @@ def as_utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def iso_utc(moment: datetime | None) -> str | None:
+    """A stored time as ISO 8601 in UTC with the offset, on every database (None stays None)."""
+    return as_utc(moment).isoformat() if moment is not None else None
+
+
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)

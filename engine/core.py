@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from . import clock as clockmod
 from . import compare, migration, runtime, users, versions
+from .clock import iso_utc
 from .db import default_url, make_engine, session_factory, upgrade
 from .errors import Conflict, EngineError, Forbidden, NotFound
 from .forms import FormError
@@ -109,7 +110,7 @@ class Engine:
             row = versions.version_row(s, kind, key, version)
             return {"kind": row.kind, "key": row.key, "version": row.version, "name": row.name,
                     "filename": row.filename, "checksum": row.checksum, "author": row.author,
-                    "message": row.message, "created_at": _iso(row.created_at), "content": row.content,
+                    "message": row.message, "created_at": iso_utc(row.created_at), "content": row.content,
                     "dependencies": row.dependencies}
 
     def catalog(self) -> dict:
@@ -268,8 +269,8 @@ class Engine:
     def _task_dict(self, s, row: TaskRow, process_key, process_version, with_form=True):
         item = {"id": row.id, "case_id": row.case_id, "bpmn_id": row.bpmn_id, "name": row.name, "lane": row.lane,
                 "region": row.region, "assignee": row.assignee, "state": row.state, "process_id": process_key,
-                "process_version": process_version, "created_at": _iso(row.created_at), "due_at": _iso(row.due_at),
-                "form_id": row.form_key}
+                "process_version": process_version, "created_at": iso_utc(row.created_at),
+                "due_at": iso_utc(row.due_at), "form_id": row.form_key}
         if with_form:
             case = s.get(Case, row.case_id)
             compiled = self._build(s, s.get(ModelVersion, case.model_version_id))
@@ -369,9 +370,9 @@ class Engine:
                 "id": case.id, "process_id": case.process_key, "version": version.version, "status": case.status,
                 "data": case.data, "segmento": case.segmento, "resultado": case.resultado,
                 "ejecutivo": case.ejecutivo, "region": case.region, "error": case.error,
-                "next_timer_at": _iso(case.next_timer_at), "created_at": _iso(case.created_at),
-                "ended_at": _iso(case.ended_at),
-                "history": [{"at": _iso(e.at), "actor": e.actor, "kind": e.kind, "bpmn_id": e.bpmn_id,
+                "next_timer_at": iso_utc(case.next_timer_at), "created_at": iso_utc(case.created_at),
+                "ended_at": iso_utc(case.ended_at),
+                "history": [{"at": iso_utc(e.at), "actor": e.actor, "kind": e.kind, "bpmn_id": e.bpmn_id,
                              "name": e.name, "detail": e.detail} for e in events],
             }
 
@@ -479,11 +480,6 @@ class Engine:
             s.add(CaseEvent(case_id=case.id, at=self.now(), actor=actor, kind="retry", detail={}))
             self._advance(s, case, compiled, workflow, actor)
             return {"case_id": case.id, "status": case.status}
-
-
-def _iso(moment) -> str | None:
-    """Times leave the engine as ISO 8601 in UTC with the offset, on every database."""
-    return runtime.as_utc(moment).isoformat() if moment is not None else None
 
 
 def _form(compiled, key):

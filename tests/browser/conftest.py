@@ -38,6 +38,15 @@ def live_server(deployed):
     server.shutdown()
 
 
+def login(page, base, username, password="secreto-123"):
+    """Sign in through the login page; every role lands on its inbox."""
+    page.goto(f"{base}/ingresar")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button.primary")
+    page.wait_for_url("**/bandeja")
+
+
 @pytest.fixture
 def browser():
     sync_playwright = _chromium_or_skip()

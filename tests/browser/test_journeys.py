@@ -9,7 +9,7 @@ from engine.drafts import load_draft
 
 from .. import profiles as P
 from ..driver import AGENDA, Driver
-from .conftest import SHOTS
+from .conftest import SHOTS, login
 
 VIEWPORTS = {"laptop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 
@@ -25,13 +25,6 @@ def case_at_interview(deployed, clock):
     return case_id, driver.ready(case_id)["Task_Entrevista"]["id"]
 
 
-def _login(page, base, username):
-    page.goto(f"{base}/ingresar")
-    page.fill("#username", username)
-    page.fill("#password", "secreto-123")
-    page.click("button.primary")
-    page.wait_for_url("**/bandeja")
-
 
 @pytest.mark.parametrize("device", list(VIEWPORTS))
 def test_executive_interviews_a_company(browser, live_server, case_at_interview, deployed, shot, device):
@@ -39,7 +32,7 @@ def test_executive_interviews_a_company(browser, live_server, case_at_interview,
     page = browser.new_page(viewport=VIEWPORTS[device])
     errors = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    _login(page, live_server, "eje.rm")
+    login(page, live_server, "eje.rm")
     assert page.locator("table.list").get_by_text("Realizar entrevista").is_visible()
     shot(page, f"inbox-{device}")
     page.locator("table.list a", has_text="Realizar entrevista").first.click()
@@ -73,7 +66,7 @@ def test_executive_interviews_a_company(browser, live_server, case_at_interview,
 def test_executive_of_another_region_cannot_open_the_task(browser, live_server, case_at_interview):
     case_id, task_id = case_at_interview
     page = browser.new_page()
-    _login(page, live_server, "eje.bio")
+    login(page, live_server, "eje.bio")
     assert page.locator("table.list").count() == 0
     response = page.goto(f"{live_server}/tareas/{task_id}")
     assert response.status == 403 and page.get_by_text("No tiene permiso para ver esta página.").is_visible()
@@ -94,7 +87,7 @@ def test_executive_saves_a_draft_of_the_tpe_then_comments_the_case(browser, live
     page = browser.new_page(viewport=VIEWPORTS[device])
     errors = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    _login(page, live_server, "eje.rm")
+    login(page, live_server, "eje.rm")
 
     # half of the TPE, saved as a draft: nothing is validated, the task stays ready
     page.goto(f"{live_server}/tareas/{task_id}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from engine.compare import compare_xml
 
+from .conftest import login
+
 
 def test_edit_in_the_modeler_and_deploy(browser, live_server, deployed, shot):
     deployed.create_user("ana", "secreto-123", "analista", full_name="Ana Analista")
@@ -12,10 +14,7 @@ def test_edit_in_the_modeler_and_deploy(browser, live_server, deployed, shot):
     page = browser.new_page(viewport={"width": 1440, "height": 1000})
     errors = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.goto(f"{live_server}/ingresar")
-    page.fill("#username", "ana")
-    page.fill("#password", "secreto-123")
-    page.click("button.primary")
+    login(page, live_server, "ana")
 
     page.goto(f"{live_server}/modelos/cpe_actual/editar")
     page.wait_for_selector("#modeler-app[data-ready='1']")

@@ -8,6 +8,7 @@ from engine.deploy import collect_files
 
 from .. import profiles as P
 from ..driver import Driver
+from .conftest import login
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,10 +25,7 @@ def test_analyst_compares_versions_and_migrates(browser, live_server, deployed, 
     page = browser.new_page(viewport={"width": 1366, "height": 900})
     errors = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.goto(f"{live_server}/ingresar")
-    page.fill("#username", "ana")
-    page.fill("#password", "secreto-123")
-    page.click("button.primary")
+    login(page, live_server, "ana")
     page.goto(f"{live_server}/modelos/")
     assert page.get_by_text("Nombre de la asesoría").is_visible()
     shot(page, "models-index-laptop")

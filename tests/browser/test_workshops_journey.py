@@ -10,6 +10,7 @@ from engine import portal
 from engine import workshops as W
 
 from ..test_workshops import add_company
+from .conftest import login
 
 TABLET = {"width": 820, "height": 1180}  # an iPad Air held upright
 PHONE = {"width": 390, "height": 844}
@@ -42,13 +43,6 @@ def workshop_day(deployed, clock):
     return session, ids
 
 
-def _login(page, base, username):
-    page.goto(f"{base}/ingresar")
-    page.fill("#username", username)
-    page.fill("#password", "secreto-123")
-    page.click("button.primary")
-    page.wait_for_url("**/bandeja")
-
 
 def test_an_executive_takes_attendance_on_a_tablet(browser, live_server, deployed, workshop_day, shot):
     session, ids = workshop_day
@@ -56,7 +50,7 @@ def test_an_executive_takes_attendance_on_a_tablet(browser, live_server, deploye
     page = context.new_page()
     errors = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    _login(page, live_server, "eje.rm")
+    login(page, live_server, "eje.rm")
     page.click("nav.mainnav >> text=Talleres")
     page.wait_for_url("**/talleres/")
     assert page.locator("table.sessions").get_by_text("Taller 123 Exporta").is_visible()
