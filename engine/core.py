@@ -19,7 +19,7 @@ from .db import default_url, make_engine, session_factory, upgrade
 from .errors import Conflict, EngineError, Forbidden, NotFound
 from .forms import FormError
 from .queries import offered_to
-from .schema import Case, CaseEvent, Company, ModelVersion, TaskDraft, TaskRow, User
+from .schema import Case, CaseEvent, Company, ModelVersion, SegmentChange, TaskDraft, TaskRow, User
 from .services.registry import OPERATORS, ROLES, ServiceContext, ServiceError
 
 clockmod.install()
@@ -202,9 +202,13 @@ class Engine:
         self._sync_tasks(s, case, compiled, workflow, now)
         snapshot = _case_data(workflow)
         case.data = snapshot
+        previous_segment = case.segmento
         for name in SUMMARY_FIELDS:
             if name in snapshot:
                 setattr(case, name, snapshot[name])
+        if case.segmento and case.segmento != previous_segment:
+            s.add(SegmentChange(company_id=case.company_id, case_id=case.id, desde=previous_segment,
+                                hacia=case.segmento, at=now))
         case.workflow = runtime.dump(workflow)
         case.updated_at = now
         case.next_timer_at = runtime.next_timer(workflow)

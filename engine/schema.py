@@ -370,3 +370,67 @@ class LoginAttempt(Base):
     ip: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     success: Mapped[bool] = mapped_column(Boolean)
+
+
+class SegmentChange(Base):
+    """The company's state (segment) over time: one row each time a case's `segmento` changes
+    (written by the engine after every step), so the registry shows the path and the
+    indicators count who moved up a segment without reading case data."""
+
+    __tablename__ = "segment_changes"
+    __table_args__ = (Index("ix_segment_changes_company_at", "company_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    desde: Mapped[str | None] = mapped_column(String(20))
+    hacia: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class CompanyExport(Base):
+    """An export the company reported (country, date, amount, product), registered by the
+    process itself (operator `registrar_exportacion`)."""
+
+    __tablename__ = "company_exports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    pais: Mapped[str] = mapped_column(String(80))
+    fecha: Mapped[str] = mapped_column(String(10))  # ISO date, as the form gives it
+    monto_usd: Mapped[float] = mapped_column(Float)
+    producto: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class BenefitExtract(Base):
+    """A benefit extract (e.g. the Correos de Chile discount list, manual §8) produced by a
+    process for one region and period; the rows are kept as produced, so a download later
+    gives exactly what the process extracted."""
+
+    __tablename__ = "benefit_extracts"
+    __table_args__ = (UniqueConstraint("beneficio", "periodo", "region", name="uq_benefit_extract"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    beneficio: Mapped[str] = mapped_column(String(40))
+    periodo: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    region: Mapped[str] = mapped_column(String(10), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    filas: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DataAccess(Base):
+    """Who viewed or exported personal data, and when (audit; engine/audit.py)."""
+
+    __tablename__ = "data_access_log"
+    __table_args__ = (Index("ix_data_access_subject", "subject", "subject_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(80), index=True)
+    action: Mapped[str] = mapped_column(String(20))  # view | export | download
+    subject: Mapped[str] = mapped_column(String(40))  # company | registry | benefit_extract | attendance | ...
+    subject_id: Mapped[str | None] = mapped_column(String(80))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)

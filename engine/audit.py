@@ -1,0 +1,35 @@
+"""Audit of access to personal data: who viewed or exported what, and when.
+
+The CPE registry holds companies' confidential data (manual: executives keep it
+confidential). Every page or file that shows personal data of companies records one row
+here, in the same transaction as the read when there is one.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from .schema import DataAccess
+
+ACTIONS = ("view", "export", "download")
+
+
+def record(session, *, actor: str, action: str, subject: str, subject_id=None, detail=None, now) -> None:
+    """Add one audit row to `session` (the caller commits)."""
+    if action not in ACTIONS:
+        raise ValueError(f"acción de auditoría desconocida: {action}")
+    session.add(DataAccess(at=now, actor=actor or "anónimo", action=action, subject=subject,
+                           subject_id=None if subject_id is None else str(subject_id), detail=detail or {}))
+
+
+def entries(session, *, subject=None, subject_id=None, actor=None, limit=200) -> list[dict]:
+    """The latest audit rows, newest first, optionally for one subject or actor."""
+    query = select(DataAccess).order_by(DataAccess.at.desc(), DataAccess.id.desc()).limit(limit)
+    if subject is not None:
+        query = query.where(DataAccess.subject == subject)
+    if subject_id is not None:
+        query = query.where(DataAccess.subject_id == str(subject_id))
+    if actor is not None:
+        query = query.where(DataAccess.actor == actor)
+    return [{"at": row.at, "actor": row.actor, "action": row.action, "subject": row.subject,
+             "subject_id": row.subject_id, "detail": row.detail} for row in session.scalars(query)]
