@@ -84,3 +84,70 @@ SCRIPT_ESCAPES = [
 @pytest.mark.parametrize("script,reason", SCRIPT_ESCAPES)
 def test_script_rules_name_the_reason(script, reason):
     assert reason in sandbox.check(script, "exec")
+
+
+# -- bounded time and memory (issue 8: "bounded time and memory") ------------------------
+
+BOMBS = [
+    ("'x' * 10 ** 9", "demasiado grande"),
+    ("[0] * 10 ** 8", "demasiado grande"),
+    ("10 ** 10 ** 6", "demasiado grande"),
+    ("1 << 10 ** 7", "demasiado grande"),
+    ("len(range(10 ** 9))", "demasiado grande"),
+    ("sum([[0] * 1000] * 1000, [])", "solo suma números"),
+    ("','.join(['x' * 1000] * 1000)", "demasiado grande"),
+    ("('x' * 50000).replace('x', 'xxxxx')", "demasiado grande"),
+    ("'%999999999d' % 1", "formato no permitido"),
+    ("len([i for i in range(100000) for j in range(100000)])", "pasos de ciclo"),
+    ("sum(1 for i in range(100000) for j in range(100000))", "pasos de ciclo"),
+]
+
+
+@pytest.mark.parametrize("expression, reason", BOMBS)
+def test_resource_bombs_in_expressions_stop_with_a_reason(expression, reason):
+    env = sandbox.RestrictedEnvironment()
+    with pytest.raises(sandbox.SandboxError, match=reason):
+        env.evaluate(expression, {})
+
+
+SCRIPT_BOMBS = [
+    ("a = [1]\nfor i in range(60):\n    a = a + a", "demasiado grande"),
+    ("a = [1]\nfor i in range(60):\n    a.extend(a)", "demasiado grande"),
+    ("t = 'ab'\nfor i in range(60):\n    t += t", "demasiado grande"),
+    ("n = 2\nfor i in range(40):\n    n = n * n", "demasiado grande"),
+    ("total = 0\nfor i in range(100000):\n    for j in range(100000):\n        total += 1", "pasos de ciclo"),
+]
+
+
+@pytest.mark.parametrize("script, reason", SCRIPT_BOMBS)
+def test_resource_bombs_in_scripts_stop_with_a_reason(script, reason):
+    env = sandbox.RestrictedEnvironment()
+    with pytest.raises(sandbox.SandboxError, match=reason):
+        env.execute(script, {})
+
+
+def test_format_specs_with_huge_widths_are_refused_at_deploy():
+    assert "formato no permitido" in sandbox.check("f'{x:>999999999}'")
+    assert sandbox.check("f'{x:.1f} UF'") is None
+
+
+def test_time_budget_stops_slow_loops(monkeypatch):
+
+
+    monkeypatch.setattr(sandbox, "MAX_SECONDS", 0.05)
+    monkeypatch.setattr(sandbox, "MAX_ITERATIONS", 10 ** 9)
+    env = sandbox.RestrictedEnvironment()
+    with pytest.raises(sandbox.SandboxError, match="s de ejecución"):
+        env.execute("total = 0\nfor i in range(100000):\n    total += len(sorted(range(2000)))", {})
+
+
+def test_ordinary_code_runs_within_the_bounds():
+    env = sandbox.RestrictedEnvironment()
+    data = {"respuestas": {f"p{i}": i for i in range(200)}, "nombre": "Viña"}
+    assert env.evaluate("sum(v * 2 for v in respuestas.values())", data) == 2 * sum(range(200))
+    assert env.evaluate("'%s (%d)' % (nombre, 3)", data) == "Viña (3)"
+    assert env.evaluate("', '.join([nombre] * 3)", data) == "Viña, Viña, Viña"
+    assert env.evaluate("2 ** 10 + 10 % 3", data) == 1025
+    context = {"n": 1}
+    env.execute("for i in range(1000):\n    n += i", context)
+    assert context["n"] == 1 + sum(range(1000))
