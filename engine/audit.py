@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from .clock import as_utc
 from .schema import DataAccess
 
 ACTIONS = ("view", "export", "download")
@@ -22,14 +23,26 @@ def record(session, *, actor: str, action: str, subject: str, subject_id=None, d
                            subject_id=None if subject_id is None else str(subject_id), detail=detail or {}))
 
 
-def entries(session, *, subject=None, subject_id=None, actor=None, limit=200) -> list[dict]:
-    """The latest audit rows, newest first, optionally for one subject or actor."""
-    query = select(DataAccess).order_by(DataAccess.at.desc(), DataAccess.id.desc()).limit(limit)
+def entries(session, *, subject=None, subject_id=None, actor=None, since=None, before=None,
+            limit=200, offset=0) -> list[dict]:
+    """The latest audit rows, newest first, optionally for one subject or actor and from `since`
+    (inclusive) to `before` (exclusive)."""
+    query = (select(DataAccess).order_by(DataAccess.at.desc(), DataAccess.id.desc())
+             .limit(limit).offset(offset))
+    if since is not None:
+        query = query.where(DataAccess.at >= since)
+    if before is not None:
+        query = query.where(DataAccess.at < before)
     if subject is not None:
         query = query.where(DataAccess.subject == subject)
     if subject_id is not None:
         query = query.where(DataAccess.subject_id == str(subject_id))
     if actor is not None:
         query = query.where(DataAccess.actor == actor)
-    return [{"at": row.at, "actor": row.actor, "action": row.action, "subject": row.subject,
+    return [{"id": row.id, "at": as_utc(row.at), "actor": row.actor, "action": row.action, "subject": row.subject,
              "subject_id": row.subject_id, "detail": row.detail} for row in session.scalars(query)]
+
+
+def actors(session) -> list[str]:
+    """Everyone who appears in the log, for the filter of the analysts' page."""
+    return list(session.scalars(select(DataAccess.actor).distinct().order_by(DataAccess.actor)))

@@ -24,14 +24,17 @@ from sqlalchemy import func, insert, select
 from . import runtime
 from .clock import VirtualClock
 from .core import Engine
+from .db import analyze
 from .demo import answers_for_level
 from .deploy import collect_files
 from .queries import inbox
-from .schema import Case, CaseEvent, Company, TaskRow, TpeHistory
+from .schema import Case, CaseEvent, CaseState, Company, TaskRow, TpeHistory
 
 ROOT = Path(__file__).resolve().parent.parent
-QUICK = {"start_cases": 300, "lifecycles": 100, "inbox_cases": 10_000, "bare_lifecycles": 300, "inbox_runs": 40}
-FULL = {"start_cases": 2_000, "lifecycles": 500, "inbox_cases": 100_000, "bare_lifecycles": 1_000, "inbox_runs": 100}
+QUICK = {"start_cases": 300, "lifecycles": 100, "inbox_cases": 10_000, "bare_lifecycles": 300, "inbox_runs": 40,
+         "http_clients": 8, "http_tasks_per_client": 30}
+FULL = {"start_cases": 2_000, "lifecycles": 500, "inbox_cases": 100_000, "bare_lifecycles": 1_000, "inbox_runs": 100,
+        "http_clients": 8, "http_tasks_per_client": 100}
 COMPANY = {"rut": "76.086.428-5", "razon_social": "Empresa de prueba SpA", "tipo_persona": "juridica",
            "region": "CL-RM", "rubro": "vitivinicola", "tipo_oferta": "bienes", "ventas_uf": 20000,
            "contacto_email": "bench@example.cl", "origen": "directo_prochile", "consentimiento_datos": True}
@@ -60,10 +63,13 @@ class Lifecycle:
 BENCH_USER, BENCH_PASSWORD = "bench.eje", "bench-password"
 
 
-def run(quick: bool = True, database_url: str | None = None, progress=None, web=None) -> dict:
+def run(quick: bool = True, database_url: str | None = None, progress=None, web=None, http=None) -> dict:
     """Run the suite and return its figures. `web`, if given, is called after the inbox figure as
     `web(engine, runs=…, executive=…, password=…)` on the filled database and returns more figures
-    (the page timings through the web app: `webapp.bench_web.measure`, kept out of engine/)."""
+    (the page timings through the web app: `webapp.bench_web.measure`, kept out of engine/).
+    `http`, if given, is called last as `http(engine, url, username=…, password=…, answers=…,
+    clients=…, per_client=…)` and returns the task-completion figures through gunicorn
+    (`webapp.bench_http.measure`)."""
     settings = dict(QUICK if quick else FULL)
     say = progress or (lambda _msg: None)
     with tempfile.TemporaryDirectory() as folder:
@@ -118,9 +124,11 @@ def run(quick: bool = True, database_url: str | None = None, progress=None, web=
         if web is not None:
             say("web_*_p95_ms")
             results.update(web(engine, runs=settings["inbox_runs"], executive=BENCH_USER, password=BENCH_PASSWORD))
-        results["http_completion_p95_ms"] = None
-        results["http_completions_per_s"] = None
-        results["http_note"] = "sin medir: requiere el servidor web con gunicorn (issue 7)"
+        if http is not None:
+            say("http_complete_p95_ms")
+            results.update(http(engine, url, username=BENCH_USER, password=BENCH_PASSWORD,
+                                answers=life.answers["tpe_bienes"], clients=settings["http_clients"],
+                                per_client=settings["http_tasks_per_client"]))
         engine.db.dispose()
     return results
 
@@ -191,7 +199,7 @@ def _bare_lifecycles(engine, life, count) -> float:
 
 def _sizes(engine, case_ids) -> dict:
     with engine.Session() as s:
-        states = [c.workflow for c in s.scalars(select(Case).where(Case.id.in_(case_ids)))]
+        states = list(s.scalars(select(CaseState.workflow).where(CaseState.case_id.in_(case_ids))))
     compiled = _compiled(engine)
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
@@ -234,6 +242,7 @@ def _fill(engine, target: int) -> None:
             return
         templates = s.scalars(select(Case).where(Case.status == "active").order_by(Case.id).limit(50)).all()
         ids = [t.id for t in templates]
+        states = dict(s.execute(select(CaseState.case_id, CaseState.workflow).where(CaseState.case_id.in_(ids))).all())
         tasks, events, history = defaultdict(list), defaultdict(list), defaultdict(list)
         for task in s.scalars(select(TaskRow).where(TaskRow.case_id.in_(ids))):
             tasks[task.case_id].append(task)
@@ -246,7 +255,7 @@ def _fill(engine, target: int) -> None:
         next_case = s.scalar(select(func.max(Case.id))) + 1
         next_company = (s.scalar(select(func.max(Company.id))) or 0) + 1
         step = FILL_SPREAD / (target - current)
-        batch = {table: [] for table in (Company, Case, TaskRow, CaseEvent, TpeHistory)}
+        batch = {table: [] for table in (Company, Case, CaseState, TaskRow, CaseEvent, TpeHistory)}
         for n in range(target - current):
             template = templates[n % len(templates)]
             region = FILL_REGIONS[n % len(FILL_REGIONS)]
@@ -268,6 +277,7 @@ def _fill(engine, target: int) -> None:
                 "id": case_id, "region": region, "company_id": company_id if company is not None else None,
                 "data": data, "created_at": template.created_at - shift, "updated_at": template.updated_at - shift,
                 "next_timer_at": template.next_timer_at and template.next_timer_at - shift}))
+            batch[CaseState].append({"case_id": case_id, "workflow": states[template.id]})
             for i, task in enumerate(tasks[template.id]):
                 fields = {"id": f"bench-{case_id}-{i}", "case_id": case_id, "region": region,
                           "created_at": task.created_at - shift,
@@ -281,6 +291,7 @@ def _fill(engine, target: int) -> None:
             if len(batch[Case]) >= FILL_BATCH:
                 _flush(s, batch)
         _flush(s, batch)
+    analyze(engine.db)  # what `cpe db upgrade` does: statistics of the loaded tables for the planner
 
 
 def _fill_due(n, now, created):

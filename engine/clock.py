@@ -7,9 +7,11 @@ tests, the simulator and the worker can run timers on virtual time without sleep
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 
 def as_utc(moment: datetime | None) -> datetime | None:
@@ -47,6 +49,50 @@ class VirtualClock:
 
     def set(self, moment: datetime) -> None:
         self._now = moment
+
+
+class FileClock:
+    """Virtual time shared by every process of an installation (web, workers, CLI): "now" is
+    the ISO 8601 moment written in a file, read again on every call. Meant for tests, training
+    rooms and rehearsals of a deadline, never for production: `CPE_CLOCK_FILE` selects it.
+    `set` and `advance` write the file atomically (the other processes see the new time at
+    their next read, never a half-written one)."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.now()  # a missing or unreadable file is a configuration error: say so at start-up
+
+    def now(self) -> datetime:
+        try:
+            text = self.path.read_text(encoding="utf-8").strip()
+            moment = datetime.fromisoformat(text)
+        except (OSError, ValueError) as exc:
+            raise RuntimeError(f"reloj virtual {self.path}: se esperaba una fecha y hora ISO 8601 ({exc})") from None
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+    def set(self, moment: datetime) -> None:
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        temporary.write_text(moment.isoformat(), encoding="utf-8")
+        os.replace(temporary, self.path)
+
+    def advance(self, delta: timedelta | None = None, **kwargs) -> datetime:
+        moment = self.now() + (delta or timedelta(**kwargs))
+        self.set(moment)
+        return moment
+
+    @classmethod
+    def create(cls, path, start: datetime | None = None) -> FileClock:
+        """A new shared clock file at `start` (default: VirtualClock's start)."""
+        Path(path).write_text(VirtualClock(start).now().isoformat(), encoding="utf-8")
+        return cls(path)
+
+
+def configured():
+    """The clock an engine uses when none is given: the shared virtual clock named by
+    `CPE_CLOCK_FILE` if set (tests and training only), else the system's."""
+    path = os.environ.get("CPE_CLOCK_FILE")
+    return FileClock(path) if path else SystemClock()
 
 
 _SYSTEM = SystemClock()

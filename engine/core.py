@@ -3,40 +3,42 @@ simulator and the benchmark all use. Each verb is one database transaction."""
 
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from datetime import datetime
 from uuid import UUID
 
-from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import clock as clockmod
-from . import compare, migration, runtime, users, versions
+from . import compare, migrating, runtime, scheduler, steps, users, versions
 from .clock import iso_utc
 from .db import default_url, make_engine, session_factory, upgrade
 from .errors import Conflict, EngineError, Forbidden, NotFound
 from .forms import FormError
 from .queries import offered_to
-from .schema import Case, CaseEvent, Company, ModelVersion, SegmentChange, TaskDraft, TaskRow, User
-from .services.registry import OPERATORS, ROLES, ServiceContext, ServiceError
+from .schema import Case, CaseEvent, CaseState, Company, ModelVersion, TaskDraft, TaskRow, User
+from .services.registry import OPERATORS, ROLES
 
 clockmod.install()
+log = logging.getLogger(__name__)
 
 COMPANY_FIELDS = ("razon_social", "tipo_persona", "region", "comuna", "rubro", "productos", "tipo_oferta",
                   "ventas_uf", "empleados", "contacto_nombre", "contacto_email", "contacto_telefono",
                   "liderada_por_mujer", "consentimiento_datos", "origen")
-SUMMARY_FIELDS = ("segmento", "resultado", "puntaje_final")
 
 
 class Engine:
-    def __init__(self, url: str | None = None, clock=None, instance_dir=None):
+    def __init__(self, url: str | None = None, clock=None, instance_dir=None, workflow_cache: int = 1024):
         self.url = url or default_url(instance_dir)
         self.db = make_engine(self.url)
         self.Session = session_factory(self.db)
-        self.clock = clock or clockmod.SystemClock()
+        self.clock = clock or clockmod.configured()  # CPE_CLOCK_FILE: shared virtual time (tests only)
         self.specs = runtime.SpecCache()
+        self.workflows = runtime.WorkflowCache(workflow_cache)  # ~50 kB a case: 1024 ≈ 50 MB a process
 
     # -- infrastructure ------------------------------------------------------------
     def upgrade(self) -> None:
@@ -53,6 +55,8 @@ class Engine:
             try:
                 yield session
                 session.commit()
+                for callback in session.info.pop("after_commit", ()):
+                    callback()
             except StaleDataError:
                 session.rollback()
                 raise Conflict("El caso fue modificado por otra persona al mismo tiempo; "
@@ -138,26 +142,33 @@ class Engine:
 
     # -- cases -----------------------------------------------------------------------
     def start(self, process_id, data=None, version=None, actor="sistema") -> int:
-        data = dict(data or {})
         with self.transaction() as s:
-            row = versions.version_row(s, "process", process_id, version)
-            compiled = self._build(s, row)
-            if compiled.start_form:
-                data = compiled.forms[compiled.start_form].validate(data)
-            now = self.now()
-            company = self._upsert_company(s, data, now) if data.get("rut") else None
-            workflow = compiled.new_workflow()
-            workflow.get_next_task(state=TaskState.READY).data.update(data)
-            case = Case(process_key=process_id, model_version_id=row.id, status="active",
-                        company_id=company.id if company else None, region=data.get("region"),
-                        rubro=data.get("rubro"), workflow={}, data={}, created_by=actor,
-                        created_at=now, updated_at=now)
-            s.add(case)
-            s.flush()
-            s.add(CaseEvent(case_id=case.id, at=now, actor=actor, kind="case_started", name=row.name,
-                            detail={"version": row.version, "data": data}))
-            self._advance(s, case, compiled, workflow, actor)
-            return case.id
+            return self.start_in(s, process_id, data, version, actor, prepare=scheduler.start_by_hand)
+
+    def start_in(self, s, process_id, data=None, version=None, actor="sistema", prepare=None) -> int:
+        """`start` inside the caller's transaction `s`; `prepare(workflow)` may adjust the new
+        workflow before it first runs (engine/scheduler.py fires its timer start event)."""
+        data = dict(data or {})
+        row = versions.version_row(s, "process", process_id, version)
+        compiled = self._build(s, row)
+        if compiled.start_form:
+            data = compiled.forms[compiled.start_form].validate(data)
+        now = self.now()
+        company = self._upsert_company(s, data, now) if data.get("rut") else None
+        workflow = compiled.new_workflow()
+        if prepare is not None:
+            prepare(workflow)
+        workflow.get_next_task(state=TaskState.READY).data.update(data)
+        case = Case(process_key=process_id, model_version_id=row.id, status="active",
+                    company_id=company.id if company else None, region=data.get("region"),
+                    rubro=data.get("rubro"), data={}, created_by=actor,
+                    created_at=now, updated_at=now)
+        s.add(case)
+        s.flush()
+        steps.event(s, case.id, now, actor, "case_started", name=row.name,
+                    detail={"version": row.version, "data": data})
+        self._advance(s, case, compiled, workflow, actor, new_case=True)
+        return case.id
 
     def start_form(self, process_id, version=None) -> dict | None:
         """The JSON Schema that validates the start data of a process (None if it has none)."""
@@ -177,84 +188,32 @@ class Engine:
         s.flush()
         return company
 
-    def _advance(self, s, case: Case, compiled, workflow, actor, completed_task=None, now=None):
-        """Run the workflow as far as it goes, then store it with its index and history."""
-        now = now or self.now()
-        automatic = []
-
-        def record(task):
-            spec = task.task_spec
-            if getattr(spec, "bpmn_name", None) and not spec.manual:
-                automatic.append((spec.bpmn_id, spec.bpmn_name, type(spec).__name__))
-
-        ctx = ServiceContext(session=s, case=case, now=now, form=lambda key: _form(compiled, key), actor=actor)
-        error = None
-        with runtime.service_context(ctx):
-            try:
-                if completed_task is not None:
-                    completed_task.run()
-                runtime.run_steps(workflow, did_complete_task=record)
-            except (WorkflowException, ServiceError, RuntimeError) as exc:
-                error = _describe_error(exc)
-        for bpmn_id, name, kind in automatic:
-            s.add(CaseEvent(case_id=case.id, at=now, actor="sistema", kind="step_completed", bpmn_id=bpmn_id,
-                            name=name, detail={"type": kind}))
-        self._sync_tasks(s, case, compiled, workflow, now)
-        snapshot = _case_data(workflow)
-        case.data = snapshot
-        previous_segment = case.segmento
-        for name in SUMMARY_FIELDS:
-            if name in snapshot:
-                setattr(case, name, snapshot[name])
-        if case.segmento and case.segmento != previous_segment:
-            s.add(SegmentChange(company_id=case.company_id, case_id=case.id, desde=previous_segment,
-                                hacia=case.segmento, at=now))
-        case.workflow = runtime.dump(workflow)
-        case.updated_at = now
-        case.next_timer_at = runtime.next_timer(workflow)
-        if error:
-            case.status, case.error = "error", error
-            s.add(CaseEvent(case_id=case.id, at=now, actor="sistema", kind="error", bpmn_id=error.get("bpmn_id"),
-                            name=error.get("name"), detail=error))
-        elif workflow.is_completed():
-            case.status, case.error, case.ended_at, case.next_timer_at = "completed", None, now, None
-            s.add(CaseEvent(case_id=case.id, at=now, actor="sistema", kind="case_completed",
-                            detail={"resultado": snapshot.get("resultado")}))
-        else:
-            case.status, case.error = "active", None
-
-    def _sync_tasks(self, s, case, compiled, workflow, now):
-        ready = {str(t.id): t for t in runtime.ready_user_tasks(workflow)}
-        rows = {r.id: r for r in s.scalars(select(TaskRow).where(TaskRow.case_id == case.id, TaskRow.state == "ready"))}
-        cancelled = [task_id for task_id in rows if task_id not in ready]
-        for task_id in cancelled:
-            rows[task_id].state, rows[task_id].completed_at = "cancelled", now
-        if cancelled:  # a half-filled form of a task that is gone helps no one
-            s.execute(delete(TaskDraft).where(TaskDraft.task_id.in_(cancelled)))
-        for task_id, task in ready.items():
-            if task_id in rows:
-                continue
-            props = runtime.task_properties(task)
-            assignee = None
-            if props.get("asignadoA"):
-                try:
-                    assignee = task.workflow.script_engine.evaluate(task, props["asignadoA"])
-                except Exception:  # noqa: BLE001 - an unresolvable assignee goes to the pool
-                    assignee = None
-            s.add(TaskRow(id=task_id, case_id=case.id, bpmn_id=task.task_spec.bpmn_id,
-                          name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
-                          lane=compiled.lanes.get(task.task_spec.bpmn_id), form_key=runtime.form_key(props),
-                          region=case.region, assignee=assignee if isinstance(assignee, str) else None,
-                          state="ready", created_at=now, due_at=runtime.task_due(task, now)))
+    def _advance(self, s, case: Case, compiled, workflow, actor, completed_task=None, now=None, new_case=False):
+        """Run the workflow as far as it goes and store it: see engine/steps.py."""
+        steps.advance(s, case, compiled, workflow, actor, now or self.now(), self.workflows,
+                      completed_task=completed_task, new_case=new_case)
 
     def _load(self, s, case_id, for_update=False):
-        query = select(Case).where(Case.id == case_id)
+        case, compiled = self._case(s, case_id, for_update)
+        return case, compiled, self._workflow(s, case, compiled)
+
+    def _case(self, s, case_id, for_update=False):
+        query = select(Case).where(Case.id == case_id)  # the workflow is in case_states: not read here
         case = s.scalar(self.locked(query) if for_update else query)
         if case is None:
             raise NotFound(f"no existe el caso {case_id}")
-        row = s.get(ModelVersion, case.model_version_id)
-        compiled = self._build(s, row)
-        return case, compiled, compiled.restore(case.workflow)
+        return case, self._compiled(s, case.model_version_id)
+
+    def _compiled(self, s, version_id) -> runtime.CompiledProcess:
+        return self.specs.get(version_id, lambda: versions.compile_process(s, s.get(ModelVersion, version_id)))
+
+    def _workflow(self, s, case, compiled):
+        """The case's workflow: the cached object if it is the stored state, else deserialized
+        (the only read of `case_states`)."""
+        workflow = self.workflows.take(case.id, case.lock_version, case.updated_at, compiled.version_id)
+        if workflow is not None:
+            return workflow
+        return compiled.restore(s.scalar(select(CaseState.workflow).where(CaseState.case_id == case.id)))
 
     def ready_tasks(self, case_id=None, user=None, limit=200):
         with self.Session() as s:
@@ -276,9 +235,8 @@ class Engine:
                 "process_version": process_version, "created_at": iso_utc(row.created_at),
                 "due_at": iso_utc(row.due_at), "form_id": row.form_key}
         if with_form:
-            case = s.get(Case, row.case_id)
-            compiled = self._build(s, s.get(ModelVersion, case.model_version_id))
-            form = compiled.forms.get(row.form_key)
+            version_id = s.scalar(select(Case.model_version_id).where(Case.id == row.case_id))
+            form = self._compiled(s, version_id).forms.get(row.form_key)
             item["form"] = form.schema if form else None
         return item
 
@@ -311,11 +269,12 @@ class Engine:
                     raise NotFound(f"no existe el usuario '{user}'")
                 if not users.may_work(account, row.lane, row.region, row.assignee):
                     raise Forbidden("No tiene permiso para completar esta tarea.")
-            case, compiled, workflow = self._load(s, row.case_id, for_update=True)
+            case, compiled = self._case(s, row.case_id, for_update=True)
             if case.status != "active":
                 raise Conflict(f"El caso {case.id} no está activo (estado: {case.status}).")
             form = compiled.forms.get(row.form_key) if row.form_key else None
             clean = form.validate(data) if form else (data or {})
+            workflow = self._workflow(s, case, compiled)
             task = workflow.get_task_from_id(UUID(task_id))
             if task is None or task.state != TaskState.READY:
                 raise Conflict(f"La tarea «{row.name}» ya no está disponible.")
@@ -323,8 +282,8 @@ class Engine:
             now, actor = self.now(), user or actor or "cli"
             row.state, row.completed_at, row.completed_by = "completed", now, actor
             s.execute(delete(TaskDraft).where(TaskDraft.task_id == row.id))  # flushes the row first: see drafts.py
-            s.add(CaseEvent(case_id=case.id, at=now, actor=actor, kind="task_completed", bpmn_id=row.bpmn_id,
-                            name=row.name, task_id=row.id, detail={"data": clean, "form": row.form_key}))
+            steps.event(s, case.id, now, actor, "task_completed", bpmn_id=row.bpmn_id, name=row.name,
+                        task_id=row.id, detail={"data": clean, "form": row.form_key})
             self._advance(s, case, compiled, workflow, actor, completed_task=task)
             return {"case_id": case.id, "status": case.status}
 
@@ -407,71 +366,24 @@ class Engine:
                     self._advance(s, case, compiled, workflow, "temporizador", now=moment)
             except Conflict:
                 continue
+            except OperationalError:
+                raise  # the database itself is failing: the worker retries the whole round later
+            except Exception:  # noqa: BLE001 - one broken case must not hold back every other timer
+                log.exception("caso %s: no se pudo disparar su temporizador; se reintentará", case_id)
+                continue
             fired += 1
         return fired
 
     def migrate(self, case_id, to_version, dry_run=False, actor="sistema") -> dict:
-        """Move a running case to another version of its process (or only preview it).
-
-        Unsafe moves are refused with the reasons (Conflict); the preview says what would
-        change. A real move is one transaction, recorded in the case's history.
-        """
-        with self.transaction() as s:
-            case, compiled, workflow = self._load(s, case_id, for_update=True)
-            current = s.get(ModelVersion, case.model_version_id)
-            target_row = versions.version_row(s, "process", case.process_key, to_version)
-            preview = {"case_id": case.id, "process_id": case.process_key, "from_version": current.version,
-                       "to_version": target_row.version, "dry_run": bool(dry_run), "migrated": False}
-            if case.status not in ("active", "error"):
-                raise Conflict(f"El caso {case.id} está {case.status}: solo se migran casos en curso.")
-            if target_row.id == current.id:
-                raise Conflict(f"El caso {case.id} ya está en la versión {current.version}.")
-            plan = migration.plan(workflow, self._build(s, target_row))
-            preview.update(plan.as_dict())
-            if dry_run:
-                s.rollback()
-                return preview
-            if not plan.safe:
-                raise Conflict(f"No se puede migrar el caso {case.id} a la versión {target_row.version}: "
-                               + "; ".join(plan.reasons))
-            plan._apply()
-            preview["migrated"] = True
-            case.model_version_id = target_row.id
-            s.add(CaseEvent(case_id=case.id, at=self.now(), actor=actor, kind="migrated",
-                            name=f"v{current.version} → v{target_row.version}", detail=preview))
-            self._advance(s, case, self._build(s, target_row), workflow, actor)
-            self._refresh_ready_rows(s, case, self._build(s, target_row), workflow)
-            return preview
+        """Move a running case to another version of its process (or only preview it): see
+        engine/migrating.py."""
+        return migrating.migrate(self, case_id, to_version, dry_run=dry_run, actor=actor)
 
     def migrate_version(self, process_id, from_version, to_version, dry_run=False, actor="sistema",
                         limit=1000) -> list[dict]:
-        """Migrate (or preview) every running case of one version, each in its own transaction;
-        a case that cannot move is reported with the reason and left as it was."""
-        with self.Session() as s:
-            row = versions.version_row(s, "process", process_id, from_version)
-            ids = s.scalars(select(Case.id).where(Case.model_version_id == row.id,
-                                                  Case.status.in_(("active", "error")))
-                            .order_by(Case.id).limit(limit)).all()
-        results = []
-        for case_id in ids:
-            try:
-                results.append(self.migrate(case_id, to_version, dry_run=dry_run, actor=actor))
-            except Conflict as exc:
-                results.append({"case_id": case_id, "process_id": process_id, "from_version": from_version,
-                                "to_version": to_version, "dry_run": bool(dry_run), "migrated": False,
-                                "safe": False, "reasons": [str(exc)], "changed": [], "added": [], "reset": []})
-        return results
-
-    def _refresh_ready_rows(self, s, case, compiled, workflow):
-        """Ready tasks that survived a migration show the new version's name, lane and form."""
-        ready = {str(t.id): t for t in runtime.ready_user_tasks(workflow)}
-        for row in s.scalars(select(TaskRow).where(TaskRow.case_id == case.id, TaskRow.state == "ready")):
-            task = ready.get(row.id)
-            if task is not None:
-                spec = task.task_spec
-                row.bpmn_id, row.name = spec.bpmn_id, spec.bpmn_name or spec.bpmn_id
-                row.lane = compiled.lanes.get(spec.bpmn_id)
-                row.form_key = runtime.form_key(runtime.task_properties(task))
+        """Migrate (or preview) every running case of one version: see engine/migrating.py."""
+        return migrating.migrate_version(self, process_id, from_version, to_version, dry_run=dry_run,
+                                         actor=actor, limit=limit)
 
     def retry(self, case_id, actor="sistema"):
         """Run again the step that failed (after the cause was fixed)."""
@@ -484,29 +396,6 @@ class Engine:
             s.add(CaseEvent(case_id=case.id, at=self.now(), actor=actor, kind="retry", detail={}))
             self._advance(s, case, compiled, workflow, actor)
             return {"case_id": case.id, "status": case.status}
-
-
-def _form(compiled, key):
-    form = compiled.forms.get(key)
-    if form is None:
-        raise ServiceError("puntaje_formulario", f"el formulario '{key}' no está desplegado con este proceso")
-    return form
-
-
-def _describe_error(exc) -> dict:
-    task = getattr(exc, "task", None)
-    spec = getattr(task, "task_spec", None)
-    cause = getattr(exc, "error", None) or exc.__cause__
-    message = str(cause) if isinstance(cause, ServiceError) else str(exc)
-    return {"message": message, "bpmn_id": getattr(spec, "bpmn_id", None),
-            "name": getattr(spec, "bpmn_name", None), "type": type(exc).__name__}
-
-
-def _case_data(workflow) -> dict:
-    ready = runtime.ready_user_tasks(workflow)
-    source = ready[0] if ready else workflow.last_task
-    data = dict(source.data) if source is not None else {}
-    return runtime.json_safe(data)
 
 
 __all__ = ["Engine", "EngineError", "NotFound", "Forbidden", "Conflict", "FormError"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.orm import sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -26,6 +26,10 @@ def make_engine(url: str):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    else:
+        # A server restart leaves dead connections in the pool: test each one on checkout
+        # (~0.2 ms) so the first request after a restart does not fail.
+        kwargs["pool_pre_ping"] = True
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
         _sqlite_transactions(engine, memory=":memory:" in url)
@@ -57,7 +61,17 @@ def _sqlite_transactions(engine, memory: bool) -> None:
 
 
 def session_factory(engine):
-    return sessionmaker(engine, expire_on_commit=False)
+    factory = sessionmaker(engine, expire_on_commit=False)
+
+    @event.listens_for(factory, "after_soft_rollback")
+    def _forget(session, _previous):
+        """Work to do after a commit (`session.info["after_commit"]`, see Engine.transaction)
+        and history rows not yet written (`"events"`, see engine/core.py) are dropped by any
+        rollback: what they would record never happened."""
+        session.info.pop("after_commit", None)
+        session.info.pop("events", None)
+
+    return factory
 
 
 def alembic_config(url: str):
@@ -69,11 +83,36 @@ def alembic_config(url: str):
     return config
 
 
+MIGRATION_LOCK = 0x4350455F4D4947  # "CPE_MIG": the advisory lock that serializes upgrades
+
+
 def upgrade(db_engine) -> None:
-    """Create or migrate the schema to the latest revision."""
+    """Create or migrate the schema to the latest revision. On PostgreSQL an advisory lock held
+    until the commit makes concurrent upgrades (several machines running `cpe db upgrade` as
+    they start) wait for each other: the later ones find the schema up to date."""
     from alembic import command
 
     config = alembic_config(str(db_engine.url.render_as_string(hide_password=False)))
     with db_engine.begin() as connection:
+        serialize_setup(connection)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+    if db_engine.dialect.name == "sqlite":
+        analyze(db_engine)
+
+
+def analyze(db_engine) -> None:
+    """Refresh the planner's statistics (ANALYZE). SQLite keeps none by itself: without them it
+    reads the dashboard's aggregates through narrow indexes plus the table instead of the covering
+    index (engine/schema.py `ix_cases_indicators`). Run by every upgrade (`cpe db upgrade`) and after
+    bulk loads (the benchmark's fill); PostgreSQL's autovacuum also analyzes on its own."""
+    with db_engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE")
+
+
+def serialize_setup(connection) -> None:
+    """Wait for any other schema upgrade or catalogue load to finish (PostgreSQL advisory lock,
+    released at the end of the caller's transaction; `connection` may be a Session)."""
+    dialect = connection.get_bind().dialect if hasattr(connection, "get_bind") else connection.dialect
+    if dialect.name == "postgresql":
+        connection.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))

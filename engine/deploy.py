@@ -17,7 +17,7 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from SpiffWorkflow.spiff.parser.process import SPIFF_XSD
 
-from . import sandbox
+from . import dmn_checks, sandbox
 from .forms import load_form
 from .services.registry import OPERATORS, ROLES
 from .xmlsafe import XmlError, parse_xml
@@ -285,6 +285,8 @@ def check_dmn(filename: str, tree) -> tuple[list[Artifact], list[Problem]]:
                 if reason:
                     problems.append(Problem(filename, expr.sourceline, _describe(decision),
                                             f"código no permitido en la expresión de entrada: {reason}"))
+        for node, message in dmn_checks.table_problems(decision, ns):
+            problems.append(Problem(filename, node.sourceline, _describe(node), message))
     if not artifacts:
         problems.append(Problem(filename, root.sourceline, "definitions", "el DMN no contiene decisiones"))
     return artifacts, problems

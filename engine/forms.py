@@ -7,6 +7,7 @@ show them as they are. Values with `"format": "rut"` are normalised (76.086.428-
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -16,6 +17,9 @@ from .services.rut import is_valid_rut, normalize_rut
 
 MAX_FORM_BYTES = 512 * 1024
 MAX_SUBMISSION_BYTES = 256 * 1024
+MAX_FORM_DEPTH = 8  # nested groups (objects inside objects)
+MAX_FORM_FIELDS = 400
+FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")  # names become dotted paths: no dots or spaces
 
 FORMAT_CHECKER = FormatChecker()
 FORMAT_CHECKER.checks("rut")(lambda value: not isinstance(value, str) or is_valid_rut(value))
@@ -50,7 +54,38 @@ def load_form(content: str | bytes) -> dict:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
         raise ValueError(f"JSON Schema inválido: {exc.message}") from None
+    _check_fields(schema)
     return schema
+
+
+def _check_fields(schema: dict) -> None:
+    """The web form is built from `properties`: bounded nesting and size, names usable as paths."""
+    count = 0
+    pending = [(schema, 0, "")]
+    while pending:
+        node, depth, path = pending.pop()
+        if depth > MAX_FORM_DEPTH:
+            raise ValueError(f"el formulario anida más de {MAX_FORM_DEPTH} grupos (en {path})")
+        for name, prop in (node.get("properties") or {}).items():
+            count += 1
+            if count > MAX_FORM_FIELDS:
+                raise ValueError(f"el formulario tiene más de {MAX_FORM_FIELDS} campos")
+            where = f"{path}.{name}" if path else name
+            if not FIELD_NAME.match(name):
+                raise ValueError(f"el nombre de campo «{where}» no es válido: use letras sin tildes, números y _ "
+                                 "(sin espacios ni puntos)")
+            if not isinstance(prop, dict):
+                raise ValueError(f"el campo «{where}» debe ser un objeto JSON Schema ({{\"type\": …}})")
+            choices = [prop.get("items"), *(prop.get("oneOf") or [])]
+            items = prop.get("items")
+            if prop.get("type") == "array" and not isinstance(items, dict):
+                raise ValueError(f"la lista «{where}» necesita \"items\" con el esquema de cada elemento")
+            if any(c is not None and not isinstance(c, dict) for c in choices) or (
+                    isinstance(items, dict) and not all(isinstance(o, dict) for o in items.get("oneOf") or [])):
+                raise ValueError(f"las opciones de «{where}» deben ser objetos (p. ej. {{\"const\": …, "
+                                 "\"title\": …})")
+            if prop.get("type") == "object":
+                pending.append((prop, depth + 1, where))
 
 
 def _label(schema: dict, path) -> str:

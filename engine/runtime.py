@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import OrderedDict
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -129,6 +130,48 @@ class SpecCache:
                 if item is None:
                     item = self._items[version_id] = build()
         return item
+
+
+class WorkflowCache:
+    """Deserialized workflows of recently moved cases, so the next step of a case skips
+    deserializing it. An entry is only good for the exact stored state it was saved as:
+    (case id, lock_version, updated_at, version id). Every committed change of a case bumps its
+    lock_version (optimistic locking), in this process or any other, so a stale entry never
+    matches. A transaction takes its entry out (`take`) and puts the workflow back only after
+    its commit (`put`): a rolled-back step, whose workflow object was already mutated, is
+    simply forgotten. Bounded: least recently used entries go first."""
+
+    def __init__(self, size: int = 256):
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _stamp(lock_version, updated_at, version_id):
+        return lock_version, as_utc(updated_at), version_id
+
+    def take(self, case_id, lock_version, updated_at, version_id):
+        with self._lock:
+            item = self._items.pop(case_id, None)
+        if item is None or item[0] != self._stamp(lock_version, updated_at, version_id):
+            return None
+        return item[1]
+
+    def put(self, case_id, lock_version, updated_at, version_id, workflow) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._items[case_id] = (self._stamp(lock_version, updated_at, version_id), workflow)
+            self._items.move_to_end(case_id)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self):
+        return len(self._items)
 
 
 # -- reading a workflow --------------------------------------------------------------

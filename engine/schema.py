@@ -138,6 +138,10 @@ class Case(Base):
         Index("ix_cases_region_status", "region", "status"),
         # a company's cases, and within a region (the case search of a regional executive)
         Index("ix_cases_company_region", "company_id", "region"),
+        # the indicators and dashboard aggregate only these columns: an index-only scan instead
+        # of a scan of the wide table (engine/indicators.py, engine/dashboard.py)
+        Index("ix_cases_indicators", "created_at", "region", "ejecutivo", "rubro", "segmento", "resultado",
+              "status", "company_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -152,7 +156,6 @@ class Case(Base):
     puntaje_final: Mapped[float | None] = mapped_column(Float)
     ejecutivo: Mapped[str | None] = mapped_column(String(80), index=True)
     data: Mapped[dict] = mapped_column(JSON, default=dict)
-    workflow: Mapped[dict] = mapped_column(JSON)
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
     next_timer_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     error: Mapped[dict | None] = mapped_column(JSON)
@@ -164,6 +167,17 @@ class Case(Base):
     # Optimistic locking: a flush that finds another lock_version raises StaleDataError,
     # so two transactions acting on one case cannot both win.
     __mapper_args__ = {"version_id_col": lock_version}
+
+
+class CaseState(Base):
+    """A case's serialized workflow (SpiffWorkflow state, ~10 kB of JSON), apart from `cases` so
+    that scans of the cases (lists, indicators, dashboard) never read it; the engine reads it only
+    to act on one case and writes it with each step (engine/core.py, engine/steps.py)."""
+
+    __tablename__ = "case_states"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True, autoincrement=False)
+    workflow: Mapped[dict] = mapped_column(JSON)
 
 
 class TaskRow(Base):
@@ -434,3 +448,38 @@ class DataAccess(Base):
     subject: Mapped[str] = mapped_column(String(40))  # company | registry | benefit_extract | attendance | ...
     subject_id: Mapped[str | None] = mapped_column(String(80))
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class TimerStart(Base):
+    """A deployed process whose start event is a timer (engine/scheduler.py): when it next
+    starts a case. The worker locks this row to start each occurrence exactly once."""
+
+    __tablename__ = "timer_starts"
+    __table_args__ = (UniqueConstraint("process_key", "bpmn_id", name="uq_timer_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(120))
+    bpmn_id: Mapped[str] = mapped_column(String(120))
+    model_version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id"))
+    kind: Mapped[str] = mapped_column(String(10))  # date | duration | cycle
+    expression: Mapped[str] = mapped_column(String(300))  # the evaluated ISO 8601 value
+    next_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    remaining: Mapped[int | None] = mapped_column(Integer)  # occurrences left (None: unbounded)
+    fired: Mapped[int] = mapped_column(Integer, default=0)
+    last_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_case_id: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TimerStartRun(Base):
+    """One occurrence of a timer start and the case it started (unique: never two cases for
+    the same occurrence, whatever the number of workers)."""
+
+    __tablename__ = "timer_start_runs"
+    __table_args__ = (UniqueConstraint("timer_start_id", "occurrence", name="uq_timer_start_run"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    timer_start_id: Mapped[int] = mapped_column(ForeignKey("timer_starts.id"))
+    occurrence: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -39,6 +39,7 @@ from .services.regions import REGIONS
 
 TIMER_MARGIN = timedelta(seconds=1)
 MEMORY_LIMIT = 20_000  # cases per worker simulated in an in-memory database
+WORKFLOW_CACHE = 2_000  # deserialized workflows kept per worker (~50 kB each)
 RESULTS = ("exportadora", "derivada", "desercion", "abandono", "activa", "error")
 
 # Default distributions. Figures marked "tesis" come from the seed document
@@ -467,7 +468,8 @@ def _run_shard(files, process_id, items, seed, cfg, start, end, database_url=Non
         memory = len(items) <= MEMORY_LIMIT
         url = database_url or ("sqlite://" if memory else f"sqlite:///{folder}/simulacion.sqlite3")
         clock = VirtualClock(start)
-        sim = Engine(url=url, clock=clock)
+        # keep the workflows of the cases in flight deserialized between their steps (bounded)
+        sim = Engine(url=url, clock=clock, workflow_cache=min(len(items), WORKFLOW_CACHE))
         try:
             sim.upgrade()
             sim.deploy(files, author="simulacion", message=f"simulación de {process_id}")

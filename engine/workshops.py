@@ -23,6 +23,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.exc import IntegrityError
 
 from .clock import as_utc
+from .db import serialize_setup
 from .errors import Conflict, NotFound
 from .forms import FormError
 from .schema import Company, OutboxMessage, Workshop, WorkshopRegistration, WorkshopSession
@@ -71,6 +72,7 @@ def seed_catalogue(engine, path: str | Path = CATALOGUE) -> dict:
     items = load_catalogue(path)
     created = updated = 0
     with engine.transaction() as s:
+        serialize_setup(s)  # several machines may load it at once as they start (`cpe db upgrade`)
         existing = {w.key: w for w in s.scalars(select(Workshop))}
         for position, item in enumerate(items, 1):
             fields = {"name": item["name"].strip(), "description": (item.get("description") or "").strip(),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -12,3 +14,48 @@ def test_migrations_match_the_models(engine):
     with engine.db.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert diff == []
+
+
+def _migrate(engine, verb, revision):
+    from alembic import command
+
+    from engine.db import alembic_config
+
+    config = alembic_config(engine.url)
+    with engine.db.begin() as connection:
+        config.attributes["connection"] = connection
+        getattr(command, verb)(config, revision)
+
+
+def test_0009_moves_the_serialized_workflows_to_case_states_and_back(deployed, clock):
+    from sqlalchemy import inspect, select, text
+
+    from engine.bench import COMPANY, Lifecycle, _compiled
+    from engine.core import Engine
+    from engine.schema import CaseState
+
+    life = Lifecycle({k: f.schema for k, f in _compiled(deployed).forms.items()})
+    cases = [deployed.start("cpe_actual", COMPANY) for _ in range(3)]
+    [task] = deployed.ready_tasks(case_id=cases[0])
+    deployed.complete(task["id"], life.answers[task["form_id"]])
+    with deployed.Session() as s:
+        states = dict(s.execute(select(CaseState.case_id, CaseState.workflow)).all())
+    assert sorted(states) == sorted(cases)
+
+    _migrate(deployed, "downgrade", "0008")
+    assert "case_states" not in inspect(deployed.db).get_table_names()
+    with deployed.db.connect() as connection:
+        rows = connection.execute(text("SELECT id, workflow FROM cases")).all()
+    assert {id_: json.loads(w) if isinstance(w, str) else w for id_, w in rows} == states
+
+    _migrate(deployed, "upgrade", "head")
+    assert "workflow" not in {c["name"] for c in inspect(deployed.db).get_columns("cases")}
+    with deployed.Session() as s:
+        assert dict(s.execute(select(CaseState.case_id, CaseState.workflow)).all()) == states
+    fresh = Engine(url=deployed.url, clock=clock)  # no cached workflow: it reads case_states
+    try:
+        [task] = fresh.ready_tasks(case_id=cases[0])
+        fresh.complete(task["id"], life.answers[task["form_id"]])
+        assert fresh.ready_tasks(case_id=cases[0])[0]["id"] != task["id"]
+    finally:
+        fresh.db.dispose()

@@ -38,6 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         PORTAL_PROCESS=os.environ.get("CPE_PORTAL_PROCESS", "cpe_actual"),
+        PROXY_HOPS=os.environ.get("CPE_PROXY_HOPS", "0"),
     )
     if config:
         app.config.update(config)
@@ -45,6 +46,9 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     engine = app.config.get("ENGINE") or Engine(url=app.config["DATABASE_URL"], instance_dir=app.instance_path)
     app.extensions["cpe_engine"] = engine
+    from .proxy import trust_proxies
+
+    trust_proxies(app)
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -52,7 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_locale)
 
-    from . import api, auth, cases, cli, errors, filters, inbox, models, portal, tasks, vendor, workshops
+    from . import api, auditlog, auth, cases, cli, errors, filters, inbox, models, portal, tasks, vendor, workshops
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
@@ -61,8 +65,24 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(vendor.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(models.bp)
+    from . import model_editors
+
+    app.register_blueprint(model_editors.bp)
+    from . import simulacion
+
+    app.register_blueprint(simulacion.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(workshops.bp)
+    app.register_blueprint(auditlog.bp)
+    from . import benefits
+
+    app.register_blueprint(benefits.bp)
+    from . import indicadores
+
+    app.register_blueprint(indicadores.bp)
+    from . import registro
+
+    app.register_blueprint(registro.bp)
     errors.init_app(app)
     filters.init_app(app)
     cli.init_app(app)

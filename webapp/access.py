@@ -18,12 +18,13 @@ def can_work(task: dict) -> bool:
 
 
 def can_see_case(case: dict, user=None) -> bool:
-    """Analysts and users without a region see every case; the others, their region's (a task
-    dict works too: it carries its case's region). `user` defaults to the logged-in person."""
+    """Analysts see every case; the others, their region's (a task dict works too: it carries
+    its case's region); a user without a region who is not an analyst sees none. `user`
+    defaults to the logged-in person."""
     user = current_user if user is None else user
-    if user.role == "analista" or user.region is None:
+    if user.role == "analista":
         return True
-    return case.get("region") == user.region
+    return user.region is not None and case.get("region") == user.region
 
 
 def task_or_404(task_id: str) -> dict:

@@ -24,6 +24,8 @@ from engine.queries import cases as case_page
 
 from . import api_spec, csrf
 from .access import can_see_case, engine
+from .auditlog import record_access
+from .auth import STAFF_ROLES
 
 PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
@@ -73,6 +75,8 @@ def authenticate():
         return _unauthorized("El token no es válido, expiró o fue revocado.", "invalid_token")
     if any("\x00" in value for _name, values in request.args.lists() for value in values):
         return error_response(400, "Los parámetros no pueden contener el carácter nulo.")
+    if user.role not in STAFF_ROLES:
+        return error_response(403, "Las cuentas de empresa no usan la API: use el portal de empresas.")
     g.api_user = user
     return None
 
@@ -212,6 +216,16 @@ def _plain(value):
     return value
 
 
+def _utc_text(value):
+    """A stored time as ISO 8601 with its zone (SQLite gives times back without one: they are UTC)."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return value if value is None else as_utc(value)
+
+
 def _visible_case(case_id: int) -> dict:
     if not 1 <= case_id <= MAX_ID:
         raise NotFound(f"no existe el caso {case_id}")
@@ -241,7 +255,8 @@ def processes():
     kind = request.args.get("kind", "process")
     if kind not in (*KINDS, "all"):
         raise ApiError("Parámetros no válidos.", {"kind": "Use process, decision, form o all."})
-    items = [m for m in engine().models() if kind == "all" or m["kind"] == kind]
+    items = [dict(m, created_at=_utc_text(m["created_at"])) for m in engine().models()
+             if kind == "all" or m["kind"] == kind]
     return reply({"items": items})
 
 
@@ -273,6 +288,8 @@ def start_case():
         data = {}
     if not isinstance(data, dict):
         errors["data"] = "Debe ser un objeto."
+    if isinstance(version, float) and version.is_integer():
+        version = int(version)  # 2.0 is the integer 2 in JSON
     if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version < 1):
         errors["version"] = "Debe ser un número entero mayor o igual a 1."
     unknown = sorted(set(body) - {"process_id", "data", "version"})
@@ -293,7 +310,9 @@ def start_case():
 
 @bp.get("/cases/<int:case_id>")
 def get_case(case_id):
-    return reply(_visible_case(case_id))
+    case = _visible_case(case_id)
+    record_access("view", "case", case_id)
+    return reply(case)
 
 
 @bp.get("/tasks")
@@ -304,7 +323,9 @@ def list_tasks():
 
 @bp.get("/tasks/<task_id>")
 def get_task(task_id):
-    return reply(_visible_task(task_id))
+    task = _visible_task(task_id)
+    record_access("view", "task", task_id, {"caso": task["case_id"]})
+    return reply(task)
 
 
 @bp.post("/tasks/<task_id>/complete")

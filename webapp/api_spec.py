@@ -186,7 +186,8 @@ SCHEMAS = {
 }
 
 ERROR_DESCRIPTIONS = {
-    "BadRequest": "JSON mal formado, cuerpo que no es un objeto o parámetros no válidos.",
+    "BadRequest": "JSON mal formado, cuerpo que no es un objeto, texto con el carácter nulo (\\u0000) "
+                  "o parámetros no válidos.",
     "Unauthorized": "Falta el token, o no es válido, expiró o fue revocado.",
     "Forbidden": "El caso o la tarea es de otra región, o su rol no permite la operación.",
     "NotFound": "No existe.",
@@ -200,8 +201,10 @@ RESPONSES["Unauthorized"]["headers"] = {
                                         "no sirve).", "schema": {"type": "string"}},
 }
 
+CASE_ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}  # api.MAX_ID
+
 PARAMETERS = {
-    "CaseId": {"name": "case_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}},
+    "CaseId": {"name": "case_id", "in": "path", "required": True, "schema": CASE_ID},
     "TaskId": {"name": "task_id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}},
 }
 
@@ -266,8 +269,7 @@ PATHS = {
         "operationId": "listTasks", "tags": ["tareas"], "summary": "Tareas listas que puedo trabajar",
         "description": "Como `cpe tasks --user`: las asignadas a mí y las del pool de mi rol y región "
                        "(a lo más 200), con el JSON Schema de su formulario.",
-        "parameters": [{"name": "case_id", "in": "query", "required": False,
-                        "schema": {"type": "integer", "minimum": 1}}],
+        "parameters": [{"name": "case_id", "in": "query", "required": False, "schema": CASE_ID}],
         "responses": {"200": _json(_ref("TaskList"), "Tareas listas."), **_errors(400, 401)},
     }},
     "/tasks/{task_id}": {

@@ -22,6 +22,9 @@ ROLE_NAMES = {
 }
 
 
+STAFF_ROLES = ("analista", "ejecutivo_cpe", "ejecutivo_prochile", "jefe_regional")
+
+
 class UserProxy(UserMixin):
     """The logged-in person as the web app sees them (no database object leaks into views)."""
 
@@ -40,7 +43,8 @@ class UserProxy(UserMixin):
 @login_manager.user_loader
 def load_user(username):
     user = current_app.extensions["cpe_engine"].get_user(username)
-    return UserProxy(user) if user is not None and user.active else None
+    # companies (role pyme) use the portal's private link, never a staff session
+    return UserProxy(user) if user is not None and user.active and user.role in STAFF_ROLES else None
 
 
 def _safe_next(target):
@@ -69,6 +73,9 @@ def login():
         logins.record(engine, username, request.remote_addr, success=user is not None)
         if user is None:
             error = _("Usuario o contraseña incorrectos.")
+        elif user.role not in STAFF_ROLES:
+            return render_template("auth/login.html", error=_(
+                "Las empresas no ingresan aquí: use el enlace privado del portal de empresas.")), 403
         else:
             session.clear()
             login_user(UserProxy(user))

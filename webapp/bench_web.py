@@ -31,6 +31,9 @@ def measure(engine, runs: int = 40, executive: str = "bench.eje", password: str 
     - web_case_p95_ms: GET /casos/<id> for random cases, as an analyst (who may see every case);
     - web_cases_list_p95_ms: GET /casos?q=… as the analyst, the search text drawn from a company
       name word or place, a name with its number, a number fragment or a RUT.
+    - dashboard_p95_ms: GET /indicadores/ as the analyst (every region, no filter: the whole table);
+    - dashboard_region_p95_ms: GET /indicadores/ as `executive` (their region);
+    - heatmap_p95_ms: GET /indicadores/mapa for cpe_actual v1 as the analyst (every case of the version).
 
     `executive` must exist with `password`; the analyst is created if missing. Every request
     must answer 200, or RuntimeError is raised (a redirect to the login page is no timing).
@@ -58,6 +61,9 @@ def measure(engine, runs: int = 40, executive: str = "bench.eje", password: str 
         "web_inbox_filtered_p95_ms": (executive_client, lambda: "/bandeja" + FILTERED),
         "web_case_p95_ms": (analyst_client, lambda: f"/casos/{chooser.choice(case_ids)}"),
         "web_cases_list_p95_ms": (analyst_client, lambda: "/casos?" + urlencode({"q": search()})),
+        "dashboard_p95_ms": (analyst_client, lambda: "/indicadores/"),
+        "dashboard_region_p95_ms": (executive_client, lambda: "/indicadores/"),
+        "heatmap_p95_ms": (analyst_client, lambda: "/indicadores/mapa?modelo=cpe_actual:1"),
     }
     results = {}
     for key, (client, url) in pages.items():

@@ -11,6 +11,7 @@ from engine.comments import add_comment, comments
 from engine.queries import case_path, case_record, cases
 
 from .access import can_work, case_or_404, engine
+from .auditlog import record_access
 
 bp = Blueprint("cases", __name__)
 
@@ -39,6 +40,7 @@ def detail(case_id):
         "Entrevista": (case["data"].get("resultado_entrevista") or {}).get("dimensiones", {}),
     }
     tasks = [dict(t, workable=can_work(dict(t, region=case["region"]))) for t in record["tasks"]]
+    record_access("view", "case", case_id, {"pagina": "caso"})
     return render_template("cases/detail.html", case=case, record=record, data=data, scores=scores, tasks=tasks,
                            comments=comments(engine(), case_id), comment_max_length=COMMENT_MAX_LENGTH)
 

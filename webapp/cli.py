@@ -288,6 +288,42 @@ def export_models(root, as_json):
     emit(written, as_json, lambda rows: [click.echo(f"{r['path']}  ({r['key']} v{r['version']})") for r in rows])
 
 
+@export.command("registro")
+@click.option("--output", "-o", "output", required=True, type=click.Path(dir_okay=False),
+              help="Archivo de salida: .xlsx, o .csv si el nombre termina en .csv.")
+@click.option("--region", default=None, help="Solo una región (código ISO 3166-2:CL, p. ej. CL-RM).")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+@handle_errors
+def export_registry(output, region, as_json):
+    """Exporta el registro de empresas del programa: una fila por empresa (RUT, razón social, región,
+    rubro, segmento, ejecutivo, fechas de ingreso y egreso, motivo)."""
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from engine.registro import RegistryFilters, export_rows
+    from engine.services.regions import is_region
+
+    from .auditlog import cli_actor, record_access
+    from .registro import to_csv, to_xlsx
+
+    path = Path(output)
+    fmt = "csv" if path.suffix.lower() == ".csv" else "xlsx" if path.suffix.lower() == ".xlsx" else None
+    if fmt is None:
+        fail("el archivo de salida debe terminar en .xlsx o .csv")
+    if region is not None and not is_region(region):
+        fail(f"región desconocida «{region}»: use un código ISO 3166-2:CL, p. ej. CL-RM")
+    everyone = SimpleNamespace(role="analista", region=None)  # the command runs with the server's rights
+    rows = export_rows(engine(), everyone, RegistryFilters(region=region))
+    with current_app.test_request_context():  # the file's headers and labels, in Spanish
+        body = to_csv(rows).encode("utf-8") if fmt == "csv" else to_xlsx(rows)
+    path.write_bytes(body)
+    record_access("export", "registry", None, {"archivo": str(path), "filas": len(rows), "region": region,
+                                               "via": "cli"}, actor=cli_actor())
+    emit({"archivo": str(path), "formato": fmt, "filas": len(rows), "region": region}, as_json,
+         lambda r: click.echo(f"{r['archivo']}: {r['filas']} empresas"))
+
+
 # -- users ---------------------------------------------------------------------------
 @cpe.group()
 def users():
@@ -318,14 +354,26 @@ def users_create(name, role, region, rubros, email, full_name, password_stdin):
 @with_appcontext
 @handle_errors
 def worker(once, interval):
-    """Trabajador en segundo plano: dispara los temporizadores vencidos."""
-    while True:
-        fired = engine().fire_due_timers()
-        if fired:
-            click.echo(f"{fired} caso(s) avanzados por temporizador", err=True)
-        if once:
-            return
-        time.sleep(interval)
+    """Trabajador en segundo plano: dispara los temporizadores vencidos (engine/worker.py).
+
+    Puede haber varios a la vez, en una o varias máquinas: ninguno dispara dos veces un mismo
+    temporizador. Sigue intentando si la base de datos no responde; SIGTERM lo detiene entre lotes."""
+    import logging
+
+    from engine.worker import BATCH, Worker
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+    def report(done):
+        for name, count in done.items():
+            if count:
+                click.echo(f"{count} caso(s) avanzados: {name}", err=True)
+    from engine import scheduler
+
+    eng = engine()
+    jobs = [("inicios programados", lambda: scheduler.run_due(eng)),
+            ("temporizadores", lambda: eng.fire_due_timers(limit=BATCH))]
+    Worker(eng, jobs=jobs, interval=interval, report=report).run(once=once)
 
 
 @cpe.command()
@@ -350,9 +398,10 @@ def bench(quick, database_url, as_json):
     """Suite de rendimiento del motor y de las páginas web (nunca toca la base configurada)."""
     from engine import bench as suite
 
+    from . import bench_http
     from .bench_web import measure
 
-    results = suite.run(quick=quick, database_url=database_url, web=measure,
+    results = suite.run(quick=quick, database_url=database_url, web=measure, http=bench_http.measure,
                         progress=lambda step: click.echo(f"midiendo {step}…", err=True))
 
     def human(r):
@@ -454,6 +503,10 @@ def backup(file, as_json):
     def human(r):
         click.echo(f"copia en {r['file']}: {r['rows']} filas de {len(r['tables'])} tablas "
                    f"(revisión {r['revision']} del esquema)", err=True)
+    from .auditlog import cli_actor, record_access
+
+    # recorded first, so the copy itself shows who made it (a failed attempt stays recorded too)
+    record_access("export", "backup", None, {"archivo": str(file)}, actor=cli_actor())
     emit(backups.backup(engine(), file), as_json, human)
 
 
@@ -513,6 +566,46 @@ def simulate(process_id, cases, version, seed, horizon_months, workers, as_json)
         click.echo(f"{'carga ejecutivos':<22}{c['tareas_asignadas']} tareas asignadas a {c['ejecutivos_con_tareas']}"
                    f" (máx. {c['tareas_por_ejecutivo_max']}), {c['tareas_en_pool']} en pool regional")
     emit(result, as_json, human)
+
+
+@cpe.command()
+@click.option("--region", default=None, help="Código de región, p. ej. CL-RM.")
+@click.option("--from", "date_from", default=None, help="Ingresos desde este día (AAAA-MM-DD).")
+@click.option("--to", "date_to", default=None, help="Ingresos hasta este día, inclusive (AAAA-MM-DD).")
+@click.option("--ejecutivo", default=None, help="Usuario del ejecutivo a cargo.")
+@click.option("--rubro", default=None, help="Rubro de la empresa.")
+@click.option("--pymes-registradas", type=int, default=None,
+              help="Denominador de Promoción (por defecto 206 773, tesis §1.1).")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+@handle_errors
+def indicators(region, date_from, date_to, ejecutivo, rubro, pymes_registradas, as_json):
+    """Indicadores del programa (SPEC §6): los mismos números que la página /indicadores/."""
+    from engine.indicators import indicators as compute
+    from engine.indicators import parse_filters
+
+    filters = parse_filters(region, date_from, date_to, ejecutivo, rubro)
+    if pymes_registradas is None:
+        pymes_registradas = current_app.config.get("PYMES_REGISTRADAS", 206_773)
+
+    def human(r):
+        reasons = r["motivos"]
+
+        def pct(key, value=None):
+            value = r[key] if value is None else value
+            return f"{value:.1%}" if value is not None else f"— ({reasons.get(key, '')})"
+        for key in ("ingresadas", "exportadoras", "evolucionaron", "desertaron", "derivadas"):
+            click.echo(f"{key:<16}{r[key]:>8}")
+        for key in ("eficacia", "evolucion", "desercion"):
+            click.echo(f"{key:<16}{pct(key):>8}")
+        click.echo(f"{'promocion':<16}{r['promocion'] * 100:.4f}%" if r["promocion"] is not None
+                   else f"{'promocion':<16}— ({reasons.get('promocion')})")
+        for item in r["asistencia"].values():
+            value = f"{item['valor']:.1%}" if item["valor"] is not None else f"— ({item['motivo']})"
+            click.echo(f"asistencia {item['taller'][:40]:<42}{item['asistieron']:>5}  {value}")
+        click.echo(f"exportaron con herramientas CPE {r['exportaron_con_herramientas']}, "
+                   f"sin herramientas {r['exportaron_sin_herramientas']}")
+    emit(compute(engine(), filters, pymes_registradas), as_json, human)
 
 
 main = cpe

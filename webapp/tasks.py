@@ -13,6 +13,7 @@ from engine.forms import FormError
 
 from . import formrender
 from .access import can_work, engine, task_or_404
+from .auditlog import record_access
 
 bp = Blueprint("tasks", __name__)
 
@@ -63,6 +64,7 @@ def form(task_id):
         if draft is not None:
             values, restored = draft["data"], draft["updated_at"]
     case = engine().case(task["case_id"])
+    record_access("view", "task", task_id, {"pagina": "tarea", "caso": task["case_id"]})
     return render_template("tasks/form.html", task=task, case=case, schema=schema, restored=restored,
                            fields=formrender.fields(schema, values, errors), errors=errors), status
 

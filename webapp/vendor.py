@@ -16,6 +16,15 @@ FILES = {
     "bpmn-js.css": "bpmn-js/dist/assets/bpmn-js.css",
     "bpmn-modeler.js": "bpmn-js/dist/bpmn-modeler.production.min.js",
     "bpmn-font.css": "bpmn-js/dist/assets/bpmn-font/css/bpmn-embedded.css",
+    "dmn-modeler.js": "dmn-js/dist/dmn-modeler.production.min.js",
+    "dmn-diagram-js.css": "dmn-js/dist/assets/diagram-js.css",
+    "dmn-js-shared.css": "dmn-js/dist/assets/dmn-js-shared.css",
+    "dmn-js-drd.css": "dmn-js/dist/assets/dmn-js-drd.css",
+    "dmn-js-decision-table.css": "dmn-js/dist/assets/dmn-js-decision-table.css",
+    "dmn-js-decision-table-controls.css": "dmn-js/dist/assets/dmn-js-decision-table-controls.css",
+    "dmn-js-literal-expression.css": "dmn-js/dist/assets/dmn-js-literal-expression.css",
+    "dmn-font.css": "dmn-js/dist/assets/dmn-font/css/dmn-embedded.css",
+    "chart.js": "chart.js/dist/chart.umd.min.js",
 }
 
 bp = Blueprint("vendor", __name__, url_prefix="/vendor")

@@ -29,6 +29,7 @@ from engine.forms import FormError
 from engine.services.regions import REGIONS, is_region
 
 from .access import engine
+from .auditlog import record_access
 
 bp = Blueprint("workshops", __name__, url_prefix="/talleres")
 
@@ -308,6 +309,7 @@ def export(fmt):
              date_from and date_from.isoformat(), date_to and date_to.isoformat())
     name = "-".join(part for part in parts if part)
     table = _table(rows)
+    record_access("export", "attendance", session_id, {"archivo": f"{name}.{fmt}", "filas": len(rows)})
     if fmt == "csv":
         body = _csv(table)
         mimetype = "text/csv; charset=utf-8"

@@ -15,7 +15,19 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from ..schema import Activity, Case, Company, Derivation, OutboxMessage, Tpe, TpeHistory, User, Workshop
+from .. import benefits
+from ..schema import (
+    Activity,
+    Case,
+    Company,
+    CompanyExport,
+    Derivation,
+    OutboxMessage,
+    Tpe,
+    TpeHistory,
+    User,
+    Workshop,
+)
 from ..workshops import attended_workshops
 from .assignment import choose_executive
 from .derivation import VALID_MOTIVOS, derive
@@ -84,6 +96,39 @@ def _dict(value):
     return value
 
 
+def _iso_date(value):
+    from datetime import date
+
+    if not isinstance(value, str):
+        raise ValueError("debe ser una fecha ISO (AAAA-MM-DD)")
+    try:
+        parsed = date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError("debe ser una fecha ISO válida (AAAA-MM-DD)") from None
+    if len(value.strip()) != 10:
+        raise ValueError("debe ser una fecha ISO (AAAA-MM-DD)")
+    return parsed.isoformat()
+
+
+def _positive_amount(value):
+    _number(value)
+    if value <= 0:
+        raise ValueError("debe ser mayor que 0")
+    return float(value)
+
+
+def _optional_region(value):
+    return None if value is None or value == "" else _region(value)
+
+
+def _benefit(value):
+    return benefits.check_benefit(value)
+
+
+def _period(value):
+    return benefits.check_period(value)
+
+
 def _optional_text(value):
     if value is None or value == "":
         return None
@@ -121,6 +166,10 @@ def _store_tpe(ctx, form, respuestas, result):
         return
     from datetime import timedelta
 
+    if ctx.session.get_bind().dialect.name == "postgresql":
+        # two cases of one company scoring a TPE at once: the second waits here instead of
+        # inserting a second Tpe row and failing on the unique company_id
+        ctx.session.execute(select(Company.id).where(Company.id == company.id).with_for_update())
     tpe = ctx.session.scalar(select(Tpe).where(Tpe.company_id == company.id))
     if tpe is None:
         tpe = Tpe(company_id=company.id, revision=0)
@@ -137,13 +186,14 @@ def _store_tpe(ctx, form, respuestas, result):
 
 
 def asignar_ejecutivo(ctx, rol, region, rubro=None):
-    loads = dict(ctx.session.execute(
-        select(Case.ejecutivo, func.count()).where(Case.status == "active", Case.ejecutivo.is_not(None))
-        .group_by(Case.ejecutivo)
-    ).all())
     users = ctx.session.scalars(
         select(User).where(User.role == rol, User.region == region, User.active.is_(True))
     ).all()
+    names = [u.username for u in users]  # only their loads: not a scan of every active case
+    loads = dict(ctx.session.execute(
+        select(Case.ejecutivo, func.count()).where(Case.status == "active", Case.ejecutivo.in_(names))
+        .group_by(Case.ejecutivo)
+    ).all()) if names else {}
     candidates = [
         {"username": u.username, "rubros": list(u.rubros or []),
          "carga": loads.get(u.username, 0) - (1 if ctx.case.ejecutivo == u.username else 0)}
@@ -179,7 +229,17 @@ def registrar_sra(ctx, tipo, detalle):
     return {"actividad_id": activity.id}
 
 
-def notificar(ctx, destinatario, asunto, mensaje):
+def registrar_exportacion(ctx, pais, fecha, monto_usd, producto):
+    """Keep an export the company reported (registry, SPEC §6): country, date, amount, product."""
+    company = _company(ctx)
+    export = CompanyExport(company_id=company.id if company else None, case_id=ctx.case.id, pais=pais,
+                           fecha=fecha, monto_usd=monto_usd, producto=producto, created_at=ctx.now)
+    ctx.session.add(export)
+    ctx.session.flush()
+    return {"exportacion_id": export.id}
+
+
+def notificar(ctx, destinatario, asunto, mensaje, region=None):
     address = None
     if destinatario == "pyme":
         company = _company(ctx)
@@ -188,13 +248,19 @@ def notificar(ctx, destinatario, asunto, mensaje):
         address = ctx.session.scalar(select(User.email).where(User.username == ctx.case.ejecutivo))
     elif destinatario == "jefe_regional":
         address = ctx.session.scalar(select(User.email).where(
-            User.role == "jefe_regional", User.region == ctx.case.region, User.active.is_(True)))
+            User.role == "jefe_regional", User.region == (region or ctx.case.region), User.active.is_(True)))
     message = OutboxMessage(case_id=ctx.case.id, destinatario=destinatario, to_address=address,
                             asunto=asunto, mensaje=mensaje, created_at=ctx.now)
     ctx.session.add(message)
     ctx.session.flush()
     # Delivery happens outside the transaction (the worker sends the outbox when SMTP is set).
     return {"enviado": False, "en_cola": True, "mensaje_id": message.id}
+
+
+def extraer_beneficiarios(ctx, beneficio, periodo):
+    """One extract per region of the companies entitled to `beneficio` in `periodo` (manual §8;
+    the rule is engine/benefits.py). Result: the counts per region and the extract ids."""
+    return benefits.extract(ctx.session, beneficio, periodo, ctx.case.id, ctx.now)
 
 
 def verificar_capacitacion(ctx, taller=None):
@@ -228,9 +294,18 @@ OPERATORS: dict[str, Operator] = {op.id: op for op in (
              description="Deriva la empresa a la institución que corresponde y lo registra."),
     Operator("registrar_sra", registrar_sra, {"tipo": _text(60), "detalle": _text(4000)},
              description="Registra una actividad en el SRA de la empresa."),
+    Operator("registrar_exportacion", registrar_exportacion,
+             {"pais": _text(80), "fecha": _iso_date, "monto_usd": _positive_amount, "producto": _text(200)},
+             description="Registra una exportación de la empresa (país, fecha, monto USD, producto)."),
     Operator("notificar", notificar,
-             {"destinatario": _choice(DESTINATARIOS), "asunto": _text(300), "mensaje": _text(4000)},
-             description="Deja un mensaje en la bandeja de salida (SMTP si está configurado)."),
+             {"destinatario": _choice(DESTINATARIOS), "asunto": _text(300), "mensaje": _text(4000),
+              "region": _optional_region}, optional=("region",),
+             description="Deja un mensaje en la bandeja de salida (SMTP si está configurado); "
+                         "`region` elige el jefe regional de esa región en vez del de la región del caso."),
+    Operator("extraer_beneficiarios", extraer_beneficiarios, {"beneficio": _benefit, "periodo": _period},
+             description="Guarda por región el listado de empresas con derecho al beneficio en el mes "
+                         "(AAAA-MM): del programa y, si son personas naturales, con autorización firmada. "
+                         "Repetir un mes no cambia nada."),
     Operator("verificar_capacitacion", verificar_capacitacion, {"taller": _optional_text}, optional=("taller",),
              description="Si la empresa asistió a algún taller (o al taller indicado por su clave del catálogo)."),
 )}

@@ -11,20 +11,29 @@ from babel.messages.pofile import read_po
 WEBAPP = Path(__file__).resolve().parents[2] / "webapp"
 CATALOG = WEBAPP / "translations" / "en" / "LC_MESSAGES"
 METHODS = [("**.py", "python"), ("templates/**.html", "jinja2")]
-KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None}
+KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "ngettext": (1, 2)}
 
 
 def test_every_ui_string_is_translated_to_english():
-    used = {message for _f, _l, message, _c, _ctx in extract_from_dir(str(WEBAPP), METHODS, keywords=KEYWORDS)}
+    used = {_key(message) for _f, _l, message, _c, _ctx in extract_from_dir(str(WEBAPP), METHODS, keywords=KEYWORDS)}
     with open(CATALOG / "messages.po", "rb") as handle:
         po = read_po(handle)
-    translated = {m.id for m in po if m.id and m.string}
+    translated = {_key(m.id) for m in po if m.id and _filled(m.string)}
     assert used - translated == set()
+
+
+def _filled(string):
+    return all(string) if isinstance(string, (list, tuple)) else bool(string)
+
+
+def _key(value):
+    """Plural entries have a list or tuple of ids and strings (Babel gives lists from .mo files)."""
+    return tuple(value) if isinstance(value, (list, tuple)) else value
 
 
 def test_compiled_catalogue_matches_the_po_file():
     with open(CATALOG / "messages.po", "rb") as handle:
-        po = {m.id: m.string for m in read_po(handle) if m.id}
+        po = {_key(m.id): _key(m.string) for m in read_po(handle) if m.id}
     with open(CATALOG / "messages.mo", "rb") as handle:
-        mo = {m.id: m.string for m in read_mo(handle) if m.id}
+        mo = {_key(m.id): _key(m.string) for m in read_mo(handle) if m.id}
     assert po == mo

@@ -15,14 +15,7 @@
   var modeler, moddle, modeling, registry, canvas, problemIds = [];
 
   // -- small DOM helpers (text only: nothing typed is ever parsed as HTML) -----------------
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      if (k === "text") { node.textContent = attrs[k]; } else { node.setAttribute(k, attrs[k]); }
-    });
-    (children || []).forEach(function (c) { if (c) { node.appendChild(c); } });
-    return node;
-  }
+  var el = window.CPEEditor.el;
   function field(label, input, help) {
     return el("div", { "class": "field" }, [el("label", { text: label }), input,
       help ? el("p", { "class": "help", text: help }) : null]);
@@ -262,11 +255,7 @@
     });
     result.appendChild(el("div", { "class": "flash flash-error" }, [el("strong", { text: T.problems }), list]));
   }
-  function post(url, body) {
-    return fetch(url, { method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf }, body: JSON.stringify(body) })
-      .then(function (r) { return r.json(); });
-  }
+  function post(url, body) { return window.CPEEditor.postJson(url, body, csrf); }
   function currentXml() { return modeler.saveXML({ format: true }).then(function (r) { return r.xml; }); }
   function filename() {
     var root = canvas.getRootElement().businessObject;

@@ -1,0 +1,87 @@
+"""Deploy-time checks of a DMN decision table, as SpiffWorkflow will run it.
+
+SpiffWorkflow evaluates every cell as a Python expression in the sandbox (not FEEL): an input
+cell is compared with its input expression (`< 35`, `"rojo"`, `5 < ? < 10`, `-` for any value)
+and an output cell is evaluated as it is. Each problem names the rule (row number and id) and
+the column, so the analyst finds the cell in the editor.
+"""
+
+from __future__ import annotations
+
+import re
+
+from . import sandbox
+
+HIT_POLICIES = ("UNIQUE", "FIRST", "COLLECT")  # what SpiffWorkflow's DMN engine implements
+_QUESTION = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")  # "?" outside quotes, as SpiffWorkflow does
+
+
+def input_entry_problem(text: str | None) -> str | None:
+    """Why an input cell cannot be evaluated, or None. Empty or "-" means any value."""
+    if text is None or text.strip() == "-":
+        return None
+    if not text.strip():
+        return "la celda solo tiene espacios: déjela vacía o escriba - (cualquier valor)"
+    source = text.strip()
+    if _QUESTION.search(source):
+        return sandbox.check(_QUESTION.sub("dmninputexpr", source), "eval")
+    if sandbox.check(source, "eval") is None:  # a value compared with ==
+        return None
+    return sandbox.check(f"dmninputexpr {source}", "eval")  # an operator and a value: "< 35", "in [1, 2]"
+
+
+def output_entry_problem(text: str | None) -> str | None:
+    if text is None or not text.strip():
+        return None
+    return sandbox.check(text.strip(), "eval")
+
+
+def _text(node, ns):
+    text = node.find("dmn:text", ns)
+    return text.text if text is not None else None
+
+
+def table_problems(decision, ns) -> list[tuple[object, str]]:
+    """(node, message) for each problem of the decision's table: hit policy, columns, cells."""
+    table = decision.find("dmn:decisionTable", ns)
+    if table is None:
+        return [(decision, "la decisión no tiene una tabla de decisión (decisionTable)")]
+    problems = []
+    policy = (table.get("hitPolicy") or "UNIQUE").upper()
+    if policy not in HIT_POLICIES:
+        problems.append((table, f"la política de aciertos {policy} no la ejecuta el motor; use "
+                                f"{', '.join(HIT_POLICIES)}"))
+    if table.get("aggregation"):
+        problems.append((table, f"el motor no calcula la agregación {table.get('aggregation')} de COLLECT; "
+                                "quítela (COLLECT entrega la lista de resultados)"))
+    inputs = table.findall("dmn:input", ns)
+    outputs = table.findall("dmn:output", ns)
+    for column in inputs:
+        expression = column.find("dmn:inputExpression", ns)
+        if expression is None or not (_text(expression, ns) or "").strip():
+            problems.append((column, f"la entrada «{column.get('label') or column.get('id')}» no tiene expresión"))
+    if not outputs:
+        problems.append((table, "la tabla no tiene columnas de salida"))
+    for column in outputs:
+        if len(outputs) > 1 and not (column.get("name") or "").strip():
+            problems.append((column, f"la salida «{column.get('label') or column.get('id')}» no tiene nombre "
+                                     "(la variable que recibe el resultado)"))
+    for row, rule in enumerate(table.findall("dmn:rule", ns), start=1):
+        where = f"regla {row} ({rule.get('id')})"
+        cells = rule.findall("dmn:inputEntry", ns)
+        results = rule.findall("dmn:outputEntry", ns)
+        if len(cells) != len(inputs) or len(results) != len(outputs):
+            problems.append((rule, f"{where}: no tiene una celda por columna"))
+            continue
+        for column, cell in zip(inputs, cells, strict=True):
+            reason = input_entry_problem(_text(cell, ns))
+            if reason:
+                problems.append((cell, f"{where}, entrada «{column.get('label') or column.get('id')}»: "
+                                       f"«{_text(cell, ns)}» no es una condición válida: {reason}"))
+        for column, cell in zip(outputs, results, strict=True):
+            reason = output_entry_problem(_text(cell, ns))
+            if reason:
+                problems.append((cell, f"{where}, salida «{column.get('label') or column.get('name')}»: "
+                                       f"«{_text(cell, ns)}» no es una expresión válida: {reason} "
+                                       '(los textos van entre comillas: "verde")'))
+    return problems

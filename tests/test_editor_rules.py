@@ -1,0 +1,107 @@
+"""Deploy-time rules behind the decision and form editors: every DMN cell as the engine will run
+it, the hit policies it implements, and the shape of a form the web renderer can show."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from engine import dmn_checks
+from engine.deploy import check_files
+from engine.forms import load_form
+
+
+@pytest.mark.parametrize("text, ok", [
+    (None, True), ("-", True), ("  -  ", True), ('"rojo"', True), ("True", True), ("< 35", True),
+    (">= 65", True), ("35 <= ? < 65", True), ('in ["a", "b"]', True), ("'¿?'", True), ("!= 3", True),
+    ("  ", False), ("< 35 y", False), ("rojo plan", False), ("__import__('os')", False),
+    ("? .__class__", False), ("lambda: 1", False), ('"abierto', False),
+])
+def test_input_cells(text, ok):
+    assert (dmn_checks.input_entry_problem(text) is None) is ok
+
+
+@pytest.mark.parametrize("text, ok", [
+    (None, True), ("", True), ('"verde"', True), ("10", True), ("puntaje * 2", True), ('["a", "b"]', True),
+    ("rojo plan", False), ("import os", False), ("x.__dict__", False), ('"verde', False),
+])
+def test_output_cells(text, ok):
+    assert (dmn_checks.output_entry_problem(text) is None) is ok
+
+
+DMN = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="d" namespace="http://x">
+  <decision id="nivel" name="Nivel">
+    <decisionTable id="T" {policy}>
+      <input id="I1" label="Puntaje">
+        <inputExpression id="E1" typeRef="number"><text>{expr}</text></inputExpression>
+      </input>
+      {outputs}
+      <rule id="R1"><inputEntry id="C1"><text>{cell}</text></inputEntry>{entries}</rule>
+    </decisionTable>
+  </decision>
+</definitions>"""
+ONE = '<output id="O1" label="Nivel" name="nivel" typeRef="string" />'
+TWO = ONE + '<output id="O2" label="Color" typeRef="string" />'
+
+
+def _problems(policy='hitPolicy="FIRST"', expr="puntaje", outputs=ONE, cell="&lt; 50",
+              entries='<outputEntry id="V1"><text>"bajo"</text></outputEntry>'):
+    xml = DMN.format(policy=policy, expr=expr, outputs=outputs, cell=cell, entries=entries)
+    return [p.message for p in check_files([("nivel.dmn", xml.encode())])[1]]
+
+
+@pytest.mark.parametrize("kwargs, expected", [
+    ({}, None),
+    ({"policy": ""}, None),  # UNIQUE by default
+    ({"policy": 'hitPolicy="COLLECT"'}, None),
+    ({"policy": 'hitPolicy="ANY"'}, "política de aciertos ANY"),
+    ({"policy": 'hitPolicy="RULE ORDER"'}, "política de aciertos RULE ORDER"),
+    ({"policy": 'hitPolicy="COLLECT" aggregation="COUNT"'}, "agregación COUNT"),
+    ({"expr": " "}, "no tiene expresión"),
+    ({"cell": "&lt; 50 o"}, "regla 1 (R1), entrada «Puntaje»"),
+    ({"entries": '<outputEntry id="V1"><text>bajo medio</text></outputEntry>'}, "regla 1 (R1), salida «Nivel»"),
+    ({"outputs": TWO, "entries": '<outputEntry id="V1"><text>"a"</text></outputEntry>'
+                                 '<outputEntry id="V2"><text>"b"</text></outputEntry>'},
+     "la salida «Color» no tiene nombre"),
+    ({"outputs": TWO}, "no tiene una celda por columna"),
+])
+def test_decision_tables(kwargs, expected):
+    problems = _problems(**kwargs)
+    if expected is None:
+        assert problems == []
+    else:
+        assert any(expected in p for p in problems), problems
+
+
+def _form(properties):
+    return json.dumps({"type": "object", "properties": properties})
+
+
+def _nested(depth):
+    node = {"type": "string"}
+    for _ in range(depth):
+        node = {"type": "object", "properties": {"g": node}}
+    return node
+
+
+@pytest.mark.parametrize("properties, expected", [
+    ({"rut": {"type": "string", "format": "rut"}}, None),
+    ({"g": _nested(7)}, None),
+    ({"g": _nested(9)}, "anida más de 8 grupos"),
+    ({f"c{i}": {"type": "string"} for i in range(400)}, None),
+    ({f"c{i}": {"type": "string"} for i in range(401)}, "más de 400 campos"),
+    ({"monto.usd": {"type": "number"}}, "«monto.usd» no es válido"),
+    ({"año": {"type": "integer"}}, "«año» no es válido"),
+    ({"a": False}, "debe ser un objeto JSON Schema"),
+    ({"a": {"type": "array", "items": True}}, 'necesita "items"'),
+    ({"a": {"type": "string", "oneOf": [{"const": "x"}, True]}}, "las opciones de «a»"),
+    ({"a": {"type": "array", "items": {"oneOf": [True]}}}, "las opciones de «a»"),
+])
+def test_form_rules(properties, expected):
+    if expected is None:
+        assert load_form(_form(properties))["type"] == "object"
+    else:
+        with pytest.raises(ValueError, match=expected):
+            load_form(_form(properties))

@@ -1,0 +1,331 @@
+"""Programme indicators (engine/indicators.py, engine/dashboard.py, engine/heatmap.py) on a known
+mix of cases driven through the engine, checked against hand-counted expectations."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from engine import workshops as W
+from engine.dashboard import charts
+from engine.heatmap import duration_rows, element_stats, heatmap, level, with_levels
+from engine.indicators import (
+    KEYS,
+    NO_ENTRIES,
+    Filters,
+    indicators,
+    moved_up,
+    parse_filters,
+    ratio,
+    ratios,
+    upward_pairs,
+)
+from engine.schema import Case, ModelVersion
+
+from . import profiles as P
+from .driver import Driver
+
+TRAINING = {"talleres": ["taller_123_exporta"], "fecha_capacitacion": "2026-04-10", "capacitada": True,
+            "programa_complementario": "ninguno"}
+EXPORT = {"resultado_seguimiento": "exporto",
+          "exportacion": {"pais": "Perú", "fecha": "2026-07-01", "monto_usd": 15000, "producto": "Vino"}}
+
+
+# -- pure rules ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("desde,hacia,expected", [
+    ("rojo", "amarillo", True), ("amarillo", "verde", True), ("verde", "rojo_oscuro", True),
+    ("rojo", "verde", True), ("verde", "amarillo", False), ("amarillo", "amarillo", False),
+    (None, "verde", False), ("amarillo", None, False), ("azul", "verde", False),
+])
+def test_moving_up_follows_the_segment_order(desde, hacia, expected):
+    assert moved_up(desde, hacia) is expected
+
+
+def test_upward_pairs_are_every_move_up():
+    assert len(upward_pairs()) == 6 and ("rojo", "rojo_oscuro") in upward_pairs()
+
+
+@pytest.mark.parametrize("part,whole,expected", [
+    (1, 4, (0.25, None)), (0, 4, (0.0, None)), (2, 3, (0.6667, None)), (0, 0, (None, "r")), (5, 0, (None, "r")),
+])
+def test_a_ratio_with_nothing_to_divide_by_is_none_with_the_reason(part, whole, expected):
+    assert ratio(part, whole, "r") == expected
+
+
+@pytest.mark.parametrize("counts,pymes,values,reasons", [
+    ({"ingresadas": 4, "exportadoras": 1, "evolucionaron": 2, "desertaron": 0}, 206773,
+     {"eficacia": 0.25, "evolucion": 0.5, "desercion": 0.0, "promocion": 1.9e-05}, {}),
+    ({"ingresadas": 0, "exportadoras": 0, "evolucionaron": 0, "desertaron": 0}, 206773,
+     {"eficacia": None, "evolucion": None, "desercion": None, "promocion": 0.0},
+     {"eficacia": NO_ENTRIES, "evolucion": NO_ENTRIES, "desercion": NO_ENTRIES}),
+    ({"ingresadas": 3, "exportadoras": 3, "evolucionaron": 0, "desertaron": 0}, 0,
+     {"eficacia": 1.0, "evolucion": 0.0, "desercion": 0.0, "promocion": None},
+     {"promocion": "el total de PYMEs registradas en Chile es 0"}),
+])
+def test_ratios(counts, pymes, values, reasons):
+    assert ratios(counts, pymes) == (values, reasons)
+
+
+@pytest.mark.parametrize("args,message", [
+    ({"region": "CL-XX"}, "Región desconocida"), ({"date_from": "01-03-2026"}, "AAAA-MM-DD"),
+    ({"date_from": "2026-04-01", "date_to": "2026-03-01"}, "posterior"), ({"rubro": "x" * 81}, "80 caracteres"),
+])
+def test_bad_filters_are_refused_with_a_message(args, message):
+    with pytest.raises(ValueError, match=message):
+        parse_filters(**args)
+
+
+def test_filters_are_parsed():
+    f = parse_filters(region="CL-RM", date_from="2026-03-01", date_to=" ", ejecutivo=" eje.rm ", rubro="")
+    assert f.as_dict() == {"region": "CL-RM", "date_from": "2026-03-01", "date_to": None, "ejecutivo": "eje.rm",
+                           "rubro": None}
+
+
+@pytest.mark.parametrize("value,highest,expected", [(None, 10, 0), (0, 10, 0), (10, 10, 4), (5, 10, 2),
+                                                    (0.1, 10, 1), (3, None, 0)])
+def test_colour_levels(value, highest, expected):
+    assert level(value, highest) == expected
+
+
+def test_element_stats_count_cases_and_take_the_median():
+    rows = [("A", 1, 10.0), ("A", 2, 30.0), ("A", 2, 20.0), ("B", 1, None), ("C", 3, 4.0), ("C", 4, 8.0)]
+    assert element_stats(rows) == {"A": {"casos": 2, "pasos": 3, "mediana_s": 20.0},
+                                   "B": {"casos": 1, "pasos": 1, "mediana_s": None},
+                                   "C": {"casos": 2, "pasos": 2, "mediana_s": 6.0}}
+    levels = with_levels(element_stats(rows))
+    assert levels["A"]["nivel_casos"] == 4 and levels["A"]["nivel_duracion"] == 4 and levels["B"]["nivel_duracion"] == 0
+
+
+# -- a known mix through the engine ---------------------------------------------------------------
+
+@pytest.fixture
+def mix(deployed, clock):
+    """Seven companies (clock starts Monday 2026-03-02):
+
+    March: A RM micro → derivada; B RM idea → rojo → derivada; C RM amarillo → verde → promoción →
+    exportadora; D BI amarillo → desercion (registered in a workshop, absent).
+    April: E BI regular exporter → rojo_oscuro → derivada; F RM amarillo, active, attended
+    Taller 123 (as did C); G BI amarillo → exportadora without promotion, attends e-Commerce after.
+    """
+    e = deployed
+    for user, role, region in (("eje.rm", "ejecutivo_cpe", "CL-RM"), ("pro.rm", "ejecutivo_prochile", "CL-RM"),
+                               ("eje.bi", "ejecutivo_cpe", "CL-BI"), ("pro.bi", "ejecutivo_prochile", "CL-BI")):
+        e.create_user(user, "secreto-123", role, region=region)
+    W.seed_catalogue(e)
+    d = Driver(e, clock, "cpe_actual")
+    c = {}
+    c["A"] = d.start(rut="76.111.111-6", ventas_uf=1500)
+    c["B"] = d.start(rut="76.222.222-1")
+    d.through_interview(c["B"], P.IDEA_ONLY, P.ENTREVISTA_BAJA)
+    c["C"] = d.start(rut="76.333.333-7")
+    d.through_interview(c["C"], P.VINA_AMARILLO, P.ENTREVISTA_ALTA)
+    c["D"] = d.start(rut="76.444.444-2", region="CL-BI", rubro="alimentos_procesados")
+    d.through_interview(c["D"], P.VINA_AMARILLO, P.ENTREVISTA_MEDIA)
+    clock.advance(days=39)  # 2026-04-10
+    c["E"] = d.start(rut="76.555.555-8", region="CL-BI", rubro="alimentos_procesados", ventas_uf=80000)
+    d.through_interview(c["E"], P.EXPORTADORA_REGULAR, P.ENTREVISTA_ALTA)
+    c["F"] = d.start(rut="76.666.666-3", rubro="alimentos_procesados")
+    d.through_interview(c["F"], P.VINA_AMARILLO, P.ENTREVISTA_MEDIA)
+    c["G"] = d.start(rut="76.777.777-9", region="CL-BI")
+    d.through_interview(c["G"], P.VINA_AMARILLO, P.ENTREVISTA_MEDIA)
+    for key in ("C", "D", "G"):
+        d.do(c[key], "Task_Capacitacion", TRAINING)
+        d.do(c[key], "Task_Asesoria", {"plan_negocios": "completo"})
+    d.do(c["C"], "Task_Actualizar_TPE_Bienes", {"respuestas": P.ALIMENTOS_VERDE})
+    d.do(c["D"], "Task_Actualizar_TPE_Bienes", {"respuestas": P.VINA_AMARILLO})
+    d.do(c["G"], "Task_Actualizar_TPE_Bienes", {"respuestas": P.VINA_AMARILLO})
+    d.do(c["C"], "Task_AsesoriaEspecializada", {"plan_negocios": "completo"})
+    d.do(c["C"], "Task_Promocion", {"instrumento": "feria_internacional", "nombre_actividad": "Prowein",
+                                    "fecha_actividad": "2026-05-01", "pais_destino": "Alemania"})
+    company = {k: _company_id(e, v) for k, v in c.items()}
+    taller = W.create_session(e, "taller_123_exporta", clock.now() + timedelta(days=1), "Oficina CPE", 20,
+                              region="CL-RM")
+    ausente = W.create_session(e, "mujer_exporta", clock.now() + timedelta(days=1), "Oficina CPE", 20,
+                               region="CL-BI")
+    for key in ("C", "F"):
+        W.register(e, taller["id"], company[key], "eje.rm")
+    W.register(e, ausente["id"], company["D"], "eje.bi")
+    clock.advance(days=1)
+    W.mark_attendance(e, taller["id"], [company["C"], company["F"]], "eje.rm")
+    W.mark_attendance(e, ausente["id"], [], "eje.bi")
+    d.wait_months()  # July: first follow-up
+    d.do(c["C"], "Task_Seguimiento", EXPORT)
+    d.do(c["G"], "Task_Seguimiento", EXPORT)
+    d.do(c["D"], "Task_Seguimiento", {"resultado_seguimiento": "sin_actividad"})
+    later = W.create_session(e, "ecommerce", clock.now() + timedelta(days=2), "En línea", 50, online=True)
+    W.register(e, later["id"], company["G"], "eje.bi")
+    clock.advance(days=2)
+    W.mark_attendance(e, later["id"], [company["G"]], "eje.bi")
+    d.wait_months()
+    d.do(c["D"], "Task_Seguimiento", {"resultado_seguimiento": "sin_actividad"})
+    states = {k: (e.case(v)["status"], e.case(v)["resultado"], e.case(v)["ejecutivo"]) for k, v in c.items()}
+    assert states == {
+        "A": ("completed", "derivada", None), "B": ("completed", "derivada", "eje.rm"),
+        "C": ("completed", "exportadora", "pro.rm"), "D": ("completed", "desercion", "eje.bi"),
+        "E": ("completed", "derivada", "eje.bi"), "F": ("active", None, "eje.rm"),
+        "G": ("completed", "exportadora", "eje.bi")}
+    return e, c
+
+
+def _company_id(engine, case_id):
+    with engine.Session() as s:
+        return s.scalar(select(Case.company_id).where(Case.id == case_id))
+
+
+def _core(result):
+    return {k: result[k] for k in ("ingresadas", "exportadoras", "evolucionaron", "desertaron", "derivadas",
+                                   "eficacia", "evolucion", "desercion")}
+
+
+def test_every_indicator_on_the_mix(mix):
+    engine, _ = mix
+    result = indicators(engine)
+    assert list(result)[:len(KEYS)] == list(KEYS)
+    assert _core(result) == {"ingresadas": 7, "exportadoras": 2, "evolucionaron": 1, "desertaron": 1,
+                             "derivadas": 3, "eficacia": round(2 / 7, 4), "evolucion": round(1 / 7, 4),
+                             "desercion": round(1 / 7, 4)}
+    assert result["promocion"] == round(7 / 206773, 6) and result["motivos"] == {}
+    assert result["salidas"] == {"desercion": 1, "abandono": 0}
+    attendance = result["asistencia"]
+    assert len(attendance) == 10  # the whole catalogue, zeros included
+    assert attendance["taller_123_exporta"] == {"taller": "Taller 123 Exporta", "asistieron": 2,
+                                                "valor": round(2 / 7, 4), "motivo": None}
+    assert attendance["ecommerce"]["asistieron"] == 1
+    assert attendance["mujer_exporta"]["asistieron"] == 0 and attendance["mujer_exporta"]["valor"] == 0.0
+    # C went to a fair before exporting; G only attended a workshop after its export
+    assert (result["exportaron_con_herramientas"], result["exportaron_sin_herramientas"]) == (1, 1)
+
+
+@pytest.mark.parametrize("filters,expected", [
+    (Filters(region="CL-RM"), {"ingresadas": 4, "exportadoras": 1, "evolucionaron": 1, "desertaron": 0,
+                               "derivadas": 2, "eficacia": 0.25, "evolucion": 0.25, "desercion": 0.0}),
+    (Filters(region="CL-BI"), {"ingresadas": 3, "exportadoras": 1, "evolucionaron": 0, "desertaron": 1,
+                               "derivadas": 1, "eficacia": 0.3333, "evolucion": 0.0, "desercion": 0.3333}),
+    (parse_filters(date_from="2026-03-01", date_to="2026-03-31"),
+     {"ingresadas": 4, "exportadoras": 1, "evolucionaron": 1, "desertaron": 1, "derivadas": 2,
+      "eficacia": 0.25, "evolucion": 0.25, "desercion": 0.25}),
+    (parse_filters(date_from="2026-04-01"), {"ingresadas": 3, "exportadoras": 1, "evolucionaron": 0,
+                                             "desertaron": 0, "derivadas": 1, "eficacia": 0.3333,
+                                             "evolucion": 0.0, "desercion": 0.0}),
+    (Filters(ejecutivo="pro.rm"), {"ingresadas": 1, "exportadoras": 1, "evolucionaron": 1, "desertaron": 0,
+                                   "derivadas": 0, "eficacia": 1.0, "evolucion": 1.0, "desercion": 0.0}),
+    (Filters(ejecutivo="eje.rm"), {"ingresadas": 2, "exportadoras": 0, "evolucionaron": 0, "desertaron": 0,
+                                   "derivadas": 1, "eficacia": 0.0, "evolucion": 0.0, "desercion": 0.0}),
+    (Filters(rubro="alimentos_procesados"), {"ingresadas": 3, "exportadoras": 0, "evolucionaron": 0,
+                                             "desertaron": 1, "derivadas": 1, "eficacia": 0.0, "evolucion": 0.0,
+                                             "desercion": 0.3333}),
+    (Filters(region="CL-BI", rubro="vitivinicola"), {"ingresadas": 1, "exportadoras": 1, "evolucionaron": 0,
+                                                     "desertaron": 0, "derivadas": 0, "eficacia": 1.0,
+                                                     "evolucion": 0.0, "desercion": 0.0}),
+], ids=["rm", "bi", "march", "april-on", "pro.rm", "eje.rm", "alimentos", "bi-vitivinicola"])
+def test_filters(mix, filters, expected):
+    engine, _ = mix
+    assert _core(indicators(engine, filters)) == expected
+
+
+def test_an_empty_period_divides_by_nothing(mix):
+    engine, _ = mix
+    result = indicators(engine, parse_filters(date_from="2025-01-01", date_to="2025-12-31"))
+    assert _core(result) == {"ingresadas": 0, "exportadoras": 0, "evolucionaron": 0, "desertaron": 0,
+                             "derivadas": 0, "eficacia": None, "evolucion": None, "desercion": None}
+    assert result["motivos"] == {"eficacia": NO_ENTRIES, "evolucion": NO_ENTRIES, "desercion": NO_ENTRIES}
+    assert result["promocion"] == 0.0
+    assert all(v["valor"] is None and v["motivo"] == NO_ENTRIES for v in result["asistencia"].values())
+    assert indicators(engine, pymes_registradas=0)["motivos"] == {
+        "promocion": "el total de PYMEs registradas en Chile es 0"}
+    with pytest.raises(ValueError):
+        indicators(engine, pymes_registradas=-1)
+
+
+def test_chart_series(mix):
+    engine, _ = mix
+    result = charts(engine, Filters(), 7, 2)
+    assert result["embudo"] == [
+        {"etapa": "ingresadas", "empresas": 7}, {"etapa": "sin_clasificar", "empresas": 1},
+        {"etapa": "rojo", "empresas": 1}, {"etapa": "amarillo", "empresas": 3}, {"etapa": "verde", "empresas": 1},
+        {"etapa": "rojo_oscuro", "empresas": 1}, {"etapa": "exportadoras", "empresas": 2}]
+    assert result["ingresos_por_mes"] == [{"mes": "2026-03", "empresas": 4}, {"mes": "2026-04", "empresas": 3}]
+    assert result["transiciones"] == [
+        {"desde": None, "hacia": "amarillo", "empresas": 4}, {"desde": None, "hacia": "rojo", "empresas": 1},
+        {"desde": None, "hacia": "rojo_oscuro", "empresas": 1}, {"desde": "amarillo", "hacia": "verde", "empresas": 1}]
+    assert result["carga_ejecutivos"] == {"tope": 50, "ejecutivos": [{"ejecutivo": "eje.rm", "casos": 1}]}
+    assert result["resultados_por_region"] == {"CL-BI": {"derivada": 1, "desercion": 1, "exportadora": 1},
+                                               "CL-RM": {"derivada": 2, "en_curso": 1, "exportadora": 1}}
+    assert charts(engine, Filters(region="CL-BI"), 3, 1)["carga_ejecutivos"]["ejecutivos"] == []
+
+
+# -- heatmap ------------------------------------------------------------------------------------
+
+def test_heatmap_counts_cases_per_element_and_agrees_with_the_pure_function(mix):
+    engine, c = mix
+    result = heatmap(engine, "cpe_actual")
+    stats = result["elementos"]
+    assert result["version"] == 1 and result["casos_version"] == 7 and "<bpmn:definitions" in result["bpmn"]
+    assert stats["Task_TPE_Bienes"]["casos"] == 6  # all but the micro company
+    assert stats["Task_Seguimiento"]["casos"] == 3 and stats["Task_Seguimiento"]["pasos"] == 4
+    assert stats["Task_Promocion"]["casos"] == 1
+    assert result["en_espera"] == {"Task_Capacitacion": 1}  # F
+    with engine.Session() as s:
+        version_id = s.scalar(select(ModelVersion.id).where(ModelVersion.key == "cpe_actual"))
+    pure = element_stats(duration_rows(engine, version_id))
+    assert {k: {x: v[x] for x in ("casos", "pasos", "mediana_s")} for k, v in stats.items()} == pure
+    assert stats["Task_Promocion"]["nombre"] and stats["Task_Promocion"]["nombre"] != "Task_Promocion"
+    # the follow-up timer waits three months before the first follow-up task
+    timers = [k for k, v in pure.items() if (v["mediana_s"] or 0) > 80 * 86400]
+    assert timers, pure
+    assert heatmap(engine, "cpe_actual", f=Filters(region="CL-RM"))["elementos"]["Task_TPE_Bienes"]["casos"] == 3
+
+
+def test_heatmap_median_duration_of_a_user_task(deployed, clock):
+    deployed.create_user("eje.rm", "secreto-123", "ejecutivo_cpe", region="CL-RM")
+    d = Driver(deployed, clock, "cpe_actual")
+    ids = [d.start(rut=r) for r in ("76.111.111-6", "76.222.222-1", "76.333.333-7")]
+    for hours, case_id in zip((1, 1, 2), ids, strict=True):  # waits of 1 h, 2 h and 4 h
+        clock.advance(hours=hours)
+        d.do(case_id, "Task_TPE_Bienes", {"respuestas": P.IDEA_ONLY})
+    stats = heatmap(deployed, "cpe_actual")["elementos"]["Task_TPE_Bienes"]
+    assert stats["casos"] == 3 and stats["mediana_s"] == 7200.0
+    d.do(ids[0], "Task_AgendarEntrevista", {"fecha_entrevista": "2026-03-05", "hora_entrevista": "10:30",
+                                            "lugar_entrevista": "empresa"})
+    clock.advance(hours=3)  # even count: the mean of the two middle values
+    d.do(ids[1], "Task_AgendarEntrevista", {"fecha_entrevista": "2026-03-05", "hora_entrevista": "10:30",
+                                            "lugar_entrevista": "empresa"})
+    agenda = heatmap(deployed, "cpe_actual")["elementos"]["Task_AgendarEntrevista"]
+    assert agenda["casos"] == 2 and agenda["mediana_s"] == 4 * 3600.0  # 3 h and 5 h
+    assert heatmap(deployed, "cpe_actual", version=1)["version"] == 1
+
+
+@pytest.mark.parametrize("seconds,text", [(None, "—"), (0, "0 s"), (42, "42 s"), (60, "1 min"), (3600, "1 h"),
+                                          (3660, "1 h 1 min"), (86400, "1 d"), (93 * 86400 + 7200, "93 d 2 h")])
+def test_durations_for_people(seconds, text):
+    from engine.heatmap import format_duration
+
+    assert format_duration(seconds) == text
+
+
+@pytest.mark.parametrize("rows,expected", [
+    ([], []),
+    ([{"mes": "2026-03", "empresas": 4}], [{"mes": "2026-03", "empresas": 4}]),
+    ([{"mes": "2025-11", "empresas": 1}, {"mes": "2026-02", "empresas": 2}],
+     [{"mes": "2025-11", "empresas": 1}, {"mes": "2025-12", "empresas": 0}, {"mes": "2026-01", "empresas": 0},
+      {"mes": "2026-02", "empresas": 2}]),
+])
+def test_months_without_entries_are_on_the_axis(rows, expected):
+    from engine.dashboard import fill_months
+
+    assert fill_months(rows) == expected
+
+
+def test_chart_series_are_split_from_one_grouped_query():
+    from engine.dashboard import split
+
+    groups = [("CL-RM", "amarillo", None, "2026-03", 2), ("CL-RM", None, "derivada", "2026-03", 1),
+              ("CL-BI", "amarillo", "desercion", "2026-05", 1), ("CL-BI", "verde", None, "2026-03", 3)]
+    assert split(groups) == (
+        {"amarillo": 3, "sin_clasificar": 1, "verde": 3},
+        [{"mes": "2026-03", "empresas": 6}, {"mes": "2026-05", "empresas": 1}],
+        {"CL-BI": {"desercion": 1, "en_curso": 3}, "CL-RM": {"derivada": 1, "en_curso": 2}})
+    assert split([]) == ({}, [], {})

@@ -1,0 +1,89 @@
+"""The in-process cache of deserialized workflows (runtime.WorkflowCache): a cached workflow is
+only used while it is the stored state of its case, and a rolled-back step never enters it."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from engine import runtime
+from engine.bench import COMPANY, Lifecycle, _compiled
+from engine.core import Engine
+from engine.forms import FormError
+from engine.schema import CaseEvent, CaseState
+
+
+@pytest.fixture
+def life(deployed):
+    return Lifecycle({k: f.schema for k, f in _compiled(deployed).forms.items()})
+
+
+def _next(engine, case_id):
+    [task] = engine.ready_tasks(case_id=case_id)
+    return task
+
+
+def _stored(engine, case_id):
+    with engine.Session() as s:
+        return s.scalar(select(CaseState.workflow).where(CaseState.case_id == case_id))
+
+
+def test_the_cached_workflow_is_the_stored_state(deployed, life):
+    case_id = deployed.start("cpe_actual", COMPANY)
+    task = _next(deployed, case_id)
+    deployed.complete(task["id"], life.answers[task["form_id"]])
+    assert len(deployed.workflows) == 1
+    (_stamp, workflow) = deployed.workflows._items[case_id]
+    assert runtime.dump(workflow) == _stored(deployed, case_id)
+
+
+def test_a_step_taken_by_another_process_is_never_hidden_by_the_cache(deployed, life, database_url, clock):
+    other = Engine(url=database_url, clock=clock)  # another web or worker process on the same database
+    try:
+        case_id = deployed.start("cpe_actual", COMPANY)
+        first = _next(deployed, case_id)
+        deployed.complete(first["id"], life.answers[first["form_id"]])  # now cached here
+        second = _next(other, case_id)
+        other.complete(second["id"], life.answers[second["form_id"]])  # the case moves elsewhere
+        third = _next(deployed, case_id)
+        assert third["id"] != second["id"]
+        deployed.complete(third["id"], life.answers[third["form_id"]])  # must start from the stored state
+        case = deployed.case(case_id)
+        assert case["status"] == "completed"
+        done = [e["name"] for e in case["history"] if e["kind"] == "task_completed"]
+        assert done == [first["name"], second["name"], third["name"]]
+    finally:
+        other.db.dispose()
+
+
+def test_a_refused_form_keeps_the_cached_workflow(deployed, life):
+    case_id = deployed.start("cpe_actual", COMPANY)
+    task = _next(deployed, case_id)
+    with pytest.raises(FormError):
+        deployed.complete(task["id"], {"respuestas": {}})
+    assert case_id in deployed.workflows._items
+    deployed.complete(task["id"], life.answers[task["form_id"]])
+    assert _next(deployed, case_id)["form_id"] == "agendar_entrevista"
+
+
+def test_a_rolled_back_step_is_forgotten(deployed, life):
+    case_id = deployed.start("cpe_actual", COMPANY)
+    task = _next(deployed, case_id)
+    with pytest.raises(RuntimeError), deployed.transaction() as s:
+        case, compiled, workflow = deployed._load(s, case_id, for_update=True)
+        deployed._advance(s, case, compiled, workflow, "prueba")  # stored and flushed, then …
+        raise RuntimeError("… the transaction fails")
+    assert case_id not in deployed.workflows._items  # taken out and not put back
+    deployed.complete(task["id"], life.answers[task["form_id"]])
+    with deployed.Session() as s:
+        kinds = list(s.scalars(select(CaseEvent.kind).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)))
+    assert kinds.count("task_completed") == 1 and kinds[0] == "case_started"
+
+
+def test_the_cache_is_bounded():
+    cache = runtime.WorkflowCache(2)
+    for case_id in (1, 2, 3):
+        cache.put(case_id, 1, None, 7, object())
+    assert len(cache) == 2 and cache.take(1, 1, None, 7) is None
+    assert cache.take(3, 2, None, 7) is None  # another lock_version: stale, and dropped
+    assert len(cache) == 1

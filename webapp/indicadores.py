@@ -1,0 +1,182 @@
+"""Indicadores: the programme's indicators with their definitions and charts (SPEC §6, thesis
+§3.4.3), and the process heatmap (cases and median duration per step of a process version).
+
+Who sees what (checked on every request): analysts see every region and may filter by one;
+regional heads and executives (CPE and ProChile) see their own region only — asking for
+another region is refused. Companies (role pyme) have no access.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from engine.dashboard import charts
+from engine.errors import NotFound
+from engine.heatmap import heatmap, versions_of_processes
+from engine.indicators import PYMES_REGISTRADAS, SEGMENT_ORDER, indicators, parse_filters
+from engine.schema import User
+from engine.services.regions import REGIONS
+
+from .access import engine
+from .filters import RESULTS, SEGMENTS
+from .workshops import SHORT_REGIONS
+
+bp = Blueprint("indicadores", __name__, url_prefix="/indicadores")
+
+ROLES = ("analista", "jefe_regional", "ejecutivo_cpe", "ejecutivo_prochile")
+STAGES = {"ingresadas": _l("Ingresadas"), "sin_clasificar": _l("Sin clasificar"), **SEGMENTS,
+          "exportadoras": _l("Exportadoras")}
+OUTCOMES = {**RESULTS, "en_curso": _l("En curso")}
+
+
+def _allowed():
+    if current_user.role not in ROLES:
+        abort(403)
+
+
+def _filters():
+    """The filters of the query string; a regional user is kept to their region (403 for another)."""
+    args = request.args
+    region = args.get("region", "").strip() or None
+    if current_user.role != "analista" and current_user.region:
+        if region not in (None, current_user.region):
+            abort(403)
+        region = current_user.region
+    return parse_filters(region, args.get("desde"), args.get("hasta"), args.get("ejecutivo"), args.get("rubro"))
+
+
+def pymes_registradas() -> int:
+    return int(current_app.config.get("PYMES_REGISTRADAS", PYMES_REGISTRADAS))
+
+
+def _choices(region):
+    """Executives (of the region) and rubros for the filter form."""
+    with engine().Session() as s:
+        query = select(User.username, User.full_name).where(
+            User.role.in_(("ejecutivo_cpe", "ejecutivo_prochile")), User.active.is_(True)).order_by(User.username)
+        if region:
+            query = query.where(User.region == region)
+        executives = s.execute(query).all()
+    try:
+        schema = json.loads(engine().model_version("form", "registro_empresa")["content"])
+        rubros = [(o["const"], o.get("title", o["const"])) for o in schema["properties"]["rubro"]["oneOf"]]
+    except (NotFound, KeyError, TypeError, ValueError):
+        rubros = []
+    return executives, rubros
+
+
+@bp.get("/")
+@login_required
+def index():
+    _allowed()
+    try:
+        filters = _filters()
+    except ValueError as exc:
+        executives, rubros = _choices(current_user.region if current_user.role != "analista" else None)
+        return render_template("indicadores/index.html", error=str(exc), result=None, args=request.args,
+                               regions=REGIONS, executives=executives, rubros=rubros), 400
+    result = indicators(engine(), filters, pymes_registradas())
+    series = charts(engine(), filters, result["ingresadas"], result["exportadoras"])
+    executives, rubros = _choices(filters.region)
+    chart_data = {
+        "embudo": {"labels": [str(STAGES.get(x["etapa"], x["etapa"])) for x in series["embudo"]],
+                   "keys": [x["etapa"] for x in series["embudo"]],
+                   "values": [x["empresas"] for x in series["embudo"]]},
+        "meses": {"labels": [x["mes"] for x in series["ingresos_por_mes"]],
+                  "values": [x["empresas"] for x in series["ingresos_por_mes"]]},
+        "transiciones": {"labels": [f"{SEGMENTS.get(t['desde'], t['desde']) if t['desde'] else _l('Ingreso')}"
+                                    f" → {SEGMENTS.get(t['hacia'], t['hacia'])}" for t in series["transiciones"]],
+                         "values": [t["empresas"] for t in series["transiciones"]]},
+        "carga": {"labels": [x["ejecutivo"] for x in series["carga_ejecutivos"]["ejecutivos"]],
+                  "values": [x["casos"] for x in series["carga_ejecutivos"]["ejecutivos"]],
+                  "tope": series["carga_ejecutivos"]["tope"]},
+        "regiones": _outcomes(series["resultados_por_region"]),
+    }
+    return render_template("indicadores/index.html", error=None, result=result, series=series, chart_data=chart_data,
+                           filters=filters, args=request.args, regions=REGIONS, executives=executives,
+                           rubros=rubros, segment_order=SEGMENT_ORDER, stages=STAGES, outcomes=OUTCOMES)
+
+
+def _outcomes(by_region: dict) -> dict:
+    keys = [k for k in OUTCOMES if any(k in v for v in by_region.values())]
+    return {"labels": [SHORT_REGIONS.get(r, r) for r in by_region], "datasets": [
+        {"key": k, "label": str(OUTCOMES[k]), "values": [by_region[r].get(k, 0) for r in by_region]} for k in keys]}
+
+
+# -- heatmap -------------------------------------------------------------------------------------
+
+@bp.get("/mapa")
+@login_required
+def heatmap_page():
+    _allowed()
+    processes = versions_of_processes(engine())
+    if not processes:
+        return render_template("indicadores/mapa.html", processes=[], chosen=None, data=None, args=request.args)
+    key, _sep, number = request.args.get("modelo", "").partition(":")
+    key = key or request.args.get("proceso") or (
+        "cpe_actual" if any(p["process_id"] == "cpe_actual" for p in processes) else processes[0]["process_id"])
+    chosen = next((p for p in processes if p["process_id"] == key), None)
+    version = int(number) if number.isdigit() else request.args.get("version", type=int)
+    if chosen is None or (version is not None and version not in chosen["versions"]):
+        abort(404)
+    version = version or chosen["versions"][0]
+    data = _heatmap(key, version)
+    colour_by = "duracion" if request.args.get("color") == "duracion" else "casos"
+    result = data["result"]
+    rows = sorted(result["elementos"].items(), key=lambda item: (-item[1]["casos"], item[1]["nombre"]))
+    return render_template("indicadores/mapa.html", processes=processes, chosen=chosen, version=version,
+                           data=result, rows=rows, filters=data["filters"],
+                           args=request.args, regions=REGIONS, colour_by=colour_by,
+                           overlay={"elementos": result["elementos"], "en_espera": result["en_espera"]})
+
+
+def _heatmap(key, version):
+    try:
+        filters = _filters()
+    except ValueError as exc:
+        abort(Response(str(exc), status=400, mimetype="text/plain"))
+    try:
+        return {"filters": filters, "result": heatmap(engine(), key, version, filters)}
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/mapa/<process_id>/v<int:version>/diagrama.bpmn")
+@login_required
+def heatmap_diagram(process_id, version):
+    _allowed()
+    try:
+        content = engine().model_version("process", process_id, version)["content"]
+    except NotFound:
+        abort(404)
+    return Response(content, mimetype="application/xml")
+
+
+@bp.get("/mapa/<process_id>/v<int:version>/datos.json")
+@login_required
+def heatmap_data(process_id, version):
+    _allowed()
+    result = _heatmap(process_id, version)["result"]
+    return jsonify({k: v for k, v in result.items() if k != "bpmn"})
+
+
+# -- template helpers ------------------------------------------------------------------------------
+
+@bp.app_template_filter("porcentaje")
+def percent(value, digits=1):
+    """0.2857 → "28,6 %" (Chilean decimal comma; — when there is no value)."""
+    if value is None:
+        return "—"
+    text = f"{value * 100:.{digits}f}".replace(".", ",")
+    return f"{text} %"
+
+
+@bp.app_template_filter("miles")
+def thousands(value):
+    """206773 → "206.773"."""
+    return f"{value:,}".replace(",", ".")

@@ -1,0 +1,183 @@
+"""The programme registry (registro CPE, SPEC §6): the searchable list of companies of the user's
+region (every region for analysts), one company's record with its timeline, and the export of the
+filtered list as XLSX or CSV. Every record shown and every export is audited."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from engine import audit
+from engine import registro as reg
+from engine.errors import Forbidden, NotFound
+from engine.services.regions import REGIONS, is_region
+
+from .access import engine
+from .auditlog import ACTIONS, record_access
+from .filters import RESULTS, SEGMENTS
+
+bp = Blueprint("registro", __name__, url_prefix="/registro")
+EXPORT_FORMATS = ("xlsx", "csv")
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+STATES = {"en_programa": _l("En programa"), "egresada": _l("Egresada")}
+EVENTS = {"ingreso": _l("Ingreso al programa"), "segmento": _l("Cambio de segmento"),
+          "actividad": _l("Actividad SRA"), "taller": _l("Asistió a taller"), "derivacion": _l("Derivación"),
+          "exportacion": _l("Exportación"), "egreso": _l("Egreso")}
+RECENT_ACCESSES = 20
+ARGS = {"q": "q", "region": "region", "rubro": "rubro", "segmento": "segmento", "ejecutivo": "ejecutivo",
+        "estado": "estado"}
+
+
+def may_see() -> bool:
+    return current_user.is_authenticated and reg.may_see_registry(current_user)
+
+
+def _require_access():
+    if not may_see():
+        abort(403)
+    try:
+        reg.scope_region(current_user)
+    except Forbidden:
+        abort(403)
+
+
+def _filters() -> tuple[reg.RegistryFilters, dict, list[str]]:
+    """The filters of the query string, checked: unknown values are dropped with a message."""
+    args = {key: (request.args.get(name) or "").strip()[:reg.MAX_SEARCH] for key, name in ARGS.items()}
+    errors = []
+    if args["region"] and not is_region(args["region"]):
+        errors.append(_("La región «%(value)s» no existe (use un código como CL-RM).", value=args["region"]))
+        args["region"] = ""
+    if args["estado"] and args["estado"] not in STATES:
+        errors.append(_("El estado «%(value)s» no existe.", value=args["estado"]))
+        args["estado"] = ""
+    if args["segmento"] and args["segmento"] not in SEGMENTS:
+        errors.append(_("El segmento «%(value)s» no existe.", value=args["segmento"]))
+        args["segmento"] = ""
+    if current_user.role != "analista":
+        args["region"] = ""  # a regional user sees their region only
+    filters = reg.RegistryFilters(**{k: v or None for k, v in args.items()})
+    return filters, {k: v for k, v in args.items() if v}, errors
+
+
+@bp.get("/")
+@login_required
+def index():
+    _require_access()
+    filters, args, errors = _filters()
+    page = max(1, min(request.args.get("pagina", 1, type=int), 100_000))
+    result = reg.search(engine(), current_user, filters, page=page)
+    return render_template("registro/index.html", page=result, args=args, errors=errors,
+                           options=reg.options(engine(), current_user), regions=REGIONS, states=STATES), \
+        (400 if errors else 200)
+
+
+@bp.get("/<int:company_id>")
+@login_required
+def detail(company_id):
+    _require_access()
+    try:
+        record = reg.company_record(engine(), current_user, company_id)
+    except NotFound:
+        abort(404)
+    record_access("view", "company", company_id, {"pagina": "registro"})
+    accesses = []
+    if current_user.role == "analista":
+        with engine().Session() as session:
+            accesses = audit.entries(session, subject="company", subject_id=company_id, limit=RECENT_ACCESSES)
+    return render_template("registro/detail.html", c=record, regions=REGIONS, states=STATES, events=EVENTS,
+                           accesses=accesses, actions=ACTIONS)
+
+
+@bp.get("/exportar.<fmt>")
+@login_required
+def export(fmt):
+    if fmt not in EXPORT_FORMATS:
+        abort(404)
+    _require_access()
+    filters, args, errors = _filters()
+    if errors:
+        return Response("\n".join(errors), status=400, mimetype="text/plain")
+    rows = reg.export_rows(engine(), current_user, filters)
+    scope = reg.scope_region(current_user) or filters.region or "todas"
+    name = f"registro-cpe-{scope}-{engine().now().date().isoformat()}.{fmt}"
+    record_access("export", "registry", None, {"archivo": name, "filas": len(rows), "filtros": args})
+    body, mimetype = (to_csv(rows), "text/csv; charset=utf-8") if fmt == "csv" else (to_xlsx(rows), XLSX_MIME)
+    return Response(body, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
+# -- the export file (also used by `cpe export registro`) --------------------------------------
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "America/Santiago")
+
+
+def table(rows: list[dict]) -> list[list]:
+    """Header and one row per company: RUT, razón social, region, rubro, segment, executive,
+    entry and exit dates (local days) and exit reason."""
+    zone = _zone()
+
+    def day(moment):
+        return moment.astimezone(zone).date() if moment else None
+
+    header = [_("RUT"), _("Razón social"), _("Región"), _("Rubro"), _("Segmento"), _("Ejecutivo"),
+              _("Fecha de ingreso"), _("Estado"), _("Fecha de egreso"), _("Motivo de egreso")]
+    body = [[r["rut"], r["razon_social"], REGIONS.get(r["region"], r["region"] or ""), r["rubro"] or "",
+             str(SEGMENTS.get(r["segmento"], r["segmento"] or "")), r["ejecutivo"] or "", day(r["ingreso"]),
+             str(STATES.get(r["estado"], _("Sin ingreso"))), day(r["egreso"]),
+             str(RESULTS.get(r["motivo_egreso"], r["motivo_egreso"] or ""))] for r in rows]
+    return [header, *body]
+
+
+def _no_formula(value):
+    """Text that a spreadsheet would run as a formula is kept as text (CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def to_csv(rows: list[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in table(rows):
+        writer.writerow([value.isoformat() if hasattr(value, "isoformat") else _no_formula(value)
+                         for value in row])
+    return "\ufeff" + out.getvalue()  # UTF-8 with BOM, so spreadsheets read the accents right
+
+
+def to_xlsx(rows: list[dict]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("Registro CPE")
+    data = table(rows)
+    for row in data:
+        sheet.append(row)
+    for cells in sheet.iter_rows(min_row=2):
+        for cell in cells:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"  # text, never a formula
+            elif isinstance(cell.value, datetime) or hasattr(cell.value, "isoformat"):
+                cell.number_format = "DD-MM-YYYY"
+    for cell in sheet[1]:
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor="0B3A6B")
+    for index, width in enumerate((14, 40, 30, 22, 12, 18, 16, 14, 16, 18), 1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    if len(data) > 1:
+        sheet.auto_filter.ref = sheet.dimensions
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
