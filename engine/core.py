@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import clock as clockmod
-from . import compare, migrating, runtime, scheduler, steps, users, versions
+from . import compare, migrating, recovery, runtime, scheduler, steps, users, versions
 from .clock import iso_utc
 from .db import default_url, make_engine, session_factory, upgrade
 from .errors import Conflict, EngineError, Forbidden, NotFound
@@ -386,16 +386,16 @@ class Engine:
                                          actor=actor, limit=limit)
 
     def retry(self, case_id, actor="sistema"):
-        """Run again the step that failed (after the cause was fixed)."""
-        with self.transaction() as s:
-            case, compiled, workflow = self._load(s, case_id, for_update=True)
-            if case.status != "error":
-                raise Conflict(f"El caso {case_id} no está en error.")
-            for task in workflow.get_tasks(state=TaskState.ERROR):
-                task._set_state(TaskState.READY)
-            s.add(CaseEvent(case_id=case.id, at=self.now(), actor=actor, kind="retry", detail={}))
-            self._advance(s, case, compiled, workflow, actor)
-            return {"case_id": case.id, "status": case.status}
+        """Run again the step that failed (after the cause was fixed): engine/recovery.py."""
+        return recovery.retry(self, case_id, actor=actor)
+
+    def skip(self, case_id, actor, values=None, reason=""):
+        """Complete the failed step without running it, with the values it would have given."""
+        return recovery.skip(self, case_id, actor, values=values, reason=reason)
+
+    def retry_due(self, now=None, limit=200) -> int:
+        """The worker's automatic retries of failed steps (model property `reintentos`)."""
+        return recovery.retry_due(self, now=now, limit=limit)
 
 
 __all__ = ["Engine", "EngineError", "NotFound", "Forbidden", "Conflict", "FormError"]

@@ -17,7 +17,7 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from SpiffWorkflow.spiff.parser.process import SPIFF_XSD
 
-from . import dmn_checks, sandbox
+from . import dmn_checks, recovery, sandbox
 from .forms import load_form
 from .services.registry import OPERATORS, ROLES
 from .xmlsafe import XmlError, parse_xml
@@ -166,6 +166,10 @@ def check_bpmn(filename: str, tree) -> tuple[list[Artifact], list[Problem]]:
             if key:
                 art.uses_forms.add((key, node))
         for node in process.iter(f"{{{NS['bpmn']}}}serviceTask"):
+            try:
+                recovery.retry_policy(properties(node))
+            except ValueError as exc:
+                problem(node, str(exc))
             operator = _extension(node, "serviceTaskOperator")
             if operator is None:
                 problem(node, "la tarea de servicio no indica un operador (serviceTaskOperator)")

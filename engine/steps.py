@@ -6,7 +6,7 @@ from __future__ import annotations
 from SpiffWorkflow.exceptions import WorkflowException
 from sqlalchemy import insert, update
 
-from . import runtime, taskindex
+from . import recovery, runtime, taskindex
 from .schema import Case, CaseEvent, CaseState, SegmentChange
 from .services.registry import ServiceContext, ServiceError
 
@@ -48,6 +48,7 @@ def advance(s, case: Case, compiled, workflow, actor, now, cache, completed_task
     case.updated_at = now
     case.next_timer_at = runtime.next_timer(workflow)
     if error:
+        recovery.schedule(case, workflow, error, case.error, now)  # automatic retry, if the model asks
         case.status, case.error = "error", error
         event(s, case.id, now, "sistema", "error", bpmn_id=error.get("bpmn_id"), name=error.get("name"),
                detail=error)

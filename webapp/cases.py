@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine.comments import MAX_LENGTH as COMMENT_MAX_LENGTH
 from engine.comments import add_comment, comments
+from engine.errors import EngineError
 from engine.queries import case_path, case_record, cases
 
 from .access import can_work, case_or_404, engine
 from .auditlog import record_access
+from .models import analyst_required
 
 bp = Blueprint("cases", __name__)
 
@@ -57,6 +61,44 @@ def comment(case_id):
         return redirect(url_for(".detail", case_id=case_id))  # the message is at the top of the page
     flash(_("Comentario publicado."), "success")
     return redirect(url_for(".detail", case_id=case_id, _anchor=f"comentario-{added['id']}"))
+
+
+@bp.post("/casos/<int:case_id>/reintentar")
+@analyst_required
+def retry(case_id):
+    """An analyst runs the failed step again (after fixing its cause)."""
+    case_or_404(case_id)
+    try:
+        result = engine().retry(case_id, actor=current_user.username)
+    except EngineError as exc:
+        flash(_("No se reintentó el paso: %(reason)s", reason=str(exc)), "error")
+        return redirect(url_for(".detail", case_id=case_id))
+    if result["status"] == "error":
+        flash(_("El paso se reintentó y volvió a fallar; el motivo está arriba."), "error")
+    else:
+        flash(_("El paso se reintentó y el caso siguió su curso."), "success")
+    return redirect(url_for(".detail", case_id=case_id))
+
+
+@bp.post("/casos/<int:case_id>/omitir")
+@analyst_required
+def skip(case_id):
+    """An analyst completes the failed step without running it, with the values it would have
+    produced (JSON) and a reason; both go to the case's history."""
+    case_or_404(case_id)
+    text = request.form.get("valores", "").strip()
+    try:
+        values = json.loads(text) if text else {}
+    except ValueError:
+        flash(_("No se omitió el paso: los valores no son JSON válido."), "error")
+        return redirect(url_for(".detail", case_id=case_id))
+    try:
+        engine().skip(case_id, current_user.username, values=values, reason=request.form.get("motivo", ""))
+    except EngineError as exc:
+        flash(_("No se omitió el paso: %(reason)s", reason=str(exc)), "error")
+        return redirect(url_for(".detail", case_id=case_id))
+    flash(_("Se omitió el paso y el caso siguió su curso."), "success")
+    return redirect(url_for(".detail", case_id=case_id))
 
 
 @bp.get("/casos/<int:case_id>/diagrama.bpmn")

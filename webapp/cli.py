@@ -235,6 +235,19 @@ def retry(case_id, as_json):
 
 @cpe.command()
 @click.argument("case_id", type=int)
+@click.option("--reason", "reason", required=True, help="Por qué se omite el paso (queda en el historial).")
+@click.option("--data", default=None, help="Valores que el paso habría producido (JSON), p. ej. su resultVariable.")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+@handle_errors
+def skip(case_id, reason, data, as_json):
+    """Omite el paso que falló en un caso en error (lo da por hecho con los valores indicados)."""
+    values = parse_json(data) if data else {}
+    emit(engine().skip(case_id, "cli", values=values, reason=reason), True)
+
+
+@cpe.command()
+@click.argument("case_id", type=int)
 @click.option("--to-version", "to_version", type=int, required=True, help="Versión destino del proceso.")
 @click.option("--dry-run", is_flag=True, help="Solo muestra qué cambiaría; no toca el caso.")
 @click.option("--user", default="cli", help="Quién migra (queda en el historial).")
@@ -372,7 +385,8 @@ def worker(once, interval):
 
     eng = engine()
     jobs = [("inicios programados", lambda: scheduler.run_due(eng)),
-            ("temporizadores", lambda: eng.fire_due_timers(limit=BATCH))]
+            ("temporizadores", lambda: eng.fire_due_timers(limit=BATCH)),
+            ("reintentos", lambda: eng.retry_due(limit=BATCH))]
     Worker(eng, jobs=jobs, interval=interval, report=report).run(once=once)
 
 

@@ -331,6 +331,9 @@ def call(ctx: ServiceContext, operator_id: str, params: dict) -> dict:
         except ValueError as exc:
             raise ServiceError(operator_id, f"parámetro '{name}' {exc}") from None
     try:
-        return operator.run(ctx, **values)
+        # a savepoint: an operator that wrote rows and then failed leaves none of them behind
+        # (the case's error state is stored in the same transaction, and a retry starts clean)
+        with ctx.session.begin_nested():
+            return operator.run(ctx, **values)
     except ValueError as exc:
         raise ServiceError(operator_id, str(exc)) from None

@@ -54,6 +54,7 @@ ROUTES = {
     ("cases.index", "GET"): STAFF,
     ("cases.detail", "GET"): REGION_RM, ("cases.comment", "POST"): REGION_RM,
     ("cases.diagram", "GET"): REGION_RM, ("cases.path", "GET"): REGION_RM,
+    ("cases.retry", "POST"): ANALYST, ("cases.skip", "POST"): ANALYST,   # the failed step of a case
     ("audit.index", "GET"): ANALYST,
     **{("models." + name, method): ANALYST for name, method in [
         ("index", "GET"), ("edit", "GET"), ("migrate", "POST"), ("compare", "GET"), ("version", "GET"),
@@ -93,8 +94,9 @@ PATTERNS = [
 
 # routes whose engine answers about the content with an error message (the access check came
 # first: the others got 403): a taken attendance before the session, a registration repeated,
-# a migration to the same version
-CONTENT_ERRORS = {("models.migrate", "POST"), ("workshops.attendance", "POST"), ("portal.register_workshop", "POST")}
+# a migration to the same version, a retry or skip of a case that is not in error
+CONTENT_ERRORS = {("models.migrate", "POST"), ("workshops.attendance", "POST"), ("portal.register_workshop", "POST"),
+                  ("cases.retry", "POST"), ("cases.skip", "POST")}  # the case is not in error
 QUERIES = {"models.compare": "?a=1&b=1"}
 
 # a valid body for the POSTs that need one (the others get an empty form or JSON object)

@@ -1,0 +1,157 @@
+"""What happens after a step fails (SPEC §4, issue 8 point 3).
+
+A failing operator, expression or script puts the case in the `error` state with the reason
+(engine/steps.py). From there:
+- an analyst retries the step after fixing the cause (`retry`), or skips it (`skip`), giving
+  the values the step would have produced; both are recorded in the case's history;
+- a service task may ask for automatic retries in the diagram with the properties
+  `reintentos` (how many, 1–10) and `espera_reintento` (ISO 8601 duration between them,
+  default PT5M): the failed case keeps `next_timer_at` at the next attempt and the worker retries
+  it (`retry_due`), claiming cases with FOR UPDATE SKIP LOCKED like the timers.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from . import clock as clockmod
+from . import runtime
+from .clock import iso_utc
+from .errors import Conflict, EngineError
+from .schema import Case, CaseEvent
+
+log = logging.getLogger(__name__)
+
+MAX_RETRIES = 10
+DEFAULT_WAIT = "PT5M"
+MAX_SKIP_VALUES = 50
+
+
+def retry_policy(properties: dict) -> tuple[int, timedelta] | None:
+    """(retries, wait) from a task's properties, or None when it asks for no automatic retry.
+    Raises ValueError with a Spanish message for values deploy must refuse."""
+    raw = properties.get("reintentos")
+    if raw in (None, ""):
+        return None
+    try:
+        retries = int(str(raw).strip())
+    except ValueError:
+        raise ValueError(f"'reintentos' debe ser un número entero entre 0 y {MAX_RETRIES}") from None
+    if not 0 <= retries <= MAX_RETRIES:
+        raise ValueError(f"'reintentos' debe ser un número entero entre 0 y {MAX_RETRIES}")
+    text = str(properties.get("espera_reintento") or DEFAULT_WAIT).strip().strip('"')
+    try:
+        parts = TimerEventDefinition.parse_iso_duration(text)
+    except Exception:  # noqa: BLE001 - SpiffWorkflow raises a bare Exception
+        raise ValueError(f"'espera_reintento' debe ser una duración ISO 8601 (p. ej. PT5M), no '{text}'") from None
+    if parts.get("years") or parts.get("months"):
+        raise ValueError("'espera_reintento' debe estar entre 1 segundo y 7 días (sin meses ni años)")
+    wait = timedelta(weeks=parts.get("weeks", 0), days=parts.get("days", 0), hours=parts.get("hours", 0),
+                     minutes=parts.get("minutes", 0), seconds=parts.get("seconds", 0))
+    if not timedelta(seconds=1) <= wait <= timedelta(days=7):
+        raise ValueError("'espera_reintento' debe estar entre 1 segundo y 7 días (sin meses ni años)")
+    return (retries, wait) if retries else None
+
+
+def schedule(case: Case, workflow, error: dict, previous: dict | None, now) -> None:
+    """Called when a step fails: if the failed task asks for automatic retries and has attempts
+    left, note the attempt in `error` and set the case's next_timer_at to the next one; otherwise
+    the case waits for an analyst (no next_timer_at: its timers wait while it is in error)."""
+    case.next_timer_at = None
+    failed = workflow.get_tasks(state=TaskState.ERROR)
+    if not failed:
+        return
+    try:
+        policy = retry_policy(runtime.task_properties(failed[0]))
+    except ValueError:
+        policy = None  # deploy refuses bad values; an old version with one just gets no retries
+    if policy is None:
+        return
+    retries, wait = policy
+    same_step = previous and previous.get("bpmn_id") == error.get("bpmn_id")
+    attempt = (previous.get("intento", 0) if same_step else 0) + 1
+    error["intento"], error["reintentos"] = attempt, retries
+    if attempt <= retries:
+        case.next_timer_at = now + wait
+        error["reintento_en"] = iso_utc(case.next_timer_at)
+
+
+def retry(engine, case_id, actor="sistema", due_before=None) -> dict:
+    """Run again the step that failed (after the cause was fixed). With `due_before` it is the
+    worker's automatic retry, which only happens if that retry is still due at that moment."""
+    with engine.transaction() as s:
+        case, compiled, workflow = engine._load(s, case_id, for_update=True)
+        if case.status != "error":
+            raise Conflict(f"El caso {case_id} no está en error.")
+        automatic = due_before is not None
+        if automatic and not (case.next_timer_at and clockmod.as_utc(case.next_timer_at) < due_before):
+            raise Conflict(f"El reintento del caso {case_id} ya no está pendiente.")
+        previous = dict(case.error or {})
+        for task in workflow.get_tasks(state=TaskState.ERROR):
+            task._set_state(TaskState.READY)
+        s.add(CaseEvent(case_id=case.id, at=engine.now(), actor=actor, kind="retry",
+                        bpmn_id=previous.get("bpmn_id"), name=previous.get("name"),
+                        detail={"automatico": automatic, "intento": previous.get("intento")}))
+        engine._advance(s, case, compiled, workflow, actor)
+        return {"case_id": case.id, "status": case.status}
+
+
+def skip(engine, case_id, actor, values: dict | None = None, reason: str = "") -> dict:
+    """Complete the failed step without running it; `values` (e.g. the operator's result
+    variable) are set in the case data first. Recorded with who and why."""
+    values = values or {}
+    if not isinstance(values, dict) or len(values) > MAX_SKIP_VALUES or \
+            not all(isinstance(k, str) and k.isidentifier() and not k.startswith("_") for k in values):
+        raise EngineError("los valores deben ser un objeto con nombres de variable válidos")
+    reason = (reason or "").strip()
+    if not reason:
+        raise EngineError("indique por qué se omite el paso")
+    if len(reason) > 1000:
+        raise EngineError("el motivo no puede superar 1000 caracteres")
+    with engine.transaction() as s:
+        case, compiled, workflow = engine._load(s, case_id, for_update=True)
+        if case.status != "error":
+            raise Conflict(f"El caso {case_id} no está en error.")
+        failed = workflow.get_tasks(state=TaskState.ERROR)
+        if not failed:
+            raise Conflict(f"El caso {case_id} no tiene un paso fallido que omitir.")
+        previous = dict(case.error or {})
+        for task in failed:
+            task.data.update(runtime.json_safe(values))
+            task._set_state(TaskState.READY)
+            task.complete()
+        s.add(CaseEvent(case_id=case.id, at=engine.now(), actor=actor, kind="step_skipped",
+                        bpmn_id=previous.get("bpmn_id"), name=previous.get("name"),
+                        detail={"motivo": reason, "valores": runtime.json_safe(values),
+                                "error": previous.get("message")}))
+        engine._advance(s, case, compiled, workflow, actor)
+        return {"case_id": case.id, "status": case.status}
+
+
+def retry_due(engine, now=None, limit=200) -> int:
+    """Retry every failed case whose automatic retry is due; returns how many were retried.
+    Each case is its own transaction; the due check is repeated under the case's row lock, so
+    two workers never retry one attempt twice."""
+    moment = clockmod.as_utc(now or engine.now())
+    with engine.Session() as s:
+        ids = s.scalars(select(Case.id).where(Case.status == "error", Case.next_timer_at < moment)
+                        .order_by(Case.next_timer_at).limit(limit)).all()
+    done = 0
+    for case_id in ids:
+        try:
+            retry(engine, case_id, actor="reintento automático", due_before=moment)
+        except Conflict:
+            continue
+        except OperationalError:
+            raise
+        except Exception:  # noqa: BLE001 - one broken case must not hold back the others
+            log.exception("caso %s: no se pudo reintentar su paso fallido", case_id)
+            continue
+        done += 1
+    return done
