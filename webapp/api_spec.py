@@ -31,6 +31,7 @@ ERROR_RESPONSES = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404
                    422: "Unprocessable"}
 
 NULLABLE_STRING = {"type": ["string", "null"]}
+NO_NUL = "^[^\\x00]*$"  # query texts: the API refuses the NUL character with 400
 TIMESTAMP = {"type": "string", "format": "date-time"}
 NULLABLE_TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
 
@@ -238,10 +239,10 @@ PATHS = {
                 {"name": "per_page", "in": "query", "required": False,
                  "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 25}},
                 {"name": "q", "in": "query", "required": False, "description": "Busca en razón social o RUT.",
-                 "schema": {"type": "string", "maxLength": 200}},
+                 "schema": {"type": "string", "maxLength": 200, "pattern": NO_NUL}},
                 {"name": "region", "in": "query", "required": False,
                  "description": "Código ISO 3166-2:CL; quien tiene región solo puede pedir la suya.",
-                 "schema": {"type": "string", "examples": ["CL-RM"]}},
+                 "schema": {"type": "string", "pattern": NO_NUL, "examples": ["CL-RM"]}},
             ],
             "responses": {"200": _json(_ref("CasePage"), "Una página de casos."), **_errors(400, 401, 403)},
         },

@@ -45,7 +45,9 @@ def test_the_api_matches_its_document(fuzz, name):
     # form or start checks, and text with NUL characters is refused (400): both documented
     excluded = [positive_data_acceptance] if name in FREE_FORM else []
 
-    @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+    # derandomize: the same examples on every run, so CI never fails by chance (explore more
+    # locally with --hypothesis-seed=random and a higher max_examples)
+    @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
     @given(operation.as_strategy())
     def check(case):
         case.call_and_validate(headers=headers, excluded_checks=excluded)
