@@ -22,6 +22,7 @@ from flask_login import current_user, login_required
 from engine import benefits, scheduler
 from engine.services.regions import REGIONS, is_region
 
+from . import spreadsheets
 from .access import engine
 from .auditlog import record_access
 
@@ -146,30 +147,7 @@ def _csv(table: list[list]) -> str:
 
 
 def _xlsx(table: list[list], periodo: str) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = periodo
-    for row in table:
-        sheet.append(row)
-    for cells in sheet.iter_rows(min_row=2):
-        for cell in cells:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # text, never a formula
-    for cell in sheet[1]:
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = PatternFill("solid", fgColor="0B3A6B")
-    for index, width in enumerate((14, 38, 16, 30, 18, 18, 26, 30, 16, 12, 14), 1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    if len(table) > 1:
-        sheet.auto_filter.ref = sheet.dimensions
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return spreadsheets.xlsx(table, periodo, (14, 38, 16, 30, 18, 18, 26, 30, 16, 12, 14))
 
 
 @bp.app_template_filter("periodo_mes")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
@@ -19,6 +19,7 @@ from engine import registro as reg
 from engine.errors import Forbidden, NotFound
 from engine.services.regions import REGIONS, is_region
 
+from . import spreadsheets
 from .access import engine
 from .auditlog import ACTIONS, record_access
 from .filters import RESULTS, SEGMENTS
@@ -154,30 +155,5 @@ def to_csv(rows: list[dict]) -> str:
 
 
 def to_xlsx(rows: list[dict]) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _("Registro CPE")
-    data = table(rows)
-    for row in data:
-        sheet.append(row)
-    for cells in sheet.iter_rows(min_row=2):
-        for cell in cells:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"  # text, never a formula
-            elif isinstance(cell.value, datetime) or hasattr(cell.value, "isoformat"):
-                cell.number_format = "DD-MM-YYYY"
-    for cell in sheet[1]:
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = PatternFill("solid", fgColor="0B3A6B")
-    for index, width in enumerate((14, 40, 30, 22, 12, 18, 16, 14, 16, 18), 1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    if len(data) > 1:
-        sheet.auto_filter.ref = sheet.dimensions
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return spreadsheets.xlsx(table(rows), _("Registro CPE"), (14, 40, 30, 22, 12, 18, 16, 14, 16, 18),
+                             {date: "DD-MM-YYYY"})

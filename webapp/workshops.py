@@ -28,6 +28,7 @@ from engine.errors import Conflict, NotFound
 from engine.forms import FormError
 from engine.services.regions import REGIONS, is_region
 
+from . import spreadsheets
 from .access import engine
 from .auditlog import record_access
 
@@ -349,29 +350,4 @@ def _no_formula(value):
 
 
 def _xlsx(table: list[list]) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _("Asistencia")
-    for row in table:
-        sheet.append(row)
-    for cells in sheet.iter_rows(min_row=2):
-        for cell in cells:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"  # text, never a formula
-            elif isinstance(cell.value, datetime):
-                cell.number_format = "DD-MM-YYYY HH:MM"
-    for cell in sheet[1]:
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = PatternFill("solid", fgColor="0B3A6B")
-    for index, width in enumerate((14, 38, 30, 44, 17, 40, 9), 1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    if len(table) > 1:
-        sheet.auto_filter.ref = sheet.dimensions
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return spreadsheets.xlsx(table, _("Asistencia"), (14, 38, 30, 44, 17, 40, 9), {datetime: "DD-MM-YYYY HH:MM"})
