@@ -11,9 +11,6 @@ Every download is recorded in the personal-data audit and shown next to the list
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -124,26 +121,11 @@ def _table(rows: list[dict]) -> list[list]:
 def _file(rows: list[dict], fmt: str, name: str, periodo: str) -> Response:
     table = _table(rows)
     if fmt == "csv":
-        body, mimetype = _csv(table), "text/csv; charset=utf-8"
+        body, mimetype = spreadsheets.csv(table), "text/csv; charset=utf-8"
     else:
         body, mimetype = _xlsx(table, periodo), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(body, mimetype=mimetype, headers={
         "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
-
-
-def _text_cell(value):
-    """Text a spreadsheet would run as a formula stays text (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def _csv(table: list[list]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    for row in table:
-        writer.writerow([_text_cell(value) for value in row])
-    return "\ufeff" + out.getvalue()  # UTF-8 with BOM, so spreadsheets read the accents right
 
 
 def _xlsx(table: list[list], periodo: str) -> bytes:

@@ -4,8 +4,6 @@ filtered list as XLSX or CSV. Every record shown and every export is audited."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -138,20 +136,8 @@ def table(rows: list[dict]) -> list[list]:
     return [header, *body]
 
 
-def _no_formula(value):
-    """Text that a spreadsheet would run as a formula is kept as text (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def to_csv(rows: list[dict]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    for row in table(rows):
-        writer.writerow([value.isoformat() if hasattr(value, "isoformat") else _no_formula(value)
-                         for value in row])
-    return "\ufeff" + out.getvalue()  # UTF-8 with BOM, so spreadsheets read the accents right
+    return spreadsheets.csv(table(rows), {date: lambda day: day.isoformat()})
 
 
 def to_xlsx(rows: list[dict]) -> bytes:

@@ -12,8 +12,6 @@ Who may do what (checked here, on every request):
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -312,7 +310,7 @@ def export(fmt):
     table = _table(rows)
     record_access("export", "attendance", session_id, {"archivo": f"{name}.{fmt}", "filas": len(rows)})
     if fmt == "csv":
-        body = _csv(table)
+        body = spreadsheets.csv(table, {datetime: lambda moment: moment.strftime("%Y-%m-%d %H:%M")})
         mimetype = "text/csv; charset=utf-8"
     else:
         body = _xlsx(table)
@@ -331,22 +329,6 @@ def _table(rows: list[dict]) -> list[list]:
              _("En línea: %(place)s", place=r["place"]) if r["online"] else r["place"], answers[r["attended"]]]
             for r in rows]
     return [header, *body]
-
-
-def _csv(table: list[list]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    for row in table:
-        writer.writerow([value.strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else _no_formula(value)
-                         for value in row])
-    return "\ufeff" + out.getvalue()  # UTF-8 with BOM, so spreadsheets read the accents right
-
-
-def _no_formula(value):
-    """Text that a spreadsheet would run as a formula is kept as text (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def _xlsx(table: list[list]) -> bytes:
