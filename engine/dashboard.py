@@ -1,23 +1,26 @@
 """The series behind the indicators dashboard's charts, with aggregate SQL (GROUP BY) over the
-same selection of entries as engine/indicators.py."""
+same selection of entries as engine/indicators.py. The page asks `dashboard()` for the
+indicators and the series at once: the cases are read once (`entries`) for both."""
 
 from __future__ import annotations
 
 from sqlalchemy import distinct, func, select
 
-from .indicators import SEGMENT_ORDER, Filters, conditions, read_session
+from .indicators import (
+    PYMES_REGISTRADAS,
+    SEGMENT_ORDER,
+    Filters,
+    check_pymes,
+    conditions,
+    entries,
+    indicators_in,
+    read_session,
+)
 from .schema import Case, SegmentChange
 from .services.registry import EXECUTIVE_CAP
 
 UNCLASSIFIED = "sin_clasificar"
 ONGOING = "en_curso"
-
-
-def _month(s, column):
-    """'YYYY-MM' of a stored time (UTC) in SQL."""
-    if s.bind.dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", column), "YYYY-MM")
-    return func.strftime("%Y-%m", column)
 
 
 def funnel(rows: dict, entered: int, exported: int) -> list[dict]:
@@ -62,28 +65,43 @@ def split(groups) -> tuple[dict, list[dict], dict]:
 
 
 def charts(engine, f: Filters, entered: int, exported: int) -> dict:
+    with read_session(engine) as s:
+        return charts_in(s, f, entered, exported)
+
+
+def dashboard(engine, f: Filters, pymes_registradas: int = PYMES_REGISTRADAS) -> tuple[dict, dict]:
+    """The indicators (engine/indicators.py `indicators`) and the chart series of the filters, in
+    one read session that reads the cases once."""
+    check_pymes(pymes_registradas)
+    with read_session(engine) as s:
+        found = entries(s, f)
+        result = indicators_in(s, f, pymes_registradas, found)
+        return result, charts_in(s, f, result["ingresadas"], result["exportadoras"], found)
+
+
+def charts_in(s, f: Filters, entered: int, exported: int, found=None) -> dict:
+    """`charts` in the session `s`; `found` is `entries(s, f)` when the caller already has it."""
     where = conditions(f)
     company = func.count(distinct(Case.company_id))
-    with read_session(engine) as s:
-        month = _month(s, Case.created_at)
-        groups = s.execute(select(Case.region, Case.segmento, Case.resultado, month, company).where(*where)
-                           .group_by(Case.region, Case.segmento, Case.resultado, month)).all()
-        segments, months, outcomes = split(groups)
-        transitions = [{"desde": a, "hacia": b, "empresas": n} for a, b, n in s.execute(
-            select(SegmentChange.desde, SegmentChange.hacia, company)
-            .join(SegmentChange, SegmentChange.case_id == Case.id).where(*where)
-            .group_by(SegmentChange.desde, SegmentChange.hacia))]
-        transitions.sort(key=lambda t: (-t["empresas"], t["desde"] or "", t["hacia"]))
-        load_where = [Case.status == "active", Case.ejecutivo.is_not(None)]
-        if f.region:
-            load_where.append(Case.region == f.region)
-        if f.ejecutivo:
-            load_where.append(Case.ejecutivo == f.ejecutivo)
-        if f.rubro:
-            load_where.append(Case.rubro == f.rubro)
-        load = [{"ejecutivo": e, "casos": n} for e, n in s.execute(
-            select(Case.ejecutivo, func.count()).where(*load_where).group_by(Case.ejecutivo)
-            .order_by(func.count().desc(), Case.ejecutivo).limit(40))]
+    groups, _numbers = found or entries(s, f)
+    segments, months, outcomes = split(groups)
+    transitions = [{"desde": a, "hacia": b, "empresas": n} for a, b, n in s.execute(
+        select(SegmentChange.desde, SegmentChange.hacia, company)
+        .join(SegmentChange, SegmentChange.case_id == Case.id).where(*where)
+        .group_by(SegmentChange.desde, SegmentChange.hacia))]
+    transitions.sort(key=lambda t: (-t["empresas"], t["desde"] or "", t["hacia"]))
+    # the open cases of each executive: the index ix_cases_executive_load (status, ejecutivo,
+    # region, rubro) gives them already grouped, with no read of the table
+    load_where = [Case.status == "active", Case.ejecutivo.is_not(None)]
+    if f.region:
+        load_where.append(Case.region == f.region)
+    if f.ejecutivo:
+        load_where.append(Case.ejecutivo == f.ejecutivo)
+    if f.rubro:
+        load_where.append(Case.rubro == f.rubro)
+    load = [{"ejecutivo": e, "casos": n} for e, n in s.execute(
+        select(Case.ejecutivo, func.count()).where(*load_where).group_by(Case.ejecutivo)
+        .order_by(func.count().desc(), Case.ejecutivo).limit(40))]
     return {"embudo": funnel(segments, entered, exported), "ingresos_por_mes": fill_months(months),
             "transiciones": transitions, "carga_ejecutivos": {"tope": EXECUTIVE_CAP, "ejecutivos": load},
             "resultados_por_region": outcomes}

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import statistics
 
-from sqlalchemy import Float, and_, case, cast, func, literal, select, union_all
+from sqlalchemy import Float, and_, cast, func, literal, select, union_all
 from sqlalchemy.orm import aliased
 
 from .indicators import Filters, case_conditions, read_session
@@ -93,12 +93,16 @@ def _seconds(s, start, end):
     return (func.julianday(end) - func.julianday(start)) * 86400.0
 
 
-def _rows(s, version_id: int, f: Filters | None, waiting_ids=()):
-    """(bpmn_id, case_id, seconds) of every passage through an element, as a SQL subquery."""
-    where = [Case.model_version_id == version_id, *(case_conditions(f) if f is not None else [])]
+def _parts(s, version_id: int, f: Filters | None, waiting_ids=()):
+    """The passages through the elements as two SQL selects of (bpmn_id, case_id, seconds): the
+    ones with a duration to measure (completed user tasks, steps that wait) and the steps that
+    took 0 by construction (see below). The cases of the version are a semi-join (an IN of their
+    ids), not a join that reads the wide cases row of every passage."""
+    cases = select(Case.id).where(Case.model_version_id == version_id,
+                                  *(case_conditions(f) if f is not None else []))
     tasks = select(TaskRow.bpmn_id.label("bpmn_id"), TaskRow.case_id.label("case_id"),
                    cast(_seconds(s, TaskRow.created_at, TaskRow.completed_at), Float).label("seconds")) \
-        .join(Case, Case.id == TaskRow.case_id).where(*where, TaskRow.state == "completed")
+        .where(TaskRow.case_id.in_(cases), TaskRow.state == "completed")
     # A step run in the same transaction as the case's previous event (a start, a completed task,
     # another step) took 0; only a step that waits (a catch or boundary event: a timer, a message)
     # can begin a transaction of its own, so only those look up the case's previous event.
@@ -106,11 +110,19 @@ def _rows(s, version_id: int, f: Filters | None, waiting_ids=()):
     previous = select(func.max(earlier.at)).where(earlier.case_id == CaseEvent.case_id, earlier.id < CaseEvent.id) \
         .scalar_subquery()
     waiting = sorted(waiting_ids or ()) or ["-"]
-    waited = case((CaseEvent.bpmn_id.in_(waiting), _seconds(s, previous, CaseEvent.at)), else_=literal(0.0))
-    steps = select(CaseEvent.bpmn_id, CaseEvent.case_id, cast(waited, Float).label("seconds")) \
-        .join(Case, Case.id == CaseEvent.case_id) \
-        .where(*where, CaseEvent.kind == "step_completed", CaseEvent.bpmn_id.is_not(None))
-    return union_all(tasks, steps).subquery()
+    steps = [CaseEvent.kind == "step_completed", CaseEvent.bpmn_id.is_not(None), CaseEvent.case_id.in_(cases)]
+    waited = select(CaseEvent.bpmn_id, CaseEvent.case_id,
+                    cast(_seconds(s, previous, CaseEvent.at), Float).label("seconds")) \
+        .where(*steps, CaseEvent.bpmn_id.in_(waiting))
+    instant = select(CaseEvent.bpmn_id, CaseEvent.case_id, cast(literal(0.0), Float).label("seconds")) \
+        .where(*steps, CaseEvent.bpmn_id.not_in(waiting))
+    return [tasks, waited], instant
+
+
+def _rows(s, version_id: int, f: Filters | None, waiting_ids=()):
+    """(bpmn_id, case_id, seconds) of every passage through an element, as a SQL subquery."""
+    timed, instant = _parts(s, version_id, f, waiting_ids)
+    return union_all(*timed, instant).subquery()
 
 
 def duration_rows(engine, version_id: int, f: Filters | None = None) -> list[tuple]:
@@ -121,22 +133,37 @@ def duration_rows(engine, version_id: int, f: Filters | None = None) -> list[tup
         return [tuple(r) for r in s.execute(select(rows.c.bpmn_id, rows.c.case_id, rows.c.seconds))]
 
 
-def _aggregate(s, rows) -> dict:
+def _medians(s, rows, only=None) -> dict:
+    """bpmn_id -> median of the non-null seconds of a (bpmn_id, case_id, seconds) subquery."""
     ranked = select(rows.c.bpmn_id, rows.c.seconds,
                     func.row_number().over(partition_by=rows.c.bpmn_id, order_by=rows.c.seconds).label("n"),
                     func.count().over(partition_by=rows.c.bpmn_id).label("total")) \
-        .where(rows.c.seconds.is_not(None)).subquery()
+        .where(rows.c.seconds.is_not(None), *([rows.c.bpmn_id.in_(only)] if only is not None else [])).subquery()
     # the middle one, or the two middle ones, of each element's sorted durations
     middle = and_(ranked.c.n >= (ranked.c.total + 1) // 2, ranked.c.n <= ranked.c.total // 2 + literal(1))
-    medians = dict(s.execute(select(ranked.c.bpmn_id, func.avg(ranked.c.seconds)).where(middle)
-                             .group_by(ranked.c.bpmn_id)).all())
-    result = {}
-    for bpmn_id, n_cases, n_steps in s.execute(select(rows.c.bpmn_id, func.count(rows.c.case_id.distinct()),
-                                                      func.count()).group_by(rows.c.bpmn_id)):
-        median = medians.get(bpmn_id)
-        result[bpmn_id] = {"casos": n_cases, "pasos": n_steps,
-                           "mediana_s": round(float(median), 1) if median is not None else None}
-    return result
+    return dict(s.execute(select(ranked.c.bpmn_id, func.avg(ranked.c.seconds)).where(middle)
+                          .group_by(ranked.c.bpmn_id)).all())
+
+
+def _aggregate(s, parts) -> dict:
+    """Per element: distinct cases, passages and the median duration. The median sorts only the
+    passages with a duration to measure: an element whose passages all took 0 (most steps, most
+    of the rows) has the median 0 with nothing to sort; an element with both kinds (none in the
+    models so far) is sorted whole."""
+    timed, instant = parts
+    rows = union_all(*(part.add_columns(literal(0).label("instant")) for part in timed),
+                     instant.add_columns(literal(1).label("instant"))).subquery()
+    counted = s.execute(select(rows.c.bpmn_id, func.count(rows.c.case_id.distinct()), func.count(),
+                               func.sum(rows.c.instant)).group_by(rows.c.bpmn_id)).all()
+    medians = _medians(s, union_all(*timed).subquery())
+    zeros = {bpmn_id for bpmn_id, _cases, _steps, instants in counted if instants}
+    both = sorted(set(medians) & zeros)
+    if both:
+        medians.update(_medians(s, union_all(*timed, instant).subquery(), both))
+    medians.update({k: 0.0 for k in zeros if k not in medians})
+    return {bpmn_id: {"casos": n_cases, "pasos": n_steps,
+                      "mediana_s": round(float(medians[bpmn_id]), 1) if medians.get(bpmn_id) is not None else None}
+            for bpmn_id, n_cases, n_steps, _instants in counted}
 
 
 def heatmap(engine, process_key: str, version: int | None = None, f: Filters | None = None) -> dict:
@@ -146,7 +173,7 @@ def heatmap(engine, process_key: str, version: int | None = None, f: Filters | N
     with read_session(engine) as s:
         row = version_row(s, "process", process_key, version)
         names, waiting_ids = diagram_elements(row.content)
-        stats = _aggregate(s, _rows(s, row.id, f, waiting_ids))
+        stats = _aggregate(s, _parts(s, row.id, f, waiting_ids))
         waiting = dict(s.execute(select(TaskRow.bpmn_id, func.count()).join(Case, Case.id == TaskRow.case_id)
                                  .where(Case.model_version_id == row.id, TaskRow.state == "ready")
                                  .group_by(TaskRow.bpmn_id)).all())

@@ -3,9 +3,11 @@ left or was derived, and the ratios the thesis proposes, filtered by region, per
 executive and rubro.
 
 Everything is counted with aggregate SQL over the indexed columns (case summary, segment
-changes, exports, SRA activities, workshop attendance); no workflow is deserialized. The
-rules (segment order, what counts as leaving, ratios with an empty denominator) are small
-pure functions with table-driven tests (tests/test_indicators.py).
+changes, exports, SRA activities, workshop attendance); no workflow is deserialized. The cases
+are read in one pass (`entries`: one GROUP BY over the covering index, no COUNT(DISTINCT)),
+and `tally` turns those case counts into company counts. The rules (segment order, what
+counts as leaving, ratios with an empty denominator, cases to companies) are small pure
+functions with table-driven tests (tests/test_indicators.py).
 
 Definitions (also written on the dashboard):
 - an *entry* is a case with a company; the company entered on the day its case was created
@@ -27,7 +29,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, distinct, exists, func, or_, select, text, union, union_all
+from sqlalchemy import and_, case, distinct, exists, func, or_, select, text, union_all
+from sqlalchemy.orm import aliased
 
 from .schema import Activity, Case, CompanyExport, SegmentChange, Workshop, WorkshopRegistration, WorkshopSession
 from .services.regions import is_region
@@ -37,6 +40,9 @@ SEGMENT_ORDER = ("rojo", "amarillo", "verde", "rojo_oscuro")
 LEFT = ("desercion", "abandono")
 PYMES_REGISTRADAS = 206_773  # thesis §1.1: PYMEs registered by the SII (denominator of Promoción)
 PROMOTION_ACTIVITY = "promocion"
+# the counts `tally` makes from the entries: companies with a case in the selection that ended so
+COUNTED = {"ingresadas": None, "desertaron": LEFT, "desercion": ("desercion",), "abandono": ("abandono",),
+           "derivadas": ("derivada",), "cerraron_exportadoras": ("exportadora",)}
 KEYS = ("ingresadas", "exportadoras", "evolucionaron", "desertaron", "derivadas", "eficacia", "evolucion",
         "desercion", "promocion", "asistencia")
 
@@ -59,6 +65,35 @@ def ratio(part: int, whole: int, reason: str, digits: int = 4) -> tuple[float | 
     if not whole:
         return None, reason
     return round(part / whole, digits), None
+
+
+def tally(groups, shared, counted=COUNTED) -> tuple[list[tuple], dict]:
+    """Companies from counts of cases (pure). A company with a single case is that case, so
+    counting its cases counts it exactly; only the cases of companies with several cases need
+    telling apart, and there are few of them.
+
+    - `groups`: (region, segmento, resultado, month, cases) over every entry of the selection;
+    - `shared`: (company_id, region, segmento, resultado, month), one row per entry of the
+      selection whose company may have other cases (any superset of those companies is right).
+
+    Returns the groups with `companies` in place of `cases` (a company counted once in each
+    group, as COUNT(DISTINCT) per group would) and, for each key of `counted`, the companies
+    with an entry whose resultado is one of its values (None: any entry), each counted once."""
+    cases: dict = {}
+    for *key, n in groups:
+        cases[tuple(key)] = cases.get(tuple(key), 0) + n
+    companies: dict = {}
+    for company, *key in shared:
+        key = tuple(key)
+        cases[key] = cases.get(key, 0) - 1  # now: the cases of single-case companies
+        companies.setdefault(key, set()).add(company)
+    per_group = [(*key, n + len(companies.get(key, ()))) for key, n in cases.items()]
+    result = {}
+    for name, outcomes in counted.items():
+        chosen = [key for key in cases if outcomes is None or key[2] in outcomes]
+        several = set().union(*(companies.get(key, set()) for key in chosen))
+        result[name] = sum(cases[key] for key in chosen) + len(several)
+    return [g for g in per_group if g[-1]], result
 
 
 NO_ENTRIES = "no ingresaron empresas en la selección"
@@ -124,68 +159,103 @@ def parse_filters(region=None, date_from=None, date_to=None, ejecutivo=None, rub
 
 # -- queries ----------------------------------------------------------------------------------
 
-def conditions(f: Filters) -> list:
-    """SQL conditions over Case selecting the entries (cases of a company) of the filters."""
-    return [Case.company_id.is_not(None), *case_conditions(f)]
+def conditions(f: Filters, table=Case) -> list:
+    """SQL conditions over Case (or an alias of it) selecting the entries (cases of a company) of the filters."""
+    return [table.company_id.is_not(None), *case_conditions(f, table)]
 
 
-def case_conditions(f: Filters) -> list:
+def case_conditions(f: Filters, table=Case) -> list:
     """SQL conditions over Case for the filters alone (region, entry period, executive, rubro)."""
     where = []
     if f.region:
-        where.append(Case.region == f.region)
+        where.append(table.region == f.region)
     if f.date_from:
-        where.append(Case.created_at >= local_day_start(f.date_from))
+        where.append(table.created_at >= local_day_start(f.date_from))
     if f.date_to:
-        where.append(Case.created_at < local_day_start(f.date_to + timedelta(days=1)))
+        where.append(table.created_at < local_day_start(f.date_to + timedelta(days=1)))
     if f.ejecutivo:
-        where.append(Case.ejecutivo == f.ejecutivo)
+        where.append(table.ejecutivo == f.ejecutivo)
     if f.rubro:
-        where.append(Case.rubro == f.rubro)
+        where.append(table.rubro == f.rubro)
     return where
 
 
-def _flag(condition):
-    return func.max(case((condition, 1), else_=0))
+def month_sql(s, column):
+    """The month of a stored time (UTC) in SQL, computed on every row, so the cheapest exact
+    form: a time on its first day on PostgreSQL (date_trunc, not to_char), and on SQLite the
+    first 7 characters of the text SQLAlchemy stores ('YYYY-MM-DD HH:MM:SS.ffffff', in UTC, no
+    offset: what strftime('%Y-%m') would give). `month_text` reads either."""
+    if s.bind.dialect.name == "postgresql":
+        return func.date_trunc("month", func.timezone("UTC", column))
+    return func.substr(column, 1, 7)
 
 
-def _exporters(where):
-    """The companies of the selection that exported after entering (a SQL subquery): closed as
-    exportadora, or with an export registered after the entry (a join, not a probe per case)."""
-    closed = select(Case.company_id.label("company_id")).where(*where, Case.resultado == "exportadora")
-    registered = select(Case.company_id.label("company_id")) \
-        .join(CompanyExport, and_(CompanyExport.company_id == Case.company_id,
-                                  CompanyExport.created_at >= Case.created_at)).where(*where)
-    return union(closed, registered).subquery()
+def month_text(value) -> str:
+    """'YYYY-MM' from what `month_sql` gives (pure)."""
+    return value if isinstance(value, str) else f"{value.year:04d}-{value.month:02d}"
 
 
-def counts(s, f: Filters) -> dict:
+SHARED_CHUNK = 1000  # company ids per IN (…) of the shared rows
+
+
+def entries(s, f: Filters) -> tuple[list[tuple], dict]:
+    """The selection's entries read once and made into companies by `tally`: the cases per
+    (region, segmento, resultado, month), a grouped COUNT(*) over a covering index with no
+    COUNT(DISTINCT), plus one row per case of the few companies with several cases (a scan of
+    the index on company_id finds them; their cases are index probes). `read_session` reads
+    all of it in one snapshot."""
     where = conditions(f)
-    # one row per company (one aggregate), then sums: each company counts once per key
-    per_company = select(
-        Case.company_id, _flag(Case.resultado.in_(LEFT)).label("left"),
-        _flag(Case.resultado == "desercion").label("des"), _flag(Case.resultado == "abandono").label("aba"),
-        _flag(Case.resultado == "derivada").label("der"),
-    ).where(*where).group_by(Case.company_id).subquery()
-    c = per_company.c
-    row = [int(v) for v in s.execute(select(func.count(), *(func.coalesce(func.sum(col), 0) for col in (
-        c.left, c.des, c.aba, c.der))).select_from(per_company)).one()]
-    exported = s.scalar(select(func.count()).select_from(_exporters(where)))
+    month = month_sql(s, Case.created_at)
+    several = list(s.scalars(select(Case.company_id).where(Case.company_id.is_not(None))
+                             .group_by(Case.company_id).having(func.count() > 1)))
+    groups = [(region, segment, result, month_text(m), n) for region, segment, result, m, n in s.execute(
+        select(Case.region, Case.segmento, Case.resultado, month, func.count())
+        .where(*where).group_by(month, Case.region, Case.segmento, Case.resultado))]
+    shared = []
+    for i in range(0, len(several), SHARED_CHUNK):
+        shared += [(company, region, segment, result, month_text(m)) for company, region, segment, result, m in
+                   s.execute(select(Case.company_id, Case.region, Case.segmento, Case.resultado, month)
+                             .where(*where, Case.company_id.in_(several[i:i + SHARED_CHUNK])))]
+    return tally(groups, shared)
+
+
+def _registered_exporters(f: Filters):
+    """The companies of the selection with an export registered after they entered and no entry
+    closed as exportadora (those are counted by `tally`): driven by the exports, one probe of the
+    company's cases each, not a scan of the cases."""
+    entered, closed = aliased(Case), aliased(Case)
+    before = exists(select(entered.id).where(entered.company_id == CompanyExport.company_id,
+                                             entered.created_at <= CompanyExport.created_at,
+                                             *conditions(f, entered)))
+    exporter = exists(select(closed.id).where(closed.company_id == CompanyExport.company_id,
+                                              closed.resultado == "exportadora", *conditions(f, closed)))
+    return select(func.count(distinct(CompanyExport.company_id))).where(
+        CompanyExport.company_id.is_not(None), before, ~exporter)
+
+
+def counts(s, f: Filters, found=None) -> dict:
+    """The counts of the selection; `found` is `entries(s, f)` when the caller already has it."""
+    _groups, numbers = found or entries(s, f)
+    exported = numbers["cerraron_exportadoras"] + s.scalar(_registered_exporters(f))
     up = or_(*[and_(SegmentChange.desde == a, SegmentChange.hacia == b) for a, b in upward_pairs()])
     evolved = s.scalar(select(func.count(distinct(Case.company_id)))
-                       .join(SegmentChange, SegmentChange.case_id == Case.id).where(*where, up))
-    return {"ingresadas": row[0], "exportadoras": exported, "evolucionaron": evolved or 0, "desertaron": row[1],
-            "derivadas": row[4], "salidas": {"desercion": row[2], "abandono": row[3]}}
+                       .join(SegmentChange, SegmentChange.case_id == Case.id).where(*conditions(f), up))
+    return {"ingresadas": numbers["ingresadas"], "exportadoras": exported, "evolucionaron": evolved or 0,
+            "desertaron": numbers["desertaron"], "derivadas": numbers["derivadas"],
+            "salidas": {"desercion": numbers["desercion"], "abandono": numbers["abandono"]}}
 
 
 def attendance(s, f: Filters, entered: int) -> dict:
     """Asistencia X = entered companies that attended a session of workshop X / entered."""
+    # driven by the attendances, one probe of the company's cases each (not a scan of the cases)
+    member = aliased(Case)
     attended = dict(s.execute(
-        select(Workshop.key, func.count(distinct(Case.company_id))).select_from(Case)
-        .join(WorkshopRegistration, WorkshopRegistration.company_id == Case.company_id)
+        select(Workshop.key, func.count(distinct(WorkshopRegistration.company_id))).select_from(WorkshopRegistration)
         .join(WorkshopSession, WorkshopSession.id == WorkshopRegistration.session_id)
         .join(Workshop, Workshop.id == WorkshopSession.workshop_id)
-        .where(*conditions(f), WorkshopRegistration.attended.is_(True), WorkshopSession.cancelled.is_(False))
+        .where(WorkshopRegistration.attended.is_(True), WorkshopSession.cancelled.is_(False),
+               exists(select(member.id).where(member.company_id == WorkshopRegistration.company_id,
+                                               *conditions(f, member))))
         .group_by(Workshop.key)).all())
     result = {}
     for key, name in s.execute(select(Workshop.key, Workshop.name).where(Workshop.active.is_(True))
@@ -200,9 +270,11 @@ def tools(s, f: Filters) -> dict:
     where = conditions(f)
     closed = select(Case.company_id.label("company_id"), Case.ended_at.label("at")) \
         .where(*where, Case.resultado == "exportadora")
-    registered = select(Case.company_id.label("company_id"), CompanyExport.created_at.label("at")) \
-        .join(CompanyExport, and_(CompanyExport.company_id == Case.company_id,
-                                  CompanyExport.created_at >= Case.created_at)).where(*where)
+    entered = aliased(Case)
+    registered = select(CompanyExport.company_id.label("company_id"), CompanyExport.created_at.label("at")) \
+        .where(exists(select(entered.id).where(entered.company_id == CompanyExport.company_id,
+                                                entered.created_at <= CompanyExport.created_at,
+                                                *conditions(f, entered))))
     moments = union_all(closed, registered).subquery()
     exporters = select(moments.c.company_id, func.min(moments.c.at).label("at")) \
         .group_by(moments.c.company_id).subquery()
@@ -220,26 +292,38 @@ def tools(s, f: Filters) -> dict:
 
 
 def read_session(engine):
-    """A session for the aggregate reads of the dashboard. On PostgreSQL, JIT compilation is off
-    for its transaction: these queries are costed high (whole-table aggregates) but run in tens of
+    """A session for the aggregate reads of the dashboard, all in one snapshot: the counts of
+    several statements add up (engine/indicators.py `entries`). On PostgreSQL its transaction is
+    REPEATABLE READ (on SQLite the read transaction already is one snapshot), and JIT compilation
+    is off: these queries are costed high (whole-table aggregates) but run in tens of
     milliseconds, and compiling them took longer than running them."""
     session = engine.Session()
     if engine.db.dialect.name == "postgresql":
+        session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
         session.execute(text("SET LOCAL jit = off"))
     return session
+
+
+def check_pymes(pymes_registradas) -> None:
+    if isinstance(pymes_registradas, bool) or not isinstance(pymes_registradas, int) or pymes_registradas < 0:
+        raise ValueError("El total de PYMEs registradas debe ser un número entero no negativo.")
 
 
 def indicators(engine, filters: Filters | None = None, pymes_registradas: int = PYMES_REGISTRADAS) -> dict:
     """The indicators of SPEC §6 for the filters: the keys of `KEYS` plus detail keys."""
     f = filters or Filters()
-    if isinstance(pymes_registradas, bool) or not isinstance(pymes_registradas, int) or pymes_registradas < 0:
-        raise ValueError("El total de PYMEs registradas debe ser un número entero no negativo.")
+    check_pymes(pymes_registradas)
     with read_session(engine) as s:
-        result = counts(s, f)
-        values, reasons = ratios(result, pymes_registradas)
-        result.update(values)
-        result["asistencia"] = attendance(s, f, result["ingresadas"])
-        result.update(tools(s, f))
+        return indicators_in(s, f, pymes_registradas)
+
+
+def indicators_in(s, f: Filters, pymes_registradas: int, found=None) -> dict:
+    """`indicators` in the session `s`; `found` is `entries(s, f)` when the caller already has it."""
+    result = counts(s, f, found)
+    values, reasons = ratios(result, pymes_registradas)
+    result.update(values)
+    result["asistencia"] = attendance(s, f, result["ingresadas"])
+    result.update(tools(s, f))
     result["motivos"] = reasons
     result["pymes_registradas"] = pymes_registradas
     result["filtros"] = f.as_dict()

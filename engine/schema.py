@@ -135,13 +135,22 @@ class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
         Index("ix_cases_status_next_timer", "status", "next_timer_at"),
-        Index("ix_cases_region_status", "region", "status"),
-        # a company's cases, and within a region (the case search of a regional executive)
-        Index("ix_cases_company_region", "company_id", "region"),
+        # a region's cases by status; with the columns the dashboard reads after them, its
+        # regional aggregates read this index only (engine/indicators.py, engine/dashboard.py)
+        Index("ix_cases_region_status", "region", "status", "created_at", "ejecutivo", "rubro", "segmento",
+              "resultado", "company_id", "ended_at"),
+        # a company's cases, and within a region (the case search of a regional executive); the
+        # columns after them cover the dashboard's reads of every region and of companies with
+        # several cases
+        Index("ix_cases_company_region", "company_id", "region", "created_at", "ejecutivo", "rubro", "segmento",
+              "resultado", "status"),
         # the indicators and dashboard aggregate only these columns: an index-only scan instead
         # of a scan of the wide table (engine/indicators.py, engine/dashboard.py)
         Index("ix_cases_indicators", "created_at", "region", "ejecutivo", "rubro", "segmento", "resultado",
               "status", "company_id", "id"),
+        # the open cases of each executive, already grouped (the dashboard's load chart, the
+        # assignment of an executive in engine/services/registry.py), with no read of the table
+        Index("ix_cases_executive_load", "status", "ejecutivo", "region", "rubro"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -111,7 +111,7 @@ def test_the_file_is_versioned_gzip_json_lines(filled, tmp_path):
     with gzip.open(tmp_path / "copia.gz", "rt", encoding="utf-8") as handle:
         lines = [json.loads(line) for line in handle]
     header = lines[0]
-    assert header["format"] == "cpe-backup" and header["format_version"] == 1 and header["revision"] == "0009"
+    assert header["format"] == "cpe-backup" and header["format_version"] == 1 and header["revision"] == "0010"
     sections = [line["table"] for line in lines if isinstance(line, dict) and "table" in line]
     assert sections == [t.name for t in Base.metadata.sorted_tables]
     assert sections.index("companies") < sections.index("cases") < sections.index("tasks")
@@ -136,7 +136,7 @@ def test_refuses_another_revision(filled, target, tmp_path):
     header["revision"] = "0003"
     with gzip.open(tmp_path / "vieja.gz", "wt", encoding="utf-8") as out:
         out.writelines([json.dumps(header) + "\n", *lines[1:]])
-    with pytest.raises(backup.BackupError, match="revisión 0003 del esquema y la base de destino está en la 0009"):
+    with pytest.raises(backup.BackupError, match="revisión 0003 del esquema y la base de destino está en la 0010"):
         backup.restore(target, tmp_path / "vieja.gz")
     assert not any(snapshot(target).values())
 
@@ -167,7 +167,7 @@ def test_cli_backup_and_restore(filled, target, tmp_path):
     path = tmp_path / "copia.gz"
     made = _runner(filled)("backup", path, "--json")
     assert made.exit_code == 0, made.output
-    assert json.loads(made.stdout)["revision"] == "0009"
+    assert json.loads(made.stdout)["revision"] == "0010"
     declined = _runner(target)("restore", path, input="n\n")
     assert declined.exit_code != 0 and not any(snapshot(target).values())
     done = _runner(target)("restore", path, "--yes")

@@ -3,7 +3,7 @@ mix of cases driven through the engine, checked against hand-counted expectation
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -329,3 +329,74 @@ def test_chart_series_are_split_from_one_grouped_query():
         [{"mes": "2026-03", "empresas": 6}, {"mes": "2026-05", "empresas": 1}],
         {"CL-BI": {"desercion": 1, "en_curso": 3}, "CL-RM": {"derivada": 1, "en_curso": 2}})
     assert split([]) == ({}, [], {})
+
+
+# -- cases to companies (engine/indicators.py `tally`) -------------------------------------------
+
+RM_MAR, RM_APR = ("CL-RM", "amarillo", None, "2026-03"), ("CL-RM", "amarillo", None, "2026-04")
+RM_DER, BI_EXP = ("CL-RM", "rojo", "derivada", "2026-03"), ("CL-BI", "verde", "exportadora", "2026-04")
+
+
+def _distinct_by_hand(cases, pick):
+    return len({company for company, key in cases if pick(key)})
+
+
+@pytest.mark.parametrize("cases", [
+    [],
+    [(1, RM_MAR), (2, RM_MAR), (3, RM_DER)],  # one case each: the case counts are the companies
+    [(1, RM_MAR), (1, RM_APR), (2, RM_MAR)],  # company 1 in two groups: once in each, once overall
+    [(1, RM_MAR), (1, RM_MAR), (2, RM_MAR)],  # company 1 twice in one group: once there
+    [(1, RM_DER), (1, RM_MAR), (2, BI_EXP), (2, RM_DER), (3, ("CL-RM", None, "desercion", "2026-03")),
+     (4, ("CL-BI", None, "abandono", "2026-05")), (4, ("CL-BI", None, "desercion", "2026-05")), (5, RM_DER)],
+], ids=["empty", "single-cases", "two-groups", "same-group", "outcomes"])
+@pytest.mark.parametrize("shared_all", [False, True], ids=["only-repeated", "superset"])
+def test_tally_counts_each_company_once_like_count_distinct(cases, shared_all):
+    from engine.indicators import COUNTED, tally
+
+    per_company: dict = {}
+    for company, _key in cases:
+        per_company[company] = per_company.get(company, 0) + 1
+    groups: dict = {}
+    for _company, key in cases:
+        groups[key] = groups.get(key, 0) + 1
+    shared = [(company, *key) for company, key in cases if shared_all or per_company[company] > 1]
+    found, numbers = tally([(*k, n) for k, n in groups.items()], shared)
+    assert sorted(found, key=str) == sorted(
+        [(*key, _distinct_by_hand(cases, lambda k, key=key: k == key)) for key in groups], key=str)
+    for name, outcomes in COUNTED.items():
+        assert numbers[name] == _distinct_by_hand(cases, lambda k, o=outcomes: o is None or k[2] in o), name
+
+
+def test_tally_by_hand():
+    from engine.indicators import tally
+
+    groups = [(*RM_MAR, 3), (*RM_APR, 1), (*RM_DER, 2), (*BI_EXP, 1)]
+    shared = [(7, *RM_MAR), (7, *RM_MAR), (7, *RM_APR), (7, *RM_DER)]  # company 7: four cases
+    found, numbers = tally(groups, shared)
+    assert sorted(found, key=str) == sorted([(*RM_MAR, 2), (*RM_APR, 1), (*RM_DER, 2), (*BI_EXP, 1)], key=str)
+    assert numbers == {"ingresadas": 4, "desertaron": 0, "desercion": 0, "abandono": 0, "derivadas": 2,
+                       "cerraron_exportadoras": 1}
+
+
+def test_a_company_with_several_cases_counts_once(mix, clock):
+    """A company that enters again (a second case for the same RUT) is one company in every count."""
+    engine, c = mix
+    before = indicators(engine)
+    d = Driver(engine, clock, "cpe_actual")
+    d.start(rut="76.111.111-6", ventas_uf=1500)  # A again: micro, derived at once
+    d.start(rut="76.666.666-3", rubro="alimentos_procesados")  # F again, still open
+    after = indicators(engine)
+    assert _core(after) == {**_core(before), "eficacia": round(2 / 7, 4)}
+    assert after["salidas"] == before["salidas"] and after["asistencia"] == before["asistencia"]
+    series = charts(engine, Filters(), after["ingresadas"], after["exportadoras"])
+    assert series["embudo"][0] == {"etapa": "ingresadas", "empresas": 7}
+    months = {m["mes"]: m["empresas"] for m in series["ingresos_por_mes"]}
+    assert months[clock.now().strftime("%Y-%m")] == 2  # the two new entries, in the month they entered
+
+
+@pytest.mark.parametrize("value,text", [("2026-03", "2026-03"), (datetime(2026, 3, 1), "2026-03"),
+                                        (datetime(987, 12, 1), "0987-12")])
+def test_month_text_reads_what_either_database_gives(value, text):
+    from engine.indicators import month_text
+
+    assert month_text(value) == text

@@ -15,10 +15,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from engine.dashboard import charts
+from engine.dashboard import dashboard
 from engine.errors import NotFound
 from engine.heatmap import heatmap, versions_of_processes
-from engine.indicators import PYMES_REGISTRADAS, SEGMENT_ORDER, indicators, parse_filters
+from engine.indicators import PYMES_REGISTRADAS, SEGMENT_ORDER, parse_filters
 from engine.schema import User
 from engine.services.regions import REGIONS
 
@@ -80,8 +80,7 @@ def index():
         executives, rubros = _choices(current_user.region if current_user.role != "analista" else None)
         return render_template("indicadores/index.html", error=str(exc), result=None, args=request.args,
                                regions=REGIONS, executives=executives, rubros=rubros), 400
-    result = indicators(engine(), filters, pymes_registradas())
-    series = charts(engine(), filters, result["ingresadas"], result["exportadoras"])
+    result, series = dashboard(engine(), filters, pymes_registradas())  # one read of the cases for both
     executives, rubros = _choices(filters.region)
     chart_data = {
         "embudo": {"labels": [str(STAGES.get(x["etapa"], x["etapa"])) for x in series["embudo"]],
