@@ -9,26 +9,22 @@ from datetime import datetime
 from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import clock as clockmod
-from . import compare, migrating, recovery, runtime, scheduler, steps, users, versions
+from . import compare, migrating, recovery, rows, runtime, scheduler, steps, users, versions
 from .clock import iso_utc
 from .db import default_url, make_engine, session_factory, upgrade
 from .errors import Conflict, EngineError, Forbidden, NotFound
 from .forms import FormError
 from .queries import offered_to
-from .schema import Case, CaseEvent, CaseState, Company, ModelVersion, TaskDraft, TaskRow, User
+from .schema import Case, CaseEvent, ModelVersion, TaskRow, User
 from .services.registry import OPERATORS, ROLES
 
 clockmod.install()
 log = logging.getLogger(__name__)
-
-COMPANY_FIELDS = ("razon_social", "tipo_persona", "region", "comuna", "rubro", "productos", "tipo_oferta",
-                  "ventas_uf", "empleados", "contacto_nombre", "contacto_email", "contacto_telefono",
-                  "liderada_por_mujer", "consentimiento_datos", "origen")
 
 
 class Engine:
@@ -149,22 +145,19 @@ class Engine:
         """`start` inside the caller's transaction `s`; `prepare(workflow)` may adjust the new
         workflow before it first runs (engine/scheduler.py fires its timer start event)."""
         data = dict(data or {})
-        row = versions.version_row(s, "process", process_id, version)
-        compiled = self._build(s, row)
+        row = rows.process_version(s, process_id, version)
+        compiled = self._compiled(s, row.id)
         if compiled.start_form:
             data = compiled.forms[compiled.start_form].validate(data)
         now = self.now()
-        company = self._upsert_company(s, data, now) if data.get("rut") else None
+        company = rows.upsert_company(s, data, now) if data.get("rut") else None
         workflow = compiled.new_workflow()
         if prepare is not None:
             prepare(workflow)
         workflow.get_next_task(state=TaskState.READY).data.update(data)
-        case = Case(process_key=process_id, model_version_id=row.id, status="active",
-                    company_id=company.id if company else None, region=data.get("region"),
-                    rubro=data.get("rubro"), data={}, created_by=actor,
-                    created_at=now, updated_at=now)
-        s.add(case)
-        s.flush()
+        case = rows.insert_case(s, process_key=process_id, model_version_id=row.id, status="active",
+                                company_id=company.id if company else None, region=data.get("region"),
+                                rubro=data.get("rubro"), created_by=actor, created_at=now)
         steps.event(s, case.id, now, actor, "case_started", name=row.name,
                     detail={"version": row.version, "data": data})
         self._advance(s, case, compiled, workflow, actor, new_case=True)
@@ -176,18 +169,6 @@ class Engine:
             compiled = self._build(s, versions.version_row(s, "process", process_id, version))
             return compiled.forms[compiled.start_form].schema if compiled.start_form else None
 
-    def _upsert_company(self, s, data, now) -> Company:
-        company = s.scalar(select(Company).where(Company.rut == data["rut"]))
-        if company is None:
-            company = Company(rut=data["rut"], created_at=now)
-            s.add(company)
-        for name in COMPANY_FIELDS:
-            if name in data:
-                setattr(company, name, data[name])
-        company.updated_at = now
-        s.flush()
-        return company
-
     def _advance(self, s, case: Case, compiled, workflow, actor, completed_task=None, now=None, new_case=False):
         """Run the workflow as far as it goes and store it: see engine/steps.py."""
         steps.advance(s, case, compiled, workflow, actor, now or self.now(), self.workflows,
@@ -198,10 +179,7 @@ class Engine:
         return case, compiled, self._workflow(s, case, compiled)
 
     def _case(self, s, case_id, for_update=False):
-        query = select(Case).where(Case.id == case_id)  # the workflow is in case_states: not read here
-        case = s.scalar(self.locked(query) if for_update else query)
-        if case is None:
-            raise NotFound(f"no existe el caso {case_id}")
+        case = rows.case(s, case_id, lock=for_update and self.db.dialect.name == "postgresql")
         return case, self._compiled(s, case.model_version_id)
 
     def _compiled(self, s, version_id) -> runtime.CompiledProcess:
@@ -213,41 +191,37 @@ class Engine:
         workflow = self.workflows.take(case.id, case.lock_version, case.updated_at, compiled.version_id)
         if workflow is not None:
             return workflow
-        return compiled.restore(s.scalar(select(CaseState.workflow).where(CaseState.case_id == case.id)))
+        return compiled.restore(rows.workflow_state(s, case.id))
 
     def ready_tasks(self, case_id=None, user=None, limit=200):
         with self.Session() as s:
-            query = select(TaskRow, ModelVersion.key, ModelVersion.version).join(Case, Case.id == TaskRow.case_id) \
-                .join(ModelVersion, ModelVersion.id == Case.model_version_id).where(TaskRow.state == "ready")
-            if case_id is not None:
-                query = query.where(TaskRow.case_id == case_id)
+            query = rows.ready_tasks_query(case_id if user is None else None)
+            if case_id is not None and user is not None:
+                query = query.where(rows.TASKS.c.case_id == case_id)
             if user is not None:
                 account = s.scalar(select(User).where(User.username == user))
                 if account is None:
                     raise NotFound(f"no existe el usuario '{user}'")
                 query = query.where(offered_to(account))
-            rows = s.execute(query.order_by(TaskRow.created_at, TaskRow.id).limit(limit)).all()
-            return [self._task_dict(s, r, key, version) for r, key, version in rows]
+            if case_id is None or user is not None:
+                query = query.order_by(rows.TASKS.c.created_at, rows.TASKS.c.id).limit(bindparam("limit"))
+            found = s.execute(query, {"case_id": case_id, "limit": limit}).all()
+            return [self._task_dict(s, row) for row in found]
 
-    def _task_dict(self, s, row: TaskRow, process_key, process_version, with_form=True):
+    def _task_dict(self, s, row, with_form=True):
+        """A task as the verbs give it; `row` as engine/rows.py reads it (with its process)."""
         item = {"id": row.id, "case_id": row.case_id, "bpmn_id": row.bpmn_id, "name": row.name, "lane": row.lane,
-                "region": row.region, "assignee": row.assignee, "state": row.state, "process_id": process_key,
-                "process_version": process_version, "created_at": iso_utc(row.created_at),
+                "region": row.region, "assignee": row.assignee, "state": row.state, "process_id": row.process_key,
+                "process_version": row.process_version, "created_at": iso_utc(row.created_at),
                 "due_at": iso_utc(row.due_at), "form_id": row.form_key}
         if with_form:
-            version_id = s.scalar(select(Case.model_version_id).where(Case.id == row.case_id))
-            form = self._compiled(s, version_id).forms.get(row.form_key)
+            form = self._compiled(s, row.version_id).forms.get(row.form_key)
             item["form"] = form.schema if form else None
         return item
 
     def task(self, task_id):
         with self.Session() as s:
-            row = s.get(TaskRow, task_id)
-            if row is None:
-                raise NotFound(f"no existe la tarea {task_id}")
-            case = s.get(Case, row.case_id)
-            version = s.get(ModelVersion, case.model_version_id)
-            return self._task_dict(s, row, version.key, version.version)
+            return self._task_dict(s, rows.task_with_version(s, task_id))
 
     def complete(self, task_id, data, user=None, actor=None):
         """Validate `data` against the task's form and complete it; the task stays ready on error.
@@ -256,15 +230,11 @@ class Engine:
         CLI, or the company portal after its own check) `actor` names who acted in the history.
         """
         with self.transaction() as s:
-            row = s.get(TaskRow, task_id)
-            if row is None:
-                raise NotFound(f"no existe la tarea {task_id}")
+            row, account = rows.task(s, task_id, user)
             if row.state != "ready":
                 who = f" por {row.completed_by}" if row.completed_by else ""
                 raise Conflict(f"La tarea «{row.name}» ya no está disponible: fue completada{who} o cancelada.")
-            account = None
             if user is not None:
-                account = s.scalar(select(User).where(User.username == user, User.active.is_(True)))
                 if account is None:
                     raise NotFound(f"no existe el usuario '{user}'")
                 if not users.may_work(account, row.lane, row.region, row.assignee):
@@ -280,8 +250,7 @@ class Engine:
                 raise Conflict(f"La tarea «{row.name}» ya no está disponible.")
             task.data.update(clean)
             now, actor = self.now(), user or actor or "cli"
-            row.state, row.completed_at, row.completed_by = "completed", now, actor
-            s.execute(delete(TaskDraft).where(TaskDraft.task_id == row.id))  # flushes the row first: see drafts.py
+            rows.finish_task(s, row, now, actor)
             steps.event(s, case.id, now, actor, "task_completed", bpmn_id=row.bpmn_id, name=row.name,
                         task_id=row.id, detail={"data": clean, "form": row.form_key})
             self._advance(s, case, compiled, workflow, actor, completed_task=task)
@@ -327,10 +296,10 @@ class Engine:
             case = s.get(Case, case_id)
             if case is None:
                 raise NotFound(f"no existe el caso {case_id}")
-            version = s.get(ModelVersion, case.model_version_id)
-            events = s.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)).all()
+            events = rows.history(s, case_id)
             return {
-                "id": case.id, "process_id": case.process_key, "version": version.version, "status": case.status,
+                "id": case.id, "process_id": case.process_key, "version": rows.version_number(s, case.model_version_id),
+                "status": case.status,
                 "data": case.data, "segmento": case.segmento, "resultado": case.resultado,
                 "ejecutivo": case.ejecutivo, "region": case.region, "error": case.error,
                 "next_timer_at": iso_utc(case.next_timer_at), "created_at": iso_utc(case.created_at),

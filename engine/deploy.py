@@ -19,6 +19,7 @@ from SpiffWorkflow.spiff.parser.process import SPIFF_XSD
 
 from . import dmn_checks, recovery, sandbox
 from .forms import load_form
+from .services import deadline
 from .services.registry import OPERATORS, ROLES
 from .xmlsafe import XmlError, parse_xml
 
@@ -166,10 +167,11 @@ def check_bpmn(filename: str, tree) -> tuple[list[Artifact], list[Problem]]:
             if key:
                 art.uses_forms.add((key, node))
         for node in process.iter(f"{{{NS['bpmn']}}}serviceTask"):
-            try:
-                recovery.retry_policy(properties(node))
-            except ValueError as exc:
-                problem(node, str(exc))
+            for check in (recovery.retry_policy, deadline.limit_seconds):
+                try:
+                    check(properties(node))
+                except ValueError as exc:
+                    problem(node, str(exc))
             operator = _extension(node, "serviceTaskOperator")
             if operator is None:
                 problem(node, "la tarea de servicio no indica un operador (serviceTaskOperator)")

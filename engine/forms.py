@@ -152,6 +152,50 @@ def _normalise(schema: dict, data):
     return data
 
 
+_ANNOTATIONS = {"title", "description"}
+
+
+def _constant_choices(choices) -> list | None:
+    """The values of a `oneOf` whose options are only distinct constants with annotations
+    (`{"const": …, "title": …, "x-points": …}`, how forms list their options), else None."""
+    if not isinstance(choices, list) or not choices:
+        return None
+    values, seen = [], set()
+    for option in choices:
+        if not isinstance(option, dict) or "const" not in option or \
+                any(k != "const" and k not in _ANNOTATIONS and not k.startswith("x-") for k in option):
+            return None
+        value = option["const"]
+        if value is not None and not isinstance(value, (str, int, bool)) or isinstance(value, float):
+            return None
+        key = (type(value), value)  # True and 1 differ for JSON Schema, as they do here
+        if key in seen:
+            return None  # a repeated constant makes oneOf refuse it: not the same as an enum
+        seen.add(key)
+        values.append(value)
+    return values
+
+
+def _for_validation(node):
+    """The schema the validator runs: the same, except that a `oneOf` of constants becomes the
+    equivalent `enum` (same accepted values, same message «Seleccione una de las opciones.»),
+    which jsonschema checks without building a validator per option."""
+    if isinstance(node, list):
+        return [_for_validation(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    result = {}
+    for key, value in node.items():
+        values = _constant_choices(value) if key == "oneOf" and "enum" not in node else None
+        if values is not None:
+            result["enum"] = values
+        elif key in ("const", "enum", "default", "examples") or key.startswith("x-"):
+            result[key] = value  # values, not schemas
+        else:
+            result[key] = _for_validation(value)
+    return result
+
+
 @dataclass
 class Form:
     key: str
@@ -159,7 +203,8 @@ class Form:
     schema: dict
 
     def __post_init__(self):
-        self._validator = Draft202012Validator(self.schema, format_checker=FORMAT_CHECKER)
+        # compiled once per form version (Form objects live in the spec cache, runtime.SpecCache)
+        self._validator = Draft202012Validator(_for_validation(self.schema), format_checker=FORMAT_CHECKER)
 
     def validate(self, data) -> dict:
         """Return the normalised data, or raise FormError with a message per field."""

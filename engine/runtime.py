@@ -28,7 +28,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from .clock import as_utc
 from .sandbox import RestrictedEnvironment
-from .services import registry
+from .services import deadline, registry
 from .xmlsafe import parse_xml
 
 _service_context: ContextVar = ContextVar("cpe_service_context", default=None)
@@ -47,7 +47,11 @@ class CaseScriptEngine(PythonScriptEngine):
             raise registry.ServiceError(operation_name, "no hay un contexto de caso activo")
         params = {name: spec["value"] for name, spec in (operation_params or {}).items()}
         try:
-            return json.dumps(registry.call(ctx, operation_name, params), default=str)
+            timeout = deadline.limit_seconds(task_properties(task))
+        except ValueError:  # deploy refuses bad values; an older version with one gets the default
+            timeout = deadline.DEFAULT_SECONDS
+        try:
+            return json.dumps(registry.call(ctx, operation_name, params, timeout=timeout), default=str)
         except registry.ServiceError as exc:
             raise WorkflowTaskException(str(exc), task=task, exception=exc) from exc
 
@@ -180,6 +184,28 @@ def ready_user_tasks(workflow: BpmnWorkflow):
     return [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
 
 
+@dataclass
+class OpenTasks:
+    """The ready user tasks and the waiting tasks of a workflow, from one walk of its task tree
+    (in the tree's order, as `get_tasks` gives them)."""
+
+    ready: list
+    waiting: list
+    automatic_ready: bool = False  # a ready task that is not a user task: the engine has work left
+
+
+def open_tasks(workflow: BpmnWorkflow) -> OpenTasks:
+    found = OpenTasks([], [])
+    for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
+        if task.state == TaskState.WAITING:
+            found.waiting.append(task)
+        elif task.task_spec.manual:
+            found.ready.append(task)
+        else:
+            found.automatic_ready = True
+    return found
+
+
 def task_properties(task) -> dict:
     return (getattr(task.task_spec, "extensions", None) or {}).get("properties", {}) or {}
 
@@ -219,7 +245,12 @@ def _timer_due(task) -> datetime | None:
 
 def next_timer(workflow: BpmnWorkflow) -> datetime | None:
     """Earliest due time of the timers the workflow is waiting on (None if none)."""
-    due = [d for d in map(_timer_due, workflow.get_tasks(state=TaskState.WAITING)) if d is not None]
+    return next_timer_of(workflow.get_tasks(state=TaskState.WAITING))
+
+
+def next_timer_of(waiting_tasks) -> datetime | None:
+    """Earliest due time among `waiting_tasks` (OpenTasks.waiting) that are armed timers."""
+    due = [d for d in map(_timer_due, waiting_tasks) if d is not None]
     return min(due) if due else None
 
 
@@ -255,10 +286,17 @@ def _moment(value, now: datetime) -> datetime | None:
 
 def run_steps(workflow: BpmnWorkflow, did_complete_task=None) -> None:
     """Advance until only user tasks or timers that are not due remain."""
+    settle(workflow, did_complete_task)
+
+
+def settle(workflow: BpmnWorkflow, did_complete_task=None) -> OpenTasks:
+    """`run_steps`, returning what is left open: the walk that checks that the engine is done
+    also gives the ready user tasks and the waiting timers (no second and third walk)."""
     for _ in range(1000):
         workflow.do_engine_steps(did_complete_task=did_complete_task)
-        if not any(not t.task_spec.manual for t in workflow.get_tasks(state=TaskState.READY)):
-            return
+        found = open_tasks(workflow)
+        if not found.automatic_ready:
+            return found
     raise RuntimeError("el proceso no se detiene: revise bucles sin tareas de usuario ni temporizadores")
 
 

@@ -1,13 +1,18 @@
 """One step of a case: run its workflow as far as it goes, then store it (the summary columns,
-the inbox index, the history and the serialized workflow) in the caller's transaction."""
+the inbox index, the history and the serialized workflow) in the caller's transaction.
+
+The rows are written with SQLAlchemy Core (engine/rows.py), one statement per table and step:
+the case row by an UPDATE that checks and bumps `lock_version` (optimistic locking, as the ORM's
+version_id_col does), the inbox index by engine/taskindex.py, the history in one executemany.
+The ORM object of the case is then told the stored values, so the unit of work has nothing
+left to write for it."""
 
 from __future__ import annotations
 
 from SpiffWorkflow.exceptions import WorkflowException
-from sqlalchemy import insert, update
 
-from . import recovery, runtime, taskindex
-from .schema import Case, CaseEvent, CaseState, SegmentChange
+from . import recovery, rows, runtime, taskindex
+from .schema import Case
 from .services.registry import ServiceContext, ServiceError
 
 SUMMARY_FIELDS = ("segmento", "resultado", "puntaje_final")
@@ -24,56 +29,50 @@ def advance(s, case: Case, compiled, workflow, actor, now, cache, completed_task
             automatic.append((spec.bpmn_id, spec.bpmn_name, type(spec).__name__))
 
     ctx = ServiceContext(session=s, case=case, now=now, form=lambda key: _form(compiled, key), actor=actor)
-    error = None
+    error = settled = None
     with runtime.service_context(ctx):
         try:
             if completed_task is not None:
                 completed_task.run()
-            runtime.run_steps(workflow, did_complete_task=record)
+            settled = runtime.settle(workflow, did_complete_task=record)
         except (WorkflowException, ServiceError, RuntimeError) as exc:
             error = _describe_error(exc)
+    if settled is None:
+        settled = runtime.open_tasks(workflow)
     for bpmn_id, name, kind in automatic:
         event(s, case.id, now, "sistema", "step_completed", bpmn_id=bpmn_id, name=name, detail={"type": kind})
-    ready = runtime.ready_user_tasks(workflow)
-    taskindex.sync(s, case, compiled, ready, now, new_case=new_case)
+    # What the caller or an operator left pending in the unit of work (history rows added with
+    # the ORM, a migrated version) is written first, so the history keeps its order and the case
+    # row's lock_version below is the stored one. Usually there is nothing: no statement.
+    s.flush()
+    ready = settled.ready
     snapshot = _case_data(workflow, ready)
-    case.data = snapshot
     previous_segment = case.segmento
+    values = {"data": snapshot, "updated_at": now, "next_timer_at": runtime.next_timer_of(settled.waiting),
+              "ended_at": case.ended_at}
     for name in SUMMARY_FIELDS:
-        if name in snapshot:
-            setattr(case, name, snapshot[name])
-    if case.segmento and case.segmento != previous_segment:
-        s.add(SegmentChange(company_id=case.company_id, case_id=case.id, desde=previous_segment,
-                            hacia=case.segmento, at=now))
-    case.updated_at = now
-    case.next_timer_at = runtime.next_timer(workflow)
+        values[name] = snapshot[name] if name in snapshot else getattr(case, name)
     if error:
         recovery.schedule(case, workflow, error, case.error, now)  # automatic retry, if the model asks
-        case.status, case.error = "error", error
+        values.update(status="error", error=error, next_timer_at=case.next_timer_at)
         event(s, case.id, now, "sistema", "error", bpmn_id=error.get("bpmn_id"), name=error.get("name"),
-               detail=error)
+              detail=error)
     elif workflow.is_completed():
-        case.status, case.error, case.ended_at, case.next_timer_at = "completed", None, now, None
+        values.update(status="completed", error=None, ended_at=now, next_timer_at=None)
         event(s, case.id, now, "sistema", "case_completed", detail={"resultado": snapshot.get("resultado")})
     else:
-        case.status, case.error = "active", None
+        values.update(status="active", error=None)
+    version = rows.store_case(s, case, values)
+    taskindex.sync(s, case, compiled, ready, now, new_case=new_case)
+    segment = values["segmento"]
+    if segment and segment != previous_segment:
+        rows.insert_segment_change(s, case.company_id, case.id, previous_segment, segment, now)
     events = s.info.pop("events", None)
     if events:  # the step's history in one INSERT (executemany, no RETURNING)
-        s.execute(insert(CaseEvent), events)
-    s.flush()  # the commit would flush anyway; now lock_version is the stored one
-    store_state(s, case.id, runtime.dump(workflow), new=new_case)  # after the case row: same lock order
-    stamp = (case.id, case.lock_version, case.updated_at, compiled.version_id)
+        rows.insert_events(s, events)
+    rows.store_state(s, case.id, runtime.dump(workflow), new=new_case)  # after the case row: same lock order
+    stamp = (case.id, version, now, compiled.version_id)
     s.info.setdefault("after_commit", []).append(lambda: cache.put(*stamp, workflow))
-
-
-def store_state(s, case_id: int, state: dict, new: bool = False) -> None:
-    """Write the case's serialized workflow (table case_states, apart from the wide-scanned
-    `cases`); the optimistic lock of the case row, flushed just before, guards it."""
-    if new:
-        s.execute(insert(CaseState).values(case_id=case_id, workflow=state))
-    else:
-        s.execute(update(CaseState).where(CaseState.case_id == case_id).values(workflow=state)
-                  .execution_options(synchronize_session=False))
 
 
 def event(s, case_id, at, actor, kind, bpmn_id=None, name=None, task_id=None, detail=None) -> None:
@@ -103,3 +102,4 @@ def _case_data(workflow, ready) -> dict:
     source = ready[0] if ready else workflow.last_task
     data = dict(source.data) if source is not None else {}
     return runtime.json_safe(data)
+

@@ -3,42 +3,45 @@ task; the inbox, the case page and the API read it without deserializing any wor
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select, update
 
 from . import runtime
-from .schema import TaskDraft, TaskRow
+from .rows import DRAFTS, TASKS, ready_task_ids
+from .schema import TaskRow
 
 
 def sync(s, case, compiled, ready_tasks, now, new_case=False) -> None:
     """Rows for the user tasks that became ready (`ready_tasks`: runtime.ready_user_tasks of the
     workflow); rows of ready tasks that are gone become cancelled (with their drafts deleted).
-    A new case has no rows yet: nothing is read."""
+    A new case has no rows yet: nothing is read. SQLAlchemy Core: the ids of the case's ready
+    rows are read, and at most one UPDATE, one DELETE and one INSERT (executemany) are written."""
     ready = {str(t.id): t for t in ready_tasks}
-    rows = {}
+    stored = set()
     if not new_case:
-        with s.no_autoflush:  # pending history rows need not be written before this read
-            query = select(TaskRow).where(TaskRow.case_id == case.id, TaskRow.state == "ready")
-            rows = {r.id: r for r in s.scalars(query) if r.state == "ready"}
-    cancelled = [task_id for task_id in rows if task_id not in ready]
-    for task_id in cancelled:
-        rows[task_id].state, rows[task_id].completed_at = "cancelled", now
+        stored = ready_task_ids(s, case.id)
+    cancelled = [task_id for task_id in stored if task_id not in ready]
     if cancelled:  # a half-filled form of a task that is gone helps no one
-        s.execute(delete(TaskDraft).where(TaskDraft.task_id.in_(cancelled)))
-    for task_id, task in ready.items():
-        if task_id in rows:
-            continue
-        props = runtime.task_properties(task)
-        assignee = None
-        if props.get("asignadoA"):
-            try:
-                assignee = task.workflow.script_engine.evaluate(task, props["asignadoA"])
-            except Exception:  # noqa: BLE001 - an unresolvable assignee goes to the pool
-                assignee = None
-        s.add(TaskRow(id=task_id, case_id=case.id, bpmn_id=task.task_spec.bpmn_id,
-                      name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
-                      lane=compiled.lanes.get(task.task_spec.bpmn_id), form_key=runtime.form_key(props),
-                      region=case.region, assignee=assignee if isinstance(assignee, str) else None,
-                      state="ready", created_at=now, due_at=runtime.task_due(task, now)))
+        s.execute(update(TASKS).where(TASKS.c.id.in_(cancelled), TASKS.c.state == "ready")
+                  .values(state="cancelled", completed_at=now))
+        s.execute(delete(DRAFTS).where(DRAFTS.c.task_id.in_(cancelled)))
+    rows = [_row(case, compiled, task_id, task, now) for task_id, task in ready.items() if task_id not in stored]
+    if rows:
+        s.execute(insert(TASKS), rows)
+
+
+def _row(case, compiled, task_id, task, now) -> dict:
+    props = runtime.task_properties(task)
+    assignee = None
+    if props.get("asignadoA"):
+        try:
+            assignee = task.workflow.script_engine.evaluate(task, props["asignadoA"])
+        except Exception:  # noqa: BLE001 - an unresolvable assignee goes to the pool
+            assignee = None
+    spec = task.task_spec
+    return {"id": task_id, "case_id": case.id, "bpmn_id": spec.bpmn_id, "name": spec.bpmn_name or spec.bpmn_id,
+            "lane": compiled.lanes.get(spec.bpmn_id), "form_key": runtime.form_key(props), "region": case.region,
+            "assignee": assignee if isinstance(assignee, str) else None, "state": "ready", "created_at": now,
+            "due_at": runtime.task_due(task, now), "completed_at": None, "completed_by": None}
 
 
 def refresh_ready_rows(s, case, compiled, workflow) -> None:

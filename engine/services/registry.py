@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 
 from .. import benefits
 from ..schema import (
@@ -29,6 +30,7 @@ from ..schema import (
     Workshop,
 )
 from ..workshops import attended_workshops
+from . import deadline
 from .assignment import choose_executive
 from .derivation import VALID_MOTIVOS, derive
 from .regions import is_region
@@ -311,8 +313,8 @@ OPERATORS: dict[str, Operator] = {op.id: op for op in (
 )}
 
 
-def call(ctx: ServiceContext, operator_id: str, params: dict) -> dict:
-    """Validate the parameters of `operator_id` and run it."""
+def call(ctx: ServiceContext, operator_id: str, params: dict, timeout: float = deadline.DEFAULT_SECONDS) -> dict:
+    """Validate the parameters of `operator_id` and run it within `timeout` seconds."""
     operator = OPERATORS.get(operator_id)
     if operator is None:
         raise ServiceError(operator_id, "operador desconocido")
@@ -330,10 +332,22 @@ def call(ctx: ServiceContext, operator_id: str, params: dict) -> dict:
             values[name] = check(params[name])
         except ValueError as exc:
             raise ServiceError(operator_id, f"parámetro '{name}' {exc}") from None
+    watch = None
     try:
-        # a savepoint: an operator that wrote rows and then failed leaves none of them behind
-        # (the case's error state is stored in the same transaction, and a retry starts clean)
+        # a savepoint: an operator that wrote rows and then failed (or ran out of time) leaves
+        # none of them behind (the case's error state is stored in the same transaction, and a
+        # retry starts clean)
         with ctx.session.begin_nested():
-            return operator.run(ctx, **values)
+            with deadline.limited(ctx.session, timeout) as watch:
+                result = operator.run(ctx, **values)
+                ctx.session.flush()  # the operator's rows are written within its time limit
+            if watch.expired:
+                raise deadline.Expired
+            return result
     except ValueError as exc:
         raise ServiceError(operator_id, str(exc)) from None
+    except (deadline.Expired, DBAPIError):
+        if watch is not None and watch.expired:
+            raise ServiceError(operator_id, f"no terminó dentro del tiempo límite ({deadline.describe(timeout)}); "
+                                            "se canceló sin dejar nada escrito") from None
+        raise

@@ -28,6 +28,16 @@ def test_edit_in_the_modeler_and_deploy(browser, live_server, deployed, shot):
     page.click(".djs-element[data-element-id='Service_SraTPE']", force=True)  # operator and its parameters
     assert page.locator("#modeler-panel select").first.input_value() == "registrar_sra"
     assert page.locator("#modeler-panel input[data-param='tipo']").input_value() == '"tpe"'
+    limit = page.locator("#modeler-panel input[data-property='tiempo_limite']")
+    limit.fill("PT10H")  # a time limit past 5 minutes: validation names the element and the property
+    limit.dispatch_event("change")
+    page.click("#btn-validate")
+    page.wait_for_selector("#modeler-app[data-validated='problems']")
+    assert "Service_SraTPE" in page.locator("#modeler-result").inner_text()
+    assert "tiempo_limite" in page.locator("#modeler-result").inner_text()
+    limit.fill("")  # cleared: the property goes away again
+    limit.dispatch_event("change")
+    page.evaluate("document.getElementById('modeler-app').removeAttribute('data-validated')")
     page.click("#btn-validate")
     page.wait_for_selector("#modeler-app[data-validated]")
     assert page.locator("#modeler-app").get_attribute("data-validated") == "ok"

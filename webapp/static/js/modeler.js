@@ -150,6 +150,11 @@
       });
       nodes.push(box);
     }
+    nodes.push(el("fieldset", { "class": "group" }, [el("legend", { text: T.failures })].concat(
+      [["reintentos", T.retries], ["espera_reintento", T.retryWait], ["tiempo_limite", T.timeLimit]].map(function (p) {
+        return field(p[1], textInput(getProperty(bo, p[0]), function (v) { setProperty(element, p[0], v); },
+          { "data-property": p[0] }));
+      }))));
     return nodes;
   }
   function ruleTaskSection(element) {
