@@ -1,4 +1,4 @@
-"""`cpe simulate` (engine/simulate.py): synthetic cohorts run through the real engine on a
+"""`cpe simulate` (engine/simulate/): synthetic cohorts run through the real engine on a
 throwaway database and a virtual clock."""
 
 from __future__ import annotations

@@ -1,0 +1,25 @@
+"""Simulation behind `cpe simulate`: a synthetic cohort of companies run through a deployed
+process version by simulated people, on the real engine (same diagrams, operators and decision
+tables), in a throwaway database and on a virtual clock. The configured database is only read.
+
+- The cohort is drawn with `random.Random(seed)` from configurable distributions (`DEFAULTS`,
+  config.py; cohort.py); every company has a latent `potencial` in [0, 1] that drives its answers.
+- `answer(schema, profile, rng, now)` (people.py) fills any form from its JSON Schema, so a
+  redesigned diagram with new forms simulates without Python changes.
+- Task durations, drop-out and the learning effect of each task are configurable; timers,
+  escalations, follow-ups and desertion happen in simulated time (`fire_due_timers`).
+- The cohort is split by region into shards (run.py), each run in its own process on its own
+  throwaway database (shard.py); each shard reduces its cases to a summary and the summaries are
+  merged into the figures (figures.py).
+
+Same seed and configuration → identical result, whatever the number of worker processes; every
+random draw of a case comes from its own generator, so a case's answers do not depend on the
+order in which other cases advance.
+"""
+
+from .cohort import cohort
+from .config import DEFAULTS, RESULTS, merged_config
+from .people import answer
+from .run import model_files, shards, simulate
+
+__all__ = ["DEFAULTS", "RESULTS", "answer", "cohort", "merged_config", "model_files", "shards", "simulate"]

@@ -1,0 +1,65 @@
+"""The synthetic cohort: companies drawn from the configured distributions."""
+
+from __future__ import annotations
+
+import math
+import random
+
+from stdnum.cl import rut as stdrut
+
+from .config import DEFAULTS, KINDS, NAMES, PRODUCTS, _clamp, _pick
+
+
+def _rut(number: int) -> str:
+    body = str(number)
+    return stdrut.format(body + stdrut.calc_check_digit(body))
+
+
+def cohort(size: int, seed, config: dict | None = None) -> list[dict]:
+    """`size` synthetic companies: registration fields plus `potencial` and `experiencia_exportadora`."""
+    cfg = (config or DEFAULTS)["cohorte"]
+    rng = random.Random(f"cohorte:{seed}")
+    companies = []
+    for index in range(size):
+        tramo = _pick(rng, {k: v["cuota"] for k, v in cfg["tramos"].items()})
+        bounds = cfg["tramos"][tramo]
+        ventas = round(math.exp(rng.uniform(math.log(bounds["min_uf"]), math.log(bounds["max_uf"]))))
+        exporta = rng.random() < cfg["cuota_exportadora"]
+        if exporta:
+            experiencia = "esporadica" if rng.random() < cfg["exporta_una_vez"] else "regular"
+        else:
+            experiencia = "indirecta" if rng.random() < cfg["exportacion_indirecta"] else "nunca"
+        rubro = _pick(rng, cfg["rubros"])
+        servicios = rubro in cfg["rubros_servicios"]
+        pot = cfg["potencial"]
+        potential = rng.betavariate(pot["alfa"], pot["beta"])
+        potential += pot["extra_mediana"] if tramo in ("mediana", "grande") else 0.0
+        potential += pot["extra_exporta"] if exporta else pot["extra_indirecta"] if experiencia == "indirecta" else 0
+        natural = rng.random() < cfg["persona_natural"]
+        name = f"{rng.choice(NAMES)} {rubro.split('_')[0].capitalize()} {index + 1}"
+        single = rng.random() < cfg["producto_unico"]
+        products = rng.choice(PRODUCTS) if single else ", ".join(rng.sample(PRODUCTS, 3))
+        companies.append({
+            "rut": _rut(60_000_000 + index * 7 + 1),
+            "razon_social": name if natural else f"{name} {rng.choice(KINDS)}",
+            "tipo_persona": "natural" if natural else "juridica",
+            "region": _pick(rng, cfg["regiones"]),
+            "comuna": "Comuna " + rng.choice(NAMES),
+            "rubro": rubro,
+            "productos": products,
+            "tipo_oferta": "servicios" if servicios else "bienes",
+            "ventas_uf": ventas,
+            "empleados": max(1, round(ventas / rng.uniform(400, 1200))),
+            "contacto_nombre": "Contacto " + name,
+            "contacto_email": f"contacto{index + 1}@empresa{index + 1}.cl",
+            "contacto_telefono": f"+56 9 {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}",
+            "liderada_por_mujer": rng.random() < cfg["liderada_por_mujer"],
+            "consentimiento_datos": True,
+            "origen": _pick(rng, cfg["origen"]),
+            "experiencia_exportadora": experiencia,
+            "exporta": exporta,
+            "producto_unico": single,
+            "tramo": tramo,
+            "potencial": round(_clamp(potential), 4),
+        })
+    return companies
