@@ -204,7 +204,7 @@ def restore(engine, path: str | os.PathLike) -> dict:
                 handle.readline()
                 _load(connection, handle, tables, header, counts)
             if engine.db.dialect.name == "postgresql":
-                _reset_sequences(connection)
+                reset_sequences(connection)
     except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BackupError(f"copia dañada o incompleta ({exc}); no se cambió nada") from None
     finally:
@@ -249,7 +249,7 @@ def _load(connection, handle, tables, header, counts) -> None:
         raise BackupError("copia incompleta: faltan tablas o filas; no se cambió nada")
 
 
-def _reset_sequences(connection) -> None:
+def reset_sequences(connection) -> None:
     """Move each serial primary key's sequence past the restored ids (next insert: max(id) + 1)."""
     for table in _tables():
         pk = list(table.primary_key.columns)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
-from . import runtime
+from . import backup, runtime
 from .clock import VirtualClock
 from .core import Engine
 from .db import analyze
@@ -291,6 +291,9 @@ def _fill(engine, target: int) -> None:
             if len(batch[Case]) >= FILL_BATCH:
                 _flush(s, batch)
         _flush(s, batch)
+    if engine.db.dialect.name == "postgresql":  # the copies were given ids: move the sequences past them
+        with engine.db.begin() as connection:
+            backup.reset_sequences(connection)
     analyze(engine.db)  # what `cpe db upgrade` does: statistics of the loaded tables for the planner
 
 

@@ -56,6 +56,13 @@ def test_fill_makes_open_cases_with_their_company_history_and_tasks(filled):
         assert s.scalar(select(func.count()).select_from(TaskRow).where(TaskRow.case_id == copy.id)) >= 1
 
 
+def test_new_cases_and_companies_can_be_started_after_the_fill(filled):
+    """The copies get explicit ids; on PostgreSQL the sequences must be moved past them (the HTTP
+    part of the bench starts new companies after the fill)."""
+    case_id = filled.start("cpe_actual", {**bench.COMPANY, "rut": "70.000.000-1", "razon_social": "Nueva SpA"})
+    assert filled.case(case_id)["status"] == "active"
+
+
 # -- the queries against the plain versions they replaced ------------------------------------
 def _plain_inbox(engine, username, filters, page, per_page):
     now = engine.now()
