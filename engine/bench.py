@@ -294,7 +294,14 @@ def _fill(engine, target: int) -> None:
     if engine.db.dialect.name == "postgresql":  # the copies were given ids: move the sequences past them
         with engine.db.begin() as connection:
             backup.reset_sequences(connection)
-    analyze(engine.db)  # what `cpe db upgrade` does: statistics of the loaded tables for the planner
+    if engine.db.dialect.name == "postgresql":
+        # what autovacuum does to a live database after such a load: statistics for the planner and
+        # the visibility map that lets the inbox's counts read their indexes only (without it, each
+        # counted entry visits the table: inbox p95 ~2-3x slower right after the fill)
+        with engine.db.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM ANALYZE")
+    else:
+        analyze(engine.db)  # what `cpe db upgrade` does: statistics of the loaded tables for the planner
 
 
 def _fill_due(n, now, created):
