@@ -13,6 +13,8 @@ from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
 
 def as_utc(moment: datetime | None) -> datetime | None:
     """A stored time in UTC: SQLite gives back naive datetimes (every stored time is UTC),
@@ -123,3 +125,20 @@ def install() -> None:
     from SpiffWorkflow.bpmn.specs.event_definitions import timer
 
     timer.datetime = _ClockDatetime
+
+
+def duration_property(properties: dict, name: str, default: str, low: timedelta, high: timedelta,
+                      example: str, bounds: str) -> timedelta:
+    """A fixed-length ISO 8601 duration from a task property (`default` when it is not set),
+    between `low` and `high`. Raises ValueError with a Spanish message naming the property;
+    `bounds` says the allowed range in words. Years and months have no fixed length: refused."""
+    text = str(properties.get(name) or default).strip().strip('"')
+    try:
+        parts = TimerEventDefinition.parse_iso_duration(text)
+    except Exception:  # noqa: BLE001 - SpiffWorkflow raises a bare Exception
+        raise ValueError(f"'{name}' debe ser una duración ISO 8601 (p. ej. {example}), no '{text}'") from None
+    length = timedelta(weeks=parts.get("weeks", 0), days=parts.get("days", 0), hours=parts.get("hours", 0),
+                       minutes=parts.get("minutes", 0), seconds=parts.get("seconds", 0))
+    if parts.get("years") or parts.get("months") or not low <= length <= high:
+        raise ValueError(f"'{name}' debe estar entre {bounds}")
+    return length

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
@@ -45,17 +44,8 @@ def retry_policy(properties: dict) -> tuple[int, timedelta] | None:
         raise ValueError(f"'reintentos' debe ser un número entero entre 0 y {MAX_RETRIES}") from None
     if not 0 <= retries <= MAX_RETRIES:
         raise ValueError(f"'reintentos' debe ser un número entero entre 0 y {MAX_RETRIES}")
-    text = str(properties.get("espera_reintento") or DEFAULT_WAIT).strip().strip('"')
-    try:
-        parts = TimerEventDefinition.parse_iso_duration(text)
-    except Exception:  # noqa: BLE001 - SpiffWorkflow raises a bare Exception
-        raise ValueError(f"'espera_reintento' debe ser una duración ISO 8601 (p. ej. PT5M), no '{text}'") from None
-    if parts.get("years") or parts.get("months"):
-        raise ValueError("'espera_reintento' debe estar entre 1 segundo y 7 días (sin meses ni años)")
-    wait = timedelta(weeks=parts.get("weeks", 0), days=parts.get("days", 0), hours=parts.get("hours", 0),
-                     minutes=parts.get("minutes", 0), seconds=parts.get("seconds", 0))
-    if not timedelta(seconds=1) <= wait <= timedelta(days=7):
-        raise ValueError("'espera_reintento' debe estar entre 1 segundo y 7 días (sin meses ni años)")
+    wait = clockmod.duration_property(properties, "espera_reintento", DEFAULT_WAIT, timedelta(seconds=1),
+                                      timedelta(days=7), "PT5M", "1 segundo y 7 días (sin meses ni años)")
     return (retries, wait) if retries else None
 
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
+from datetime import timedelta
 
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from ..clock import duration_property
 
 DEFAULT_SECONDS = 30.0
 MIN_SECONDS, MAX_SECONDS = 1.0, 300.0
@@ -31,20 +32,10 @@ class Expired(Exception):
 def limit_seconds(properties: dict) -> float:
     """The limit from a service task's properties. Raises ValueError with a Spanish message
     for a value deploy must refuse."""
-    raw = properties.get("tiempo_limite")
-    if raw in (None, ""):
-        return DEFAULT_SECONDS
-    text = str(raw).strip().strip('"')
-    try:
-        parts = TimerEventDefinition.parse_iso_duration(text)
-    except Exception:  # noqa: BLE001 - SpiffWorkflow raises a bare Exception
-        raise ValueError(f"'tiempo_limite' debe ser una duración ISO 8601 (p. ej. PT10S), no '{text}'") from None
-    if any(parts.get(unit) for unit in ("years", "months", "weeks", "days")):
-        raise ValueError("'tiempo_limite' debe estar entre 1 segundo y 5 minutos")
-    seconds = parts.get("hours", 0) * 3600 + parts.get("minutes", 0) * 60 + parts.get("seconds", 0)
-    if not MIN_SECONDS <= seconds <= MAX_SECONDS:
-        raise ValueError("'tiempo_limite' debe estar entre 1 segundo y 5 minutos")
-    return float(seconds)
+    length = duration_property(properties, "tiempo_limite", f"PT{DEFAULT_SECONDS:g}S",
+                               timedelta(seconds=MIN_SECONDS), timedelta(seconds=MAX_SECONDS),
+                               "PT10S", "1 segundo y 5 minutos")
+    return length.total_seconds()
 
 
 def describe(seconds: float) -> str:
