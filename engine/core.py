@@ -28,13 +28,15 @@ log = logging.getLogger(__name__)
 
 
 class Engine:
-    def __init__(self, url: str | None = None, clock=None, instance_dir=None, workflow_cache: int = 1024):
+    def __init__(self, url: str | None = None, clock=None, instance_dir=None, workflow_cache: int = 1024,
+                 workflow_cache_tasks: int | None = 50_000):
         self.url = url or default_url(instance_dir)
         self.db = make_engine(self.url)
         self.Session = session_factory(self.db)
         self.clock = clock or clockmod.configured()  # CPE_CLOCK_FILE: shared virtual time (tests only)
         self.specs = runtime.SpecCache()
-        self.workflows = runtime.WorkflowCache(workflow_cache)  # ~50 kB a case: 1024 ≈ 50 MB a process
+        # at most 1024 workflows and 50 000 tasks (~4 kB a task: ~200 MB a process)
+        self.workflows = runtime.WorkflowCache(workflow_cache, workflow_cache_tasks)
 
     # -- infrastructure ------------------------------------------------------------
     def upgrade(self) -> None:

@@ -143,11 +143,18 @@ class WorkflowCache:
     lock_version (optimistic locking), in this process or any other, so a stale entry never
     matches. A transaction takes its entry out (`take`) and puts the workflow back only after
     its commit (`put`): a rolled-back step, whose workflow object was already mutated, is
-    simply forgotten. Bounded: least recently used entries go first."""
+    simply forgotten.
 
-    def __init__(self, size: int = 256):
-        self.size = size
-        self._items: OrderedDict = OrderedDict()
+    Bounded twice, least recently used entries first: by entries (`size`) and by the tasks the
+    entries hold together (`tasks`; None: no such bound). A workflow's memory grows with its task
+    tree, each task with its own copy of the case data (~4 kB a task measured on cpe_actual,
+    some 8 times its JSON), and a case that loops through follow-ups keeps adding tasks, so a
+    bound on entries alone lets the memory grow as the cases age."""
+
+    def __init__(self, size: int = 256, tasks: int | None = None):
+        self.size, self.tasks = size, tasks
+        self._items: OrderedDict = OrderedDict()  # case id -> (stamp, workflow, task count)
+        self._held = 0  # tasks of the entries
         self._lock = threading.Lock()
 
     @staticmethod
@@ -157,6 +164,8 @@ class WorkflowCache:
     def take(self, case_id, lock_version, updated_at, version_id):
         with self._lock:
             item = self._items.pop(case_id, None)
+            if item is not None:
+                self._held -= item[2]
         if item is None or item[0] != self._stamp(lock_version, updated_at, version_id):
             return None
         return item[1]
@@ -164,18 +173,32 @@ class WorkflowCache:
     def put(self, case_id, lock_version, updated_at, version_id, workflow) -> None:
         if self.size <= 0:
             return
+        weight = task_count(workflow)
+        if self.tasks is not None and weight > self.tasks:
+            return
         with self._lock:
-            self._items[case_id] = (self._stamp(lock_version, updated_at, version_id), workflow)
-            self._items.move_to_end(case_id)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            old = self._items.pop(case_id, None)
+            self._held += weight - (old[2] if old is not None else 0)
+            self._items[case_id] = (self._stamp(lock_version, updated_at, version_id), workflow, weight)
+            while len(self._items) > self.size or (self.tasks is not None and self._held > self.tasks):
+                self._held -= self._items.popitem(last=False)[1][2]
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._held = 0
+
+    @property
+    def held_tasks(self) -> int:
+        return self._held
 
     def __len__(self):
         return len(self._items)
+
+
+def task_count(workflow) -> int:
+    """The tasks of a workflow and of its subprocesses (what its memory grows with)."""
+    return len(workflow.tasks) + sum(len(sub.tasks) for sub in workflow.subprocesses.values())
 
 
 # -- reading a workflow --------------------------------------------------------------

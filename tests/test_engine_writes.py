@@ -132,7 +132,7 @@ def test_open_tasks_match_the_separate_walks(deployed, life):
     case_id = deployed.start("cpe_actual", COMPANY)
     [task] = deployed.ready_tasks(case_id=case_id)
     deployed.complete(task["id"], life.answers[task["form_id"]])
-    (_stamp, workflow) = deployed.workflows._items[case_id]
+    (_stamp, workflow, _tasks) = deployed.workflows._items[case_id]
     found = runtime.open_tasks(workflow)
     assert found.ready == runtime.ready_user_tasks(workflow) and found.ready
     assert runtime.next_timer_of(found.waiting) == runtime.next_timer(workflow)

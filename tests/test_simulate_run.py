@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 import engine.simulate.shard as shard_module
 from engine.db import make_engine
-from engine.simulate import merged_config, shards, simulate
+from engine.simulate import merged_config, shards, simulate, split
 from engine.simulate.figures import figures
 from engine.simulate.run import model_files
 from engine.simulate.shard import _throwaway_pragmas, run_shard
@@ -55,15 +55,15 @@ def test_the_result_does_not_depend_on_the_process_split(deployed):
     assert sum(one["resultados"].values()) == 24
     # each worker process reports its progress through the parent
     assert {m.split(":")[0] for m in progress} == {"proceso 1", "proceso 2"}
-    assert all(", terminado (" in m for m in progress)
+    assert all(", terminado (" in m and "memoria máxima" in m for m in progress)
 
 
 def test_figures_merge_shards_in_any_order(deployed):
     cfg = _config()
     _, files = model_files(deployed, "cpe_actual")
     end = datetime(2026, 9, 1, tzinfo=UTC)
-    parts = [run_shard(files, "cpe_actual", items, 3, cfg, START, end)
-             for items in shards(30, 3, cfg, START, workers=3)]
+    parts = [run_shard(files, "cpe_actual", 30, indices, 3, cfg, START, end)
+             for indices in split(30, 3, cfg, workers=3)]
     assert len(parts) == 3 and all(p["results"] for p in parts)
     forward, backward = figures(parts, 30, cfg), figures(parts[::-1], 30, cfg)
     assert _dump(forward) == _dump(backward)

@@ -33,7 +33,7 @@ def test_the_cached_workflow_is_the_stored_state(deployed, life):
     task = _next(deployed, case_id)
     deployed.complete(task["id"], life.answers[task["form_id"]])
     assert len(deployed.workflows) == 1
-    (_stamp, workflow) = deployed.workflows._items[case_id]
+    (_stamp, workflow, _tasks) = deployed.workflows._items[case_id]
     assert runtime.dump(workflow) == _stored(deployed, case_id)
 
 
@@ -80,10 +80,50 @@ def test_a_rolled_back_step_is_forgotten(deployed, life):
     assert kinds.count("task_completed") == 1 and kinds[0] == "case_started"
 
 
+class _Workflow:
+    """Stands for a workflow where only its size matters: `tasks` tasks, and subprocesses."""
+
+    def __init__(self, tasks, *subprocesses):
+        self.tasks = dict.fromkeys(range(tasks))
+        self.subprocesses = {n: _Workflow(size) for n, size in enumerate(subprocesses)}
+
+
 def test_the_cache_is_bounded():
     cache = runtime.WorkflowCache(2)
     for case_id in (1, 2, 3):
-        cache.put(case_id, 1, None, 7, object())
+        cache.put(case_id, 1, None, 7, _Workflow(3))
     assert len(cache) == 2 and cache.take(1, 1, None, 7) is None
     assert cache.take(3, 2, None, 7) is None  # another lock_version: stale, and dropped
     assert len(cache) == 1
+
+
+@pytest.mark.parametrize("sizes, budget, kept, held", [
+    ([10, 10, 10], None, [1, 2, 3], 30),  # no bound on tasks: only the entries bound
+    ([10, 10, 10], 30, [1, 2, 3], 30),  # exactly at the bound
+    ([10, 10, 10], 25, [2, 3], 20),  # the least recently used goes first
+    ([10, 30, 5], 35, [2, 3], 35),
+    ([10, 40, 5], 35, [1, 3], 15),  # a workflow larger than the whole bound is not kept
+    ([(4, 3, 3), 5], 15, [1, 2], 15),  # subprocess tasks count too
+    ([(4, 3, 3), 5], 14, [2], 5),
+])
+def test_the_cache_is_bounded_by_the_tasks_it_holds(sizes, budget, kept, held):
+    cache = runtime.WorkflowCache(10, tasks=budget)
+    for case_id, size in enumerate(sizes, start=1):
+        cache.put(case_id, 1, None, 7, _Workflow(*size) if isinstance(size, tuple) else _Workflow(size))
+    assert list(cache._items) == kept and cache.held_tasks == held
+
+
+def test_taking_and_putting_back_keeps_the_count_of_tasks():
+    cache = runtime.WorkflowCache(10, tasks=100)
+    cache.put(1, 1, None, 7, _Workflow(20))
+    cache.put(2, 1, None, 7, _Workflow(30))
+    grown = cache.take(1, 1, None, 7)
+    assert grown is not None and cache.held_tasks == 30
+    grown.tasks.update(dict.fromkeys(range(20, 60)))  # the step added tasks
+    cache.put(1, 2, None, 7, grown)
+    assert cache.held_tasks == 90
+    cache.put(2, 2, None, 7, _Workflow(35))  # replaces the entry of case 2: 60 + 35
+    assert cache.held_tasks == 95 and list(cache._items) == [1, 2]
+    assert cache.take(2, 1, None, 7) is None and cache.held_tasks == 60  # stale: dropped all the same
+    cache.clear()
+    assert cache.held_tasks == 0 and len(cache) == 0

@@ -8,18 +8,20 @@ tables), in a throwaway database and on a virtual clock. The configured database
   redesigned diagram with new forms simulates without Python changes.
 - Task durations, drop-out and the learning effect of each task are configurable; timers,
   escalations, follow-ups and desertion happen in simulated time (`fire_due_timers`).
-- The cohort is split by region into shards (run.py), each run in its own process on its own
-  throwaway database (shard.py); each shard reduces its cases to a summary and the summaries are
-  merged into the figures (figures.py).
+- The cohort is split by region into shards (cohort.py), each drawn and run in its own process on
+  its own throwaway database (shard.py); each shard reduces its cases to a summary and the
+  summaries are merged into the figures (figures.py). The parent process never holds the
+  companies, and a worker holds only its own.
 
 Same seed and configuration → identical result, whatever the number of worker processes; every
 random draw of a case comes from its own generator, so a case's answers do not depend on the
 order in which other cases advance.
 """
 
-from .cohort import cohort
+from .cohort import cohort, shard_items, shards, split
 from .config import DEFAULTS, RESULTS, merged_config
 from .people import answer
-from .run import model_files, shards, simulate
+from .run import model_files, simulate
 
-__all__ = ["DEFAULTS", "RESULTS", "answer", "cohort", "merged_config", "model_files", "shards", "simulate"]
+__all__ = ["DEFAULTS", "RESULTS", "answer", "cohort", "merged_config", "model_files", "shard_items", "shards",
+           "simulate", "split"]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
 import random
+from datetime import datetime, timedelta
 
 from stdnum.cl import rut as stdrut
 
@@ -17,9 +19,14 @@ def _rut(number: int) -> str:
 
 def cohort(size: int, seed, config: dict | None = None) -> list[dict]:
     """`size` synthetic companies: registration fields plus `potencial` and `experiencia_exportadora`."""
+    return list(iter_cohort(size, seed, config))
+
+
+def iter_cohort(size: int, seed, config: dict | None = None):
+    """The companies of `cohort`, one at a time (a caller that keeps only some of them never
+    holds the whole cohort)."""
     cfg = (config or DEFAULTS)["cohorte"]
     rng = random.Random(f"cohorte:{seed}")
-    companies = []
     for index in range(size):
         tramo = _pick(rng, {k: v["cuota"] for k, v in cfg["tramos"].items()})
         bounds = cfg["tramos"][tramo]
@@ -39,7 +46,7 @@ def cohort(size: int, seed, config: dict | None = None) -> list[dict]:
         name = f"{rng.choice(NAMES)} {rubro.split('_')[0].capitalize()} {index + 1}"
         single = rng.random() < cfg["producto_unico"]
         products = rng.choice(PRODUCTS) if single else ", ".join(rng.sample(PRODUCTS, 3))
-        companies.append({
+        yield {
             "rut": _rut(60_000_000 + index * 7 + 1),
             "razon_social": name if natural else f"{name} {rng.choice(KINDS)}",
             "tipo_persona": "natural" if natural else "juridica",
@@ -61,5 +68,38 @@ def cohort(size: int, seed, config: dict | None = None) -> list[dict]:
             "producto_unico": single,
             "tramo": tramo,
             "potencial": round(_clamp(potential), 4),
-        })
-    return companies
+        }
+
+
+def split(cases: int, seed, cfg: dict, workers: int | None = None) -> list[list[int]]:
+    """The indices of the cohort split by region into at most `workers` shards of similar size
+    (regions never share executives, pools or companies, so they simulate apart); only the
+    regions of the companies are kept while the cohort is drawn."""
+    groups: dict[str, list] = {}
+    for index, company in enumerate(iter_cohort(cases, seed, cfg)):
+        groups.setdefault(company["region"], []).append(index)
+    workers = max(1, min(workers or os.cpu_count() or 1, len(groups)))
+    parts: list[list] = [[] for _ in range(workers)]
+    for region in sorted(groups, key=lambda r: (-len(groups[r]), r)):  # largest regions first, to the lightest
+        min(parts, key=len).extend(groups[region])
+    return [sorted(part) for part in parts if part]
+
+
+def shard_items(cases: int, seed, cfg: dict, start: datetime, indices) -> list[tuple]:
+    """The companies of one shard (`indices` of the cohort) with their arrival times: a list of
+    (index, company, arrival), by index. The cohort is drawn whole, but only these are kept; a
+    company and its arrival do not depend on the split."""
+    keep = set(indices)
+    entry = random.Random(f"ingreso:{seed}")
+    window = min(cfg["meses_ingreso"], cfg["horizonte_meses"]) * 30.44 * 86400
+    items = []
+    for index, company in enumerate(iter_cohort(cases, seed, cfg)):
+        arrival = start + timedelta(seconds=round(entry.random() * window))
+        if index in keep:
+            items.append((index, company, arrival))
+    return items
+
+
+def shards(cases: int, seed, cfg: dict, start: datetime, workers: int | None = None) -> list[list[tuple]]:
+    """Every shard's items (`shard_items`) of the split in at most `workers` shards."""
+    return [shard_items(cases, seed, cfg, start, part) for part in split(cases, seed, cfg, workers)]

@@ -10,7 +10,10 @@ TIMER_MARGIN = timedelta(seconds=1)
 # Cases per worker simulated in an in-memory database (~50 kB a case, mostly serialized workflows):
 # larger shards use a temporary file, so their memory does not grow with the cases' workflows.
 MEMORY_LIMIT = 2_000
-WORKFLOW_CACHE = 2_000  # deserialized workflows kept per worker (~50 kB each)
+# Deserialized workflows kept per worker: at most this many, and at most this many tasks in all
+# (~4 kB a task in memory; a case of cpe_actual has 10 to 100 tasks, more as its follow-ups loop).
+WORKFLOW_CACHE = 2_000
+WORKFLOW_CACHE_TASKS = 80_000
 RESULTS = ("exportadora", "derivada", "desercion", "abandono", "activa", "error")
 
 # Default distributions. Figures marked "tesis" come from the seed document

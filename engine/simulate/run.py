@@ -1,18 +1,16 @@
-"""`simulate`: the cohort drawn, split by region into shards, each shard run in its own process
+"""`simulate`: the cohort split by region into shards, each shard drawn and run in its own process
 (engine/simulate/shard.py) and the shards' summaries merged into the figures."""
 
 from __future__ import annotations
 
 import multiprocessing
-import os
 import queue
-import random
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from ..core import Engine
-from .cohort import cohort
+from .cohort import split
 from .config import merged_config
 from .figures import figures
 from .shard import run_shard
@@ -52,8 +50,9 @@ def simulate(source: Engine, process_id: str, cases: int, version: int | None = 
     process, files = model_files(source, process_id, version)
     start = datetime.fromisoformat(cfg["inicio"]).astimezone(UTC)
     end = start + timedelta(days=round(30.44 * cfg["horizonte_meses"]))
-    jobs = [(files, process_id, items, seed, cfg, start, end, database_url)
-            for items in shards(cases, seed, cfg, start, 1 if database_url else workers)]
+    # each worker draws its own part of the cohort: this process never holds the companies
+    jobs = [(files, process_id, cases, part, seed, cfg, start, end, database_url)
+            for part in split(cases, seed, cfg, 1 if database_url else workers)]
     parts = [run_shard(*jobs[0], progress=progress)] if len(jobs) == 1 else _in_processes(jobs, progress)
     return {"casos": cases, "proceso": process_id, "version": process["version"], "semilla": seed,
             **figures(parts, cases, cfg), "configuracion": cfg}
@@ -90,21 +89,3 @@ def _worker_setup(messages) -> None:
 def _relay(shard: int, message: str) -> None:
     if _messages is not None:
         _messages.put(f"proceso {shard}: {message}")
-
-
-def shards(cases: int, seed, cfg: dict, start: datetime, workers: int | None = None) -> list[list]:
-    """The cohort with its arrival times, split by region into at most `workers` shards of similar
-    size: lists of (index, company, arrival), by index. The companies and their arrivals do not
-    depend on the split."""
-    companies = cohort(cases, seed, cfg)
-    entry = random.Random(f"ingreso:{seed}")
-    window = min(cfg["meses_ingreso"], cfg["horizonte_meses"]) * 30.44 * 86400
-    arrivals = [start + timedelta(seconds=round(entry.random() * window)) for _ in companies]
-    groups: dict[str, list] = {}
-    for index, company in enumerate(companies):
-        groups.setdefault(company["region"], []).append(index)
-    workers = max(1, min(workers or os.cpu_count() or 1, len(groups)))
-    split: list[list] = [[] for _ in range(workers)]
-    for region in sorted(groups, key=lambda r: (-len(groups[r]), r)):  # largest regions first, to the lightest
-        min(split, key=len).extend(groups[region])
-    return [[(i, companies[i], arrivals[i]) for i in sorted(part)] for part in split if part]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 import json
 import random
+import resource
 import tempfile
 import time
 from collections import Counter
@@ -24,7 +25,8 @@ from ..errors import EngineError
 from ..forms import FormError
 from ..schema import Case, TaskRow, User
 from ..services.regions import REGIONS
-from .config import MEMORY_LIMIT, TIMER_MARGIN, WORKFLOW_CACHE, _clamp
+from .cohort import shard_items
+from .config import MEMORY_LIMIT, TIMER_MARGIN, WORKFLOW_CACHE, WORKFLOW_CACHE_TASKS, _clamp
 from .figures import shard_summary
 from .people import _triangular, answer
 
@@ -35,17 +37,21 @@ READY_TASKS = select(_TASKS.id, _TASKS.bpmn_id, _TASKS.lane, _TASKS.region, _TAS
     .where(_TASKS.case_id == bindparam("case_id"), _TASKS.state == "ready")
 
 
-def run_shard(files, process_id, items, seed, cfg, start, end, database_url=None, progress=None) -> dict:
-    """Simulate `items` ((index, company, arrival) triples); returns the shard's summary
-    (figures.shard_summary), which `figures.figures` merges with the other shards'."""
+def run_shard(files, process_id, cases, indices, seed, cfg, start, end, database_url=None, progress=None) -> dict:
+    """Simulate the companies `indices` of the cohort of `cases` (drawn here: cohort.shard_items);
+    returns the shard's summary (figures.shard_summary), which `figures.figures` merges with the
+    other shards'."""
+    items = shard_items(cases, seed, cfg, start, indices)
     with tempfile.TemporaryDirectory(prefix="cpe-sim-") as folder:
         # in memory while it fits comfortably (faster); a temporary file for large cohorts, which
         # keeps the workflows of all the cases on disk instead of in RAM
         memory = database_url is None and len(items) <= MEMORY_LIMIT
         url = database_url or ("sqlite://" if memory else f"sqlite:///{folder}/simulacion.sqlite3")
         clock = VirtualClock(start)
-        # keep the workflows of the cases in flight deserialized between their steps (bounded)
-        sim = Engine(url=url, clock=clock, workflow_cache=min(len(items), WORKFLOW_CACHE))
+        # keep the workflows of the cases in flight deserialized between their steps (bounded by
+        # entries and by tasks: the memory of a workflow grows with its tasks)
+        sim = Engine(url=url, clock=clock, workflow_cache=min(len(items), WORKFLOW_CACHE),
+                     workflow_cache_tasks=WORKFLOW_CACHE_TASKS)
         if database_url is None and not memory:
             _throwaway_pragmas(sim.db)
         try:
@@ -54,6 +60,11 @@ def run_shard(files, process_id, items, seed, cfg, start, end, database_url=None
             return _Run(sim, clock, process_id, items, seed, cfg, start, end, progress).execute()
         finally:
             sim.db.dispose()
+
+
+def peak_memory_mb() -> int:
+    """This process's peak resident memory so far, in MB (Linux reports it in kB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 
 def _throwaway_pragmas(db) -> None:
@@ -134,7 +145,8 @@ class _Run:
             if handled % 5000 == 0:
                 self.progress(f"{handled} pasos, {moment.date().isoformat()}")
         self.events = None
-        self.progress(f"{handled} pasos, terminado ({time.process_time() - self.began:.1f} s de CPU)")
+        self.progress(f"{handled} pasos, terminado ({time.process_time() - self.began:.1f} s de CPU, "
+                      f"memoria máxima {peak_memory_mb()} MB)")
         return shard_summary(self.sim, self.companies, self.cfg, self.end, self.work, self.counts)
 
     def _staff(self):
