@@ -52,5 +52,5 @@ clean:
 # webapp/translations/en/LC_MESSAGES/messages.po, then compile it.
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o /tmp/cpe-messages.pot webapp
-	$(BIN)/pybabel update -i /tmp/cpe-messages.pot -d webapp/translations
+	$(BIN)/pybabel update -w 100 -i /tmp/cpe-messages.pot -d webapp/translations
 	$(BIN)/pybabel compile -d webapp/translations

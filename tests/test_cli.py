@@ -128,3 +128,21 @@ def test_export_models_writes_the_deployed_versions_back(run, tmp_path):
     assert (out / "forms" / "dr_llamada.json").is_file() and (out / "processes" / "dr_nivel.dmn").is_file()
     again = run("deploy", out / "processes", out / "forms", "--json")  # the round trip is a no-op
     assert not any(r["created"] for r in json.loads(again.stdout))
+
+
+def test_simulate_takes_task_durations_from_the_history_unless_told_not_to(run, deployed, clock):
+    from .test_simulate_history import _first_tasks
+
+    _first_tasks(deployed, clock, [3.5] * 20)
+    args = ("simulate", "cpe_actual", "--cases", 6, "--seed", 2, "--horizon-months", 3, "--workers", 1)
+    taken = run(*args, "--json")
+    assert taken.exit_code == 0, taken.output
+    durations = json.loads(taken.stdout)["configuracion"]["duraciones"]
+    assert durations["tareas"]["Task_TPE_Bienes"] == [2.5, 2.5, 2.5] and durations["historial"] == {
+        "Task_TPE_Bienes": 20}
+    human = run(*args)
+    assert "Task_TPE_Bienes del historial (20 tareas)" in human.stdout
+    ignored = run(*args, "--no-history", "--json")
+    assert ignored.exit_code == 0, ignored.output
+    assert "Task_TPE_Bienes" not in json.loads(ignored.stdout)["configuracion"]["duraciones"]["tareas"]
+    assert "duraciones            de la configuración\n" in run(*args, "--no-history").stdout

@@ -552,16 +552,19 @@ def restore(file, yes, as_json):
 @click.option("--seed", type=int, default=0, show_default=True, help="Semilla: la misma da el mismo resultado.")
 @click.option("--horizon-months", type=int, default=24, show_default=True, help="Meses simulados.")
 @click.option("--workers", type=int, default=None, help="Procesos en paralelo (no cambia el resultado).")
+@click.option("--no-history", "no_history", is_flag=True,
+              help="No tomar las duraciones de las tareas del historial de casos (solo la configuración).")
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
 @handle_errors
-def simulate(process_id, cases, version, seed, horizon_months, workers, as_json):
+def simulate(process_id, cases, version, seed, horizon_months, workers, no_history, as_json):
     """Simula una cohorte sintética en un proceso (base desechable; no escribe en la base configurada)."""
     from engine.simulate import simulate as run
 
     began = time.monotonic()
+    config = {"duraciones": {"desde_historial": False}} if no_history else None
     result = run(engine(), process_id, cases, version=version, seed=seed, horizon_months=horizon_months,
-                 workers=workers, progress=lambda step: click.echo(f"simulando: {step}…", err=True))
+                 config=config, workers=workers, progress=lambda step: click.echo(f"simulando: {step}…", err=True))
     click.echo(f"simulación: {cases} casos en {time.monotonic() - began:.1f} s", err=True)
 
     def human(r):
@@ -579,6 +582,11 @@ def simulate(process_id, cases, version, seed, horizon_months, workers, as_json)
                    f"deserción {k['desercion']:.1%}")
         click.echo(f"{'carga ejecutivos':<22}{c['tareas_asignadas']} tareas asignadas a {c['ejecutivos_con_tareas']}"
                    f" (máx. {c['tareas_por_ejecutivo_max']}), {c['tareas_en_pool']} en pool regional")
+        spec = r["configuracion"]["duraciones"]
+        history = spec.get("historial") or {}
+        click.echo(f"{'duraciones':<22}" + (", ".join(f"{k} del historial ({n} tareas)" for k, n in history.items())
+                                            if history else "de la configuración" + (
+                                                " (sin historial suficiente)" if spec["desde_historial"] else "")))
     emit(result, as_json, human)
 
 

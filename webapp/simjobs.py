@@ -22,7 +22,7 @@ from pathlib import Path
 from flask import current_app
 
 from engine.simcompare import DONE, FAILED, REQUEST, RESULT, RUNNING, STATUS, read_json, write_json
-from engine.simulate import model_files
+from engine.simulate import history, model_files
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
@@ -108,9 +108,13 @@ def start(source, values: dict, author: str) -> str:
     a, b = _design(source, values["a"]), _design(source, values["b"])
     config = {"cohorte": {"cuota_exportadora": values["cuota_exportadora"]},
               "personas": {"abandono_por_tarea": values["abandono_por_tarea"],
-                           "mejora_por_tarea": values["mejora_por_tarea"]}}
+                           "mejora_por_tarea": values["mejora_por_tarea"]},
+              "duraciones": {"tareas": {}, "desde_historial": values["historial"]}}
+    if values["historial"]:  # read here: the worker never reads the configured database
+        history.apply(config, history.task_durations(source, {a["proceso"], b["proceso"]}))
     params = {k: values[k] for k in ("casos", "semilla", "horizonte_meses", "cuota_exportadora",
-                                     "abandono_por_tarea", "mejora_por_tarea")}
+                                     "abandono_por_tarea", "mejora_por_tarea", "historial")}
+    params["duraciones_historial"] = config["duraciones"].get("historial") or {}
     write_json(path / REQUEST, {"a": a, "b": b, "casos": values["casos"], "semilla": values["semilla"],
                                 "horizonte_meses": values["horizonte_meses"], "configuracion": config,
                                 "procesos": current_app.config.get("SIMULATIONS_WORKERS", 2)})

@@ -12,6 +12,7 @@ from flask_login import current_user
 from engine.heatmap import level
 from engine.simcompare import DONE, RUNNING
 from engine.simulate import DEFAULTS
+from engine.simulate.history import MIN_TASKS
 
 from . import simjobs
 from .access import engine
@@ -96,6 +97,7 @@ def validate(form, choices: list[dict]) -> tuple[dict, dict]:
             errors[name] = _("Escriba un porcentaje entre %(min)s y %(max)s.", min=low, max=high)
         else:
             values[name] = round(number / 100, 6)
+    values["historial"] = form.get("historial") == "1"
     return values, errors
 
 
@@ -107,7 +109,7 @@ def _defaults(choices):
     a = latest.get("cpe_actual") or (choices[0]["value"] if choices else "")
     b = latest.get("cpe_propuesto") if "cpe_propuesto" in keys else next(
         (c["value"] for c in choices if c["value"] != a), "")
-    form = {"diseno_a": a, "diseno_b": b, "casos": "200", "semilla": "1", "horizonte_meses": "24"}
+    form = {"diseno_a": a, "diseno_b": b, "casos": "200", "semilla": "1", "horizonte_meses": "24", "historial": "1"}
     for name, _label, _low, _high, default in PERCENTS:
         form[name] = f"{default * 100:g}".replace(".", ",")
     return form
@@ -128,7 +130,8 @@ def index():
             flash(_("Simulación iniciada. Esta página se actualiza sola cuando termina."), "info")
             return redirect(url_for(".show", run_id=run_id))
     return render_template("simulacion/index.html", choices=choices, form=form, errors=errors, percents=PERCENTS,
-                           runs=simjobs.recent(), cases=CASES, horizon=HORIZON, seed_max=SEED_MAX), \
+                           runs=simjobs.recent(), cases=CASES, horizon=HORIZON, seed_max=SEED_MAX,
+                           min_history=MIN_TASKS), \
         (422 if errors else 200)
 
 

@@ -6,7 +6,9 @@ tables), in a throwaway database and on a virtual clock. The configured database
   config.py; cohort.py); every company has a latent `potencial` in [0, 1] that drives its answers.
 - `answer(schema, profile, rng, now)` (people.py) fills any form from its JSON Schema, so a
   redesigned diagram with new forms simulates without Python changes.
-- Task durations, drop-out and the learning effect of each task are configurable; timers,
+- Task durations, drop-out and the learning effect of each task are configurable; a task the
+  configuration does not time takes its durations from the process's case history when the
+  configured database has enough completed tasks of it (history.py); timers,
   escalations, follow-ups and desertion happen in simulated time (`fire_due_timers`).
 - The cohort is split by region into shards (cohort.py), each drawn and run in its own process on
   its own throwaway database (shard.py); each shard reduces its cases to a summary and the

@@ -70,8 +70,11 @@ DEFAULTS: dict = {
             "plan_negocios": {"no_iniciado": [0.4, -0.4], "en_desarrollo": [0.5, 0.0], "completo": [0.1, 0.5]},
         },
     },
-    # task durations in working days: triangular [min, moda, max] by task id, by lane, or by default
-    "duraciones": {"por_defecto": [1, 3, 10], "carriles": {"pyme": [1, 4, 15]}, "tareas": {}},
+    # task durations in working days: triangular [min, moda, max] by task id, by lane, or by default;
+    # a task id the configuration does not give takes its durations from the case history of the
+    # process where there are enough completed tasks of it (history.py), unless desde_historial is false
+    "duraciones": {"por_defecto": [1, 3, 10], "carriles": {"pyme": [1, 4, 15]}, "tareas": {},
+                   "desde_historial": True},
     # simulated users per region (ejecutivos CPE, ProChile and jefes regionales)
     "personal": {"por_region": {"ejecutivo_cpe": 2, "ejecutivo_prochile": 1, "jefe_regional": 1},
                  "regiones": {"CL-RM": {"ejecutivo_cpe": 6, "ejecutivo_prochile": 2}}},

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from ..core import Engine
+from . import history
 from .cohort import split
 from .config import merged_config
 from .figures import figures
@@ -33,7 +34,8 @@ def simulate(source: Engine, process_id: str, cases: int, version: int | None = 
              horizon_months: int | None = None, config: dict | None = None, database_url: str | None = None,
              workers: int | None = None, progress=None) -> dict:
     """Run `cases` synthetic companies through a process version; returns the figures (see the
-    package's doc).
+    package's doc). Task durations the configuration does not give come from the history of the
+    process in `source` where it has enough completed tasks (`duraciones.desde_historial`).
 
     Regions never share executives, pools or companies, so the cohort is split by region over
     `workers` processes (each with its own throwaway database): the result does not depend on
@@ -48,6 +50,8 @@ def simulate(source: Engine, process_id: str, cases: int, version: int | None = 
     if cfg["horizonte_meses"] < 1:
         raise ValueError("--horizon-months debe ser al menos 1")
     process, files = model_files(source, process_id, version)
+    if cfg["duraciones"].get("desde_historial", True):
+        history.apply(cfg, history.task_durations(source, [process_id]))
     start = datetime.fromisoformat(cfg["inicio"]).astimezone(UTC)
     end = start + timedelta(days=round(30.44 * cfg["horizonte_meses"]))
     # each worker draws its own part of the cohort: this process never holds the companies

@@ -19,6 +19,7 @@ from engine.schema import Case
 from engine.simcompare import DONE, FAILED, RUNNING, STATUS, write_json
 from webapp import create_app, simjobs
 
+from ..test_simulate_history import _first_tasks
 from .conftest import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -179,3 +180,30 @@ def test_compare_actual_and_proposed_in_the_background(sim_app, analyst, engine,
     assert f"/modelos/simulacion/{run_id}" in listing and "Terminada" in listing
     with engine.Session() as s:  # the configured database was only read
         assert s.scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_task_durations_from_the_case_history(sim_app, analyst, engine, clock, tmp_path):
+    """With the box ticked (the default), the web request reads the history of both designs (the
+    worker never reads the configured database) and the result page says which tasks took it."""
+    assert 'name="historial" value="1" checked' in analyst.get("/modelos/simulacion").get_data(as_text=True)
+    _first_tasks(engine, clock, [7.0 * (n % 4 + 1) for n in range(20)])
+    small = {**VALID, "casos": "10", "horizonte_meses": "3"}
+    with_history = analyst.post("/modelos/simulacion", data={**small, "historial": "1"})
+    without = analyst.post("/modelos/simulacion", data=small)  # an unticked box is not sent
+    assert with_history.status_code == without.status_code == 302
+    runs = {}
+    for name, response in (("con", with_history), ("sin", without)):
+        run_id = response.headers["Location"].rsplit("/", 1)[-1]
+        request = json.loads((tmp_path / "simulaciones" / run_id / "solicitud.json").read_text())
+        runs[name] = (run_id, request["configuracion"]["duraciones"])
+        assert _wait(analyst, run_id)["estado"] == DONE
+    durations = runs["con"][1]
+    assert durations["desde_historial"] is True and durations["historial"] == {"Task_TPE_Bienes": 20}
+    low, mode, high = durations["tareas"]["Task_TPE_Bienes"]
+    assert low == 5.0 and high == 20.0 and low <= mode <= high  # 7 to 28 calendar days = 5 to 20 working
+    assert runs["sin"][1] == {"tareas": {}, "desde_historial": False}
+    page = analyst.get(f"/modelos/simulacion/{runs['con'][0]}").get_data(as_text=True)
+    line = re.search(r'id="sim-duraciones">(.*?)</p>', page, re.S).group(1)
+    assert "Duración de las tareas del historial de casos:" in line and "(20 tareas)" in line
+    plain = analyst.get(f"/modelos/simulacion/{runs['sin'][0]}").get_data(as_text=True)
+    assert "Duración de las tareas por omisión (sin historial)." in plain

@@ -1,0 +1,65 @@
+"""Task durations from the case history: what the simulated people take for each task, when the
+configured database has enough completed tasks of it.
+
+A task's duration is the time from its creation (ready in the inbox) to its completion, as the
+`tasks` index records it, so it includes the time it waited in a pool. The simulation draws
+durations in working days from a triangular distribution [min, moda, max] (config.py); the
+history is fitted to one by its 5th and 95th percentiles and its mean, and converted from
+calendar to working days (× 5/7: the simulation schedules `working days × 7/5` ahead).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+
+from sqlalchemy import select
+
+from ..clock import as_utc
+from ..schema import Case, TaskRow
+
+MIN_TASKS = 20  # fewer completed tasks of an element than this: its history is not used
+WORKING_DAYS_PER_DAY = 5 / 7
+
+
+def fit_triangular(days: list[float]) -> list[float]:
+    """[min, moda, max] of a triangular distribution for the observed `days` (at least two):
+    min and max are the 5th and 95th percentiles (a few outliers do not stretch it), and the mode
+    is chosen so the distribution's mean, (min + moda + max) / 3, is the mean of the observations
+    clipped to [min, max] (within [min, max])."""
+    if len(days) < 2:
+        raise ValueError("se necesitan al menos dos duraciones")
+    cuts = statistics.quantiles(days, n=20, method="inclusive")
+    low, high = cuts[0], cuts[-1]
+    mean = statistics.fmean(min(high, max(low, d)) for d in days)
+    mode = min(high, max(low, 3 * mean - low - high))
+    return [round(low, 2), round(mode, 2), round(high, 2)]
+
+
+def task_durations(source, process_ids) -> dict[str, dict]:
+    """{bpmn id: {"dias": [min, moda, max] in working days, "tareas": n}} for every task element
+    of the cases of `process_ids` (any version) with at least MIN_TASKS completed tasks in the
+    database of `source` (an Engine: only read). Tasks of processes that share an element id
+    (two designs of the same step) are pooled."""
+    observed: dict[str, list[float]] = defaultdict(list)
+    query = (select(TaskRow.bpmn_id, TaskRow.created_at, TaskRow.completed_at)
+             .join(Case, Case.id == TaskRow.case_id)
+             .where(Case.process_key.in_(sorted(set(process_ids))), TaskRow.state == "completed",
+                    TaskRow.completed_at.is_not(None))
+             .execution_options(yield_per=5000))
+    with source.Session() as s:
+        for bpmn_id, created, completed in s.execute(query):
+            days = (as_utc(completed) - as_utc(created)).total_seconds() / 86400
+            observed[bpmn_id].append(max(0.0, days) * WORKING_DAYS_PER_DAY)
+    return {bpmn_id: {"dias": fit_triangular(days), "tareas": len(days)}
+            for bpmn_id, days in sorted(observed.items()) if len(days) >= MIN_TASKS}
+
+
+def apply(cfg: dict, durations: dict[str, dict]) -> None:
+    """Put the history's durations into the configuration: a duration the configuration gives
+    for a task wins over its history; `duraciones.historial` tells how many completed tasks each
+    duration taken from the history rests on."""
+    spec = cfg["duraciones"]
+    taken = {bpmn_id: d for bpmn_id, d in durations.items() if bpmn_id not in spec["tareas"]}
+    spec["tareas"] = {**{bpmn_id: d["dias"] for bpmn_id, d in taken.items()}, **spec["tareas"]}
+    spec["historial"] = {**spec.get("historial", {}), **{bpmn_id: d["tareas"] for bpmn_id, d in taken.items()}}
