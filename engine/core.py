@@ -171,6 +171,11 @@ class Engine:
             compiled = self._build(s, versions.version_row(s, "process", process_id, version))
             return compiled.forms[compiled.start_form].schema if compiled.start_form else None
 
+    def operators(self, process_id, version=None) -> set[str]:
+        """The service operators a process version calls (its subprocesses' too)."""
+        with self.Session() as s:
+            return self._build(s, versions.version_row(s, "process", process_id, version)).operators()
+
     def _advance(self, s, case: Case, compiled, workflow, actor, completed_task=None, now=None, new_case=False):
         """Run the workflow as far as it goes and store it: see engine/steps.py."""
         steps.advance(s, case, compiled, workflow, actor, now or self.now(), self.workflows,

@@ -97,6 +97,12 @@ class CompiledProcess:
     def new_workflow(self) -> BpmnWorkflow:
         return BpmnWorkflow(self.spec, self.subprocess_specs, script_engine=SCRIPT_ENGINE)
 
+    def operators(self) -> set[str]:
+        """The service operators its service tasks call (subprocesses included)."""
+        specs = [self.spec, *self.subprocess_specs.values()]
+        return {name for spec in specs for task in spec.task_specs.values()
+                if (name := getattr(task, "operation_name", None))}
+
     def restore(self, state: dict) -> BpmnWorkflow:
         token = _restore_spec.set((self.spec, self.subprocess_specs))
         try:

@@ -6,7 +6,8 @@ A comparison runs outside the web request, as its own OS process:
 
 FOLDER holds `solicitud.json` (written by whoever starts the run): the two designs with the exact
 model files they pin (so the worker never reads the configured database and needs no credentials),
-the cohort size, the seed and the configuration overrides. The worker writes `estado.json`
+the cohort size, the seed, the configuration overrides and the workshop catalogue (`talleres`,
+for designs that ask `verificar_capacitacion`). The worker writes `estado.json`
 (en_curso → terminada | fallida) and, when done, `resultado.json`. Both designs run with the same
 seed and the same configuration, so they see the same companies arriving on the same days; each
 design's run keeps its throwaway database until engine/heatmap.py has read the per-element counts
@@ -29,6 +30,7 @@ from pathlib import Path
 from .core import Engine
 from .heatmap import heatmap
 from .simulate import RESULTS, simulate
+from .simulate import workshops as simulated_workshops
 from .xmlsafe import XmlError, parse_xml
 
 REQUEST, STATUS, RESULT = "solicitud.json", "estado.json", "resultado.json"
@@ -54,6 +56,10 @@ METRICS = [
     ("carga_ejecutivos", "tareas_por_ejecutivo_media", "count", None),
     ("carga_ejecutivos", "tareas_por_ejecutivo_max", "count", None),
     ("carga_ejecutivos", "casos_por_ejecutivo_max", "count", None),
+    # only when a design asks verificar_capacitacion (otherwise None: not simulated, no row)
+    ("talleres", "inscripciones", "count", None),
+    ("talleres", "asistencias", "count", "mas"),
+    ("talleres", "asistencia", "ratio", "mas"),
 ]
 
 
@@ -96,9 +102,10 @@ def step_names(bpmn: str) -> dict[str, str]:
     return names
 
 
-def _design(spec: dict, cases: int, seed, horizon: int, config: dict) -> dict:
+def _design(spec: dict, cases: int, seed, horizon: int, config: dict, catalogue: list) -> dict:
     """One design: simulated on a throwaway database (a temporary file, kept until the heatmap of
-    the run has been read from it), from a throwaway source holding exactly its pinned files."""
+    the run has been read from it), from a throwaway source holding exactly its pinned files and
+    the workshop catalogue of the configured database (`catalogue`; empty: the shipped one)."""
     files = [(f["filename"], f["content"].encode("utf-8")) for f in spec["archivos"]]
     with tempfile.TemporaryDirectory(prefix="cpe-simcompare-") as folder:
         url = f"sqlite:///{folder}/simulacion.sqlite3"
@@ -106,6 +113,7 @@ def _design(spec: dict, cases: int, seed, horizon: int, config: dict) -> dict:
         try:
             source.upgrade()
             source.deploy(files, author="simulacion", message="diseño a comparar")
+            simulated_workshops.seed_catalogue(source, catalogue)
             result = simulate(source, spec["proceso"], cases, seed=seed, horizon_months=horizon, config=config,
                               database_url=url)
         finally:
@@ -128,7 +136,8 @@ def run(request: dict, status=lambda **_: None) -> dict:
     `procesos` allows it); returns the comparison document."""
     began = time.monotonic()
     parallel = min(int(request.get("procesos") or 2), os.cpu_count() or 1) > 1
-    common = (request["casos"], request["semilla"], request["horizonte_meses"], request.get("configuracion") or {})
+    common = (request["casos"], request["semilla"], request["horizonte_meses"], request.get("configuracion") or {},
+              request.get("talleres") or [])
     status(etapa="simulando")
     if parallel:
         with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:

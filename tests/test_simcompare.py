@@ -21,6 +21,8 @@ def _result(**groups):
     ("indicadores", "desercion", 0.2, 0.25, 0.05, "peor"),
     ("duracion_dias", "permanencia_media", 100.0, 150.0, 0.5, None),  # longer is neither good nor bad
     ("carga_ejecutivos", "tareas_asignadas", 200, 300, 0.5, None),
+    ("talleres", "asistencias", 40, 30, -0.25, "peor"),
+    ("talleres", "asistencia", 0.8, 0.9, 0.1, "mejor"),
 ])
 def test_differences(group, key, a, b, change, verdict):
     rows = differences(_result(**{group: {key: a}}), _result(**{group: {key: b}}))
@@ -32,6 +34,15 @@ def test_missing_values_are_skipped_or_not_compared():
     rows = differences(_result(resultados={"derivada": 3}), _result(resultados={}))
     assert [r for r in rows if r["clave"] == "derivada"][0]["cambio"] is None
     assert not any(r["clave"] == "mediana" for r in rows)
+
+
+def test_workshops_are_compared_only_when_a_design_simulated_them():
+    none = {"simulados": False, "inscripciones": None, "asistencias": None, "asistencia": None}
+    some = {"simulados": True, "inscripciones": 12, "asistencias": 10, "asistencia": 0.8333}
+    assert not any(r["grupo"] == "talleres" for r in differences(_result(talleres=none), _result(talleres=none)))
+    rows = [r for r in differences(_result(talleres=none), _result(talleres=some)) if r["grupo"] == "talleres"]
+    assert [(r["clave"], r["a"], r["b"], r["cambio"]) for r in rows] == [
+        ("inscripciones", None, 12, None), ("asistencias", None, 10, None), ("asistencia", None, 0.8333, None)]
 
 
 def test_step_names():

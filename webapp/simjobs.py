@@ -23,6 +23,7 @@ from flask import current_app
 
 from engine.simcompare import DONE, FAILED, REQUEST, RESULT, RUNNING, STATUS, read_json, write_json
 from engine.simulate import history, model_files
+from engine.workshops import catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
@@ -117,6 +118,7 @@ def start(source, values: dict, author: str) -> str:
     params["duraciones_historial"] = config["duraciones"].get("historial") or {}
     write_json(path / REQUEST, {"a": a, "b": b, "casos": values["casos"], "semilla": values["semilla"],
                                 "horizonte_meses": values["horizonte_meses"], "configuracion": config,
+                                "talleres": catalogue(source),
                                 "procesos": current_app.config.get("SIMULATIONS_WORKERS", 2)})
     write_json(path / STATUS, {"estado": RUNNING, "pid": None, "creada": datetime.now(UTC).isoformat(),
                                "autor": author, "parametros": params,

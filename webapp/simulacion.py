@@ -41,9 +41,11 @@ LABELS = {
     "casos_por_ejecutivo_max": _l("Casos por ejecutivo (máx.)"),
     "rojo": _l("Rojo"), "amarillo": _l("Amarillo"), "verde": _l("Verde"), "rojo_oscuro": _l("Rojo oscuro"),
     "sin_segmento": _l("Sin segmento"),
+    "inscripciones": _l("Inscripciones en talleres"), "asistencias": _l("Asistencias a talleres"),
+    "asistencia": _l("Asistencia a talleres (asistentes / inscritos)"),
 }
 GROUPS = {"resultados": _l("Resultados"), "indicadores": _l("Indicadores"), "duracion_dias": _l("Duración"),
-          "carga_ejecutivos": _l("Carga de los ejecutivos")}
+          "carga_ejecutivos": _l("Carga de los ejecutivos"), "talleres": _l("Talleres")}
 HEADLINE = [("resultados", "derivada"), ("resultados", "exportadora"), ("resultados", "desercion"),
             ("resultados", "activa"),
             ("indicadores", "eficacia"), ("duracion_dias", "permanencia_media"),

@@ -78,6 +78,10 @@ DEFAULTS: dict = {
     # simulated users per region (ejecutivos CPE, ProChile and jefes regionales)
     "personal": {"por_region": {"ejecutivo_cpe": 2, "ejecutivo_prochile": 1, "jefe_regional": 1},
                  "regiones": {"CL-RM": {"ejecutivo_cpe": 6, "ejecutivo_prochile": 2}}},
+    # workshops (workshops.py): simulated when the process asks verificar_capacitacion ("auto"), or
+    # always (true) or never (false); monthly chance of taking one: base + pendiente × potencial
+    # (assumption), chance of turning up once registered (assumption), seats per session
+    "talleres": {"simular": "auto", "asistencia_mensual": [0.10, 0.40], "presentes": 0.85, "cupo": 30},
     "orden_segmentos": ["rojo", "amarillo", "verde"],
     "pymes_registradas": 206773,  # tesis §1.1: denominator of the Promoción indicator
 }

@@ -111,11 +111,26 @@ def figures(parts, n, cfg) -> dict:
             "desercion": _ratio(results["desercion"], n),
             "promocion": _ratio(n, cfg["pymes_registradas"], 6),
         },
+        "talleres": _workshops(parts),
         "personas": {"tareas_completadas": counts["tareas_completadas"],
                      "tareas_canceladas": counts["tareas_canceladas"],
                      "empresas_que_dejaron_de_responder": counts["abandonos"],
                      "errores": len(errors), "primeros_errores": errors[:5]},
     }
+
+
+def _workshops(parts) -> dict:
+    """Sessions, registrations and attendance of the simulated workshops (workshops.py), summed
+    over the shards; when the run simulated none, `simulados` is false and the figures None."""
+    shards = [p["workshops"] for p in parts if p.get("workshops") is not None]
+    keys = ("sesiones", "inscripciones", "asistencias", "sin_cupo")
+    if not shards:
+        return {"simulados": False, **dict.fromkeys(keys), "asistencia": None}
+    total = Counter()
+    for counts in shards:
+        total.update(counts)
+    return {"simulados": True, **{k: total.get(k, 0) for k in keys},
+            "asistencia": _ratio(total.get("asistencias", 0), total.get("inscripciones", 0))}
 
 
 def _positive(value) -> bool:

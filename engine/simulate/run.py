@@ -9,6 +9,7 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
+from .. import workshops as engine_workshops
 from ..core import Engine
 from . import history
 from .cohort import split
@@ -55,7 +56,8 @@ def simulate(source: Engine, process_id: str, cases: int, version: int | None = 
     start = datetime.fromisoformat(cfg["inicio"]).astimezone(UTC)
     end = start + timedelta(days=round(30.44 * cfg["horizonte_meses"]))
     # each worker draws its own part of the cohort: this process never holds the companies
-    jobs = [(files, process_id, cases, part, seed, cfg, start, end, database_url)
+    catalogue = engine_workshops.catalogue(source)
+    jobs = [(files, process_id, cases, part, seed, cfg, start, end, database_url, catalogue)
             for part in split(cases, seed, cfg, 1 if database_url else workers)]
     parts = [run_shard(*jobs[0], progress=progress)] if len(jobs) == 1 else _in_processes(jobs, progress)
     return {"casos": cases, "proceso": process_id, "version": process["version"], "semilla": seed,

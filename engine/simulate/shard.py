@@ -25,22 +25,24 @@ from ..errors import EngineError
 from ..forms import FormError
 from ..schema import Case, TaskRow, User
 from ..services.regions import REGIONS
+from . import workshops
 from .cohort import shard_items
 from .config import MEMORY_LIMIT, TIMER_MARGIN, WORKFLOW_CACHE, WORKFLOW_CACHE_TASKS, _clamp
 from .figures import shard_summary
 from .people import _triangular, answer
 
-START, TASK, TIMER = 0, 1, 2  # event kinds (ints: cheaper to keep and compare in the queue)
+START, TASK, TIMER, WORKSHOP, SESSION = 0, 1, 2, 3, 4  # event kinds (ints: cheap to keep and compare)
 _CASES, _TASKS = Case.__table__.c, TaskRow.__table__.c
 CASE_NOW = select(_CASES.status, _CASES.next_timer_at, _CASES.segmento).where(_CASES.id == bindparam("case_id"))
 READY_TASKS = select(_TASKS.id, _TASKS.bpmn_id, _TASKS.lane, _TASKS.region, _TASKS.assignee, _TASKS.form_key) \
     .where(_TASKS.case_id == bindparam("case_id"), _TASKS.state == "ready")
 
 
-def run_shard(files, process_id, cases, indices, seed, cfg, start, end, database_url=None, progress=None) -> dict:
+def run_shard(files, process_id, cases, indices, seed, cfg, start, end, database_url=None, catalogue=(),
+              progress=None) -> dict:
     """Simulate the companies `indices` of the cohort of `cases` (drawn here: cohort.shard_items);
     returns the shard's summary (figures.shard_summary), which `figures.figures` merges with the
-    other shards'."""
+    other shards'. `catalogue`: the workshops companies may take (workshops.py)."""
     items = shard_items(cases, seed, cfg, start, indices)
     with tempfile.TemporaryDirectory(prefix="cpe-sim-") as folder:
         # in memory while it fits comfortably (faster); a temporary file for large cohorts, which
@@ -57,6 +59,8 @@ def run_shard(files, process_id, cases, indices, seed, cfg, start, end, database
         try:
             sim.upgrade()
             sim.deploy(files, author="simulacion", message=f"simulación de {process_id}")
+            if workshops.enabled(cfg, sim.operators(process_id)):
+                workshops.seed_catalogue(sim, list(catalogue))
             return _Run(sim, clock, process_id, items, seed, cfg, start, end, progress).execute()
         finally:
             sim.db.dispose()
@@ -112,10 +116,17 @@ class _Run:
         self.forms: dict = {}
         self.start_schema = None
         self.began = time.process_time()
+        self.workshops = None
+        if workshops.enabled(cfg, sim.operators(process_id)):
+            self.workshops = workshops.Workshops(sim, seed, cfg, lambda moment, sid: self.push_at(moment, SESSION, -1,
+                                                                                                 sid))
 
     def push(self, moment, kind, company, payload=None):
+        self.push_at(moment, kind, company.index, payload)
+
+    def push_at(self, moment, kind, index, payload=None):
         self.seq += 1
-        heapq.heappush(self.events, (moment, self.seq, kind, company.index, payload))
+        heapq.heappush(self.events, (moment, self.seq, kind, index, payload))
 
     def execute(self) -> dict:
         self._staff()
@@ -128,14 +139,21 @@ class _Run:
             moment, _, kind, index, payload = heapq.heappop(self.events)
             if moment > self.end:
                 break
+            self.clock.set(moment)
+            if kind == SESSION:
+                self.workshops.session(payload)
+                continue
             company = self.companies[index]
             if company.failed:
                 continue
-            self.clock.set(moment)
             if kind == START:
                 self._start(company)
             elif kind == TASK:
                 self._complete(company, payload)
+            elif kind == WORKSHOP:
+                following = self.workshops.month(company, moment)
+                if following is not None:
+                    self.push(following, WORKSHOP, company)
             else:
                 while self.sim.fire_due_timers(limit=500) == 500:
                     pass
@@ -147,7 +165,9 @@ class _Run:
         self.events = None
         self.progress(f"{handled} pasos, terminado ({time.process_time() - self.began:.1f} s de CPU, "
                       f"memoria máxima {peak_memory_mb()} MB)")
-        return shard_summary(self.sim, self.companies, self.cfg, self.end, self.work, self.counts)
+        summary = shard_summary(self.sim, self.companies, self.cfg, self.end, self.work, self.counts)
+        summary["workshops"] = self.workshops.summary() if self.workshops else None
+        return summary
 
     def _staff(self):
         """Simulated executives, ProChile executives and regional heads in every region of the cohort
@@ -185,6 +205,8 @@ class _Run:
             company.failed = str(exc)
             company.finish()
             return
+        if self.workshops is not None:
+            self.push(self.workshops.first_month(company.index, self.clock.now()), WORKSHOP, company)
         self._refresh(company)
 
     def _complete(self, company, task):

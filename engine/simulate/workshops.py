@@ -1,0 +1,132 @@
+"""Simulated workshop attendance: companies register in sessions of the workshop catalogue and
+attend them, through the engine's own workshop functions (engine/workshops.py), so a diagram
+that asks `verificar_capacitacion` whether its company was trained gets the answer it would get
+in production.
+
+Every month while its case is active (and it still collaborates), a company decides whether to
+take a workshop: with probability base + pendiente × potencial (`talleres.asistencia_mensual`).
+It takes one of the earliest catalogue stage it has not attended yet, in the next session of its
+region (a Tuesday about a week ahead; one session per region, workshop and day, created when
+the first company asks for it, with `cupo` seats), and turns up with probability `presentes`.
+Attendance is marked for the whole session when it starts. Each decision draws from its own
+generator (seed, company, month), so the rest of the simulation draws the same either way.
+
+By default (`talleres.simular` "auto") workshops are simulated only when the process version
+uses `verificar_capacitacion`: nothing else in the process reads them.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from .. import workshops as engine_workshops
+from ..errors import Conflict
+from ..schema import Case, Workshop
+from .config import _clamp
+
+OPERATOR = "verificar_capacitacion"
+STAGES = ("introduccion", "intermedia", "profundizacion")
+SESSION_HOUR = 14  # UTC: 10:00 or 11:00 in Santiago
+SESSION_LENGTH = timedelta(hours=2)
+
+
+def enabled(cfg: dict, operators: set[str]) -> bool:
+    setting = cfg["talleres"]["simular"]
+    return OPERATOR in operators if setting == "auto" else setting is True
+
+
+def next_session_day(now: datetime) -> datetime:
+    """The first Tuesday on or after the day a week after `now`, at SESSION_HOUR (UTC): a company
+    registers six days or more before its session."""
+    day = (now + timedelta(days=7)).replace(hour=SESSION_HOUR, minute=0, second=0, microsecond=0)
+    return day + timedelta(days=(1 - day.weekday()) % 7)
+
+
+def seed_catalogue(sim, catalogue: list[dict]) -> None:
+    """The workshops of `catalogue` (the configured database's, as workshops.catalogue gives it)
+    in the throwaway database; the shipped catalogue file when it is empty."""
+    if not catalogue:
+        engine_workshops.seed_catalogue(sim)
+        return
+    with sim.transaction() as s:
+        for position, item in enumerate(catalogue, 1):
+            s.add(Workshop(key=item["key"], name=item["name"], description=item.get("description") or "",
+                           stage=item.get("stage"), position=position, active=True))
+
+
+class Workshops:
+    def __init__(self, sim, seed, cfg, push_session):
+        self.sim, self.seed, self.cfg = sim, seed, cfg["talleres"]
+        self.push_session = push_session  # (moment, session id) -> None: a SESSION event
+        with sim.Session() as s:
+            rows = s.execute(select(Workshop.key, Workshop.stage).where(Workshop.active.is_(True))
+                             .order_by(Workshop.position, Workshop.id)).all()
+        rank = {stage: n for n, stage in enumerate(STAGES)}
+        self.catalogue = [(rank.get(stage, len(STAGES)), key) for key, stage in rows]
+        self.sessions: dict[tuple, int] = {}  # (region, workshop key, day) -> session id
+        self.turning_up: dict[int, set] = {}  # session id -> company ids that will attend
+        self.taken: dict[int, list] = {}  # company index -> [decisions so far, workshop keys taken]
+        self.counts = {"sesiones": 0, "inscripciones": 0, "asistencias": 0, "sin_cupo": 0}
+
+    def first_month(self, index, now) -> datetime:
+        """When a company that just entered first decides (within its first month)."""
+        self.taken[index] = [0, set()]
+        return now + timedelta(days=self._rng(index, "inicio").uniform(0, 30))
+
+    def month(self, company, now) -> datetime | None:
+        """A company's monthly decision; returns when it decides next (None: no more)."""
+        state = self.taken.get(company.index)
+        if company.done or company.dropped or state is None:
+            self.taken.pop(company.index, None)
+            return None
+        state[0] += 1
+        rng = self._rng(company.index, state[0])
+        options = [(stage, key) for stage, key in self.catalogue if key not in state[1]]
+        if not options:
+            self.taken.pop(company.index, None)
+            return None
+        p = self.cfg["asistencia_mensual"]
+        if rng.random() < _clamp(p[0] + p[1] * company.potential):
+            earliest = min(stage for stage, _ in options)
+            key = rng.choice([k for stage, k in options if stage == earliest])
+            if self._register(company, key, now, rng.random() < self.cfg["presentes"]):
+                state[1].add(key)
+        return now + timedelta(days=30)
+
+    def session(self, session_id) -> None:
+        """The session starts: mark who attended."""
+        present = self.turning_up.pop(session_id, set())
+        engine_workshops.mark_attendance(self.sim, session_id, present, by="simulacion")
+        self.counts["asistencias"] += len(present)
+
+    def _register(self, company, key, now, turns_up) -> bool:
+        region = company.data["region"]
+        day = next_session_day(now)
+        session_id = self.sessions.get((region, key, day))
+        if session_id is None:
+            created = engine_workshops.create_session(self.sim, key, day, f"CPE {region}", self.cfg["cupo"],
+                                                      region=region, created_by="simulacion")
+            session_id = self.sessions[(region, key, day)] = created["id"]
+            self.turning_up[session_id] = set()
+            self.counts["sesiones"] += 1
+            self.push_session(day + SESSION_LENGTH / 2, session_id)
+        with self.sim.Session() as s:
+            company_id = s.scalar(select(Case.company_id).where(Case.id == company.case_id))
+        try:
+            engine_workshops.register(self.sim, session_id, company_id, by="simulacion")
+        except Conflict:  # no seats left
+            self.counts["sin_cupo"] += 1
+            return False
+        self.counts["inscripciones"] += 1
+        if turns_up:
+            self.turning_up[session_id].add(company_id)
+        return True
+
+    def _rng(self, index, n) -> random.Random:
+        return random.Random(f"taller:{self.seed}:{index}:{n}")
+
+    def summary(self) -> dict:
+        return dict(self.counts)
