@@ -59,9 +59,10 @@ def run_shard(files, process_id, cases, indices, seed, cfg, start, end, database
         try:
             sim.upgrade()
             sim.deploy(files, author="simulacion", message=f"simulación de {process_id}")
-            if workshops.enabled(cfg, sim.operators(process_id)):
+            trained = workshops.enabled(cfg, sim.operators(process_id))
+            if trained:
                 workshops.seed_catalogue(sim, list(catalogue))
-            return _Run(sim, clock, process_id, items, seed, cfg, start, end, progress).execute()
+            return _Run(sim, clock, process_id, items, seed, cfg, start, end, progress, trained).execute()
         finally:
             sim.db.dispose()
 
@@ -103,7 +104,7 @@ class _Company:
 
 
 class _Run:
-    def __init__(self, sim, clock, process_id, items, seed, cfg, start, end, progress):
+    def __init__(self, sim, clock, process_id, items, seed, cfg, start, end, progress, with_workshops=False):
         self.sim, self.clock, self.process_id, self.cfg, self.seed = sim, clock, process_id, cfg, seed
         self.start, self.end, self.progress = start, end, progress or (lambda _msg: None)
         self.companies = {i: _Company(i, c) for i, c, _ in items}
@@ -116,10 +117,7 @@ class _Run:
         self.forms: dict = {}
         self.start_schema = None
         self.began = time.process_time()
-        self.workshops = None
-        if workshops.enabled(cfg, sim.operators(process_id)):
-            self.workshops = workshops.Workshops(sim, seed, cfg, lambda moment, sid: self.push_at(moment, SESSION, -1,
-                                                                                                 sid))
+        self.workshops = workshops.Workshops(sim, seed, cfg, self._push_session) if with_workshops else None
 
     def push(self, moment, kind, company, payload=None):
         self.push_at(moment, kind, company.index, payload)
@@ -127,6 +125,9 @@ class _Run:
     def push_at(self, moment, kind, index, payload=None):
         self.seq += 1
         heapq.heappush(self.events, (moment, self.seq, kind, index, payload))
+
+    def _push_session(self, moment, session_id):
+        self.push_at(moment, SESSION, -1, session_id)
 
     def execute(self) -> dict:
         self._staff()

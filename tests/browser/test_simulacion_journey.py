@@ -10,6 +10,7 @@ from werkzeug.serving import make_server
 
 from webapp import create_app
 
+from ..test_simulate_history import _first_tasks
 from .conftest import SHOTS, login
 
 
@@ -24,8 +25,9 @@ def sim_server(deployed, tmp_path):
     server.shutdown()
 
 
-def test_analyst_compares_two_designs(browser, sim_server, deployed, shot):
+def test_analyst_compares_two_designs(browser, sim_server, deployed, clock, shot):
     deployed.create_user("ana", "secreto-123", "analista", full_name="Ana Analista")
+    _first_tasks(deployed, clock, [7.0] * 20)  # the TPE took a week in 20 earlier cases
     page = browser.new_page(viewport={"width": 1366, "height": 900})
     errors = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
@@ -36,6 +38,7 @@ def test_analyst_compares_two_designs(browser, sim_server, deployed, shot):
     page.fill("#casos", "5")
     page.click("button.primary")
     assert page.locator("#err-casos").inner_text() == "La cohorte debe tener entre 10 y 2000 empresas."
+    assert page.locator("#historial").is_checked()
     shot(page, "simulation-form-laptop")
     errors.clear()  # the 422 of the refused form is expected
     page.fill("#casos", "60")
@@ -57,6 +60,8 @@ def test_analyst_compares_two_designs(browser, sim_server, deployed, shot):
         assert heat.locator(".heat-badge[data-element='StartEvent_Interesada']").inner_text().startswith("60 casos")
     plan = ".heat-badge[data-element='Task_PlanFortalecimiento']"
     assert page.locator(f".sim-heatmap[data-map='sim-map-b'] {plan}").count() == 1
+    durations = page.locator("#sim-duraciones").inner_text()
+    assert "Duración de las tareas del historial de casos:" in durations and "(20 tareas)" in durations
     shot(page, "simulation-results-laptop")
     page.locator(".sim-heatmap >> nth=1").screenshot(path=str(SHOTS / "simulation-heatmap-b-laptop.png"))
     assert errors == []
