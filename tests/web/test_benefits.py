@@ -99,6 +99,7 @@ def test_analyst_sees_every_region_and_downloads_the_consolidated_file(client, a
     assert "/beneficios/correos_chile/2026-04/consolidado.xlsx" in html
     filtered = client.get("/beneficios/?region=CL-BI").get_data(as_text=True)
     assert filtered.count(".xlsx") == 1  # Biobío only, and no consolidated file of a single region
+    assert '<select name="region">' in filtered and '<option value="CL-BI" selected>' in filtered
     response = client.get("/beneficios/correos_chile/2026-04/consolidado.xlsx")
     ruts = [r[0] for r in list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))[1:]]
     assert sorted(ruts) == ["11.111.111-1", "12.345.678-5", "76.086.428-5"]

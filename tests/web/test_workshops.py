@@ -73,6 +73,12 @@ def test_the_list_shows_the_sessions_open_to_my_region_with_seats_left(client, a
     assert f'"/talleres/{bio}"' not in page.text  # Biobío, in person
     assert "1 / 2" in page.text and "1 cupo" in page.text and "Programar sesión" in page.text
     assert "Taller Mujer Exporta" in page.text  # the catalogue
+    assert '<select name="region">' not in page.text  # a regional user has no region filter
+    client.post("/salir")
+    auth.login("analista")
+    national = client.get("/talleres/?region=CL-BI").text
+    assert '<select name="region">' in national and '<option value="CL-BI" selected>' in national
+    assert f'"/talleres/{bio}"' in national and f'"/talleres/{rm}"' not in national
 
 
 CREATE = [
