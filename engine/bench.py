@@ -29,12 +29,13 @@ from .demo import answers_for_level
 from .deploy import collect_files
 from .queries import inbox
 from .schema import Case, CaseEvent, CaseState, Company, TaskRow, TpeHistory
+from .simulate import simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICK = {"start_cases": 300, "lifecycles": 100, "inbox_cases": 10_000, "bare_lifecycles": 300, "inbox_runs": 40,
-         "http_clients": 8, "http_tasks_per_client": 30}
+         "http_clients": 8, "http_tasks_per_client": 30, "simulation_cases": 300}
 FULL = {"start_cases": 2_000, "lifecycles": 500, "inbox_cases": 100_000, "bare_lifecycles": 1_000, "inbox_runs": 100,
-        "http_clients": 8, "http_tasks_per_client": 100}
+        "http_clients": 8, "http_tasks_per_client": 100, "simulation_cases": 1_000}
 COMPANY = {"rut": "76.086.428-5", "razon_social": "Empresa de prueba SpA", "tipo_persona": "juridica",
            "region": "CL-RM", "rubro": "vitivinicola", "tipo_oferta": "bienes", "ventas_uf": 20000,
            "contacto_email": "bench@example.cl", "origen": "directo_prochile", "consentimiento_datos": True}
@@ -110,6 +111,9 @@ def run(quick: bool = True, database_url: str | None = None, progress=None, web=
 
         say("memory and size per case")
         results.update(_sizes(engine, case_ids[:200]))
+
+        say("simulation_cases_per_s")
+        results.update(_simulation(engine, settings["simulation_cases"]))
 
         say("inbox_p95_ms")
         _fill(engine, settings["inbox_cases"])
@@ -195,6 +199,17 @@ def _bare_lifecycles(engine, life, count) -> float:
             task.run()
             runtime.run_steps(workflow)
     return (time.perf_counter() - begin) / count
+
+
+def _simulation(engine, cases: int) -> dict:
+    """`cpe simulate cpe_actual --cases N --seed 1` with the default assumptions, in as many
+    processes as there are cores; the task durations are not taken from the history (the bench's
+    own cases took no time at all)."""
+    begin = time.perf_counter()
+    result = simulate(engine, "cpe_actual", cases, seed=1, config={"duraciones": {"desde_historial": False}})
+    seconds = time.perf_counter() - begin
+    return {"simulation_s": round(seconds, 1), "simulation_cases_per_s": _rate(cases, seconds),
+            "simulation_steps": sum(result["pasos"].values())}
 
 
 def _sizes(engine, case_ids) -> dict:

@@ -124,3 +124,12 @@ def test_a_finished_case_keeps_only_what_the_figures_need(deployed):
     finished = [c for c in companies if statuses.get(c.case_id) != "active"]
     assert finished and all(c.done and c.rng is None and c.data is None and c.scheduled is None for c in finished)
     assert all(not c.done and c.rng is not None and c.data for c in companies if c not in finished)
+
+
+def test_the_bench_measures_the_simulation(deployed):
+    from engine import bench
+
+    figures = bench._simulation(deployed, 12)
+    assert set(figures) == {"simulation_s", "simulation_cases_per_s", "simulation_steps"}
+    assert figures["simulation_s"] > 0 and figures["simulation_cases_per_s"] > 0
+    assert figures["simulation_steps"] >= 12 * 3  # every case at least starts, checks its size and scores
