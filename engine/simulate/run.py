@@ -55,8 +55,8 @@ def simulate(source: Engine, process_id: str, cases: int, version: int | None = 
         history.apply(cfg, history.task_durations(source, [process_id]))
     start = datetime.fromisoformat(cfg["inicio"]).astimezone(UTC)
     end = start + timedelta(days=round(30.44 * cfg["horizonte_meses"]))
+    catalogue = engine_workshops.catalogue(source)  # for a process that asks verificar_capacitacion
     # each worker draws its own part of the cohort: this process never holds the companies
-    catalogue = engine_workshops.catalogue(source)
     jobs = [(files, process_id, cases, part, seed, cfg, start, end, database_url, catalogue)
             for part in split(cases, seed, cfg, 1 if database_url else workers)]
     parts = [run_shard(*jobs[0], progress=progress)] if len(jobs) == 1 else _in_processes(jobs, progress)
