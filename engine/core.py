@@ -173,8 +173,15 @@ class Engine:
 
     def operators(self, process_id, version=None) -> set[str]:
         """The service operators a process version calls (its subprocesses' too)."""
+        return self._compiled_version(process_id, version).operators()
+
+    def human_tasks(self, process_id, version=None) -> set[str]:
+        """The ids of the tasks people do in a process version (its subprocesses' too)."""
+        return self._compiled_version(process_id, version).human_tasks()
+
+    def _compiled_version(self, process_id, version=None) -> runtime.CompiledProcess:
         with self.Session() as s:
-            return self._build(s, versions.version_row(s, "process", process_id, version)).operators()
+            return self._build(s, versions.version_row(s, "process", process_id, version))
 
     def _advance(self, s, case: Case, compiled, workflow, actor, completed_task=None, now=None, new_case=False):
         """Run the workflow as far as it goes and store it: see engine/steps.py."""

@@ -97,6 +97,12 @@ class CompiledProcess:
     def new_workflow(self) -> BpmnWorkflow:
         return BpmnWorkflow(self.spec, self.subprocess_specs, script_engine=SCRIPT_ENGINE)
 
+    def human_tasks(self) -> set[str]:
+        """The ids of the tasks people do (user and manual tasks; subprocesses included)."""
+        specs = [self.spec, *self.subprocess_specs.values()]
+        return {task.bpmn_id for spec in specs for task in spec.task_specs.values()
+                if getattr(task, "manual", False) and task.bpmn_id}
+
     def operators(self) -> set[str]:
         """The service operators its service tasks call (subprocesses included)."""
         specs = [self.spec, *self.subprocess_specs.values()]

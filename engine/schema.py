@@ -203,6 +203,8 @@ class TaskRow(Base):
               "case_id"),
         Index("ix_tasks_due", "state", "due_at", "assignee", "lane", "region", "created_at", "id", "name",
               "case_id"),
+        # the newest completed tasks of an element (engine/simulate/history.py), index-only
+        Index("ix_tasks_history", "bpmn_id", "state", "completed_at", "created_at", "case_id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -13,6 +13,8 @@ from engine.schema import Case
 from engine.simulate import history, simulate
 from engine.simulate.cohort import _rut
 
+TASKS = ["Task_TPE_Bienes", "Task_TPE_Servicios", "Task_AgendarEntrevista", "Task_Entrevista"]
+
 
 @pytest.mark.parametrize("days, expected", [
     ([5.0] * 20, [5.0, 5.0, 5.0]),  # every task took the same: a point
@@ -55,18 +57,18 @@ def _first_tasks(engine, clock, waits_in_days, process_id="cpe_actual", offset=0
 def test_durations_come_from_the_completed_tasks_of_the_process(deployed, clock):
     waits = [1.4 * (n % 7 + 1) for n in range(history.MIN_TASKS)]  # calendar days: 1.4 … 9.8
     bpmn_id = _first_tasks(deployed, clock, waits)
-    found = history.task_durations(deployed, ["cpe_actual"])
+    found = history.task_durations(deployed, ["cpe_actual"], TASKS)
     working = [w * 5 / 7 for w in waits]  # 1 … 7 working days
     assert found[bpmn_id] == {"dias": history.fit_triangular(working), "tareas": history.MIN_TASKS}
     assert found[bpmn_id]["dias"][0] == pytest.approx(1.0) and found[bpmn_id]["dias"][2] == pytest.approx(7.0)
-    assert history.task_durations(deployed, ["cpe_propuesto"]) == {}  # another process: its own history
+    assert history.task_durations(deployed, ["cpe_propuesto"], TASKS) == {}  # another process: its own history
     # the tasks still in the inbox (the second task of each case) are not counted
     assert set(found) == {bpmn_id}
 
 
 def test_too_little_history_is_not_used(deployed, clock):
     _first_tasks(deployed, clock, [2.0] * (history.MIN_TASKS - 1))
-    assert history.task_durations(deployed, ["cpe_actual"]) == {}
+    assert history.task_durations(deployed, ["cpe_actual"], TASKS) == {}
 
 
 def test_processes_that_share_a_step_pool_their_history(deployed, clock):
@@ -74,8 +76,8 @@ def test_processes_that_share_a_step_pool_their_history(deployed, clock):
     first = _first_tasks(deployed, clock, [2.0] * half)
     second = _first_tasks(deployed, clock, [4.0] * (history.MIN_TASKS - half), "cpe_propuesto", offset=500)
     assert first == second == "Task_TPE_Bienes"  # both designs start with the TPE
-    assert history.task_durations(deployed, ["cpe_actual"]) == {}  # too short alone
-    pooled = history.task_durations(deployed, ["cpe_actual", "cpe_propuesto"])
+    assert history.task_durations(deployed, ["cpe_actual"], TASKS) == {}  # too short alone
+    pooled = history.task_durations(deployed, ["cpe_actual", "cpe_propuesto"], TASKS)
     assert pooled[first]["tareas"] == history.MIN_TASKS
     assert pooled[first]["dias"][0] < pooled[first]["dias"][2]  # both designs' waits are in it
 
@@ -97,7 +99,7 @@ def test_simulate_takes_the_history_of_the_configured_database(deployed, clock):
     bpmn_id = _first_tasks(deployed, clock, [7.0 * (n % 5 + 1) for n in range(history.MIN_TASKS)])
     with deployed.Session() as s:
         cases = s.scalar(select(func.count()).select_from(Case))
-    fitted = history.task_durations(deployed, ["cpe_actual"])[bpmn_id]["dias"]
+    fitted = history.task_durations(deployed, ["cpe_actual"], TASKS)[bpmn_id]["dias"]
 
     def run(**kwargs):
         return simulate(deployed, "cpe_actual", 12, seed=4, horizon_months=4, workers=1, **kwargs)
@@ -117,3 +119,31 @@ def test_simulate_takes_the_history_of_the_configured_database(deployed, clock):
     assert taken["pasos"] != ignored["pasos"]
     with deployed.Session() as s:  # only read
         assert s.scalar(select(func.count()).select_from(Case)) == cases
+
+
+def test_only_the_most_recently_completed_tasks_are_read(deployed, clock, monkeypatch):
+    monkeypatch.setattr(history, "MAX_TASKS", history.MIN_TASKS)
+    bpmn_id = _first_tasks(deployed, clock, [35.0] * 10 + [2.8] * history.MIN_TASKS)  # the practice got faster
+    found = history.task_durations(deployed, ["cpe_actual"], TASKS)
+    assert found[bpmn_id] == {"dias": [2.0, 2.0, 2.0], "tareas": history.MIN_TASKS}
+
+
+def test_the_human_tasks_of_a_version(deployed):
+    tasks = deployed.human_tasks("cpe_actual")
+    assert {"Task_TPE_Bienes", "Task_Entrevista", "Task_Seguimiento"} <= tasks
+    assert not any(t.startswith(("Service_", "Gateway_", "Timer_", "StartEvent_")) for t in tasks)
+    assert "Task_PlanFortalecimiento" in deployed.human_tasks("cpe_propuesto") - tasks
+
+
+def test_the_history_is_read_through_its_index(deployed):
+    """One element's newest completed tasks come from ix_tasks_history (SQLite's plan), not from a
+    scan and sort of every task: what keeps the read short at a million tasks."""
+    if deployed.db.dialect.name != "sqlite":
+        pytest.skip("the plan is SQLite's (PostgreSQL chooses by its statistics)")
+    with deployed.db.connect() as connection:
+        plan = " ".join(str(row[-1]) for row in connection.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT tasks.created_at, tasks.completed_at FROM tasks JOIN cases "
+            "ON cases.id = tasks.case_id WHERE tasks.bpmn_id = 'Task_TPE_Bienes' AND tasks.state = 'completed' "
+            "AND tasks.completed_at IS NOT NULL AND cases.process_key IN ('cpe_actual') "
+            "ORDER BY tasks.completed_at DESC LIMIT 2000"))
+    assert "ix_tasks_history" in plan and "TEMP B-TREE" not in plan, plan

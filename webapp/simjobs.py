@@ -112,7 +112,8 @@ def start(source, values: dict, author: str) -> str:
                            "mejora_por_tarea": values["mejora_por_tarea"]},
               "duraciones": {"tareas": {}, "desde_historial": values["historial"]}}
     if values["historial"]:  # read here: the worker never reads the configured database
-        history.apply(config, history.task_durations(source, {a["proceso"], b["proceso"]}))
+        tasks = source.human_tasks(a["proceso"], a["version"]) | source.human_tasks(b["proceso"], b["version"])
+        history.apply(config, history.task_durations(source, {a["proceso"], b["proceso"]}, tasks))
     params = {k: values[k] for k in ("casos", "semilla", "horizonte_meses", "cuota_exportadora",
                                      "abandono_por_tarea", "mejora_por_tarea", "historial")}
     params["duraciones_historial"] = config["duraciones"].get("historial") or {}

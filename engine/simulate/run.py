@@ -52,7 +52,7 @@ def simulate(source: Engine, process_id: str, cases: int, version: int | None = 
         raise ValueError("--horizon-months debe ser al menos 1")
     process, files = model_files(source, process_id, version)
     if cfg["duraciones"].get("desde_historial", True):
-        history.apply(cfg, history.task_durations(source, [process_id]))
+        history.apply(cfg, history.task_durations(source, [process_id], source.human_tasks(process_id, version)))
     start = datetime.fromisoformat(cfg["inicio"]).astimezone(UTC)
     end = start + timedelta(days=round(30.44 * cfg["horizonte_meses"]))
     catalogue = engine_workshops.catalogue(source)  # for a process that asks verificar_capacitacion
