@@ -167,9 +167,8 @@ class Engine:
 
     def start_form(self, process_id, version=None) -> dict | None:
         """The JSON Schema that validates the start data of a process (None if it has none)."""
-        with self.Session() as s:
-            compiled = self._build(s, versions.version_row(s, "process", process_id, version))
-            return compiled.forms[compiled.start_form].schema if compiled.start_form else None
+        compiled = self._compiled_version(process_id, version)
+        return compiled.forms[compiled.start_form].schema if compiled.start_form else None
 
     def operators(self, process_id, version=None) -> set[str]:
         """The service operators a process version calls (its subprocesses' too)."""

@@ -97,17 +97,17 @@ class CompiledProcess:
     def new_workflow(self) -> BpmnWorkflow:
         return BpmnWorkflow(self.spec, self.subprocess_specs, script_engine=SCRIPT_ENGINE)
 
+    def _task_specs(self):
+        for spec in (self.spec, *self.subprocess_specs.values()):
+            yield from spec.task_specs.values()
+
     def human_tasks(self) -> set[str]:
         """The ids of the tasks people do (user and manual tasks; subprocesses included)."""
-        specs = [self.spec, *self.subprocess_specs.values()]
-        return {task.bpmn_id for spec in specs for task in spec.task_specs.values()
-                if getattr(task, "manual", False) and task.bpmn_id}
+        return {task.bpmn_id for task in self._task_specs() if getattr(task, "manual", False) and task.bpmn_id}
 
     def operators(self) -> set[str]:
         """The service operators its service tasks call (subprocesses included)."""
-        specs = [self.spec, *self.subprocess_specs.values()]
-        return {name for spec in specs for task in spec.task_specs.values()
-                if (name := getattr(task, "operation_name", None))}
+        return {name for task in self._task_specs() if (name := getattr(task, "operation_name", None))}
 
     def restore(self, state: dict) -> BpmnWorkflow:
         token = _restore_spec.set((self.spec, self.subprocess_specs))
