@@ -140,10 +140,8 @@ def test_the_history_is_read_through_its_index(deployed):
     scan and sort of every task: what keeps the read short at a million tasks."""
     if deployed.db.dialect.name != "sqlite":
         pytest.skip("the plan is SQLite's (PostgreSQL chooses by its statistics)")
+    query = history.newest_tasks(["cpe_actual", "cpe_propuesto"]).params(bpmn_id="Task_TPE_Bienes")
+    sql = str(query.compile(deployed.db, compile_kwargs={"literal_binds": True}))
     with deployed.db.connect() as connection:
-        plan = " ".join(str(row[-1]) for row in connection.exec_driver_sql(
-            "EXPLAIN QUERY PLAN SELECT tasks.created_at, tasks.completed_at FROM tasks JOIN cases "
-            "ON cases.id = tasks.case_id WHERE tasks.bpmn_id = 'Task_TPE_Bienes' AND tasks.state = 'completed' "
-            "AND tasks.completed_at IS NOT NULL AND cases.process_key IN ('cpe_actual') "
-            "ORDER BY tasks.completed_at DESC LIMIT 2000"))
+        plan = " ".join(str(row[-1]) for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
     assert "ix_tasks_history" in plan and "TEMP B-TREE" not in plan, plan

@@ -42,13 +42,7 @@ def task_durations(source, process_ids, task_ids) -> dict[str, dict]:
     database of `source` (an Engine: only read), from its MAX_TASKS most recently completed ones
     (the current practice; one short read of index ix_tasks_history per element, however long
     the history). Processes that share an element id (two designs of the same step) are pooled."""
-    processes = sorted(set(process_ids))
-    query = (select(TaskRow.created_at, TaskRow.completed_at)
-             .join(Case, Case.id == TaskRow.case_id)
-             .where(TaskRow.bpmn_id == bindparam("bpmn_id"), TaskRow.state == "completed",
-                    TaskRow.completed_at.is_not(None), Case.process_key.in_(processes))
-             .order_by(TaskRow.completed_at.desc())
-             .limit(MAX_TASKS))
+    query = newest_tasks(process_ids)
     found = {}
     with source.Session() as s:
         for bpmn_id in sorted(set(task_ids)):
@@ -57,6 +51,17 @@ def task_durations(source, process_ids, task_ids) -> dict[str, dict]:
             if len(days) >= MIN_TASKS:
                 found[bpmn_id] = {"dias": fit_triangular(days), "tareas": len(days)}
     return found
+
+
+def newest_tasks(process_ids):
+    """(created_at, completed_at) of the MAX_TASKS most recently completed tasks of one element
+    (bound parameter `bpmn_id`) in cases of `process_ids`: ix_tasks_history in index order."""
+    return (select(TaskRow.created_at, TaskRow.completed_at)
+            .join(Case, Case.id == TaskRow.case_id)
+            .where(TaskRow.bpmn_id == bindparam("bpmn_id"), TaskRow.state == "completed",
+                   TaskRow.completed_at.is_not(None), Case.process_key.in_(sorted(set(process_ids))))
+            .order_by(TaskRow.completed_at.desc(), TaskRow.created_at.desc())
+            .limit(MAX_TASKS))
 
 
 def apply(cfg: dict, durations: dict[str, dict]) -> None:
