@@ -35,14 +35,15 @@ def load_catalogue(path: str | Path = CATALOGUE) -> list[dict]:
     return items
 
 
-def seed_catalogue(engine, path: str | Path = CATALOGUE) -> dict:
-    """Bring the `workshops` table in step with the catalogue file (idempotent).
+def seed_catalogue(engine, path: str | Path = CATALOGUE, items: list[dict] | None = None) -> dict:
+    """Bring the `workshops` table in step with the catalogue file (idempotent), or with `items`
+    already read (as `catalogue` gives them: the simulation copies a database's catalogue).
 
     New keys are added, changed names, descriptions and stages are updated, and a workshop
     no longer in the file (or marked `"active": false`) stops being offered; its past
     sessions and attendance are kept.
     """
-    items = load_catalogue(path)
+    items = load_catalogue(path) if items is None else items
     created = updated = 0
     with engine.transaction() as s:
         serialize_setup(s)  # several machines may load it at once as they start (`cpe db upgrade`)

@@ -28,7 +28,6 @@ from ..schema import Case, Workshop
 from .config import _clamp
 
 OPERATOR = "verificar_capacitacion"
-STAGES = ("introduccion", "intermedia", "profundizacion")
 SESSION_HOUR = 14  # UTC: 10:00 or 11:00 in Santiago
 SESSION_LENGTH = timedelta(hours=2)
 
@@ -48,13 +47,7 @@ def next_session_day(now: datetime) -> datetime:
 def seed_catalogue(sim, catalogue: list[dict]) -> None:
     """The workshops of `catalogue` (the configured database's, as workshops.catalogue gives it)
     in the throwaway database; the shipped catalogue file when it is empty."""
-    if not catalogue:
-        engine_workshops.seed_catalogue(sim)
-        return
-    with sim.transaction() as s:
-        for position, item in enumerate(catalogue, 1):
-            s.add(Workshop(key=item["key"], name=item["name"], description=item.get("description") or "",
-                           stage=item.get("stage"), position=position, active=True))
+    engine_workshops.seed_catalogue(sim, items=list(catalogue) or None)
 
 
 class Workshops:
@@ -64,8 +57,8 @@ class Workshops:
         with sim.Session() as s:
             rows = s.execute(select(Workshop.key, Workshop.stage).where(Workshop.active.is_(True))
                              .order_by(Workshop.position, Workshop.id)).all()
-        rank = {stage: n for n, stage in enumerate(STAGES)}
-        self.catalogue = [(rank.get(stage, len(STAGES)), key) for key, stage in rows]
+        rank = {stage: n for n, stage in enumerate(engine_workshops.STAGES)}
+        self.catalogue = [(rank.get(stage, len(rank)), key) for key, stage in rows]
         self.sessions: dict[tuple, int] = {}  # (region, workshop key, day) -> session id
         self.turning_up: dict[int, set] = {}  # session id -> company ids that will attend
         self.taken: dict[int, list] = {}  # company index -> [decisions so far, workshop keys taken]
