@@ -583,10 +583,13 @@ def simulate(process_id, cases, version, seed, horizon_months, workers, no_histo
         click.echo(f"{'carga ejecutivos':<22}{c['tareas_asignadas']} tareas asignadas a {c['ejecutivos_con_tareas']}"
                    f" (máx. {c['tareas_por_ejecutivo_max']}), {c['tareas_en_pool']} en pool regional")
         spec = r["configuracion"]["duraciones"]
-        history = spec.get("historial") or {}
-        click.echo(f"{'duraciones':<22}" + (", ".join(f"{k} del historial ({n} tareas)" for k, n in history.items())
-                                            if history else "de la configuración" + (
-                                                " (sin historial suficiente)" if spec["desde_historial"] else "")))
+        if spec.get("historial"):
+            source = ", ".join(f"{k} del historial ({n} tareas)" for k, n in spec["historial"].items())
+        elif spec["desde_historial"]:
+            source = "de la configuración (sin historial suficiente)"
+        else:
+            source = "de la configuración"
+        click.echo(f"{'duraciones':<22}{source}")
     emit(result, as_json, human)
 
 
