@@ -21,9 +21,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from referencing.exceptions import Unresolvable
 
 from engine.deploy import DeployError, check_files
-from engine.forms import Form, FormError, load_form
+from engine.forms import REGISTRY, Form, FormError, FormValidator, load_form
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -112,6 +113,9 @@ CATALOGUE = [
      ["«a»", "la expresión regular usa retroreferencias o lookaround, que no se permiten"]),
     ("lookbehind_in_patternProperties", _form(a={"type": "object", "patternProperties": {"(?<=x)y": {}}}),
      ["«a»", "la expresión regular usa retroreferencias o lookaround, que no se permiten"]),
+    ("patternProperties_with_unevaluatedProperties",
+     _form(a={"type": "object", "patternProperties": {"^x": {}}, "unevaluatedProperties": False}),
+     ["no se pueden usar en el mismo formulario"]),
     ("id_changes_the_base", _form(a={"$id": "http://127.0.0.1:9/", "properties": {"b": {"$ref": "#/x"}}}),
      ["«a»", "$id"]),
 ]
@@ -143,6 +147,8 @@ def test_a_remote_reference_is_never_fetched_even_by_a_form_built_directly(loopb
         Form("hostil", 1, schema)
     with pytest.raises(ValueError):
         load_form(json.dumps(schema))
+    with pytest.raises(Unresolvable):  # the validator itself retrieves nothing either
+        FormValidator(schema, registry=REGISTRY).is_valid({"a": "x"})
     assert hits == []
 
 
@@ -198,7 +204,7 @@ def test_backtracking_patterns_run_in_linear_time():
     script = r"""
 import json, time
 from engine.deploy import check_files
-from engine.forms import Form, FormError, load_form
+from engine.forms import REGISTRY, Form, FormError, FormValidator, load_form
 schema = {"type": "object", "properties": {
     "a": {"type": "string", "pattern": "^(a+)+$"},
     "m": {"type": "object", "patternProperties": {"^(a+)+$": {"type": "string"}}, "additionalProperties": False}}}
