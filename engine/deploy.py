@@ -313,7 +313,7 @@ def check_files(files: list[tuple[str, bytes]], known_forms=(), known_decisions=
             try:
                 schema = load_form(text)
             except ValueError as exc:
-                problems.append(Problem(filename, None, "formulario", str(exc)))
+                problems.append(Problem(filename, None, f"formulario {Path(filename).stem}", str(exc)))
                 continue
             key = Path(filename).stem
             artifacts.append(Artifact("form", key, schema.get("title", key), filename, text, checksum(text)))

@@ -15,3 +15,8 @@ class Forbidden(EngineError):
 
 class Conflict(EngineError):
     """The task or case changed meanwhile (completed by someone else, stale version)."""
+
+
+class BrokenModel(EngineError):
+    """A stored model version that today's rules refuse (e.g. a form stored before a check
+    existed): it cannot be used until a valid version is deployed."""

@@ -2,6 +2,14 @@
 
 Validation messages are in Spanish and name the field, so the web form and the CLI can
 show them as they are. Values with `"format": "rut"` are normalised (76.086.428-5).
+
+A form is hostile input (an analyst may deploy anything): before jsonschema ever sees it,
+`check_structure` walks it once, without recursion, and refuses what could fetch, loop or
+blow up — `$ref` other than a JSON pointer inside the form (`#/…`), references to nothing,
+reference cycles, more than MAX_SCHEMA_DEPTH levels of schemas (references followed), more
+than MAX_SCHEMA_NODES schemas, and regular expressions RE2 cannot run. The validator resolves
+references in a registry whose only resource is the form (nothing is ever retrieved) and
+evaluates `pattern` and `patternProperties` with RE2, in time linear in the text.
 """
 
 from __future__ import annotations
@@ -9,9 +17,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from itertools import accumulate
+from urllib.parse import unquote
 
-from jsonschema import Draft202012Validator, FormatChecker
+import re2
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 from jsonschema.exceptions import SchemaError
+from referencing import Registry
+from referencing.exceptions import NoSuchResource
 
 from .services.rut import is_valid_rut, normalize_rut
 
@@ -19,10 +32,256 @@ MAX_FORM_BYTES = 512 * 1024
 MAX_SUBMISSION_BYTES = 256 * 1024
 MAX_FORM_DEPTH = 8  # nested groups (objects inside objects)
 MAX_FORM_FIELDS = 400
+MAX_JSON_DEPTH = 640  # nesting of the JSON text ([ and {), checked before parsing (Python's json recurses)
+MAX_VALUE_DEPTH = 32  # nesting of values that are not schemas (const, enum, default, x-…)
+MAX_SCHEMA_DEPTH = 32  # levels of schemas inside schemas, following $ref
+MAX_SCHEMA_NODES = 5000  # schemas in the document
+MAX_EXPANDED_NODES = 20000  # schemas once every $ref is followed (what one validation may visit)
 FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")  # names become dotted paths: no dots or spaces
+
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # its errors are reported to the analyst, in Spanish
+
+
+def regex(pattern: str):
+    """A form's regular expression compiled by RE2 (cached by the re2 module); raises re2.error."""
+    return re2.compile(pattern, _RE2_OPTIONS)
+
 
 FORMAT_CHECKER = FormatChecker()
 FORMAT_CHECKER.checks("rut")(lambda value: not isinstance(value, str) or is_valid_rut(value))
+FORMAT_CHECKER.checks("regex", raises=re2.error)(lambda value: not isinstance(value, str) or bool(regex(value)))
+# the meta-schema check of a form: patterns were already compiled by RE2 (check_structure)
+_META_FORMATS = FormatChecker([name for name in Draft202012Validator.FORMAT_CHECKER.checkers if name != "regex"])
+
+
+class FormStructureError(ValueError):
+    """A form whose shape is refused before any JSON Schema processing (Spanish message)."""
+
+
+def _refuse_retrieval(uri: str):
+    raise NoSuchResource(ref=uri)
+
+
+# the form is the only resource: a reference to anything else is never fetched (see check_structure)
+REGISTRY = Registry(retrieve=_refuse_retrieval)
+
+
+def _pattern(validator, pattern, instance, schema):
+    if validator.is_type(instance, "string") and not regex(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _pattern_properties(validator, patterns, instance, schema):
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in patterns.items():
+        compiled = regex(pattern)
+        for key, value in instance.items():
+            if compiled.search(key):
+                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
+_ADDITIONAL = Draft202012Validator.VALIDATORS["additionalProperties"]
+
+
+def _additional_properties(validator, additional, instance, schema):
+    """jsonschema's own, except that names are matched against patternProperties with RE2."""
+    if "patternProperties" not in schema:
+        yield from _ADDITIONAL(validator, additional, instance, schema)
+        return
+    if not validator.is_type(instance, "object"):
+        return
+    known = schema.get("properties", {})
+    patterns = [regex(p) for p in schema["patternProperties"]]
+    extras = [k for k in instance if k not in known and not any(p.search(k) for p in patterns)]
+    if validator.is_type(additional, "object"):
+        for extra in extras:
+            yield from validator.descend(instance[extra], additional, path=extra)
+    elif not additional and extras:
+        yield ValidationError(f"{', '.join(map(repr, sorted(extras)))} do not match any of the regexes")
+
+
+FormValidator = validators.extend(Draft202012Validator, validators={
+    "pattern": _pattern, "patternProperties": _pattern_properties, "additionalProperties": _additional_properties})
+
+
+def json_depth_problem(text: str) -> str | None:
+    """Why the JSON text nests too deep to be parsed safely (Python's json recurses), or None.
+    Linear: strings are taken out, then the brackets are counted."""
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    deepest = max(accumulate(1 if c in "[{" else -1 for c in brackets), default=0)
+    if deepest > MAX_JSON_DEPTH:
+        return f"el JSON del formulario anida demasiados niveles (más de {MAX_JSON_DEPTH})"
+    return None
+
+
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+# keywords whose value is a schema, a list of schemas, a map of names to schemas
+_SCHEMA_KEYWORDS = ("not", "if", "then", "else", "items", "contains", "additionalProperties", "propertyNames",
+                    "unevaluatedItems", "unevaluatedProperties", "contentSchema", "additionalItems")
+_LIST_KEYWORDS = ("allOf", "anyOf", "oneOf", "prefixItems")
+_MAP_KEYWORDS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+_NOT_ALLOWED = ("$anchor", "$dynamicRef", "$dynamicAnchor", "$recursiveRef", "$recursiveAnchor")
+
+
+def _pointer(path: tuple) -> str:
+    return "#" + "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
+def _where(field: str, path: tuple) -> str:
+    return f"campo «{field}»" if field else f"en «{_pointer(path)}»"
+
+
+def _regex_problem(pattern: str) -> str | None:
+    try:
+        regex(pattern)
+    except re2.error as exc:
+        reason = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) \
+            else str(exc)
+        shown = json.dumps(pattern, ensure_ascii=False)
+        if reason.startswith("invalid perl operator: (?") or re.match(r"invalid escape sequence: \\[1-9k]", reason):
+            return ("la expresión regular usa retroreferencias o lookaround, que no se permiten; reescríbala sin "
+                    f"ellas (se evalúa con RE2, en tiempo lineal): {shown}")
+        why = ("falta cerrar un paréntesis o corchete" if "missing" in reason or "unexpected )" in reason else
+               "una repetición {n} no puede pasar de 1000" if "repetition size" in reason else
+               "es demasiado grande" if "too large" in reason else "RE2 no reconoce su sintaxis")
+        return f"la expresión regular no es válida ({why}): {shown}"
+    return None
+
+
+def _value_depth(value) -> int:
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        deepest = max(deepest, depth)
+        if depth <= MAX_VALUE_DEPTH:  # deeper than the limit is enough to know
+            children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+            pending.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    return deepest
+
+
+def check_structure(schema: dict) -> bool:
+    """Refuse (FormStructureError, in Spanish, naming the field) a form that could fetch, loop or
+    blow up; see the module's docstring. One iterative walk, then one iterative walk of the graph
+    of schemas and references. Returns whether the form uses `$ref`."""
+    nodes: dict[tuple, list] = {}  # schema position → [children positions, field]
+    refs: list[tuple] = []  # (position, $ref, field)
+    uses = set()
+    pending = [(schema, (), 0, "")]
+    while pending:
+        node, path, depth, field = pending.pop()
+        where = _where(field, path)
+        if depth > MAX_SCHEMA_DEPTH:
+            raise FormStructureError(f"{where}: anidamiento de más de {MAX_SCHEMA_DEPTH} niveles de esquemas")
+        if len(nodes) >= MAX_SCHEMA_NODES:
+            raise FormStructureError(f"el formulario es demasiado grande (más de {MAX_SCHEMA_NODES} esquemas)")
+        children: list = []
+        nodes[tuple(map(str, path))] = [children, field]
+        if not isinstance(node, dict):
+            continue
+        for key in _NOT_ALLOWED:
+            if key in node:
+                raise FormStructureError(f'{where}: "{key}" no se permite; use "$ref" con un puntero "#/…" '
+                                         "dentro del formulario")
+        if "$id" in node and path:
+            raise FormStructureError(f'{where}: "$id" solo se permite en la raíz del formulario')
+        if "$ref" in node:
+            refs.append((tuple(map(str, path)), node["$ref"], field))
+        if isinstance(node.get("pattern"), str):
+            problem = _regex_problem(node["pattern"])
+            if problem:
+                raise FormStructureError(f"{where}: {problem}")
+        if isinstance(node.get("patternProperties"), dict):
+            uses.add("patternProperties")
+            for pattern in node["patternProperties"]:
+                problem = _regex_problem(pattern)
+                if problem:
+                    raise FormStructureError(f"{where}: {problem}")
+        if "unevaluatedProperties" in node:
+            uses.add("unevaluatedProperties")
+        found = []  # (path tail, value, field) of every value in a schema position
+        for key, value in node.items():
+            if key in _SCHEMA_KEYWORDS and isinstance(value, (dict, bool)):
+                found.append(((key,), value, field))
+            elif key in _LIST_KEYWORDS and isinstance(value, list):
+                found.extend(((key, i), sub, field) for i, sub in enumerate(value))
+            elif key in _MAP_KEYWORDS and isinstance(value, dict):
+                for name, sub in value.items():
+                    label = (f"{field}.{name}" if field else name) if key == "properties" else field
+                    found.append(((key, name), sub, label))
+            elif isinstance(value, (dict, list)) and _value_depth(value) > MAX_VALUE_DEPTH:
+                raise FormStructureError(f'{where}: el valor de "{key}" anida más de {MAX_VALUE_DEPTH} niveles')
+        for tail, sub, label in found:
+            if isinstance(sub, (dict, bool)):
+                child = path + tail
+                children.append(tuple(map(str, child)))
+                pending.append((sub, child, depth + 1, label))
+            elif isinstance(sub, list) and _value_depth(sub) > MAX_VALUE_DEPTH:  # not a schema: the meta-schema
+                raise FormStructureError(f"{where}: «{tail[0]}» anida más de {MAX_VALUE_DEPTH} niveles")  # says so
+    if {"patternProperties", "unevaluatedProperties"} <= uses:
+        raise FormStructureError('"patternProperties" y "unevaluatedProperties" no se pueden usar en el mismo '
+                                 "formulario")
+    for where_path, ref, field in refs:
+        where = _where(field, where_path)
+        shown = json.dumps(ref, ensure_ascii=False)
+        if not isinstance(ref, str) or not (ref == "#" or ref.startswith("#/")):
+            raise FormStructureError(f"{where}: la referencia $ref {shown} no se permite: las referencias se "
+                                     'resuelven solo dentro del formulario, con un puntero "#/…"')
+        target = tuple(t.replace("~1", "/").replace("~0", "~") for t in unquote(ref[2:]).split("/")) \
+            if ref != "#" else ()
+        if target not in nodes:
+            raise FormStructureError(f"{where}: la referencia $ref {shown} no apunta a ningún esquema del "
+                                     "formulario")
+        nodes[where_path][0].append(target)
+        nodes[where_path].append(ref)
+    _check_graph(nodes)
+    return bool(refs)
+
+
+def _check_graph(nodes: dict) -> None:
+    """Cycles, depth and size of the schemas once references are followed (iterative DFS)."""
+    depth: dict[tuple, int] = {}  # levels below a schema, references followed
+    size: dict[tuple, int] = {}  # schemas a validation may visit from it (capped)
+    for start in [(), *nodes]:
+        if start in depth:
+            continue
+        stack = [(start, 0, nodes[start][1])]
+        active = {start}
+        while stack:
+            node, index, field = stack[-1]
+            children = nodes[node][0]
+            if index < len(children):
+                stack[-1] = (node, index + 1, field)
+                child = children[index]
+                if child in active:
+                    ref = nodes[node][2] if len(nodes[node]) > 2 else _pointer(child)
+                    raise FormStructureError(f"{_where(field, node)}: referencia circular "
+                                             f"($ref {json.dumps(ref, ensure_ascii=False)})")
+                if child not in depth:
+                    active.add(child)
+                    stack.append((child, 0, nodes[child][1] or field))
+                continue
+            stack.pop()
+            active.discard(node)
+            depth[node] = 1 + max((depth[c] for c in children), default=-1)
+            size[node] = min(1 + sum(size[c] for c in children), MAX_EXPANDED_NODES + 1)
+    if depth[()] > MAX_SCHEMA_DEPTH:
+        node, field = (), ""
+        for _ in range(MAX_SCHEMA_DEPTH + 1):
+            node = max(nodes[node][0], key=depth.__getitem__)
+            field = nodes[node][1] or field
+        raise FormStructureError(f"{_where(field, node)}: anidamiento de más de {MAX_SCHEMA_DEPTH} niveles de "
+                                 "esquemas (siguiendo las referencias $ref)")
+    if size[()] > MAX_EXPANDED_NODES:
+        node, field = (), ""
+        while nodes[node][0] and not field:
+            node = max(nodes[node][0], key=size.__getitem__)
+            field = nodes[node][1]
+        raise FormStructureError(f"{_where(field, node)}: el formulario es demasiado grande: sus referencias "
+                                 f"($ref) suman más de {MAX_EXPANDED_NODES} esquemas")
 
 
 class FormError(ValueError):
@@ -44,14 +303,23 @@ def load_form(content: str | bytes) -> dict:
             raise ValueError("el formulario no está codificado en UTF-8") from None
     if len(content) > MAX_FORM_BYTES:
         raise ValueError("el formulario supera el tamaño máximo (512 KB)")
+    deep = json_depth_problem(content)
+    if deep:
+        raise FormStructureError(deep)
     try:
         schema = json.loads(content)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        raise ValueError(f"JSON mal formado: {exc}") from None
-    if not isinstance(schema, dict) or schema.get("type") != "object":
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"JSON mal formado en la línea {exc.lineno}, columna {exc.colno}") from None
+    except RecursionError:  # not reachable after json_depth_problem; never a 500 all the same
+        raise FormStructureError(f"el JSON del formulario anida demasiados niveles (más de {MAX_JSON_DEPTH})") \
+            from None
+    if not isinstance(schema, dict):
+        raise ValueError('el formulario debe ser un objeto JSON Schema con "type": "object"')
+    check_structure(schema)  # before jsonschema sees it: no reference out, no cycle, bounded depth and size
+    if schema.get("type") != "object":
         raise ValueError('el formulario debe ser un objeto JSON Schema con "type": "object"')
     try:
-        Draft202012Validator.check_schema(schema)
+        Draft202012Validator.check_schema(schema, format_checker=_META_FORMATS)
     except SchemaError as exc:
         raise ValueError(f"JSON Schema inválido: {exc.message}") from None
     _check_fields(schema)
@@ -203,8 +471,11 @@ class Form:
     schema: dict
 
     def __post_init__(self):
-        # compiled once per form version (Form objects live in the spec cache, runtime.SpecCache)
-        self._validator = Draft202012Validator(_for_validation(self.schema), format_checker=FORMAT_CHECKER)
+        # compiled once per form version (Form objects live in the spec cache, runtime.SpecCache);
+        # whatever built the schema, the structure is checked again: no validator for a hostile form
+        uses_refs = check_structure(self.schema)
+        schema = self.schema if uses_refs else _for_validation(self.schema)  # a $ref may point into a oneOf
+        self._validator = FormValidator(schema, format_checker=FORMAT_CHECKER, registry=REGISTRY)
 
     def validate(self, data) -> dict:
         """Return the normalised data, or raise FormError with a message per field."""

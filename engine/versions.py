@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from . import deploy as checks
 from . import runtime
-from .errors import NotFound
+from .errors import BrokenModel, NotFound
 from .forms import Form, load_form
 from .schema import Case, ModelVersion
 from .xmlsafe import parse_xml
@@ -87,11 +87,19 @@ def compile_process(s, row: ModelVersion) -> runtime.CompiledProcess:
     dmn = [(d.filename, d.content) for key, v in deps.get("decisions", {}).items()
            for d in [version_row(s, "decision", key, v)]]
     spec, subs = runtime.parse_process(row.key, row.content, row.filename, dmn)
-    forms = {key: Form(key, v, load_form(version_row(s, "form", key, v).content))
-             for key, v in deps.get("forms", {}).items()}
+    forms = {key: stored_form(s, key, v) for key, v in deps.get("forms", {}).items()}
     compiled = runtime.CompiledProcess(row.id, row.key, spec, subs, forms)
     compiled.lanes, compiled.start_form = lanes_and_start_form(row.content, row.key)
     return compiled
+
+
+def stored_form(s, key, version) -> Form:
+    """A stored form version, checked again with today's rules (an older version may predate one)."""
+    try:
+        return Form(key, version, load_form(version_row(s, "form", key, version).content))
+    except ValueError as exc:
+        raise BrokenModel(f"el formulario {key} v{version} guardado no se puede usar: {exc}. Despliegue una "
+                          "versión corregida del formulario y del proceso que lo usa.") from None
 
 
 def lanes_and_start_form(bpmn: str, process_id: str):

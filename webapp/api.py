@@ -18,7 +18,7 @@ from werkzeug.routing import RequestRedirect
 
 from engine.apitokens import user_for_token
 from engine.clock import as_utc
-from engine.errors import Conflict, Forbidden, NotFound
+from engine.errors import BrokenModel, Conflict, Forbidden, NotFound
 from engine.forms import FormError
 from engine.queries import cases as case_page
 
@@ -149,6 +149,11 @@ def _forbidden(exc):
 @bp.errorhandler(Conflict)
 def _conflict(exc):
     return error_response(409, _sentence(str(exc)))
+
+
+@bp.errorhandler(BrokenModel)
+def _broken_model(exc):
+    return error_response(422, _sentence(str(exc)))
 
 
 def _sentence(text: str) -> str:

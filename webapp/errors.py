@@ -6,6 +6,8 @@ from flask import render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
+from engine.errors import BrokenModel
+
 
 def init_app(app):
     messages = {
@@ -23,6 +25,10 @@ def init_app(app):
 
     for code in messages:
         app.register_error_handler(code, lambda exc, code=code: render(code))
+
+    @app.errorhandler(BrokenModel)
+    def broken_model(exc):  # a stored model today's rules refuse: its message says what to deploy
+        return render(422, str(exc))
 
     @app.errorhandler(CSRFError)
     def csrf_error(_exc):

@@ -10,7 +10,7 @@ import re
 from flask_babel import gettext as _
 from jsonschema import Draft202012Validator
 
-from engine.forms import load_form
+from engine.forms import FormStructureError, json_depth_problem, load_form
 
 MAX_PROBLEMS = 10
 _META = Draft202012Validator(Draft202012Validator.META_SCHEMA)
@@ -79,6 +79,8 @@ def _locate(text: str, path) -> dict:
 
 def form_problems(text: str) -> tuple[dict | None, list[dict]]:
     """(schema, []) when the form can be deployed and shown; (None, problems) otherwise."""
+    if json_depth_problem(text):  # before parsing: Python's json recurses
+        return None, [{"text": _("El JSON anida demasiados niveles.")}]
     try:
         schema = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -91,6 +93,8 @@ def form_problems(text: str) -> tuple[dict | None, list[dict]]:
         return None, [{"text": _('El formulario debe ser un objeto JSON Schema: { "type": "object", … }')}]
     try:
         load_form(text)  # the project's rules, with the meta-schema check (once, when all is well)
+    except FormStructureError as exc:  # refused before any JSON Schema processing: so is the meta-schema's
+        return None, [{"text": _("Regla de los formularios: %(msg)s", msg=str(exc))}]
     except ValueError as exc:
         try:
             errors = sorted(_META.iter_errors(schema), key=lambda e: list(map(str, e.absolute_path)))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import random
-import re
 from datetime import datetime, timedelta
 
-from jsonschema import Draft202012Validator
+import re2
+from referencing.exceptions import Unresolvable
 
+from ..forms import REGISTRY, FormValidator, regex
 from .cohort import _rut
 from .config import ACTIONS, COUNTRIES, NAMES, PATTERN_CANDIDATES, PRODUCTS, TEXTS, _clamp, _pick
 
@@ -24,6 +25,22 @@ def answer(schema: dict, profile: dict, rng: random.Random, now: datetime, rules
     gen = _Answerer(profile, rng, now, rules or {}, optional, noise)
     value = gen.value("", schema, required=True)
     return value if isinstance(value, dict) else {}
+
+
+def _fullmatch(pattern: str, text: str) -> bool:
+    """Form patterns run on RE2 (linear time), as the engine validates them."""
+    try:
+        return regex(pattern).fullmatch(text) is not None
+    except re2.error:
+        return False
+
+
+def _holds(condition, data) -> bool:
+    """An `if` of the form, evaluated like the engine's validator (RE2 patterns, nothing fetched)."""
+    try:
+        return FormValidator(condition, registry=REGISTRY).is_valid(data)
+    except Unresolvable:  # a $ref inside the condition points at the rest of the form
+        return False
 
 
 class _Answerer:
@@ -86,7 +103,7 @@ class _Answerer:
                 data[key] = self.value(key, sub, False)
         for rule in [schema, *schema.get("allOf", [])]:
             if "if" in rule:
-                branch = rule.get("then") if Draft202012Validator(rule["if"]).is_valid(data) else rule.get("else")
+                branch = rule.get("then") if _holds(rule["if"], data) else rule.get("else")
                 self._apply(branch or {}, props, data)
         return {k: v for k, v in data.items() if v is not None}
 
@@ -95,7 +112,7 @@ class _Answerer:
             return True
         if sub.get("type") in ("object", "array") or "properties" in sub:
             return False
-        if sub.get("pattern") and not any(re.fullmatch(sub["pattern"], c) for c in PATTERN_CANDIDATES):
+        if sub.get("pattern") and not any(_fullmatch(sub["pattern"], c) for c in PATTERN_CANDIDATES):
             return False
         return self.rng.random() < self.optional
 
@@ -151,7 +168,7 @@ class _Answerer:
             return _rut(rng.randint(50_000_000, 79_999_999))
         if schema.get("pattern"):
             for candidate in PATTERN_CANDIDATES:
-                if re.fullmatch(schema["pattern"], candidate):
+                if _fullmatch(schema["pattern"], candidate):
                     return candidate
         lower = name.lower()
         if "pais" in lower:

@@ -9,7 +9,6 @@ and segment, and its ready tasks) with one short read of the throwaway database.
 from __future__ import annotations
 
 import heapq
-import json
 import random
 import resource
 import tempfile
@@ -22,7 +21,7 @@ from sqlalchemy import bindparam, event, select
 from ..clock import VirtualClock, as_utc
 from ..core import Engine
 from ..errors import EngineError
-from ..forms import FormError
+from ..forms import FormError, load_form
 from ..schema import Case, TaskRow, User
 from ..services.regions import REGIONS
 from . import workshops
@@ -190,7 +189,7 @@ class _Run:
         self.start_schema = self.sim.start_form(self.process_id)
         process = self.sim.model_version("process", self.process_id)
         for key, version in ((process.get("dependencies") or {}).get("forms") or {}).items():
-            self.forms[key] = json.loads(self.sim.model_version("form", key, version)["content"])
+            self.forms[key] = load_form(self.sim.model_version("form", key, version)["content"])
 
     def _answer(self, schema, profile, rng):
         return answer(schema, profile, rng, self.clock.now(), self.people["reglas"], self.people["opcionales"],
