@@ -108,7 +108,7 @@ FormValidator = validators.extend(Draft202012Validator, validators={
 
 def json_depth_problem(text: str) -> str | None:
     """Why the JSON text nests too deep to be parsed safely (Python's json recurses), or None.
-    Linear: strings are taken out, then the brackets are counted."""
+    Linear (RE2): strings are taken out, then the brackets are counted."""
     brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
     deepest = max(accumulate(1 if c in "[{" else -1 for c in brackets), default=0)
     if deepest > MAX_JSON_DEPTH:
@@ -116,8 +116,8 @@ def json_depth_problem(text: str) -> str | None:
     return None
 
 
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_JSON_STRING = re2.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = re2.compile(r"[^\[\]{}]+")
 
 # keywords whose value is a schema, a list of schemas, a map of names to schemas
 _SCHEMA_KEYWORDS = ("not", "if", "then", "else", "items", "contains", "additionalProperties", "propertyNames",
