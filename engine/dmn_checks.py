@@ -23,6 +23,8 @@ def input_entry_problem(text: str | None) -> str | None:
     if not text.strip():
         return "la celda solo tiene espacios: déjela vacía o escriba - (cualquier valor)"
     source = text.strip()
+    if len(source) > sandbox.MAX_SOURCE:  # before the regex below, which is quadratic in the "?" it finds
+        return f"el código supera {sandbox.MAX_SOURCE} caracteres"
     if _QUESTION.search(source):
         return sandbox.check(_QUESTION.sub("dmninputexpr", source), "eval")
     if sandbox.check(source, "eval") is None:  # a value compared with ==

@@ -22,6 +22,15 @@ def test_input_cells(text, ok):
     assert (dmn_checks.input_entry_problem(text) is None) is ok
 
 
+def test_a_huge_input_cell_is_refused_before_the_question_mark_scan():
+    """The "?" scan (SpiffWorkflow's own regex) is quadratic: 100 000 "?" took minutes. The size
+    cap comes first, so a deploy check of any cell is fast."""
+    import time
+    began = time.monotonic()
+    assert "4000" in dmn_checks.input_entry_problem("?" * 100_000)
+    assert time.monotonic() - began < 5
+
+
 @pytest.mark.parametrize("text, ok", [
     (None, True), ("", True), ('"verde"', True), ("10", True), ("puntaje * 2", True), ('["a", "b"]', True),
     ("rojo plan", False), ("import os", False), ("x.__dict__", False), ('"verde', False),
