@@ -2,7 +2,10 @@
 TPE online without an account, then follows its own case through a secret link.
 
 Only the SHA-256 of a link's token is stored; a link expires, and a new one can be sent
-to the company's registered email (never shown to whoever types a RUT). The company's
+to the company's registered email (never shown to whoever types a RUT). Anonymous input never
+changes or reveals a registered company: registering a known RUT changes nothing, answers as
+for an unknown one and only mails a fresh link to the email already on file; a returning
+company starts its new case through its private link (`start_again`). The company's
 stage is read from the SPEC §9 case variables (`puntaje_tpe`, `puntaje_entrevista`,
 `segmento`, `capacitada`, `resultado`), so a redesigned diagram that keeps those names
 needs no change here.
@@ -15,14 +18,18 @@ import secrets
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
+from . import scheduler
 from .clock import as_utc
 from .errors import Conflict, NotFound
+from .rows import COMPANY_FIELDS
 from .schema import Activity, Case, CaseEvent, Company, Derivation, OutboxMessage, PortalLink, TaskRow, Tpe
 from .services.rut import normalize_rut
 
 LINK_DAYS = 180
 PORTAL_ACTOR = "pyme"
+IN_PROGRESS = ("active", "error")
 PUBLIC_EVENTS = ("case_started", "task_completed", "case_completed")
 STAGES = ("registro", "tpe", "entrevista", "clasificacion", "capacitacion", "exportacion")
 
@@ -45,32 +52,76 @@ def _queue_link(s, company, case_id, token, compose, now) -> None:
 
 
 def _active_case(s, company_id):
-    return s.scalar(select(Case).where(Case.company_id == company_id, Case.status.in_(("active", "error")))
+    return s.scalar(select(Case).where(Case.company_id == company_id, Case.status.in_(IN_PROGRESS))
                     .order_by(Case.id.desc()))
 
 
-def register(engine, process_id: str, data: dict, compose) -> dict:
-    """Start a case for a company that registers online and give it a private link.
+def register(engine, process_id: str, data: dict, compose, compose_notice) -> None:
+    """An anonymous registration: start a case for a new company and mail it a private link.
 
-    `compose(token) -> (asunto, mensaje)` writes the email that carries the link. A RUT
-    that already has a case in progress starts nothing: a fresh link goes to the email
-    already on file (the answer does not reveal it), so there is never a duplicate.
+    Nothing tells a known RUT from an unknown one, neither the answer nor its timing nor its
+    effects on the company: the start is run in both cases (validating the data and running the
+    process as far as it goes, the same work), and for a RUT already registered it is rolled
+    back: no company column changes, no case starts, and a fresh link goes only to the email
+    already on file, in a notice that someone asked to register the company
+    (`compose_notice(token)`). A new company gets its link by email (`compose(token)`), never in
+    the answer. Both `compose` give `(asunto, mensaje)`. Raises ValueError (the RUT) or
+    FormError (the data) the same way for both.
     """
     rut = normalize_rut(data.get("rut"))
-    with engine.Session() as s:
-        company = s.scalar(select(Company).where(Company.rut == rut))
-        existing = company is not None and _active_case(s, company.id) is not None
-    if existing:
-        send_link(engine, rut, compose)
-        return {"existing": True, "case_id": None, "token": None}
-    case_id = engine.start(process_id, dict(data, rut=rut), actor=PORTAL_ACTOR)
+    data = dict(data, rut=rut)
+    for attempt in (1, 2):
+        try:
+            return _register(engine, process_id, data, compose, compose_notice)
+        except IntegrityError:  # the same new RUT registered at the same moment: now it is known
+            if attempt == 2:
+                raise
+
+
+def _register(engine, process_id, data, compose, compose_notice) -> None:
     now = engine.now()
     with engine.transaction() as s:
-        case = s.get(Case, case_id)
-        company = s.get(Company, case.company_id)
-        token = _new_link(s, company.id, now)
-        _queue_link(s, company, case_id, token, compose, now)
-    return {"existing": False, "case_id": case_id, "token": token}
+        company = s.scalar(select(Company).where(Company.rut == data["rut"]))
+        rehearsal = s.begin_nested()
+        case_id = engine.start_in(s, process_id, data, actor=PORTAL_ACTOR, prepare=scheduler.start_by_hand)
+        if company is None:
+            rehearsal.commit()
+            company = s.get(Company, s.get(Case, case_id).company_id)
+            _queue_link(s, company, case_id, _new_link(s, company.id, now), compose, now)
+            return
+        rehearsal.rollback()  # what the start wrote (company columns, case, history) is undone
+        if company.contacto_email:
+            _queue_link(s, company, _latest_case_id(s, company.id), _new_link(s, company.id, now),
+                        compose_notice, now)
+
+
+def _latest_case_id(s, company_id) -> int | None:
+    case = _active_case(s, company_id) or s.scalar(
+        select(Case).where(Case.company_id == company_id).order_by(Case.id.desc()))
+    return case.id if case else None
+
+
+def start_again(engine, process_id: str, company_id: int, data: dict) -> int:
+    """A registered company starts a new case through its private link (e.g. it was derived
+    elsewhere and has grown). Its RUT is the one on file; the data may update its record.
+    Conflict if a case of the company is still in progress."""
+    with engine.transaction() as s:
+        company = s.scalar(engine.locked(select(Company).where(Company.id == company_id)))
+        if company is None:
+            raise NotFound("empresa desconocida")
+        if _active_case(s, company_id) is not None:
+            raise Conflict("Su empresa ya tiene un proceso en curso: siga sus próximos pasos en esta página.")
+        return engine.start_in(s, process_id, dict(data, rut=company.rut), actor=PORTAL_ACTOR,
+                               prepare=scheduler.start_by_hand)
+
+
+def company_values(engine, company_id: int) -> dict:
+    """The company's data on file, as start-form values (to fill in the form of a new case)."""
+    with engine.Session() as s:
+        company = s.get(Company, company_id)
+        if company is None:
+            raise NotFound("empresa desconocida")
+        return {name: getattr(company, name) for name in COMPANY_FIELDS if getattr(company, name) is not None}
 
 
 def send_link(engine, rut: str, compose) -> bool:
@@ -84,10 +135,8 @@ def send_link(engine, rut: str, compose) -> bool:
         company = s.scalar(select(Company).where(Company.rut == rut))
         if company is None or not company.contacto_email:
             return False
-        case = _active_case(s, company.id) or s.scalar(
-            select(Case).where(Case.company_id == company.id).order_by(Case.id.desc()))
         token = _new_link(s, company.id, now)
-        _queue_link(s, company, case.id if case else None, token, compose, now)
+        _queue_link(s, company, _latest_case_id(s, company.id), token, compose, now)
         return True
 
 

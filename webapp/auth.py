@@ -13,6 +13,7 @@ from flask_login import UserMixin, current_user, login_required, login_user, log
 from engine import logins
 
 from . import LANGUAGES, login_manager
+from .redirects import safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -47,10 +48,6 @@ def load_user(username):
     return UserProxy(user) if user is not None and user.active and user.role in STAFF_ROLES else None
 
 
-def _safe_next(target):
-    return target if target and target.startswith("/") and not target.startswith("//") else None
-
-
 @bp.route("/ingresar", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
@@ -79,7 +76,7 @@ def login():
         else:
             session.clear()
             login_user(UserProxy(user))
-            return redirect(_safe_next(request.args.get("next")) or url_for("inbox.index"))
+            return redirect(safe_next(request.args.get("next")) or url_for("inbox.index"))
     return render_template("auth/login.html", error=error), (401 if error else 200)
 
 
@@ -96,4 +93,4 @@ def language(code):
     if code not in LANGUAGES:
         abort(404)
     session["language"] = code
-    return redirect(_safe_next(request.form.get("next")) or url_for("home"))
+    return redirect(safe_next(request.form.get("next")) or url_for("home"))

@@ -11,6 +11,7 @@ from engine.queries import InboxFilters, inbox
 from engine.services.regions import REGIONS
 
 from .access import engine
+from .redirects import safe_next
 
 bp = Blueprint("inbox", __name__)
 DUE_ARGS = {"vencidas": "overdue", "por_vencer": "soon", "sin_plazo": "none"}
@@ -42,7 +43,7 @@ def index():
 @login_required
 def claim(task_id):
     _act(lambda: engine().claim(task_id, current_user.username), _("Tarea tomada: ahora está en «Mis tareas»."))
-    return redirect(request.form.get("next") if _local(request.form.get("next")) else url_for(".index"))
+    return redirect(safe_next(request.form.get("next")) or url_for(".index"))
 
 
 @bp.post("/tareas/<task_id>/liberar")
@@ -59,6 +60,3 @@ def _act(action, success):
     except (Conflict, Forbidden, NotFound) as exc:
         flash(str(exc), "error")
 
-
-def _local(target):
-    return bool(target) and target.startswith("/") and not target.startswith("//")

@@ -30,14 +30,38 @@ def _process_id() -> str:
     return current_app.config["PORTAL_PROCESS"]
 
 
+def _link(token) -> str:
+    return url_for("portal.home", token=token, _external=True)
+
+
 def _compose(token):
     """The email that carries a private link (queued in the outbox)."""
-    link = url_for("portal.home", token=token, _external=True)
     return (_("Su enlace al portal Centros Pyme Exporta"),
             _("Hola. Este es su enlace privado para seguir el avance de su empresa en el programa "
               "Centros Pyme Exporta de ProChile: %(link)s\n\nNo lo comparta: quien tenga el enlace puede ver "
               "el estado de su empresa. Vence en %(days)s días; puede pedir uno nuevo en el portal.",
-              link=link, days=portal.LINK_DAYS))
+              link=_link(token), days=portal.LINK_DAYS))
+
+
+def _compose_notice(token):
+    """The email to a registered company when someone registers its RUT again (nothing changed)."""
+    return (_("Alguien pidió registrar su empresa en el portal Centros Pyme Exporta"),
+            _("Hola. Alguien pidió registrar su empresa en el portal Centros Pyme Exporta de ProChile con el "
+              "RUT de su empresa. Su empresa ya está registrada: no cambiamos ningún dato ni iniciamos un "
+              "proceso nuevo.\n\nSi quiere volver a ingresar, seguir su caso o postular de nuevo, use este "
+              "enlace privado: %(link)s\n\nSi no fue usted, puede ignorar este mensaje. No comparta el enlace: "
+              "quien lo tenga puede ver el estado de su empresa. Vence en %(days)s días.",
+              link=_link(token), days=portal.LINK_DAYS))
+
+
+def _start_schema():
+    """The start form of the portal's process, or an error page (503) if it is not deployed."""
+    try:
+        return engine().start_form(_process_id()) or {"type": "object", "properties": {}}, None
+    except NotFound:
+        message = _("El registro en línea no está disponible: el proceso «%(process)s» no está desplegado. "
+                    "Contacte a su Centro Pyme Exporta.", process=_process_id())
+        return None, (render_template("errors/error.html", code=503, message=message), 503)
 
 
 def _company_or_404(token) -> int:
@@ -63,29 +87,24 @@ def landing():
 
 @bp.route("/registro", methods=["GET", "POST"])
 def register():
-    try:
-        schema = engine().start_form(_process_id()) or {"type": "object", "properties": {}}
-    except NotFound:
-        message = _("El registro en línea no está disponible: el proceso «%(process)s» no está desplegado. "
-                    "Contacte a su Centro Pyme Exporta.", process=_process_id())
-        return render_template("errors/error.html", code=503, message=message), 503
+    schema, unavailable = _start_schema()
+    if unavailable:
+        return unavailable
     values, errors = {}, {}
     if request.method == "POST":
         values = formrender.parse(schema, request.form)
         try:
-            result = portal.register(engine(), _process_id(), values, _compose)
+            portal.register(engine(), _process_id(), values, _compose, _compose_notice)
         except FormError as exc:
             errors = exc.errors
         except ValueError as exc:  # the RUT, before anything else is checked
             errors = {"rut": str(exc)}
         else:
-            if result["existing"]:
-                flash(_("Su empresa ya tiene un proceso en curso. Enviamos un enlace nuevo a su página al "
-                        "correo registrado."), "info")
-                return redirect(url_for(".landing"))
-            flash(_("Registro recibido. Guarde la dirección de esta página: es su acceso privado (también la "
-                    "enviamos a su correo)."), "success")
-            return redirect(url_for(".home", token=result["token"]))
+            # The same answer whether or not the RUT was registered: the link goes only by email,
+            # to a new company or, for a registered one, to the email already on file.
+            flash(_("Si los datos son correctos, le enviamos a su correo de contacto el enlace privado para "
+                    "continuar (responder el TPE, seguir su caso)."), "info")
+            return redirect(url_for(".landing"))
     return render_template("portal/register.html", schema=schema, errors=errors,
                            fields=formrender.fields(schema, values, errors)), (422 if errors else 200)
 
@@ -105,8 +124,43 @@ def home(token):
     company_id = _company_or_404(token)
     info = portal.overview(engine(), company_id)
     return render_template("portal/home.html", token=token, info=info, stages=STAGE_LABELS,
-                           link_days=portal.LINK_DAYS, sessions=workshops.sessions_for_company(engine(), company_id),
+                           in_progress=portal.IN_PROGRESS, link_days=portal.LINK_DAYS,
+                           sessions=workshops.sessions_for_company(engine(), company_id),
                            my_workshops=workshops.company_workshops(engine(), company_id))
+
+
+@bp.route("/e/<token>/postular", methods=["GET", "POST"])
+def start_again(token):
+    """A registered company (a returning one, or one added by the team) starts a new process:
+    the registration form filled in with its data on file, its RUT fixed."""
+    company_id = _company_or_404(token)
+    schema, unavailable = _start_schema()
+    if unavailable:
+        return unavailable
+    schema = dict(schema, properties={k: v for k, v in schema.get("properties", {}).items() if k != "rut"},
+                  required=[k for k in schema.get("required", []) if k != "rut"])
+    info = portal.overview(engine(), company_id)
+    in_progress = _("Su empresa ya tiene un proceso en curso: siga sus próximos pasos en esta página.")
+    if info["case"] and info["case"]["status"] in portal.IN_PROGRESS:
+        flash(in_progress, "info")
+        return redirect(url_for(".home", token=token))
+    errors = {}
+    if request.method == "POST":
+        values = formrender.parse(schema, request.form)
+        try:
+            portal.start_again(engine(), _process_id(), company_id, values)
+        except FormError as exc:
+            errors = exc.errors
+        except Conflict:
+            flash(in_progress, "info")
+            return redirect(url_for(".home", token=token))
+        else:
+            flash(_("Comenzó un nuevo proceso. Su siguiente paso aparece en esta página."), "success")
+            return redirect(url_for(".home", token=token))
+    else:
+        values = portal.company_values(engine(), company_id)
+    return render_template("portal/start_again.html", token=token, company=info["company"], errors=errors,
+                           schema=schema, fields=formrender.fields(schema, values, errors)), (422 if errors else 200)
 
 
 @bp.post("/e/<token>/talleres/<int:session_id>")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from .. import profiles as P
+from ..web.test_portal import link_in_outbox
 
 VIEWPORTS = {"laptop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 
@@ -34,10 +35,13 @@ def test_company_takes_the_tpe_in_the_portal(browser, live_server, deployed, sho
     page.fill("#f-contacto_email", "contacto@empresa.cl")
     page.check("#f-consentimiento_datos")
     page.click("button.primary")
-    page.wait_for_url("**/portal/e/**")
-    assert page.get_by_text("Registro recibido").is_visible()
+    page.wait_for_url(f"{live_server}/portal/")
+    # the same answer for any RUT: the private link only travels by email
+    assert page.get_by_text("le enviamos a su correo de contacto el enlace privado").is_visible()
+    assert "/portal/e/" not in page.content()
+    private = f"{live_server}/portal/e/{link_in_outbox(deployed, 'contacto@empresa.cl')}"
+    page.goto(private)
     assert page.locator(".stage-current .stage-label").inner_text() == "Test de Potencialidad Exportadora"
-    private = page.url
 
     page.click(".nextstep a.button")
     page.click("button.primary")  # empty: refused with messages
@@ -55,4 +59,25 @@ def test_company_takes_the_tpe_in_the_portal(browser, live_server, deployed, sho
     [case] = [c for c in (deployed.case(1),)]
     assert case["data"]["puntaje_tpe"] > 0
     assert [e for e in errors if "status of 422" not in e] == []
+    page.close()
+
+
+def test_a_returning_company_applies_again_from_its_private_page(browser, live_server, deployed, shot):
+    from engine import portal
+
+    deployed.start("cpe_actual", P.empresa(ventas_uf=1500), actor="pyme")  # micro: derived, the case ends
+    assert deployed.case(1)["status"] == "completed"
+    page = browser.new_page(viewport=VIEWPORTS["laptop"])
+    page.goto(f"{live_server}/portal/e/{portal.issue_link(deployed, '76.086.428-5')}")
+    private = page.url
+    page.get_by_role("link", name="Volver a postular").click()
+    assert page.locator("#f-razon_social").input_value() == "Viña Los Aromos SpA"  # the data on file
+    page.fill("#f-ventas_uf", "30000")
+    shot(page, "portal-postular-laptop")
+    page.click("button.primary")
+    page.wait_for_url(private)
+    assert page.get_by_text("Comenzó un nuevo proceso").is_visible()
+    assert page.locator(".stage-current .stage-label").inner_text() == "Test de Potencialidad Exportadora"
+    assert page.get_by_role("link", name="Volver a postular").count() == 0
+    assert deployed.case(2)["status"] == "active"
     page.close()

@@ -43,10 +43,23 @@ def register(client, **company):
     return client.post("/portal/registro", data=form_data(empresa(**company)))
 
 
-def token_of(response) -> str:
-    match = re.search(r"/portal/e/([A-Za-z0-9_-]{40,})$", response.location)
-    assert match, response.location
+def link_in_outbox(engine, address: str) -> str:
+    """The private-link token in the newest email queued to `address` (the link is only sent
+    by email, never shown on the page)."""
+    with engine.Session() as s:
+        message = s.scalars(select(OutboxMessage).where(OutboxMessage.to_address == address)
+                            .order_by(OutboxMessage.id.desc())).first()
+    assert message is not None, f"no email to {address}"
+    match = re.search(r"/portal/e/([A-Za-z0-9_-]{40,})", message.mensaje)
+    assert match, message.mensaje
     return match.group(1)
+
+
+def registered(client, **company) -> str:
+    """Register a company in the portal and return the token of the link emailed to it."""
+    response = register(client, **company)
+    assert response.status_code == 302, response.text
+    return link_in_outbox(client.application.extensions["cpe_engine"], empresa(**company)["contacto_email"])
 
 
 def count(engine, model):
@@ -73,8 +86,9 @@ def test_invalid_registration_changes_nothing(client, deployed):
 
 def test_company_registers_takes_the_tpe_and_follows_its_case(client, deployed):
     response = register(client)
-    assert response.status_code == 302
-    token = token_of(response)
+    assert response.status_code == 302 and response.location.endswith("/portal/")
+    assert "le enviamos a su correo de contacto el enlace privado" in client.get(response.location).text
+    token = link_in_outbox(deployed, "contacto@empresa.cl")  # only by email, never on the page
     with deployed.Session() as s:
         [message] = s.scalars(select(OutboxMessage)).all()
         [case] = s.scalars(select(Case)).all()
@@ -112,9 +126,9 @@ def test_company_registers_takes_the_tpe_and_follows_its_case(client, deployed):
 
 
 def test_a_second_registration_of_the_same_rut_starts_nothing(client, deployed):
-    register(client)
+    first = register(client)
     again = register(client, razon_social="Otra razón social")
-    assert again.status_code == 302 and again.location.endswith("/portal/")
+    assert again.status_code == first.status_code == 302 and again.location == first.location
     assert count(deployed, Case) == 1 and count(deployed, Company) == 1
     assert count(deployed, OutboxMessage) == 2  # a fresh link went to the email on file
     with deployed.Session() as s:
@@ -122,7 +136,7 @@ def test_a_second_registration_of_the_same_rut_starts_nothing(client, deployed):
 
 
 def test_links_are_secret_and_expire(client, deployed, clock):
-    token = token_of(register(client))
+    token = registered(client)
     assert client.get(f"/portal/e/{token[:-1]}x").status_code == 404
     assert client.get("/portal/e/corto").status_code == 404
     clock.advance(days=181)
@@ -130,8 +144,8 @@ def test_links_are_secret_and_expire(client, deployed, clock):
 
 
 def test_a_link_opens_only_its_own_company_tasks(client, deployed):
-    mine = token_of(register(client))
-    other = token_of(register(client, rut="96.790.240-3", razon_social="Frutos del Maule SpA"))
+    mine = registered(client)
+    other = registered(client, rut="96.790.240-3", razon_social="Frutos del Maule SpA")
     other_case = deployed.case(2)
     assert other_case["data"]["razon_social"] == "Frutos del Maule SpA"
     [other_task] = deployed.ready_tasks(case_id=2)
@@ -156,14 +170,14 @@ def test_requesting_a_link_reveals_nothing(client, deployed):
 
 
 def test_micro_company_sees_its_derivation(client, deployed):
-    token = token_of(register(client, ventas_uf=1500))
+    token = registered(client, ventas_uf=1500)
     home = client.get(f"/portal/e/{token}").text
     assert "Su empresa fue derivada a:" in home and "SERCOTEC" in home.upper()
     assert "no aplica" in home
 
 
 def test_company_text_is_escaped(client):
-    token = token_of(register(client, razon_social="<script>alert(1)</script> SpA"))
+    token = registered(client, razon_social="<script>alert(1)</script> SpA")
     home = client.get(f"/portal/e/{token}").text
     assert "<script>alert(1)</script>" not in home and "&lt;script&gt;alert(1)&lt;/script&gt; SpA" in home
 
@@ -182,6 +196,8 @@ def test_a_company_without_a_case_is_invited_to_start(client, deployed):
     add_company(deployed, "76.111.222-8", "Artesanías Chiloé E.I.R.L.")  # e.g. a workshop walk-in
     token = portal.issue_link(deployed, "76111222-8")
     home = client.get(f"/portal/e/{token}").text
-    assert "aún no comienza la ruta exportadora" in home and 'href="/portal/registro"' in home
-    started = token_of(register(client, rut="76.111.222-8", razon_social="Artesanías Chiloé E.I.R.L."))
-    assert "aún no comienza" not in client.get(f"/portal/e/{started}").text
+    assert "aún no comienza la ruta exportadora" in home and f'href="/portal/e/{token}/postular"' in home
+    register(client, rut="76.111.222-8", razon_social="Otra SpA")  # anonymous: starts nothing
+    assert "aún no comienza" in client.get(f"/portal/e/{token}").text and count(deployed, Case) == 0
+    client.post(f"/portal/e/{token}/postular", data=form_data(empresa(razon_social="Artesanías Chiloé E.I.R.L.")))
+    assert "aún no comienza" not in client.get(f"/portal/e/{token}").text and count(deployed, Case) == 1

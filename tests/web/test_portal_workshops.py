@@ -12,14 +12,14 @@ from engine import workshops as W
 from engine.schema import Company, WorkshopRegistration
 
 from ..test_workshops import SOON, add_company
-from .test_portal import client, portal_app, register, token_of  # noqa: F401 - fixtures and helpers
+from .test_portal import client, portal_app, registered  # noqa: F401 - fixtures and helpers
 
 
 @pytest.fixture
 def company(client, deployed):  # noqa: F811 - the portal's client fixture
     """Viña Los Aromos (RM) registered through the portal, and its private page."""
     W.seed_catalogue(deployed)
-    token = token_of(register(client))
+    token = registered(client)
     with deployed.Session() as s:
         company_id = s.scalar(select(Company.id).where(Company.rut == "76.086.428-5"))
     return {"token": token, "id": company_id, "home": f"/portal/e/{token}"}

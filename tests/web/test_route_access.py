@@ -71,7 +71,8 @@ ROUTES = {
     **{("portal." + name, method): EVERYONE for name, method in [
         ("landing", "GET"), ("register", "GET"), ("register", "POST"), ("request_link", "GET"),
         ("request_link", "POST"), ("home", "GET"), ("register_workshop", "POST"),
-        ("unregister_workshop", "POST"), ("task", "GET"), ("task", "POST")]},
+        ("unregister_workshop", "POST"), ("task", "GET"), ("task", "POST"), ("start_again", "GET"),
+        ("start_again", "POST")]},
     # the API: a personal token of a staff member (companies have none); region rules as the pages
     ("api.openapi", "GET"): EVERYONE,
     ("api.processes", "GET"): STAFF, ("api.list_cases", "GET"): STAFF, ("api.list_tasks", "GET"): STAFF,
