@@ -181,6 +181,16 @@ def test_starting_again_needs_the_csrf_token(deployed):
     assert refused.status_code == 400 and count(deployed, Case) == 0
 
 
+def test_the_rolled_back_start_leaves_no_workflow_in_the_cache(portal_app, client, deployed):  # noqa: F811
+    """The rehearsal of a known RUT is rolled back: the workflow it ran must not be kept in the
+    engine's cache under the id of a case that does not exist (the next case may get that id)."""
+    setup_company(client, deployed, "in_progress")
+    answer(portal_app, empresa(rut=KNOWN, **ATTACKER))
+    with deployed.Session() as s:
+        cases = set(s.scalars(select(Case.id)))
+    assert set(deployed.workflows._items) <= cases
+
+
 @pytest.mark.parametrize("state", ["closed", "in_progress"])
 def test_a_known_rut_is_answered_in_about_the_same_time(portal_app, client, deployed, state):  # noqa: F811
     setup_company(client, deployed, state)
