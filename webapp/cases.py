@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -13,6 +11,7 @@ from engine.comments import add_comment, comments
 from engine.errors import EngineError
 from engine.queries import case_path, case_record, cases
 
+from . import strictjson
 from .access import can_work, case_or_404, engine
 from .auditlog import record_access
 from .models import analyst_required
@@ -88,7 +87,10 @@ def skip(case_id):
     case_or_404(case_id)
     text = request.form.get("valores", "").strip()
     try:
-        values = json.loads(text) if text else {}
+        values = strictjson.loads(text) if text else {}
+    except strictjson.ValueRefused as exc:  # NaN, Infinity, a repeated key, … (engine.values)
+        flash(_("No se omitió el paso: %(reason)s", reason=str(exc)), "error")
+        return redirect(url_for(".detail", case_id=case_id))
     except ValueError:
         flash(_("No se omitió el paso: los valores no son JSON válido."), "error")
         return redirect(url_for(".detail", case_id=case_id))
