@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from flask.cli import ScriptInfo
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
@@ -173,7 +173,8 @@ def test_an_operator_returning_a_bad_value_puts_the_case_in_error(hostile, monke
 
 
 # -- data stored by an older version -------------------------------------------------------------
-OLD_DATA = '{"rut": "76.086.428-5", "region": "CL-RM", "nota": "a\\ud800b", "monto": NaN, "x": [Infinity]}'
+OLD_DATA = ('{"rut": "76.086.428-5", "region": "CL-RM", "nota": "a\\ud800b", "monto": NaN, "x": [Infinity], '
+            '"hondo": ' + "[" * 900 + "]" * 900 + ', "typename": {"typename": "X"}}')
 OLD_DETAIL = '{"data": {"nota": "\\udfff", "monto": NaN}, "form": "ab_libre"}'
 
 
@@ -214,6 +215,7 @@ def _cli_refused(result):
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert result.stdout == ""
     assert result.stderr.startswith("error: ") and "Traceback" not in result.output
+    assert re.search(r"Valor no permitido|no es JSON válido", result.stderr), result.stderr  # Spanish, ours
 
 
 def _cli_case(run, case_id):
@@ -280,6 +282,7 @@ def test_cli_never_crashes_and_the_case_stays_readable(hostile, run, answers):
     task = _ready(hostile, case_id)
     data = json.dumps(answers, allow_nan=True)  # NaN/Infinity literals, surrogates as \\u escapes
     result = run("complete", task["id"], "--data", data)
+    event(f"exit code {result.exit_code}")
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert "Traceback" not in result.output
     if result.exit_code != 0:

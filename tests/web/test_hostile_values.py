@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from flask.cli import ScriptInfo
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
@@ -180,6 +180,7 @@ def test_api_never_fails_and_the_case_stays_readable(site, answers):
     raw = json.dumps(answers, allow_nan=True).encode("ascii")  # NaN literals; surrogates as escapes
     response, body = site.api("POST", f"/tasks/{task['id']}/complete", raw)
     assert response.status_code in (200, 400, 422), body
+    event(f"status {response.status_code}")
     if response.status_code != 200:
         assert site.task(case_id)["id"] == task["id"]
     response, body = site.api("GET", f"/cases/{case_id}")
@@ -199,6 +200,7 @@ def test_the_task_form_never_fails_and_the_case_stays_readable(site, client, not
     task = site.task(case_id)
     response = client.post(f"/tareas/{task['id']}", data={"nota": nota, "monto": monto, "cantidad": cantidad})
     assert response.status_code in (302, 422)
+    event(f"status {response.status_code}")
     assert not any(marker in response.text for marker in TRACE)
     if response.status_code == 422:
         assert site.task(case_id)["id"] == task["id"]
