@@ -230,3 +230,19 @@ def test_the_skip_form_refuses_values_a_case_may_not_hold(site, client, engine, 
                            follow_redirects=True)
         assert page.status_code == 200 and message in page.text
         assert engine.case(case_id)["status"] == "error"
+
+
+def test_the_company_portal_refuses_and_reads_old_data(site, app, engine):
+    from engine import portal
+
+    app.config["PORTAL_PROCESS"] = "abierto"
+    anonymous = app.test_client()
+    page = anonymous.post("/portal/registro", data=dict(START, razon_social="Uno\x00SpA"))
+    assert page.status_code == 422 and "carácter nulo" in page.text
+    page = anonymous.post("/portal/registro", data=dict(START, monto="nan"))
+    assert page.status_code == 422 and "Debe ser un número" in page.text
+    with engine.Session() as s:
+        assert s.scalar(select(func.count()).select_from(Case)) == 0
+    started = portal.register(engine, "abierto", START, lambda token: ("Su enlace", f"/portal/e/{token}"))
+    store_old_values(engine, started["case_id"])
+    assert anonymous.get(f"/portal/e/{started['token']}").status_code == 200
