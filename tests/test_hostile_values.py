@@ -174,7 +174,8 @@ def test_an_operator_returning_a_bad_value_puts_the_case_in_error(hostile, monke
 
 # -- data stored by an older version -------------------------------------------------------------
 OLD_DATA = ('{"rut": "76.086.428-5", "region": "CL-RM", "nota": "a\\ud800b", "monto": NaN, "x": [Infinity], '
-            '"hondo": ' + "[" * 900 + "]" * 900 + ', "typename": {"typename": "X"}}')
+            '"hondo": ' + "[" * 900 + "]" * 900 + ', "typename": {"typename": "X"}, '
+            '"resultado_tpe": {"dimensiones": {"gestion": NaN, "mercado": "\\ud800", "finanzas": 40}}}')
 OLD_DETAIL = '{"data": {"nota": "\\udfff", "monto": NaN}, "form": "ab_libre"}'
 
 

@@ -38,14 +38,21 @@ def detail(case_id):
     record = case_record(engine(), case_id)
     data = {k: v for k, v in case["data"].items()
             if k not in HIDDEN and not k.startswith("actividad_") and not isinstance(v, (dict, list))}
-    scores = {
-        "TPE": (case["data"].get("resultado_tpe") or {}).get("dimensiones", {}),
-        "Entrevista": (case["data"].get("resultado_entrevista") or {}).get("dimensiones", {}),
-    }
+    scores = {"TPE": _dimensions(case["data"].get("resultado_tpe")),
+              "Entrevista": _dimensions(case["data"].get("resultado_entrevista"))}
     tasks = [dict(t, workable=can_work(dict(t, region=case["region"]))) for t in record["tasks"]]
     record_access("view", "case", case_id, {"pagina": "caso"})
     return render_template("cases/detail.html", case=case, record=record, data=data, scores=scores, tasks=tasks,
                            comments=comments(engine(), case_id), comment_max_length=COMMENT_MAX_LENGTH)
+
+
+def _dimensions(result) -> dict:
+    """The numeric scores by dimension of an operator's result (whatever an older version stored:
+    a missing, non-numeric or repaired value — NaN shown as None — is left out, not drawn)."""
+    dims = result.get("dimensiones") if isinstance(result, dict) else None
+    if not isinstance(dims, dict):
+        return {}
+    return {k: v for k, v in dims.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
 @bp.post("/casos/<int:case_id>/comentarios")
