@@ -246,3 +246,15 @@ def test_the_company_portal_refuses_and_reads_old_data(site, app, engine):
     started = portal.register(engine, "abierto", START, lambda token: ("Su enlace", f"/portal/e/{token}"))
     store_old_values(engine, started["case_id"])
     assert anonymous.get(f"/portal/e/{started['token']}").status_code == 200
+
+
+@pytest.mark.parametrize("body", [b"nota=a%ED%A0%80b", b"nota=a%00b&monto=NaN", b"monto=%FF%FE", b"cantidad=1e999"])
+def test_raw_form_bodies_never_fail(site, client, body):
+    """Bytes an HTML form could never send (a UTF-8-encoded surrogate, invalid UTF-8) still end in a
+    page: werkzeug decodes them with replacement characters, and the engine checks the rest."""
+    case_id = site.new_case()
+    task = site.task(case_id)
+    response = client.post(f"/tareas/{task['id']}", data=body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code in (302, 422)
+    assert not any(marker in response.text for marker in TRACE)
+    site.readable(case_id)
