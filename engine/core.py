@@ -3,6 +3,7 @@ simulator and the benchmark all use. Each verb is one database transaction."""
 
 from __future__ import annotations
 
+import json
 import logging
 from contextlib import contextmanager
 from datetime import datetime
@@ -14,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import clock as clockmod
-from . import compare, migrating, recovery, rows, runtime, scheduler, steps, users, versions
+from . import compare, migrating, recovery, rows, runtime, scheduler, steps, users, values, versions
 from .clock import iso_utc
 from .db import default_url, make_engine, session_factory, upgrade
 from .errors import Conflict, EngineError, Forbidden, NotFound
@@ -145,12 +146,18 @@ class Engine:
 
     def start_in(self, s, process_id, data=None, version=None, actor="sistema", prepare=None) -> int:
         """`start` inside the caller's transaction `s`; `prepare(workflow)` may adjust the new
-        workflow before it first runs (engine/scheduler.py fires its timer start event)."""
-        data = dict(data or {})
+        workflow before it first runs (engine/scheduler.py fires its timer start event).
+
+        The data must be plain JSON (engine.values: ValueRefused otherwise), checked before the
+        start form sees it (jsonschema lets NaN through minimum/maximum) and again after."""
+        data = {} if data is None else data
+        values.check_fields(data)
+        data = dict(data)
         row = rows.process_version(s, process_id, version)
         compiled = self._compiled(s, row.id)
         if compiled.start_form:
             data = compiled.forms[compiled.start_form].validate(data)
+            values.check_fields(data)
         now = self.now()
         company = rows.upsert_company(s, data, now) if data.get("rut") else None
         workflow = compiled.new_workflow()
@@ -241,7 +248,11 @@ class Engine:
 
         `user` is checked against the task's lane, region and assignee; without a user (the
         CLI, or the company portal after its own check) `actor` names who acted in the history.
+        The answers must be plain JSON (engine.values: ValueRefused, naming the field), checked
+        before anything else: the form's own validation is not made for NaN or deep nesting.
         """
+        if isinstance(data, dict):
+            values.check_fields(data)
         with self.transaction() as s:
             row, account = rows.task(s, task_id, user)
             if row.state != "ready":
@@ -257,6 +268,7 @@ class Engine:
                 raise Conflict(f"El caso {case.id} no está activo (estado: {case.status}).")
             form = compiled.forms.get(row.form_key) if row.form_key else None
             clean = form.validate(data) if form else (data or {})
+            values.check_fields(clean)
             workflow = self._workflow(s, case, compiled)
             task = workflow.get_task_from_id(UUID(task_id))
             if task is None or task.state != TaskState.READY:
@@ -305,6 +317,8 @@ class Engine:
                         name=row.name, task_id=row.id, detail={}))
 
     def case(self, case_id):
+        """The case with its data and history, always showable: data an older version stored
+        without engine.values' checks (lone surrogates, NaN) comes repaired (`_shown`)."""
         with self.Session() as s:
             case = s.get(Case, case_id)
             if case is None:
@@ -313,12 +327,12 @@ class Engine:
             return {
                 "id": case.id, "process_id": case.process_key, "version": rows.version_number(s, case.model_version_id),
                 "status": case.status,
-                "data": case.data, "segmento": case.segmento, "resultado": case.resultado,
-                "ejecutivo": case.ejecutivo, "region": case.region, "error": case.error,
+                "data": _shown(case.data or {}), "segmento": case.segmento, "resultado": case.resultado,
+                "ejecutivo": case.ejecutivo, "region": case.region, "error": _shown(case.error),
                 "next_timer_at": iso_utc(case.next_timer_at), "created_at": iso_utc(case.created_at),
                 "ended_at": iso_utc(case.ended_at),
                 "history": [{"at": iso_utc(e.at), "actor": e.actor, "kind": e.kind, "bpmn_id": e.bpmn_id,
-                             "name": e.name, "detail": e.detail} for e in events],
+                             "name": e.name, "detail": _shown(e.detail)} for e in events],
             }
 
     def fire_due_timers(self, now=None, limit=200) -> int:
@@ -378,6 +392,16 @@ class Engine:
     def retry_due(self, now=None, limit=200) -> int:
         """The worker's automatic retries of failed steps (model property `reintentos`)."""
         return recovery.retry_due(self, now=now, limit=limit)
+
+
+def _shown(value):
+    """`value` itself if it is strict JSON (the usual case: one pass in C), else the repaired copy
+    that engine.values.displayable makes."""
+    try:
+        json.dumps(value, allow_nan=False, ensure_ascii=False).encode("utf-8")
+    except (TypeError, ValueError, RecursionError):
+        return values.displayable(value)
+    return value
 
 
 __all__ = ["Engine", "EngineError", "NotFound", "Forbidden", "Conflict", "FormError"]

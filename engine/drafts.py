@@ -15,6 +15,7 @@ from sqlalchemy import select
 from .clock import as_utc
 from .errors import Conflict, NotFound
 from .schema import TaskDraft, TaskRow
+from .values import check as check_value
 
 MAX_CHARS = 200_000  # of the draft as JSON text
 MAX_OWNER = 120
@@ -62,6 +63,7 @@ def _clean(owner, data) -> dict:
         text = json.dumps(data, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError):
         raise ValueError("El borrador contiene valores que no se pueden guardar.") from None
+    check_value(data)  # ValueRefused (a ValueError): lone surrogates, NUL, huge numbers, deep nesting
     if len(text) > MAX_CHARS:
         raise ValueError(f"El borrador es demasiado grande ({len(text):,} caracteres; máximo {MAX_CHARS:,})."
                          .replace(",", "."))

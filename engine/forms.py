@@ -27,6 +27,7 @@ from referencing import Registry
 from referencing.exceptions import NoSuchResource
 
 from .services.rut import is_valid_rut, normalize_rut
+from .values import RESERVED_KEYS
 
 MAX_FORM_BYTES = 512 * 1024
 MAX_SUBMISSION_BYTES = 256 * 1024
@@ -339,6 +340,8 @@ def _check_fields(schema: dict) -> None:
             if count > MAX_FORM_FIELDS:
                 raise ValueError(f"el formulario tiene más de {MAX_FORM_FIELDS} campos")
             where = f"{path}.{name}" if path else name
+            if name in RESERVED_KEYS:
+                raise ValueError(f"el nombre de campo «{where}» está reservado por el motor: use otro")
             if not FIELD_NAME.match(name):
                 raise ValueError(f"el nombre de campo «{where}» no es válido: use letras sin tildes, números y _ "
                                  "(sin espacios ni puntos)")

@@ -26,6 +26,7 @@ from .errors import Conflict, NotFound
 from .rows import COMPANY_FIELDS
 from .schema import Activity, Case, CaseEvent, Company, Derivation, OutboxMessage, PortalLink, TaskRow, Tpe
 from .services.rut import normalize_rut
+from .values import displayable
 
 LINK_DAYS = 180
 PORTAL_ACTOR = "pyme"
@@ -198,7 +199,8 @@ def overview(engine, company_id: int) -> dict:
                         "due_at": as_utc(t.due_at)}
                 (own_tasks if t.lane == PORTAL_ACTOR else team_tasks).append(item)
             history = [{"at": as_utc(e.at), "kind": e.kind, "name": e.name,
-                        "by_company": e.actor == PORTAL_ACTOR, "resultado": (e.detail or {}).get("resultado")}
+                        "by_company": e.actor == PORTAL_ACTOR,
+                        "resultado": displayable((e.detail or {}).get("resultado"))}
                        for e in s.scalars(select(CaseEvent).where(CaseEvent.case_id.in_(case_ids),
                                                                   CaseEvent.kind.in_(PUBLIC_EVENTS))
                                           .order_by(CaseEvent.id.desc()))]
@@ -209,7 +211,7 @@ def overview(engine, company_id: int) -> dict:
             activities = [{"tipo": a.tipo, "detalle": a.detalle, "at": as_utc(a.created_at)}
                           for a in s.scalars(select(Activity).where(Activity.company_id == company_id)
                                              .order_by(Activity.id.desc()))]
-        data = dict(current.data or {}) if current else {}
+        data = displayable(dict(current.data or {})) if current else {}  # repaired if stored unchecked
         return {
             "company": {"rut": company.rut, "razon_social": company.razon_social, "region": company.region,
                         "rubro": company.rubro, "contacto_email": company.contacto_email},

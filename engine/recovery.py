@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 
 from . import clock as clockmod
 from . import runtime
+from . import values as plain_json
 from .clock import iso_utc
 from .errors import Conflict, EngineError
 from .schema import Case, CaseEvent
@@ -99,6 +100,7 @@ def skip(engine, case_id, actor, values: dict | None = None, reason: str = "") -
     if not isinstance(values, dict) or len(values) > MAX_SKIP_VALUES or \
             not all(isinstance(k, str) and k.isidentifier() and not k.startswith("_") for k in values):
         raise EngineError("los valores deben ser un objeto con nombres de variable válidos")
+    plain_json.check_fields(values)  # ValueRefused: NaN, lone surrogates, typename keys, …
     reason = (reason or "").strip()
     if not reason:
         raise EngineError("indique por qué se omite el paso")

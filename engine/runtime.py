@@ -51,7 +51,8 @@ class CaseScriptEngine(PythonScriptEngine):
         except ValueError:  # deploy refuses bad values; an older version with one gets the default
             timeout = deadline.DEFAULT_SECONDS
         try:
-            return json.dumps(registry.call(ctx, operation_name, params, timeout=timeout), default=str)
+            # registry.call checked the result with engine.values (plain JSON, or a ServiceError)
+            return json.dumps(registry.call(ctx, operation_name, params, timeout=timeout), allow_nan=False)
         except registry.ServiceError as exc:
             raise WorkflowTaskException(str(exc), task=task, exception=exc) from exc
 

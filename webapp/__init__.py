@@ -24,6 +24,9 @@ babel = Babel()
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(ROOT / "instance"))
+    from .strictjson import StrictJSONProvider
+
+    app.json = StrictJSONProvider(app)  # jsonify never writes NaN nor invalid Unicode (strictjson.py)
     app.config.from_mapping(
         DATABASE_URL=os.environ.get("CPE_DATABASE_URL"),
         SECRET_KEY=os.environ.get("CPE_SECRET_KEY"),

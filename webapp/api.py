@@ -8,7 +8,6 @@ The OpenAPI document (api_spec.py) is served at /api/v1/openapi.json.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date, datetime
 
@@ -21,8 +20,10 @@ from engine.clock import as_utc
 from engine.errors import BrokenModel, Conflict, Forbidden, NotFound
 from engine.forms import FormError
 from engine.queries import cases as case_page
+from engine.values import ValueRefused
+from engine.values import check as check_value
 
-from . import api_spec, csrf
+from . import api_spec, csrf, strictjson
 from .access import can_see_case, engine
 from .auditlog import record_access
 from .auth import STAFF_ROLES
@@ -95,8 +96,9 @@ def _is_api_path() -> bool:
 
 
 def reply(body, status: int = 200):
-    """A JSON answer in UTF-8 (Spanish text stays readable), times as ISO 8601."""
-    text = json.dumps(_plain(body), ensure_ascii=False, separators=(",", ":"))
+    """A JSON answer in UTF-8 (Spanish text stays readable), times as ISO 8601; strict JSON (no NaN,
+    no invalid Unicode, whatever a case stored before engine.values existed: see strictjson)."""
+    text = strictjson.dumps(_plain(body), ensure_ascii=False, separators=(",", ":"))
     return current_app.response_class(text + "\n", status=status, mimetype="application/json")
 
 
@@ -136,6 +138,13 @@ def _form_error(exc: FormError):
     return error_response(422, "Revise los campos marcados.", exc.errors)
 
 
+@bp.errorhandler(ValueRefused)
+def _value_refused(exc: ValueRefused):
+    """A value that a case may not hold (engine.values): the message names where it is."""
+    message = str(exc)
+    return error_response(422, message, {exc.path: message} if exc.path else None)
+
+
 @bp.errorhandler(NotFound)
 def _not_found(exc):
     return error_response(404, _sentence(str(exc)))
@@ -170,13 +179,14 @@ def _body() -> dict:
     if not raw.strip():
         return {}
     try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError):
+        data = strictjson.parse(raw)  # NaN, Infinity, repeated keys: refused or left for values.check
+    except strictjson.NotJson:
         raise ApiError("El cuerpo no es JSON válido.") from None
     if not isinstance(data, dict):
         raise ApiError("El cuerpo debe ser un objeto JSON.")
     if _has_nul(data):
         raise ApiError("El texto no puede contener el carácter nulo (\\u0000).")
+    check_value(data)  # ValueRefused: 422 naming the field (data.rut, respuestas.web, …)
     return data
 
 

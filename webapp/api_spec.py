@@ -193,7 +193,10 @@ ERROR_DESCRIPTIONS = {
     "Forbidden": "El caso o la tarea es de otra región, o su rol no permite la operación.",
     "NotFound": "No existe.",
     "Conflict": "La tarea ya fue completada, cancelada o tomada por otra persona, o el caso no está activo.",
-    "Unprocessable": "Los datos no cumplen el formulario; `errors` da un mensaje por campo y nada cambia.",
+    "Unprocessable": "Los datos no cumplen el formulario, o traen un valor que un caso no puede guardar (NaN, "
+                     "Infinity, un sustituto Unicode aislado, un entero de más de 18 cifras, una clave repetida "
+                     "o `typename`, más de 32 niveles de anidación); `errors` da un mensaje por campo y nada "
+                     "cambia.",
 }
 
 RESPONSES = {name: _json(_ref("Error"), text) for name, text in ERROR_DESCRIPTIONS.items()}

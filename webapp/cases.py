@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -13,6 +11,7 @@ from engine.comments import add_comment, comments
 from engine.errors import EngineError
 from engine.queries import case_path, case_record, cases
 
+from . import strictjson
 from .access import can_work, case_or_404, engine
 from .auditlog import record_access
 from .models import analyst_required
@@ -39,14 +38,21 @@ def detail(case_id):
     record = case_record(engine(), case_id)
     data = {k: v for k, v in case["data"].items()
             if k not in HIDDEN and not k.startswith("actividad_") and not isinstance(v, (dict, list))}
-    scores = {
-        "TPE": (case["data"].get("resultado_tpe") or {}).get("dimensiones", {}),
-        "Entrevista": (case["data"].get("resultado_entrevista") or {}).get("dimensiones", {}),
-    }
+    scores = {"TPE": _dimensions(case["data"].get("resultado_tpe")),
+              "Entrevista": _dimensions(case["data"].get("resultado_entrevista"))}
     tasks = [dict(t, workable=can_work(dict(t, region=case["region"]))) for t in record["tasks"]]
     record_access("view", "case", case_id, {"pagina": "caso"})
     return render_template("cases/detail.html", case=case, record=record, data=data, scores=scores, tasks=tasks,
                            comments=comments(engine(), case_id), comment_max_length=COMMENT_MAX_LENGTH)
+
+
+def _dimensions(result) -> dict:
+    """The numeric scores by dimension of an operator's result (whatever an older version stored:
+    a missing, non-numeric or repaired value — NaN shown as None — is left out, not drawn)."""
+    dims = result.get("dimensiones") if isinstance(result, dict) else None
+    if not isinstance(dims, dict):
+        return {}
+    return {k: v for k, v in dims.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
 @bp.post("/casos/<int:case_id>/comentarios")
@@ -88,7 +94,10 @@ def skip(case_id):
     case_or_404(case_id)
     text = request.form.get("valores", "").strip()
     try:
-        values = json.loads(text) if text else {}
+        values = strictjson.loads(text) if text else {}
+    except strictjson.ValueRefused as exc:  # NaN, Infinity, a repeated key, … (engine.values)
+        flash(_("No se omitió el paso: %(reason)s", reason=str(exc)), "error")
+        return redirect(url_for(".detail", case_id=case_id))
     except ValueError:
         flash(_("No se omitió el paso: los valores no son JSON válido."), "error")
         return redirect(url_for(".detail", case_id=case_id))

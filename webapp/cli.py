@@ -7,7 +7,6 @@ stdout; errors go to stderr with a non-zero exit and change nothing.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 
@@ -20,18 +19,20 @@ from engine.core import EngineError
 from engine.deploy import DeployError, collect_files
 from engine.forms import FormError
 
+from . import strictjson
+
 
 def engine():
     return current_app.extensions["cpe_engine"]
 
 
 def emit(data, as_json: bool, human=None):
-    if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-    elif human is not None:
-        human(data)
+    """One JSON document on stdout (strict: never NaN nor invalid Unicode, see strictjson), or
+    the human form."""
+    if as_json or human is None:
+        click.echo(strictjson.dumps(data, ensure_ascii=False, indent=2, default=str))
     else:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        human(data)
 
 
 def fail(message: str, code: int = 1):
@@ -63,15 +64,23 @@ def handle_errors(func):
 
 
 def parse_json(text: str | None, what: str = "--data"):
+    """The JSON of an option, strictly (webapp/strictjson.py): ValueError with a Spanish message
+    for text that is not JSON, and ValueRefused (naming the field) for NaN, Infinity, lone
+    surrogates, repeated keys, huge numbers or nesting that a case may not hold."""
     if text is None:
         return {}
     if text.startswith("@"):
-        with open(text[1:], encoding="utf-8") as handle:
-            text = handle.read()
+        try:
+            with open(text[1:], encoding="utf-8") as handle:
+                text = handle.read()
+        except UnicodeDecodeError:
+            raise ValueError(f"{what}: el archivo no está codificado en UTF-8") from None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{what} no es JSON válido: {exc.msg} (línea {exc.lineno}, columna {exc.colno})") from None
+        return strictjson.loads(text)
+    except strictjson.NotJson as exc:
+        raise ValueError(f"{what} {exc}") from None
+    except strictjson.ValueRefused as exc:
+        raise strictjson.ValueRefused(exc.path, f"{exc.reason} (en {what})") from None
 
 
 def _create_app(*_args, **_kwargs):

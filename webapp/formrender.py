@@ -7,6 +7,8 @@ the same paths the engine uses for its error messages.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 
 LONG_TEXT = 300
@@ -102,8 +104,17 @@ def _convert(schema: dict, raw: str):
             number = float(raw.replace(",", "."))
         except ValueError:
             return raw
+        if not math.isfinite(number):  # "nan", "inf", "1e400": not a number a form may take
+            return raw  # the engine reports "Debe ser un número."
         return int(number) if number.is_integer() and "." not in raw and "," not in raw else number
     return raw
+
+
+def refused_errors(exc) -> dict:
+    """A ValueRefused (engine.values) as the form's errors: its message under the field it names
+    (the first part of its path), so the page shows it where the value was typed and in the list."""
+    field = re.split(r"[\[]", exc.path, maxsplit=1)[0] if exc.path else ""
+    return {field: str(exc)}
 
 
 def parse(schema: dict, form, prefix: str = "") -> dict:

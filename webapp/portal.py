@@ -12,6 +12,7 @@ from engine import portal, workshops
 from engine.drafts import load_draft, save_draft
 from engine.errors import Conflict, NotFound
 from engine.forms import FormError
+from engine.values import ValueRefused
 
 from . import formrender
 from .access import engine
@@ -97,6 +98,8 @@ def register():
             portal.register(engine(), _process_id(), values, _compose, _compose_notice)
         except FormError as exc:
             errors = exc.errors
+        except ValueRefused as exc:  # a value no case may hold (engine.values)
+            errors = formrender.refused_errors(exc)
         except ValueError as exc:  # the RUT, before anything else is checked
             errors = {"rut": str(exc)}
         else:
@@ -221,6 +224,8 @@ def task(token, task_id):
                 return redirect(url_for(".home", token=token))
         except FormError as exc:
             errors, status = exc.errors, 422
+        except ValueRefused as exc:  # a value no case may hold (engine.values)
+            errors, status = formrender.refused_errors(exc), 422
         except ValueError as exc:
             flash(_("No se guardó el borrador: %(reason)s", reason=str(exc)), "error")
             status = 422

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from engine.drafts import load_draft, save_draft
 from engine.errors import Conflict, Forbidden, NotFound
 from engine.forms import FormError
+from engine.values import ValueRefused
 
 from . import formrender
 from .access import can_work, engine, task_or_404
@@ -51,6 +52,8 @@ def form(task_id):
             engine().complete(task_id, values, user=current_user.username)
         except FormError as exc:
             errors, status = exc.errors, 422
+        except ValueRefused as exc:  # a value no case may hold (engine.values), e.g. a NUL character
+            errors, status = formrender.refused_errors(exc), 422
         except Conflict as exc:
             flash(str(exc), "error")
             return redirect(url_for("inbox.index"))

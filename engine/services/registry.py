@@ -29,6 +29,7 @@ from ..schema import (
     User,
     Workshop,
 )
+from ..values import check as check_value
 from ..workshops import attended_workshops
 from . import deadline
 from .assignment import choose_executive
@@ -341,6 +342,9 @@ def call(ctx: ServiceContext, operator_id: str, params: dict, timeout: float = d
             with deadline.limited(ctx.session, timeout) as watch:
                 result = operator.run(ctx, **values)
                 ctx.session.flush()  # the operator's rows are written within its time limit
+                # what it returns enters the case: plain JSON only (a ValueRefused is a ValueError:
+                # the step fails with the reason, and the savepoint drops the rows it wrote)
+                check_value(result, "resultado")
             if watch.expired:
                 raise deadline.Expired
             return result
