@@ -552,7 +552,7 @@ def describe(exc: BaseException) -> str:
 # -- the sandbox child processes ---------------------------------------------------------
 
 POOL_SIZE = 8  # children per process; a thread waits when all are busy
-CHILD_MEMORY_BYTES = 1024 * 1024 * 1024  # RLIMIT_AS of a child (its baseline is ~40 MB)
+CHILD_MEMORY_BYTES = 1024 * 1024 * 1024  # RLIMIT_AS of a child (its address space at start: ~28 MB)
 CHILD_CPU_SECONDS = 5  # RLIMIT_CPU backstop per request, should the parent be gone
 CHILD_GRACE_SECONDS = 0.5  # the parent waits MAX_SECONDS + this, so the child's own message usually wins
 MAX_REPLY_BYTES = 16 * 1024 * 1024
