@@ -33,29 +33,42 @@ refuse `*` widths and widths or precisions of more than three digits.
 
 The fast path
 -------------
-An expression runs in the engine's process, without a round trip, when its syntax tree has
-only these nodes (decided once per source text, `fast_path`):
+Code runs in the engine's process, without a round trip, when its syntax tree has only these
+nodes (decided once per source text, `fast_path`):
 
 - names, constants, comparisons (every operator, `in`/`not in`/`is`/`is not` included),
   `and`/`or`, `not`, unary `-`/`+`, conditional expressions `a if c else b`;
-- binary `-`, `/` and `//`;
+- binary `+`, `-`, `*`, `/` and `//`;
 - subscripts `a[k]` whose index is a name, a constant or a negative constant (no slices);
-- tuple, list, set and dict displays of those (no `*`/`**` unpacking).
+- tuple, list, set and dict displays of those (no `*`/`**` unpacking);
+- calls, without `*`/keyword arguments, of `str`, `round`, `int`, `float`, `abs`, `len`, `bool`,
+  `dias_habiles`, `ahora` and of `.get` (the only attribute);
+- for a script: only assignments of such expressions to a single name (no loops, no subscript or
+  augmented assignment, no `del`).
 
-Why this is safe: such an expression calls nothing (no calls, attributes, comprehensions,
-f-strings or lambdas: nothing the model can make loop or run Python code), and no operator in it
-builds a value larger than its operands: comparisons, `and`/`or`, `not` and subscripts give a
-boolean or an existing object; displays hold references, at most as many as the source has
-elements; `-`, `/` and `//` on numbers give a number at most one bit longer, and on sets (only
-from displays) a smaller set. Each node costs at most time linear in the size of its operands,
-which are the case's values, and every value that enters a case is plain bounded JSON
+The code is the same RestrictedPython-compiled code, run with guarded helpers in place of the
+checked operators and builtins (FAST_GLOBALS): `+` only adds numbers of less than 64 bits or
+texts up to FAST_TEXT characters, `*` only multiplies such numbers, `str`/`round`/`int`/`float`/
+`abs` only take such numbers (and `str` short texts, `int`/`float` texts of 100 characters),
+`dias_habiles(n)` takes n ≤ FAST_WORKDAYS, `.get` works only on dicts. Any other operand
+trips a guard (`_NotFast`), and so does a name not found here: the code, which cannot have had a
+side effect (no calls that mutate, no stores but to a fresh scope), then runs in a child, which
+gives the real result or the real error.
+
+Why this is safe: such code cannot loop and calls only helpers of constant cost (`len` and
+`bool` are O(1); `.get` returns an existing object) whose results are small; comparisons,
+`and`/`or`, `not` and subscripts give a boolean or an existing object; displays hold references,
+at most as many as the source has elements; `-`, `/` and `//` on numbers give a number at most a
+bit longer (its operands are at most 128-bit products, 18-digit case integers or literals), and
+on sets (only from displays) a smaller set. So each node costs at most time linear in the size of
+its operands — the case's values, and every value that enters a case is plain bounded JSON
 (engine.values.check: at most 100 000 elements and 2 000 000 characters, 32 levels, integers of
-18 digits), so an expression costs at most (nodes ≤ MAX_SOURCE) × (value size) elementary C
-steps and allocates nothing beyond its displays. `+` is left out on purpose: it copies its
-operands (`(s + s, s + s, …)` keeps up to MAX_SOURCE copies alive), and so are `*`, `**`, `%`,
-`<<`, `>>`, `@`, `~` and slices. The gateway conditions (`segmento == "verde"`), DMN cells
-(`puntaje < 35`, `35 <= ? < 65`, `"rojo"`) and assignees (`responsable`) of the shipped processes
-all take it (tests/test_sandbox_limits.py). Everything else — scripts always — goes to a child.
+18 digits) — and allocates at most FAST_TEXT characters: the code costs at most
+(nodes ≤ MAX_SOURCE) × (value size) elementary C steps and a few MB. `%`, `**`, `<<`, `>>`, `@`,
+`~`, slices, comprehensions, f-strings, lambdas, loops and every other call go to a child. The
+gateway conditions (`segmento == "verde"`), DMN cells (`puntaje < 35`, `35 <= ? < 65`, `"rojo"`),
+assignees, timers (`dias_habiles(5)`), operator parameters and almost every script of the shipped
+processes take it (tests/test_sandbox_limits.py), so their speed is what it was.
 """
 
 from __future__ import annotations
@@ -427,24 +440,32 @@ def _digit_runs(text):
         yield run
 
 
-@lru_cache(maxsize=4096)
-def compile_expression(source: str):
+_TOO_DEEP = "el código está demasiado anidado (divídalo en partes más simples)"
+
+
+def _compile(source: str, mode: str):
     _check_size(source)
-    tree = _CheckedOperators().visit(_check_ast(source, "eval"))
-    result = compile_restricted_eval(ast.fix_missing_locations(tree))
+    try:
+        tree = _CheckedOperators().visit(_check_ast(source, mode))
+        compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
+        result = compiler(ast.fix_missing_locations(tree))
+    except (RecursionError, MemoryError):
+        raise SandboxError(_TOO_DEEP) from None
+    except ValueError as exc:  # e.g. a NUL character in the source
+        raise SandboxError(f"el código no es válido: {exc}") from None
     if result.errors:
         raise SandboxError("; ".join(result.errors))
     return result.code
+
+
+@lru_cache(maxsize=4096)
+def compile_expression(source: str):
+    return _compile(source, "eval")
 
 
 @lru_cache(maxsize=1024)
 def compile_script(source: str):
-    _check_size(source)
-    tree = _CheckedOperators().visit(_check_ast(source, "exec"))
-    result = compile_restricted_exec(ast.fix_missing_locations(tree))
-    if result.errors:
-        raise SandboxError("; ".join(result.errors))
-    return result.code
+    return _compile(source, "exec")
 
 
 def check(source: str, mode: str = "eval") -> str | None:
@@ -461,10 +482,18 @@ def check(source: str, mode: str = "eval") -> str | None:
 
 _FAST_NODES = (
     ast.Expression, ast.Name, ast.Constant, ast.Load, ast.Compare, ast.BoolOp, ast.And, ast.Or, ast.IfExp,
-    ast.UnaryOp, ast.Not, ast.USub, ast.UAdd, ast.BinOp, ast.Sub, ast.Div, ast.FloorDiv, ast.Subscript,
-    ast.Tuple, ast.List, ast.Set, ast.Dict,
+    ast.UnaryOp, ast.Not, ast.USub, ast.UAdd, ast.BinOp, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv,
+    ast.Subscript, ast.Tuple, ast.List, ast.Set, ast.Dict, ast.Call, ast.Attribute,
     ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Is, ast.IsNot, ast.In, ast.NotIn,
 )
+_FAST_SCRIPT_NODES = (ast.Module, ast.Assign, ast.Store)
+FAST_TEXT = 2000  # characters of a text that `+` or str() may build in the fast path
+FAST_INT = 2 ** 64  # integers the fast path's arithmetic and conversions take
+FAST_WORKDAYS = 1000  # dias_habiles(n) in the fast path
+
+
+class _NotFast(Exception):
+    """A fast-path guard tripped: the code runs in a child instead (it has no side effects yet)."""
 
 
 def _fast_index(node) -> bool:
@@ -473,26 +502,156 @@ def _fast_index(node) -> bool:
     return isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant)
 
 
-@lru_cache(maxsize=4096)
-def fast_path(source: str) -> bool:
-    """Whether `source` (an expression) may run in the engine's process: see the module docstring."""
-    try:
-        tree = ast.parse(source.strip(), mode="eval")
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
+def _fast_tree(tree, allowed) -> bool:
+    calls = set()
     for node in ast.walk(tree):
-        if not isinstance(node, _FAST_NODES):
+        if not isinstance(node, allowed):
             return False
         if isinstance(node, ast.Subscript) and not _fast_index(node.slice):
             return False
         if isinstance(node, ast.Dict) and any(key is None for key in node.keys):
             return False
-    return True
+        if isinstance(node, ast.Assign) and not (len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+            return False
+        if isinstance(node, ast.Call):
+            if node.keywords or any(isinstance(arg, ast.Starred) for arg in node.args):
+                return False
+            func = node.func
+            if isinstance(func, ast.Name) and func.id in _FAST_CALLS:
+                calls.add(id(func))
+            elif isinstance(func, ast.Attribute) and func.attr == "get" and len(node.args) in (1, 2):
+                calls.add(id(func))
+            else:
+                return False
+    # a name or `.get` may only be there as the function of an allowed call
+    return all(id(node) in calls for node in ast.walk(tree) if isinstance(node, ast.Attribute))
+
+
+@lru_cache(maxsize=4096)
+def fast_path(source: str, mode: str = "eval") -> bool:
+    """Whether `source` may run in the engine's process: see the module docstring."""
+    try:
+        tree = ast.parse(source.strip() if mode == "eval" else source, mode=mode)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return _fast_tree(tree, _FAST_NODES if mode == "eval" else _FAST_NODES + _FAST_SCRIPT_NODES)
+
+
+def _small_number(value) -> bool:
+    return isinstance(value, float) or (isinstance(value, int) and -FAST_INT < value < FAST_INT)
+
+
+def _fast_add(a, b):
+    if _small_number(a) and _small_number(b):
+        return a + b
+    if isinstance(a, str) and isinstance(b, str) and len(a) + len(b) <= FAST_TEXT:
+        return a + b
+    raise _NotFast
+
+
+def _fast_mult(a, b):
+    if _small_number(a) and _small_number(b):
+        return a * b
+    raise _NotFast
+
+
+def _fast_str(value=""):
+    if value is None or isinstance(value, bool) or _small_number(value) or \
+            (isinstance(value, str) and len(value) <= FAST_TEXT):
+        return str(value)
+    raise _NotFast
+
+
+def _fast_round(number, ndigits=None):
+    if _small_number(number) and (ndigits is None or (isinstance(ndigits, int) and -20 <= ndigits <= 20)):
+        return round(number) if ndigits is None else round(number, ndigits)
+    raise _NotFast
+
+
+def _fast_convert(kind):
+    def convert(value=0):
+        if value is None or isinstance(value, bool) or _small_number(value) or \
+                (isinstance(value, str) and len(value) <= 100):
+            return kind(value)
+        raise _NotFast
+    return convert
+
+
+def _fast_number(func):
+    def apply(value):
+        if _small_number(value):
+            return func(value)
+        raise _NotFast
+    return apply
+
+
+def _fast_dias_habiles(n):
+    if isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= FAST_WORKDAYS:
+        return dias_habiles(n)
+    raise _NotFast
+
+
+def _fast_getattr(obj, name, default=None):
+    if name == "get" and isinstance(obj, dict):
+        return obj.get
+    raise _NotFast
+
+
+def _not_fast(*args, **kwargs):
+    raise _NotFast
+
+
+# each: constant cost (or O(1): len, bool) and a small result, or _NotFast
+_FAST_CALLS = {
+    "str": _fast_str, "round": _fast_round, "int": _fast_convert(int), "float": _fast_convert(float),
+    "abs": _fast_number(abs), "len": len, "bool": bool, "dias_habiles": _fast_dias_habiles, "ahora": lambda: ahora(),
+}
+FAST_GLOBALS = {
+    **{name: _not_fast for name in BASE_GLOBALS if name != "__builtins__"},
+    "__builtins__": {"None": None, "True": True, "False": False,
+                     **{name: func for name, func in _FAST_CALLS.items() if name not in ("dias_habiles", "ahora")}},
+    "_getattr_": _fast_getattr,
+    "_getitem_": operator.getitem,
+    "cpe_add": _fast_add,
+    "cpe_mult": _fast_mult,
+    "dias_habiles": _FAST_CALLS["dias_habiles"],
+    "ahora": _FAST_CALLS["ahora"],
+}
+
+
+def _fast_scope(context, external_context):
+    scope = dict(FAST_GLOBALS)
+    if external_context:
+        scope.update(external_context)
+    scope.update(context)
+    return scope
+
+
+def fast_expression(source, context, external_context=None):
+    """Evaluate a fast-path expression here; _NotFast if a guard trips or a name is missing
+    here (the child has more builtins and gives the real error)."""
+    try:
+        return eval(compile_expression(source), _fast_scope(context, external_context))
+    except NameError:
+        raise _NotFast from None
+
+
+def fast_script(source, context, external_context=None) -> dict:
+    """Run a fast-path script (assignments only) here; the values it leaves, or _NotFast."""
+    scope = _fast_scope(context, external_context)
+    try:
+        exec(compile_script(source), scope)
+    except NameError:
+        raise _NotFast from None
+    reserved = set(FAST_GLOBALS) | set(external_context or {})
+    return {key: scope[key] for key in _names(source, "exec")
+            if key in scope and key not in reserved and not key.startswith("_") and not callable(scope[key])}
 
 
 @lru_cache(maxsize=4096)
 def _names(source: str, mode: str) -> frozenset:
-    """Every name the code reads, writes or deletes: the only case values it can see or change."""
+    """Every name the code reads, writes or deletes: the only case values it can see or change.
+    Called after the code compiled, so it parses."""
     tree = ast.parse(source.strip() if mode == "eval" else source, mode=mode)
     found = set()
     for node in ast.walk(tree):
@@ -799,7 +958,9 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         compile_expression(expression)  # refused code: its reason, without a round trip
         if fast_path(expression):
             try:
-                return run_expression(expression, context, external_context, bounded=False)
+                return fast_expression(expression, context, external_context)
+            except _NotFast:
+                pass
             except Exception as exc:  # noqa: BLE001 - the model's error, with its type and message
                 raise SandboxError(describe(exc)) from None
         value = _in_child(_request("eval", expression, context, external_context, "eval"))
@@ -809,7 +970,16 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     def execute(self, script, context, external_context=None):
         compile_script(script)
         wanted = _names(script, "exec")
-        result = _in_child(_request("exec", script, context, external_context, "exec"))
+        result = None
+        if fast_path(script, "exec"):
+            try:
+                result = fast_script(script, context, external_context)
+            except _NotFast:
+                pass
+            except Exception as exc:  # noqa: BLE001 - the model's error, with its type and message
+                raise SandboxError(describe(exc)) from None
+        if result is None:
+            result = _in_child(_request("exec", script, context, external_context, "exec"))
         if not isinstance(result, dict) or not set(result) <= wanted:
             raise SandboxError("respuesta no válida del proceso de evaluación")
         try:

@@ -9,7 +9,8 @@ names it uses) or {"error": "Spanish message"}, with "last": true when the child
 Before reading its first request the child limits itself with setrlimit: address space
 (CHILD_MEMORY_BYTES), no file writes, a few descriptors, no core dumps, and CPU time (re-armed
 per request: what it used so far + CHILD_CPU_SECONDS, a backstop should the parent be gone);
-it ignores SIGINT (a Ctrl-C meant for `cpe worker` is the parent's business). Every
+it ignores SIGINT and SIGTERM (a Ctrl-C or a stop meant for `cpe worker` is the parent's business:
+it finishes its step, then exits, which closes the child's stdin). Every
 BaseException the code raises becomes an error reply; after a MemoryError or RecursionError
 the child answers and exits, so the next request gets a fresh one. EOF on stdin: it exits.
 """
@@ -103,7 +104,10 @@ def _error(message: str, last: bool = False) -> bytes:
 
 
 def main() -> None:
+    # Ctrl-C or a SIGTERM to the whole process group (systemd, a terminal) is for the parent, which
+    # finishes its step first; the child ends when its stdin closes, or by the parent's SIGKILL.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but replies on the pipe
     set_limits()
