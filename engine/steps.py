@@ -16,7 +16,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import recovery, rows, runtime, taskindex
-from .errors import Conflict
+from .errors import Conflict, EngineError
 from .sandbox import SandboxError
 from .schema import Case
 from .services.registry import ServiceContext, ServiceError
@@ -120,9 +120,10 @@ def _where(spec, name) -> str:
 
 
 def _describe_error(exc, workflow=None, case_id=None) -> dict:
-    """The case's error: the model's own error (its type and message, where it happened), an
-    operator's refusal, SpiffWorkflow's description of a model problem, or — for a failure of
-    our own code — a generic Spanish message, with the traceback in the log."""
+    """The case's error: the model's own error (its type and message, where it happened; or a
+    value it produced that a case may not hold, engine.values), an operator's refusal,
+    SpiffWorkflow's description of a model problem, or — for a failure of our own code — a
+    generic Spanish message, with the traceback in the log."""
     task = getattr(exc, "task", None)
     if task is None and workflow is not None:
         failed = workflow.get_tasks(state=TaskState.ERROR)
@@ -131,7 +132,7 @@ def _describe_error(exc, workflow=None, case_id=None) -> dict:
     name = getattr(spec, "bpmn_name", None) or getattr(spec, "bpmn_id", None) or "un paso automático"
     chain = list(_chain(exc))
     service = next((e for e in chain if isinstance(e, ServiceError)), None)
-    model = next((e for e in chain if isinstance(e, SandboxError)), None)
+    model = next((e for e in chain if isinstance(e, (SandboxError, EngineError))), None)  # Spanish for people
     if service is not None:
         message = str(service)
     elif model is not None:
