@@ -353,6 +353,21 @@ def test_fast_path_code_neither_loops_nor_grows(monkeypatch):
     assert elapsed < 2 and memory.growth < 50 * MB, (elapsed, memory.growth // MB)
 
 
+@pytest.mark.parametrize("term, joiner", [("q in l", " or "), ("l == m", " and "), ("(l, l) <= (m, m)", " and "),
+                                          ("d == e", " and ")])
+def test_fast_path_comparisons_over_the_largest_values_stay_fast(monkeypatch, term, joiner):
+    """Comparisons that must walk whole values (no identity shortcut, no short-circuit), as many
+    as 4000 characters hold, over lists as large as a case may hold."""
+    monkeypatch.setattr(sandbox, "_in_child", lambda request: pytest.fail("went to the child"))
+    data = {"l": [f"{i:020d}" for i in range(99_000)], "m": [f"{i:020d}" for i in range(99_000)], "q": "x" * 20,
+            "d": [[i, "a"] for i in range(33_000)], "e": [[i, "a"] for i in range(33_000)]}
+    expression = joiner.join([term] * (3990 // (len(term) + len(joiner))))
+    assert sandbox.fast_path(expression)
+    began = time.monotonic()
+    sandbox.RestrictedEnvironment().evaluate(expression, data)
+    assert time.monotonic() - began < 2
+
+
 @pytest.mark.parametrize("expression", FAST)
 def test_linear_call_free_expressions_take_the_fast_path(expression):
     assert sandbox.fast_path(expression) is True
