@@ -664,7 +664,7 @@ def _names(source: str, mode: str) -> frozenset:
     return frozenset(found)
 
 
-# -- running code in this process (the fast path; the child uses these too) -------------
+# -- running code with the counted iterators and checked operators (what the child does) ----
 
 def _scope(context, external_context):
     scope = dict(BASE_GLOBALS)
@@ -674,10 +674,9 @@ def _scope(context, external_context):
     return scope
 
 
-def run_expression(source, context, external_context=None, bounded=True):
+def run_expression(source, context, external_context=None):
+    """Evaluate an expression with the counted iterators and checked operators (in the child)."""
     code = compile_expression(source)
-    if not bounded:
-        return eval(code, _scope(context, external_context))
     with _Bounded():
         return eval(code, _scope(context, external_context))
 
