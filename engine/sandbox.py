@@ -1,23 +1,90 @@
-"""A restricted environment for BPMN expressions, conditions and script tasks.
+"""A restricted environment for BPMN expressions, conditions, DMN cells, timer expressions,
+operator parameters and script tasks.
 
-SpiffWorkflow evaluates these with plain `eval`/`exec`. Diagrams are edited by analysts
-and uploaded through the browser, so they are untrusted: every snippet is compiled with
-RestrictedPython (no imports, no names or attributes starting with "_") and run with a
-small set of builtins. `check()` gives deploy-time errors naming the problem.
+Diagrams and decision tables are edited by analysts and uploaded through the browser, so the
+code in them is untrusted. Every snippet is compiled with RestrictedPython (no imports, no names
+or attributes starting with "_", a small set of builtins, at most MAX_SOURCE characters);
+`check()` gives the deploy-time errors naming the problem.
 
-Running code is also bounded: every loop and comprehension goes through a counted iterator
-that stops the code after `MAX_ITERATIONS` steps, after `MAX_SECONDS`, or when the process has
-grown by `MAX_GROWTH_BYTES`; `+`, `%`, `*`, `**` and `<<` are rewritten into checked calls so one
-operation cannot build a huge string, list or integer; `range`, `sum`, `str.join`,
-`str.replace` and `list.extend` refuse results over `MAX_ITEMS`.
+Where model code runs
+---------------------
+Model code runs in a separate **sandbox child process** (engine/sandbox_child.py), never in the
+engine's process, except for the *fast path* below. A small pool of long-lived children per
+process (created lazily per PID, so it survives forks: gunicorn and simulation workers; thread
+safe: a thread checks out an idle child, starts a new one up to POOL_SIZE, or waits) receives
+length-prefixed JSON requests over pipes: the source, the case values the code names (checked
+with engine.values.check), the external context (DMN's `dmninputexpr`) and the engine's clock
+(`ahora()` and `dias_habiles()` use it). The child runs with OS limits (address space
+CHILD_MEMORY_BYTES, no files, few descriptors, a CPU-time backstop re-armed per request, SIGINT
+ignored), catches every BaseException (SystemExit, KeyboardInterrupt, GeneratorExit,
+MemoryError, RecursionError …) and answers with the result or a Spanish message. The parent
+waits at most MAX_SECONDS (+ CHILD_GRACE_SECONDS for the child's own, friendlier message): on
+timeout or a dead child it SIGKILLs and reaps it and raises SandboxError; the next evaluation
+starts a fresh child. Replies are capped (MAX_REPLY_BYTES), decoded without NaN, and the values
+they carry are checked again with engine.values.check (the child is untrusted). So the time and
+memory limits hold *by construction*: they do not depend on counting what the code does.
+
+Inside the child, the counted iterators and checked operators below stay as defence in depth
+and for friendlier messages: every loop and comprehension goes through a counted iterator
+(MAX_ITERATIONS steps, MAX_SECONDS, MAX_GROWTH_BYTES of growth); `+`, `%`, `*`, `**` and `<<`
+are rewritten into checked calls; `pow`, `round`, `range`, `sum`, `str.join`, `str.replace` and
+`list.extend` refuse results over MAX_ITEMS elements or MAX_INT_BITS bits; printf-style formats
+refuse `*` widths and widths or precisions of more than three digits.
+
+The fast path
+-------------
+Code runs in the engine's process, without a round trip, when its syntax tree has only these
+nodes (decided once per source text, `fast_path`):
+
+- names, constants, comparisons (every operator, `in`/`not in`/`is`/`is not` included),
+  `and`/`or`, `not`, unary `-`/`+`, conditional expressions `a if c else b`;
+- binary `+`, `-`, `*`, `/` and `//`;
+- subscripts `a[k]` whose index is a name, a constant or a negative constant (no slices);
+- tuple, list, set and dict displays of those (no `*`/`**` unpacking);
+- calls, without `*`/keyword arguments, of `str`, `round`, `int`, `float`, `abs`, `len`, `bool`,
+  `dias_habiles`, `ahora` and of `.get` (the only attribute);
+- for a script: only assignments of such expressions to a single name (no loops, no subscript or
+  augmented assignment, no `del`).
+
+The code is the same RestrictedPython-compiled code, run with guarded helpers in place of the
+checked operators and builtins (FAST_GLOBALS): `+` only adds numbers of less than 64 bits or
+texts up to FAST_TEXT characters, `*` only multiplies such numbers, `str`/`round`/`int`/`float`/
+`abs` only take such numbers (and `str` short texts, `int`/`float` texts of 100 characters),
+`dias_habiles(n)` takes n ≤ FAST_WORKDAYS, `.get` works only on dicts. Any other operand
+trips a guard (`_NotFast`), and so does a name not found here: the code, which cannot have had a
+side effect (no calls that mutate, no stores but to a fresh scope), then runs in a child, which
+gives the real result or the real error.
+
+Why this is safe: such code cannot loop and calls only helpers of constant cost (`len` and
+`bool` are O(1); `.get` returns an existing object) whose results are small; comparisons,
+`and`/`or`, `not` and subscripts give a boolean or an existing object; displays hold references,
+at most as many as the source has elements; `-`, `/` and `//` on numbers give a number at most a
+bit longer (its operands are at most 128-bit products, 18-digit case integers or literals), and
+on sets (only from displays) a smaller set. So each node costs at most time linear in the size of
+its operands — the case's values, and every value that enters a case is plain bounded JSON
+(engine.values.check: at most 100 000 elements and 2 000 000 characters, 32 levels, integers of
+18 digits) — and allocates at most FAST_TEXT characters: the code costs at most
+(nodes ≤ MAX_SOURCE) × (value size) elementary C steps and a few MB. `%`, `**`, `<<`, `>>`, `@`,
+`~`, slices, comprehensions, f-strings, lambdas, loops and every other call go to a child. The
+gateway conditions (`segmento == "verde"`), DMN cells (`puntaje < 35`, `35 <= ? < 65`, `"rojo"`),
+assignees, timers (`dias_habiles(5)`), operator parameters and almost every script of the shipped
+processes take it (tests/test_sandbox_limits.py), so their speed is what it was.
 """
 
 from __future__ import annotations
 
 import ast
+import atexit
 import contextvars
+import json
 import operator
+import os
 import re
+import select
+import struct
+import subprocess
+import sys
+import threading
 import time
 from functools import lru_cache
 
@@ -29,7 +96,7 @@ from RestrictedPython.Guards import (
 )
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
-from . import clock
+from . import clock, values
 from .services.workdays import add_working_days
 
 MAX_SOURCE = 4000
@@ -76,15 +143,35 @@ def cpe_add(a, b):
     return a + b
 
 
-_PERCENT_SPEC = re.compile(r"%[#0 +-]*(\d*)(?:\.(\d*))?")
+_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(\*|\d*)(?:\.(\*|\d*))?")
 
 
 def cpe_mod(a, b):
-    """`a % b`; as printf-style formatting, widths and precisions stay small."""
-    if isinstance(a, str) and any(len(group or "") > 3 for match in _PERCENT_SPEC.finditer(a)
-                                  for group in match.groups()):
-        raise SandboxError("formato no permitido en el texto (ancho o precisión demasiado grande)")
+    """`a % b`; as printf-style formatting, widths and precisions stay small and literal."""
+    if isinstance(a, (str, bytes)):
+        text = a if isinstance(a, str) else a.decode("latin-1")
+        for match in _PERCENT_SPEC.finditer(text):
+            if any(group == "*" or len(group or "") > 3 for group in match.groups()):
+                raise SandboxError("formato no permitido en el texto (ancho o precisión demasiado grande o con *)")
     return a % b
+
+
+MAX_ROUND_DIGITS = 400
+
+
+def _pow(base, exp, mod=None):
+    """`pow()` with the size check of `**` (with a modulus the result stays small)."""
+    if mod is None:
+        return cpe_pow(base, exp)
+    if isinstance(exp, int) and exp.bit_length() > MAX_INT_BITS:
+        _too_big("un número")
+    return pow(base, exp, mod)
+
+
+def _round(number, ndigits=None):
+    if ndigits is not None and isinstance(ndigits, int) and abs(ndigits) > MAX_ROUND_DIGITS:
+        raise SandboxError(f"round() admite a lo más {MAX_ROUND_DIGITS} dígitos")
+    return round(number, ndigits) if ndigits is not None else round(number)
 
 
 def _sum(iterable, start=0):
@@ -255,6 +342,8 @@ def _builtins():
         allowed.pop(name, None)
     allowed["range"] = _range
     allowed["sum"] = _sum
+    allowed["pow"] = _pow
+    allowed["round"] = _round
     return allowed
 
 
@@ -351,24 +440,32 @@ def _digit_runs(text):
         yield run
 
 
-@lru_cache(maxsize=4096)
-def compile_expression(source: str):
+_TOO_DEEP = "el código está demasiado anidado (divídalo en partes más simples)"
+
+
+def _compile(source: str, mode: str):
     _check_size(source)
-    tree = _CheckedOperators().visit(_check_ast(source, "eval"))
-    result = compile_restricted_eval(ast.fix_missing_locations(tree))
+    try:
+        tree = _CheckedOperators().visit(_check_ast(source, mode))
+        compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
+        result = compiler(ast.fix_missing_locations(tree))
+    except (RecursionError, MemoryError):
+        raise SandboxError(_TOO_DEEP) from None
+    except ValueError as exc:  # e.g. a NUL character in the source
+        raise SandboxError(f"el código no es válido: {exc}") from None
     if result.errors:
         raise SandboxError("; ".join(result.errors))
     return result.code
+
+
+@lru_cache(maxsize=4096)
+def compile_expression(source: str):
+    return _compile(source, "eval")
 
 
 @lru_cache(maxsize=1024)
 def compile_script(source: str):
-    _check_size(source)
-    tree = _CheckedOperators().visit(_check_ast(source, "exec"))
-    result = compile_restricted_exec(ast.fix_missing_locations(tree))
-    if result.errors:
-        raise SandboxError("; ".join(result.errors))
-    return result.code
+    return _compile(source, "exec")
 
 
 def check(source: str, mode: str = "eval") -> str | None:
@@ -380,37 +477,520 @@ def check(source: str, mode: str = "eval") -> str | None:
     return None
 
 
+
+# -- the fast path ---------------------------------------------------------------------
+
+_FAST_NODES = (
+    ast.Expression, ast.Name, ast.Constant, ast.Load, ast.Compare, ast.BoolOp, ast.And, ast.Or, ast.IfExp,
+    ast.UnaryOp, ast.Not, ast.USub, ast.UAdd, ast.BinOp, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv,
+    ast.Subscript, ast.Tuple, ast.List, ast.Set, ast.Dict, ast.Call, ast.Attribute,
+    ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Is, ast.IsNot, ast.In, ast.NotIn,
+)
+_FAST_SCRIPT_NODES = (ast.Module, ast.Assign, ast.Store)
+FAST_TEXT = 2000  # characters of a text that `+` or str() may build in the fast path
+FAST_INT = 2 ** 64  # integers the fast path's arithmetic and conversions take
+FAST_WORKDAYS = 1000  # dias_habiles(n) in the fast path
+
+
+class _NotFast(Exception):
+    """A fast-path guard tripped: the code runs in a child instead (it has no side effects yet)."""
+
+
+def _fast_index(node) -> bool:
+    if isinstance(node, (ast.Constant, ast.Name)):
+        return True
+    return isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant)
+
+
+def _fast_tree(tree, allowed) -> bool:
+    calls = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, allowed):
+            return False
+        if isinstance(node, ast.Subscript) and not _fast_index(node.slice):
+            return False
+        if isinstance(node, ast.Dict) and any(key is None for key in node.keys):
+            return False
+        if isinstance(node, ast.Assign) and not (len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+            return False
+        if isinstance(node, ast.Call):
+            if node.keywords or any(isinstance(arg, ast.Starred) for arg in node.args):
+                return False
+            func = node.func
+            if isinstance(func, ast.Name) and func.id in _FAST_CALLS:
+                calls.add(id(func))
+            elif isinstance(func, ast.Attribute) and func.attr == "get" and len(node.args) in (1, 2):
+                calls.add(id(func))
+            else:
+                return False
+    # a name or `.get` may only be there as the function of an allowed call
+    return all(id(node) in calls for node in ast.walk(tree) if isinstance(node, ast.Attribute))
+
+
+@lru_cache(maxsize=4096)
+def fast_path(source: str, mode: str = "eval") -> bool:
+    """Whether `source` may run in the engine's process: see the module docstring."""
+    try:
+        tree = ast.parse(source.strip() if mode == "eval" else source, mode=mode)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return _fast_tree(tree, _FAST_NODES if mode == "eval" else _FAST_NODES + _FAST_SCRIPT_NODES)
+
+
+def _small_number(value) -> bool:
+    return isinstance(value, float) or (isinstance(value, int) and -FAST_INT < value < FAST_INT)
+
+
+def _fast_add(a, b):
+    if _small_number(a) and _small_number(b):
+        return a + b
+    if isinstance(a, str) and isinstance(b, str) and len(a) + len(b) <= FAST_TEXT:
+        return a + b
+    raise _NotFast
+
+
+def _fast_mult(a, b):
+    if _small_number(a) and _small_number(b):
+        return a * b
+    raise _NotFast
+
+
+def _fast_str(value=""):
+    if value is None or isinstance(value, bool) or _small_number(value) or \
+            (isinstance(value, str) and len(value) <= FAST_TEXT):
+        return str(value)
+    raise _NotFast
+
+
+def _fast_round(number, ndigits=None):
+    if _small_number(number) and (ndigits is None or (isinstance(ndigits, int) and -20 <= ndigits <= 20)):
+        return round(number) if ndigits is None else round(number, ndigits)
+    raise _NotFast
+
+
+def _fast_convert(kind):
+    def convert(value=0):
+        if value is None or isinstance(value, bool) or _small_number(value) or \
+                (isinstance(value, str) and len(value) <= 100):
+            return kind(value)
+        raise _NotFast
+    return convert
+
+
+def _fast_number(func):
+    def apply(value):
+        if _small_number(value):
+            return func(value)
+        raise _NotFast
+    return apply
+
+
+def _fast_dias_habiles(n):
+    if isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= FAST_WORKDAYS:
+        return dias_habiles(n)
+    raise _NotFast
+
+
+def _fast_getattr(obj, name, default=None):
+    if name == "get" and isinstance(obj, dict):
+        return obj.get
+    raise _NotFast
+
+
+def _not_fast(*args, **kwargs):
+    raise _NotFast
+
+
+# each: constant cost (or O(1): len, bool) and a small result, or _NotFast
+_FAST_CALLS = {
+    "str": _fast_str, "round": _fast_round, "int": _fast_convert(int), "float": _fast_convert(float),
+    "abs": _fast_number(abs), "len": len, "bool": bool, "dias_habiles": _fast_dias_habiles, "ahora": lambda: ahora(),
+}
+FAST_GLOBALS = {
+    **{name: _not_fast for name in BASE_GLOBALS if name != "__builtins__"},
+    "__builtins__": {"None": None, "True": True, "False": False,
+                     **{name: func for name, func in _FAST_CALLS.items() if name not in ("dias_habiles", "ahora")}},
+    "_getattr_": _fast_getattr,
+    "_getitem_": operator.getitem,
+    "cpe_add": _fast_add,
+    "cpe_mult": _fast_mult,
+    "dias_habiles": _FAST_CALLS["dias_habiles"],
+    "ahora": _FAST_CALLS["ahora"],
+}
+
+
+def _fast_scope(context, external_context):
+    scope = dict(FAST_GLOBALS)
+    if external_context:
+        scope.update(external_context)
+    scope.update(context)
+    return scope
+
+
+def fast_expression(source, context, external_context=None):
+    """Evaluate a fast-path expression here; _NotFast if a guard trips or a name is missing
+    here (the child has more builtins and gives the real error)."""
+    try:
+        return eval(compile_expression(source), _fast_scope(context, external_context))
+    except NameError:
+        raise _NotFast from None
+
+
+def fast_script(source, context, external_context=None) -> dict:
+    """Run a fast-path script (assignments only) here; the values it leaves, or _NotFast."""
+    scope = _fast_scope(context, external_context)
+    try:
+        exec(compile_script(source), scope)
+    except NameError:
+        raise _NotFast from None
+    reserved = set(FAST_GLOBALS) | set(external_context or {})
+    return {key: scope[key] for key in _names(source, "exec")
+            if key in scope and key not in reserved and not key.startswith("_") and not callable(scope[key])}
+
+
+@lru_cache(maxsize=4096)
+def _names(source: str, mode: str) -> frozenset:
+    """Every name the code reads, writes or deletes: the only case values it can see or change.
+    Called after the code compiled, so it parses."""
+    tree = ast.parse(source.strip() if mode == "eval" else source, mode=mode)
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            found.add(node.id)
+        for field in ("name", "rest"):  # match patterns bind names without a Name node
+            value = getattr(node, field, None)
+            if isinstance(value, str):
+                found.add(value)
+    return frozenset(found)
+
+
+# -- running code with the counted iterators and checked operators (what the child does) ----
+
+def _scope(context, external_context):
+    scope = dict(BASE_GLOBALS)
+    if external_context:
+        scope.update(external_context)
+    scope.update(context)
+    return scope
+
+
+def run_expression(source, context, external_context=None):
+    """Evaluate an expression with the counted iterators and checked operators (in the child)."""
+    code = compile_expression(source)
+    with _Bounded():
+        return eval(code, _scope(context, external_context))
+
+
+def run_script(source, context, external_context=None) -> dict:
+    """Run a script; returns the plain values it leaves (functions, modules and reserved
+    names dropped), the new contents of `context`."""
+    code = compile_script(source)
+    scope = _scope(context, external_context)
+    with _Bounded():
+        exec(code, scope)
+    reserved = set(BASE_GLOBALS) | set(external_context or {})
+    return {key: value for key, value in scope.items()
+            if key not in reserved and not key.startswith("_") and not callable(value)}
+
+
+def describe(exc: BaseException) -> str:
+    """A Spanish, one-line description of an error raised by model code (type and message)."""
+    if isinstance(exc, SandboxError):
+        return str(exc)[:1000]
+    try:
+        text = str(exc)
+    except BaseException:  # noqa: BLE001 - a message that cannot even be shown
+        text = ""
+    if isinstance(exc, MemoryError) and not text:
+        text = "el código usó demasiada memoria"
+    text = " ".join(text.split())[:500]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+# -- the sandbox child processes ---------------------------------------------------------
+
+POOL_SIZE = 8  # children per process; a thread waits when all are busy
+CHILD_MEMORY_BYTES = 1024 * 1024 * 1024  # RLIMIT_AS of a child (its address space at start: ~28 MB)
+CHILD_CPU_SECONDS = 5  # RLIMIT_CPU backstop per request, should the parent be gone
+CHILD_GRACE_SECONDS = 0.5  # the parent waits MAX_SECONDS + this, so the child's own message usually wins
+MAX_REPLY_BYTES = 16 * 1024 * 1024
+_HEADER = struct.Struct(">I")
+_PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_TIMEOUT_MESSAGE = "el código superó {seconds:g} s de ejecución"
+_DEAD_MESSAGE = "el código usó demasiada memoria o terminó el proceso de evaluación"
+
+
+class _ChildGone(Exception):
+    pass
+
+
+class _ChildLate(Exception):
+    pass
+
+
+class _Child:
+    """One sandbox child process and its pipes."""
+
+    def __init__(self):
+        env = {"PYTHONPATH": _PACKAGE_ROOT, "PYTHONDONTWRITEBYTECODE": "1", "LC_ALL": "C.UTF-8"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-s", "-m", "engine.sandbox_child"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, close_fds=True, cwd=_PACKAGE_ROOT, env=env)
+        self.used = False
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def send(self, body: bytes) -> None:
+        try:
+            self.proc.stdin.write(_HEADER.pack(len(body)) + body)
+            self.proc.stdin.flush()
+        except (BrokenPipeError, ConnectionResetError, ValueError, OSError):
+            raise _ChildGone from None
+
+    def receive(self, deadline: float) -> bytes:
+        size = _HEADER.unpack(self._read(_HEADER.size, deadline))[0]
+        if size > MAX_REPLY_BYTES:
+            raise SandboxError("el resultado del código es demasiado grande")
+        return self._read(size, deadline)
+
+    def _read(self, size: int, deadline: float) -> bytes:
+        fd = self.proc.stdout.fileno()
+        poller = select.poll()
+        poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+        chunks, missing = [], size
+        while missing:
+            left = deadline - time.monotonic()
+            if left <= 0 or not poller.poll(max(1, int(left * 1000))):
+                raise _ChildLate
+            chunk = os.read(fd, min(missing, 1 << 20))
+            if not chunk:
+                raise _ChildGone
+            chunks.append(chunk)
+            missing -= len(chunk)
+        return b"".join(chunks)
+
+    def kill(self) -> None:
+        """SIGKILL and reap (no zombie); closes the pipes."""
+        try:
+            self.proc.kill()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL cannot be ignored
+            pass
+        self.forget()
+
+    def forget(self) -> None:
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+
+class _Pool:
+    def __init__(self, size: int):
+        self.pid = os.getpid()
+        self.size = size
+        self.idle: list[_Child] = []
+        self.children: set[_Child] = set()
+        self.ready = threading.Condition(threading.Lock())
+
+    def take(self) -> _Child:
+        with self.ready:
+            while True:
+                while self.idle:
+                    child = self.idle.pop()
+                    if child.alive():
+                        return child
+                    self.children.discard(child)
+                    child.kill()
+                if len(self.children) < self.size:
+                    placeholder = object()
+                    self.children.add(placeholder)
+                    break
+                self.ready.wait()
+        try:
+            child = _Child()
+        except BaseException:
+            with self.ready:
+                self.children.discard(placeholder)
+                self.ready.notify()
+            raise
+        with self.ready:
+            self.children.discard(placeholder)
+            self.children.add(child)
+        return child
+
+    def give(self, child: _Child) -> None:
+        with self.ready:
+            self.idle.append(child)
+            self.ready.notify()
+
+    def discard(self, child: _Child) -> None:
+        child.kill()
+        with self.ready:
+            self.children.discard(child)
+            self.ready.notify()
+
+    def close(self) -> None:
+        with self.ready:
+            idle, self.idle = self.idle, []
+        for child in idle:
+            self.discard(child)
+
+
+_pool_lock = threading.Lock()
+_the_pool: _Pool | None = None
+
+
+def _pool() -> _Pool:
+    global _the_pool
+    pool = _the_pool
+    if pool is None or pool.pid != os.getpid():
+        with _pool_lock:
+            if _the_pool is None or _the_pool.pid != os.getpid():
+                _the_pool = _Pool(POOL_SIZE)
+            pool = _the_pool
+    return pool
+
+
+def _after_fork_in_child() -> None:
+    """A forked process starts its own pool; the parent's children stay the parent's."""
+    global _pool_lock, _the_pool
+    _pool_lock = threading.Lock()
+    inherited, _the_pool = _the_pool, None
+    for child in list(getattr(inherited, "children", ())):
+        if isinstance(child, _Child):
+            child.forget()
+            child.proc.returncode = -1  # not ours to wait for
+
+
+def _close_pool() -> None:
+    pool = _the_pool
+    if pool is not None and pool.pid == os.getpid():
+        pool.close()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+atexit.register(_close_pool)
+
+
+def _refuse_constant(name):
+    raise ValueError(f"constante no permitida: {name}")
+
+
+def _plain(value, what: str):
+    try:
+        values.check(value)
+    except values.ValueRefused as exc:
+        raise SandboxError(f"{what}: {exc.reason}" if not exc.path else
+                           f"{what} («{exc.path}»): {exc.reason}") from None
+
+
+def _in_child(request: dict):
+    """Send one request to a child; its answer, or SandboxError."""
+    body = json.dumps(request, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    pool = _pool()
+    for _attempt in range(2):
+        child = pool.take()
+        fresh = not child.used
+        try:
+            child.send(body)
+        except _ChildGone:
+            pool.discard(child)
+            if fresh:
+                raise SandboxError(_DEAD_MESSAGE) from None
+            continue  # an idle child that had died: once more with a fresh one
+        child.used = True
+        try:
+            reply = child.receive(time.monotonic() + MAX_SECONDS + CHILD_GRACE_SECONDS)
+        except _ChildLate:
+            pool.discard(child)
+            raise SandboxError(_TIMEOUT_MESSAGE.format(seconds=MAX_SECONDS)) from None
+        except (_ChildGone, OSError):
+            pool.discard(child)
+            raise SandboxError(_DEAD_MESSAGE) from None
+        except BaseException:
+            pool.discard(child)
+            raise
+        break
+    else:  # pragma: no cover - two dead children in a row
+        raise SandboxError(_DEAD_MESSAGE)
+    try:
+        answer = json.loads(reply.decode("utf-8"), parse_constant=_refuse_constant)
+    except (ValueError, RecursionError, UnicodeDecodeError):
+        answer = None
+    if not isinstance(answer, dict) or not ({"ok"} == set(answer) or set(answer) in ({"error"}, {"error", "last"})):
+        pool.discard(child)
+        raise SandboxError("respuesta no válida del proceso de evaluación")
+    if answer.get("last"):
+        pool.discard(child)  # it exits after this answer (MemoryError, RecursionError): reap it now
+    else:
+        pool.give(child)
+    if "error" in answer:
+        raise SandboxError(str(answer["error"])[:1000])
+    return answer["ok"]
+
+
+def _request(op: str, source: str, context: dict, external_context, mode: str) -> dict:
+    wanted = _names(source, mode)
+    data = {key: context[key] for key in wanted if key in context}
+    _plain(data, "un dato del caso no es JSON")
+    extra = dict(external_context) if external_context else None
+    if extra:
+        _plain(extra, "el contexto externo no es JSON")
+    return {"op": op, "code": source, "data": data, "extra": extra, "now": clock.now().isoformat(),
+            "seconds": MAX_SECONDS, "iterations": MAX_ITERATIONS}
+
+
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
+    """SpiffWorkflow's script environment: fast-path expressions here, everything else in a
+    sandbox child. Every error the model's code causes is a SandboxError with a Spanish message."""
+
     def __init__(self):
         super().__init__(BASE_GLOBALS)
 
-    def _globals(self, context, external_context):
-        scope = dict(self.globals)
-        if external_context:
-            scope.update(external_context)
-        scope.update(context)
-        return scope
-
     def evaluate(self, expression, context, external_context=None):
-        code = compile_expression(expression)
-        with _Bounded():
-            return eval(code, self._globals(context, external_context))
+        compile_expression(expression)  # refused code: its reason, without a round trip
+        if fast_path(expression):
+            try:
+                return fast_expression(expression, context, external_context)
+            except _NotFast:
+                pass
+            except Exception as exc:  # noqa: BLE001 - the model's error, with its type and message
+                raise SandboxError(describe(exc)) from None
+        value = _in_child(_request("eval", expression, context, external_context, "eval"))
+        _plain(value, "la expresión dio un valor que no es JSON")
+        return value
 
     def execute(self, script, context, external_context=None):
-        scope = self._globals(context, external_context)
-        code = compile_script(script)
-        with _Bounded():
-            exec(code, scope)
-        reserved = set(self.globals) | set(external_context or {})
-        for key in list(context):
-            if key not in scope:
-                del context[key]
-        for key, value in scope.items():
-            if key in reserved or key.startswith("_") or callable(value):
-                continue
-            context[key] = value
+        compile_script(script)
+        wanted = _names(script, "exec")
+        result = None
+        if fast_path(script, "exec"):
+            try:
+                result = fast_script(script, context, external_context)
+            except _NotFast:
+                pass
+            except Exception as exc:  # noqa: BLE001 - the model's error, with its type and message
+                raise SandboxError(describe(exc)) from None
+        if result is None:
+            result = _in_child(_request("exec", script, context, external_context, "exec"))
+        if not isinstance(result, dict) or not set(result) <= wanted:
+            raise SandboxError("respuesta no válida del proceso de evaluación")
+        try:
+            values.check_fields(result)
+        except values.ValueRefused as exc:
+            raise SandboxError(f"el script dejó en «{exc.path}» un valor que no es JSON: {exc.reason}") from None
+        for key in wanted - set(BASE_GLOBALS) - set(external_context or {}):
+            if key in result:
+                context[key] = result[key]
+            else:
+                context.pop(key, None)
         return True
 
     def call_service(self, context, **kwargs):
         raise SandboxError("los servicios se invocan a través del motor")
-

@@ -9,11 +9,19 @@ left to write for it."""
 
 from __future__ import annotations
 
+import logging
+
 from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy.exc import SQLAlchemyError
 
 from . import recovery, rows, runtime, taskindex
+from .errors import Conflict, EngineError
+from .sandbox import SandboxError
 from .schema import Case
 from .services.registry import ServiceContext, ServiceError
+
+log = logging.getLogger(__name__)
 
 SUMMARY_FIELDS = ("segmento", "resultado", "puntaje_final")
 
@@ -35,8 +43,10 @@ def advance(s, case: Case, compiled, workflow, actor, now, cache, completed_task
             if completed_task is not None:
                 completed_task.run()
             settled = runtime.settle(workflow, did_complete_task=record)
-        except (WorkflowException, ServiceError, RuntimeError) as exc:
-            error = _describe_error(exc)
+        except (SQLAlchemyError, Conflict):
+            raise  # the database or a concurrent change: the whole transaction rolls back (retried later)
+        except Exception as exc:  # noqa: BLE001 - whatever the model's code or an operator raised: case in error
+            error = _describe_error(exc, workflow, case.id)
     if settled is None:
         settled = runtime.open_tasks(workflow)
     for bpmn_id, name, kind in automatic:
@@ -89,13 +99,52 @@ def _form(compiled, key):
     return form
 
 
-def _describe_error(exc) -> dict:
+def _chain(exc):
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+_PLACES = (("ScriptTask", "en el script de «{}»"), ("Gateway", "en una condición de «{}»"),
+           ("BusinessRuleTask", "en la tabla de decisión de «{}»"), ("ServiceTask", "en un parámetro de «{}»"))
+
+
+def _where(spec, name) -> str:
+    kinds = [cls.__name__ for cls in type(spec).__mro__] if spec is not None else []
+    for kind, text in _PLACES:
+        if any(k.endswith(kind) for k in kinds):
+            return text.format(name)
+    return f"en «{name}»"
+
+
+def _describe_error(exc, workflow=None, case_id=None) -> dict:
+    """The case's error: the model's own error (its type and message, where it happened; or a
+    value it produced that a case may not hold, engine.values), an operator's refusal,
+    SpiffWorkflow's description of a model problem, or — for a failure of our own code — a
+    generic Spanish message, with the traceback in the log."""
     task = getattr(exc, "task", None)
+    if task is None and workflow is not None:
+        failed = workflow.get_tasks(state=TaskState.ERROR)
+        task = failed[0] if failed else None
     spec = getattr(task, "task_spec", None)
-    cause = getattr(exc, "error", None) or exc.__cause__
-    message = str(cause) if isinstance(cause, ServiceError) else str(exc)
+    name = getattr(spec, "bpmn_name", None) or getattr(spec, "bpmn_id", None) or "un paso automático"
+    chain = list(_chain(exc))
+    service = next((e for e in chain if isinstance(e, ServiceError)), None)
+    model = next((e for e in chain if isinstance(e, (SandboxError, EngineError))), None)  # Spanish for people
+    if service is not None:
+        message = str(service)
+    elif model is not None:
+        message = f"{model} {_where(spec, name)}"
+    elif all(isinstance(e, (WorkflowException, RuntimeError)) for e in chain):
+        message = str(exc)  # SpiffWorkflow's account of a model problem, or the engine's own
+    else:
+        log.error("caso %s: error interno al ejecutar «%s»", case_id, name, exc_info=exc)
+        message = (f"error interno al ejecutar «{name}»; quedó registrado para el equipo de la plataforma. "
+                   "Reintente el paso u omítalo.")
     return {"message": message, "bpmn_id": getattr(spec, "bpmn_id", None),
-            "name": getattr(spec, "bpmn_name", None), "type": type(exc).__name__}
+            "name": getattr(spec, "bpmn_name", None), "type": type(model or exc).__name__}
 
 
 def _case_data(workflow, ready) -> dict:

@@ -11,6 +11,7 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -27,6 +28,8 @@ from engine.schema import Activity, Case, CaseEvent, Derivation, OutboxMessage, 
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
+if not BIN.exists():  # a git worktree running the shared virtualenv of the main checkout
+    BIN = Path(sys.executable).parent
 MODEL = Path(__file__).parent / "models" / "confiabilidad"
 PROCESS = "prueba_confiabilidad"
 TIMERS = ("Timer_Espera", "Boundary_Plazo", "Boundary_Recordatorio")

@@ -60,6 +60,15 @@ def handle_errors(func):
         except (OperationalError, ProgrammingError) as exc:
             fail(f"la base de datos no responde o no tiene el esquema al día (ejecute `cpe db upgrade`): "
                  f"{exc.orig}")
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise  # click's own: usage errors, --help, Ctrl-C
+        except Exception as exc:  # noqa: BLE001 - never exit without saying why
+            import logging
+
+            logging.getLogger("cpe.cli").debug("error inesperado", exc_info=exc)
+            text = " ".join(str(exc).split())[:300]
+            fail(f"error inesperado ({type(exc).__name__}{': ' + text if text else ''}); no se completó la "
+                 "operación. Si se repite, avise al equipo de la plataforma.", code=2)
     return wrapper
 
 
