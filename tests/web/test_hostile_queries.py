@@ -60,3 +60,42 @@ def test_the_sweep_reaches_the_pages(app, client, auth, start):
     assert {f"/casos/{case_id}", "/bandeja", "/modelos/", "/indicadores/", "/registro/", f"/api/v1/cases/{case_id}",
             f"/tareas/{task_id}"} <= set(paths)
     assert len(paths) >= 30
+
+
+FIELDS = ["a", "accion", "actor", "b", "casos", "color", "comentario", "cupo", "desde", "destino", "ejecutivo",
+          "en_linea", "estado", "fecha", "hasta", "historial", "hora", "horizonte_meses", "id", "llegada", "lugar",
+          "mensaje", "modelo", "motivo", "next", "objeto", "orden", "password", "plazo", "presente", "proceso",
+          "q", "razon_social", "region", "rubro", "rut", "segmento", "semilla", "taller", "tarea", "username",
+          "valores", "ver", "version"]
+POSTED = ["", "\x00", "NaN", "1e309", "9" * 5000, "-1", "2026-13-45", "a" * 3000, "\ufeff", "{\"a\": NaN}",
+          "[" * 5000, "\r\n", "😀"]
+
+
+def _posts(app, case_id, task_id, session_id):
+    values = {"case_id": case_id, "task_id": task_id, "id": case_id, "process_id": "diagnostico_rapido",
+              "key": "diagnostico_rapido", "kind": "process", "version": 1, "session_id": session_id,
+              "token": "x" * 43}
+    for rule in app.url_map.iter_rules():
+        if "POST" not in rule.methods or rule.endpoint in ("auth.logout",):
+            continue
+        if all(name in values for name in rule.arguments):
+            with app.test_request_context():
+                from flask import url_for
+                try:
+                    yield url_for(rule.endpoint, **{name: values[name] for name in rule.arguments})
+                except Exception:  # noqa: BLE001 - a converter refused our sample: skip the rule
+                    continue
+
+
+@pytest.mark.parametrize("value", POSTED)
+def test_no_form_fails_on_hostile_posted_values(app, client, auth, start, value):
+    case_id = start()
+    auth.login("analista")
+    task_id = (task_ids(client.get(f"/casos/{case_id}").get_data(as_text=True)) or ["0" * 36])[0]
+    failures = []
+    for path in _posts(app, case_id, task_id, 1):
+        response = client.post(path, data={name: value for name in FIELDS})
+        if response.status_code >= 500 and response.status_code != 503 or b"Traceback" in response.get_data():
+            failures.append((path, response.status_code))
+        auth.login("analista")  # a POST may have logged us out (language, login): stay an analyst
+    assert failures == []
