@@ -465,4 +465,8 @@ def test_the_cli_reports_an_unexpected_error_and_exits_non_zero(engine, run_cli,
     monkeypatch.setattr(type(engine), "models", broken)
     result = run_cli("models", "--json")
     assert result.exit_code not in (0, None)
-    assert "error inesperado" in result.stderr and "KeyError" in result.stderr
+    assert "error inesperado" in result.stderr
+    assert "KeyError" not in result.stderr and "algo interno" not in result.stderr  # no internal text
+    monkeypatch.setenv("CPE_DEBUG", "1")
+    debug = run_cli("models", "--json")
+    assert debug.exit_code == 2 and "KeyError" in debug.stderr  # the detail, only when asked for

@@ -7,8 +7,10 @@ stdout; errors go to stderr with a non-zero exit and change nothing.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
+import traceback
 
 import click
 from flask import current_app
@@ -62,13 +64,11 @@ def handle_errors(func):
                  f"{exc.orig}")
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise  # click's own: usage errors, --help, Ctrl-C
-        except Exception as exc:  # noqa: BLE001 - never exit without saying why
-            import logging
-
-            logging.getLogger("cpe.cli").debug("error inesperado", exc_info=exc)
-            text = " ".join(str(exc).split())[:300]
-            fail(f"error inesperado ({type(exc).__name__}{': ' + text if text else ''}); no se completó la "
-                 "operación. Si se repite, avise al equipo de la plataforma.", code=2)
+        except Exception:  # noqa: BLE001 - never exit without saying why, never with internal text
+            if os.environ.get("CPE_DEBUG"):
+                traceback.print_exc(file=sys.stderr)
+            fail("error inesperado: no se completó la operación y no cambió nada. Si se repite, avise al equipo "
+                 "de la plataforma (con CPE_DEBUG=1 el comando muestra el detalle técnico).", code=2)
     return wrapper
 
 
