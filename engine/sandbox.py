@@ -619,26 +619,18 @@ FAST_GLOBALS = {
 }
 
 
-def _fast_scope(context, external_context):
-    scope = dict(FAST_GLOBALS)
-    if external_context:
-        scope.update(external_context)
-    scope.update(context)
-    return scope
-
-
 def fast_expression(source, context, external_context=None):
     """Evaluate a fast-path expression here; _NotFast if a guard trips or a name is missing
     here (the child has more builtins and gives the real error)."""
     try:
-        return eval(compile_expression(source), _fast_scope(context, external_context))
+        return eval(compile_expression(source), _scope(FAST_GLOBALS, context, external_context))
     except NameError:
         raise _NotFast from None
 
 
 def fast_script(source, context, external_context=None) -> dict:
     """Run a fast-path script (assignments only) here; the values it leaves, or _NotFast."""
-    scope = _fast_scope(context, external_context)
+    scope = _scope(FAST_GLOBALS, context, external_context)
     try:
         exec(compile_script(source), scope)
     except NameError:
@@ -666,8 +658,10 @@ def _names(source: str, mode: str) -> frozenset:
 
 # -- running code with the counted iterators and checked operators (what the child does) ----
 
-def _scope(context, external_context):
-    scope = dict(BASE_GLOBALS)
+def _scope(base, context, external_context):
+    """The globals code runs with: `base` (FAST_GLOBALS or BASE_GLOBALS), then the external
+    context, then the case values (which win)."""
+    scope = dict(base)
     if external_context:
         scope.update(external_context)
     scope.update(context)
@@ -678,14 +672,14 @@ def run_expression(source, context, external_context=None):
     """Evaluate an expression with the counted iterators and checked operators (in the child)."""
     code = compile_expression(source)
     with _Bounded():
-        return eval(code, _scope(context, external_context))
+        return eval(code, _scope(BASE_GLOBALS, context, external_context))
 
 
 def run_script(source, context, external_context=None) -> dict:
     """Run a script; returns the plain values it leaves (functions, modules and reserved
     names dropped), the new contents of `context`."""
     code = compile_script(source)
-    scope = _scope(context, external_context)
+    scope = _scope(BASE_GLOBALS, context, external_context)
     with _Bounded():
         exec(code, scope)
     reserved = set(BASE_GLOBALS) | set(external_context or {})

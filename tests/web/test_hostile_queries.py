@@ -16,24 +16,23 @@ HOSTILE = ["", "%00", "%ED%A0%80", "%FF%FE", "NaN", "-Infinity", "1e309", "9" * 
            "a" * 3000, "[]", "{}", "%F0%9F%98%80", "1.5", "true"]
 
 
-def _pages(app, case_id, task_id):
-    values = {"case_id": case_id, "task_id": task_id, "id": case_id, "process_id": "diagnostico_rapido",
-              "key": "diagnostico_rapido", "kind": "process", "version": 1, "a": 1, "b": 1}
+SAMPLES = {"id": None, "process_id": "diagnostico_rapido", "key": "diagnostico_rapido", "kind": "process",
+           "version": 1, "a": 1, "b": 1, "session_id": 1, "token": "x" * 43}
+
+
+def _routes(app, method, case_id, task_id, skip=("static", "vendor.asset", "auth.logout")):
+    """The path of every `method` route whose arguments we can fill (a real case and task)."""
+    from flask import url_for
+
+    values = dict(SAMPLES, case_id=case_id, task_id=task_id, id=case_id)
     for rule in app.url_map.iter_rules():
-        if "GET" not in rule.methods or rule.endpoint in ("static", "vendor.asset", "auth.logout"):
+        if method not in rule.methods or rule.endpoint in skip or not all(n in values for n in rule.arguments):
             continue
-        args = {}
-        for name in rule.arguments:
-            if name not in values:
-                break
-            args[name] = values[name]
-        else:
-            with app.test_request_context():
-                from flask import url_for
-                try:
-                    yield url_for(rule.endpoint, **args)
-                except Exception:  # noqa: BLE001 - a converter refused our sample: skip the rule
-                    continue
+        with app.test_request_context():
+            try:
+                yield url_for(rule.endpoint, **{name: values[name] for name in rule.arguments})
+            except Exception:  # noqa: BLE001 - a converter refused our sample: skip the rule
+                continue
 
 
 @pytest.mark.parametrize("value", HOSTILE)
@@ -42,7 +41,7 @@ def test_no_page_fails_on_hostile_query_values(app, client, auth, start, value):
     auth.login("analista")
     task_id = (task_ids(client.get(f"/casos/{case_id}").get_data(as_text=True)) or ["0" * 36])[0]
     failures = []
-    for path in _pages(app, case_id, task_id):
+    for path in _routes(app, "GET", case_id, task_id):
         query = "&".join(f"{name}={value}" for name in PARAMS)
         response = client.get(f"{path}?{query}")
         body = response.get_data()
@@ -56,7 +55,7 @@ def test_the_sweep_reaches_the_pages(app, client, auth, start):
     case_id = start()
     auth.login("analista")
     task_id = (task_ids(client.get(f"/casos/{case_id}").get_data(as_text=True)) or ["0" * 36])[0]
-    paths = list(_pages(app, case_id, task_id))
+    paths = list(_routes(app, "GET", case_id, task_id))
     assert {f"/casos/{case_id}", "/bandeja", "/modelos/", "/indicadores/", "/registro/", f"/api/v1/cases/{case_id}",
             f"/tareas/{task_id}"} <= set(paths)
     assert len(paths) >= 30
@@ -71,29 +70,13 @@ POSTED = ["", "\x00", "NaN", "1e309", "9" * 5000, "-1", "2026-13-45", "a" * 3000
           "[" * 5000, "\r\n", "😀"]
 
 
-def _posts(app, case_id, task_id, session_id):
-    values = {"case_id": case_id, "task_id": task_id, "id": case_id, "process_id": "diagnostico_rapido",
-              "key": "diagnostico_rapido", "kind": "process", "version": 1, "session_id": session_id,
-              "token": "x" * 43}
-    for rule in app.url_map.iter_rules():
-        if "POST" not in rule.methods or rule.endpoint in ("auth.logout",):
-            continue
-        if all(name in values for name in rule.arguments):
-            with app.test_request_context():
-                from flask import url_for
-                try:
-                    yield url_for(rule.endpoint, **{name: values[name] for name in rule.arguments})
-                except Exception:  # noqa: BLE001 - a converter refused our sample: skip the rule
-                    continue
-
-
 @pytest.mark.parametrize("value", POSTED)
 def test_no_form_fails_on_hostile_posted_values(app, client, auth, start, value):
     case_id = start()
     auth.login("analista")
     task_id = (task_ids(client.get(f"/casos/{case_id}").get_data(as_text=True)) or ["0" * 36])[0]
     failures = []
-    for path in _posts(app, case_id, task_id, 1):
+    for path in _routes(app, "POST", case_id, task_id, skip=("auth.logout",)):
         response = client.post(path, data={name: value for name in FIELDS})
         if response.status_code >= 500 and response.status_code != 503 or b"Traceback" in response.get_data():
             failures.append((path, response.status_code))
