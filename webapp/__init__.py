@@ -6,8 +6,9 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, redirect, session, url_for
+from flask import Flask, redirect, request, session, url_for
 from flask_babel import Babel
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
@@ -93,6 +94,19 @@ def create_app(config: dict | None = None) -> Flask:
     @app.get("/")
     def home():
         return redirect(url_for("inbox.index") if current_user.is_authenticated else url_for("auth.login"))
+
+    @app.before_request
+    def refuse_nul():
+        """A NUL character in the address, a query parameter or a posted field: no browser form
+        sends one and PostgreSQL cannot store or compare it, so the request is refused before any
+        page sees it (changing nothing)."""
+        fields = request.form.items(multi=True) if request.method in ("POST", "PUT", "PATCH") else ()
+        texts = [request.path, *(part for pair in request.args.items(multi=True) for part in pair),
+                 *(part for pair in fields for part in pair)]
+        if any("\x00" in text for text in texts):
+            message = _("La solicitud contiene un carácter nulo, que no se admite: quítelo del texto e intente "
+                        "de nuevo.")
+            return api.error_response(400, message) if api.is_api_path() else errors.page(400, message)
 
     @app.after_request
     def security_headers(response):

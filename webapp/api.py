@@ -86,12 +86,12 @@ def authenticate():
 def api_routing_errors():
     """An unknown path or method under /api/v1 gets a JSON error, not the HTML page."""
     exc = request.routing_exception
-    if exc is not None and not isinstance(exc, RequestRedirect) and _is_api_path():
+    if exc is not None and not isinstance(exc, RequestRedirect) and is_api_path():
         return _http_error(exc)
     return None
 
 
-def _is_api_path() -> bool:
+def is_api_path() -> bool:
     return request.path == PREFIX or request.path.startswith(PREFIX + "/")
 
 

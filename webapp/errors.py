@@ -21,7 +21,7 @@ def init_app(app):
     }
 
     def render(code, message=None):
-        return render_template("errors/error.html", code=code, message=message or messages[code]()), code
+        return page(code, message or messages[code]())
 
     for code in messages:
         app.register_error_handler(code, lambda exc, code=code: render(code))
@@ -33,3 +33,8 @@ def init_app(app):
     @app.errorhandler(CSRFError)
     def csrf_error(_exc):
         return render(400, _("El formulario expiró o no es válido. Recargue la página e intente de nuevo."))
+
+
+def page(code: int, message: str):
+    """The error page: the code and a message for people (never an exception's text)."""
+    return render_template("errors/error.html", code=code, message=message), code

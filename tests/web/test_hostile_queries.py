@@ -82,3 +82,19 @@ def test_no_form_fails_on_hostile_posted_values(app, client, auth, start, value)
             failures.append((path, response.status_code))
         auth.login("analista")  # a POST may have logged us out (language, login): stay an analyst
     assert failures == []
+
+
+@pytest.mark.parametrize("method, path, data", [
+    ("GET", "/bandeja?region=%00", None), ("GET", "/modelos/%00", None), ("GET", "/registro/?q=a%00b", None),
+    ("POST", "/casos/{case_id}/comentarios", {"comentario": "hola\x00"}), ("POST", "/ingresar", {"username": "\x00"}),
+    ("GET", "/api/v1/cases?estado=%00", None),
+])
+def test_a_nul_anywhere_is_refused_before_any_page(client, auth, start, method, path, data):
+    """PostgreSQL can neither store nor compare a NUL: one guard refuses it in the address, the
+    query and posted fields of every request (400 with a Spanish message, JSON for the API)."""
+    case_id = start()
+    auth.login("analista")
+    response = client.open(path.format(case_id=case_id), method=method, data=data)
+    assert response.status_code == 400
+    text = response.get_json()["error"] if path.startswith("/api/") else response.get_data(as_text=True)
+    assert "carácter nulo" in text

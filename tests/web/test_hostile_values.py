@@ -123,7 +123,7 @@ def test_api_names_the_field_in_spanish(site):
 
 # -- the task form ---------------------------------------------------------------------------------
 FORM_HOSTILE = [
-    {"nota": "a\x00b"}, {"monto": "nan"}, {"monto": "NaN"}, {"monto": "inf"}, {"monto": "-Infinity"},
+    {"monto": "nan"}, {"monto": "NaN"}, {"monto": "inf"}, {"monto": "-Infinity"},
     {"monto": "1e400"}, {"cantidad": "9" * 30}, {"cantidad": "9" * 5000},
 ]
 
@@ -141,10 +141,13 @@ def test_the_task_form_shows_the_refusal_and_changes_nothing(site, client, form)
 
 
 def test_the_task_form_names_the_problem(site, client):
+    """A NUL is refused for every request before any page sees it (webapp/__init__.py:
+    refuse_nul; PostgreSQL cannot store one); the task does not change."""
     case_id = site.new_case()
-    task = site.task(case_id)
-    response = client.post(f"/tareas/{task['id']}", data={"nota": "a\x00b"})
-    assert response.status_code == 422 and "carácter nulo" in response.text
+    before = site.snapshot(case_id)
+    response = client.post(f"/tareas/{before[2]}", data={"nota": "a\x00b"})
+    assert response.status_code == 400 and "carácter nulo" in response.text
+    assert site.snapshot(case_id) == before
 
 
 # -- what is stored and what operators return --------------------------------------------------
@@ -199,7 +202,7 @@ def test_the_task_form_never_fails_and_the_case_stays_readable(site, client, not
     case_id = site.new_case()
     task = site.task(case_id)
     response = client.post(f"/tareas/{task['id']}", data={"nota": nota, "monto": monto, "cantidad": cantidad})
-    assert response.status_code in (302, 422)
+    assert response.status_code in (302, 422) or (response.status_code == 400 and "carácter nulo" in response.text)
     event(f"status {response.status_code}")
     assert not any(marker in response.text for marker in TRACE)
     if response.status_code == 422:
@@ -238,7 +241,7 @@ def test_the_company_portal_refuses_and_reads_old_data(site, app, engine):
     app.config["PORTAL_PROCESS"] = "abierto"
     anonymous = app.test_client()
     page = anonymous.post("/portal/registro", data=dict(START, razon_social="Uno\x00SpA"))
-    assert page.status_code == 422 and "carácter nulo" in page.text
+    assert page.status_code == 400 and "carácter nulo" in page.text
     page = anonymous.post("/portal/registro", data=dict(START, monto="nan"))
     assert page.status_code == 422 and "Debe ser un número" in page.text
     with engine.Session() as s:
@@ -262,6 +265,6 @@ def test_raw_form_bodies_never_fail(site, client, body):
     case_id = site.new_case()
     task = site.task(case_id)
     response = client.post(f"/tareas/{task['id']}", data=body, content_type="application/x-www-form-urlencoded")
-    assert response.status_code in (302, 422)
+    assert response.status_code in (302, 422) or (response.status_code == 400 and "carácter nulo" in response.text)
     assert not any(marker in response.text for marker in TRACE)
     site.readable(case_id)
