@@ -44,7 +44,9 @@ nodes (decided once per source text, `fast_path`):
 - calls, without `*`/keyword arguments, of `str`, `round`, `int`, `float`, `abs`, `len`, `bool`,
   `dias_habiles`, `ahora` and of `.get` (the only attribute);
 - for a script: only assignments of such expressions to a single name (no loops, no subscript or
-  augmented assignment, no `del`).
+  augmented assignment, no `del`), and no display holding a name the script itself assigns
+  (`a1 = [a0, a0]` line after line would double a structure of shared references: comparing or
+  hashing it would cost 2**lines; `_shares_its_own_results`).
 
 The code is the same RestrictedPython-compiled code, run with guarded helpers in place of the
 checked operators and builtins (FAST_GLOBALS): `+` only adds numbers of less than 64 bits or
@@ -527,6 +529,18 @@ def _fast_tree(tree, allowed) -> bool:
     return all(id(node) in calls for node in ast.walk(tree) if isinstance(node, ast.Attribute))
 
 
+def _shares_its_own_results(tree) -> bool:
+    """Whether a script puts a name it assigns inside a display (`a1 = [a0, a0]`, `a2 = [a1, a1]` …):
+    each line would double a structure of shared references, and comparing or hashing the last one
+    would cost 2**lines steps. Within one expression every display is written out in the source,
+    so there the cost stays linear in the source."""
+    assigned = {target.id for node in ast.walk(tree) if isinstance(node, ast.Assign)
+                for target in node.targets if isinstance(target, ast.Name)}
+    return any(isinstance(inner, ast.Name) and inner.id in assigned
+               for node in ast.walk(tree) if isinstance(node, (ast.List, ast.Tuple, ast.Set, ast.Dict))
+               for inner in ast.walk(node))
+
+
 @lru_cache(maxsize=4096)
 def fast_path(source: str, mode: str = "eval") -> bool:
     """Whether `source` may run in the engine's process: see the module docstring."""
@@ -534,7 +548,9 @@ def fast_path(source: str, mode: str = "eval") -> bool:
         tree = ast.parse(source.strip() if mode == "eval" else source, mode=mode)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
-    return _fast_tree(tree, _FAST_NODES if mode == "eval" else _FAST_NODES + _FAST_SCRIPT_NODES)
+    if mode == "eval":
+        return _fast_tree(tree, _FAST_NODES)
+    return _fast_tree(tree, _FAST_NODES + _FAST_SCRIPT_NODES) and not _shares_its_own_results(tree)
 
 
 def _small_number(value) -> bool:
@@ -898,6 +914,9 @@ def _in_child(request: dict):
             if fresh:
                 raise SandboxError(_DEAD_MESSAGE) from None
             continue  # an idle child that had died: once more with a fresh one
+        except BaseException:  # interrupted while sending: the child is in an unknown state
+            pool.discard(child)
+            raise
         child.used = True
         try:
             reply = child.receive(time.monotonic() + MAX_SECONDS + CHILD_GRACE_SECONDS)
@@ -940,6 +959,9 @@ def _request(op: str, source: str, context: dict, external_context, mode: str) -
             "seconds": MAX_SECONDS, "iterations": MAX_ITERATIONS}
 
 
+_NOTHING = object()
+
+
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     """SpiffWorkflow's script environment: fast-path expressions here, everything else in a
     sandbox child. Every error the model's code causes is a SandboxError with a Spanish message."""
@@ -949,15 +971,17 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
 
     def evaluate(self, expression, context, external_context=None):
         compile_expression(expression)  # refused code: its reason, without a round trip
+        value = _NOTHING
         if fast_path(expression):
             try:
-                return fast_expression(expression, context, external_context)
+                value = fast_expression(expression, context, external_context)
             except _NotFast:
                 pass
             except Exception as exc:  # noqa: BLE001 - the model's error, with its type and message
                 raise SandboxError(describe(exc)) from None
-        value = _in_child(_request("eval", expression, context, external_context, "eval"))
-        _plain(value, "la expresión dio un valor que no es JSON")
+        if value is _NOTHING:
+            value = _in_child(_request("eval", expression, context, external_context, "eval"))
+        _plain(value, "la expresión dio un valor que no es JSON")  # whichever way it ran (NaN, a set…)
         return value
 
     def execute(self, script, context, external_context=None):

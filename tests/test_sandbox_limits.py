@@ -296,7 +296,8 @@ CHILD = ["a % b", "a ** 2", "a << 1", "f'{a}'", "a.lower()", "[x for x in a]", "
 FAST_SCRIPTS = ['responsable = asignacion["ejecutivo"]', 'resultado = "derivada"',
                 "meses = meses + 3 if r == 'x' else 0", "a = 1\nb = round(a * 0.5, 1)\nc = str(b) + 'x'"]
 CHILD_SCRIPTS = ["x = sorted(y)", "x[1] = 2", "x += 1", "del x", "for i in y:\n    x = i", "a = b = 1",
-                 "a, b = 1, 2", "x = [i for i in y]", "x.append(1)", "if a:\n    b = 1", "x = y.keys()"]
+                 "a, b = 1, 2", "x = [i for i in y]", "x.append(1)", "if a:\n    b = 1", "x = y.keys()",
+                 "a = [y]\nb = [a, a]", "a = {'k': 1}\nb = (a,)", "b = {x: a}\na = 1"]
 
 
 @pytest.mark.parametrize("script", FAST_SCRIPTS)
@@ -334,6 +335,40 @@ def test_fast_path_guards_hand_the_code_to_the_child(monkeypatch, expression, da
     assert len(sent) == 1
 
 
+def _doubling(lines: int, display=("[", "]")) -> str:
+    opening, closing = display
+    script = [f"a0 = {opening}0,{closing}", f"b0 = {opening}0,{closing}"]
+    for i in range(1, lines + 1):
+        script += [f"a{i} = {opening}a{i - 1}, a{i - 1}{closing}", f"b{i} = {opening}b{i - 1}, b{i - 1}{closing}"]
+    return "\n".join(script + [f"r = a{lines} == b{lines}"])
+
+
+@pytest.mark.parametrize("display", [("[", "]"), ("(", ")")])
+def test_a_script_that_doubles_a_structure_per_line_goes_to_the_child(display):
+    """Found in review: each line `a_k = [a_k-1, a_k-1]` doubles a structure of shared references,
+    so comparing (or hashing) the last one costs 2**lines steps from a 2 000-character script; in the
+    engine's process nothing stopped it (k = 60 ran past 15 s). Such a script is not fast-path: it
+    runs in a child, which the 2 s wall-clock limit stops."""
+    script = _doubling(60, display)
+    assert len(script) <= sandbox.MAX_SOURCE
+    assert sandbox.fast_path(script, "exec") is False
+    began = time.monotonic()
+    with pytest.raises(sandbox.SandboxError):
+        sandbox.RestrictedEnvironment().execute(script, {})
+    assert time.monotonic() - began < 10
+
+
+@pytest.mark.parametrize("expression", ['float("nan")', 'float("-inf")', "{1, 2}",
+                                        "18446744073709551615 * 18446744073709551615"])
+def test_fast_path_results_are_checked_like_the_child_s(monkeypatch, expression):
+    """Found in review: a fast-path expression's value skipped the check the child's gets (NaN, a
+    set, a 39-digit integer could reach a DMN output or a case)."""
+    monkeypatch.setattr(sandbox, "_in_child", lambda request: pytest.fail("went to the child"))
+    assert sandbox.fast_path(expression)
+    with pytest.raises(sandbox.SandboxError, match="no es JSON"):
+        sandbox.RestrictedEnvironment().evaluate(expression, {})
+
+
 def test_fast_path_code_neither_loops_nor_grows(monkeypatch):
     """The worst the fast path allows: a 4000-character expression of `+`, `*` and calls over
     the largest values a case may hold, in one display. It stays fast and small."""
@@ -348,7 +383,8 @@ def test_fast_path_code_neither_loops_nor_grows(monkeypatch):
     assert sandbox.fast_path(expression) and sandbox.check(expression) is None
     with PeakRss() as memory:
         began = time.monotonic()
-        sandbox.RestrictedEnvironment().evaluate(expression, data)
+        with pytest.raises(sandbox.SandboxError, match="no es JSON"):  # computed, then its value refused:
+            sandbox.RestrictedEnvironment().evaluate(expression, data)  # a 36-digit product, 100 000+ items
         elapsed = time.monotonic() - began
     assert elapsed < 2 and memory.growth < 50 * MB, (elapsed, memory.growth // MB)
 

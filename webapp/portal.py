@@ -154,6 +154,8 @@ def start_again(token):
             portal.start_again(engine(), _process_id(), company_id, values)
         except FormError as exc:
             errors = exc.errors
+        except ValueRefused as exc:  # a value no case may hold (engine.values)
+            errors = formrender.refused_errors(exc)
         except Conflict:
             flash(in_progress, "info")
             return redirect(url_for(".home", token=token))
