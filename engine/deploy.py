@@ -28,6 +28,7 @@ NS = {
     "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
 }
 MAX_FILES = 200
+MAX_ID, MAX_NAME = 120, 300  # an element's id and name as the history and inbox store them (engine/schema.py)
 RESERVED_IDS = {"Start", "End", "Root"}  # names SpiffWorkflow gives its own internal task specs
 _BPMN_VALIDATOR = None
 
@@ -143,6 +144,10 @@ def check_bpmn(filename: str, tree) -> tuple[list[Artifact], list[Problem]]:
         for node in process.iter():
             if node.get("id") in RESERVED_IDS or (node.get("id") or "").endswith(".EndJoin"):
                 problem(node, f"el id '{node.get('id')}' está reservado por el motor; use otro")
+            if len(node.get("id") or "") > MAX_ID:  # the history and inbox columns hold this much
+                problem(node, f"el id tiene más de {MAX_ID} caracteres; acórtelo")
+            if len(node.get("name") or "") > MAX_NAME:
+                problem(node, f"el nombre tiene más de {MAX_NAME} caracteres; acórtelo")
         lanes = process.findall(".//bpmn:lane", NS)
         in_lane = set()
         for lane in lanes:

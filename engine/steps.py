@@ -24,6 +24,22 @@ from .services.registry import ServiceContext, ServiceError
 log = logging.getLogger(__name__)
 
 SUMMARY_FIELDS = ("segmento", "resultado", "puntaje_final")
+SUMMARY_TEXT = 20  # characters of the segmento and resultado columns (engine/schema.py)
+
+
+def summary_value(name: str, value):
+    """`(value, None)` if the case's summary column `name` can hold the model's value, else
+    `(None, reason)`: the column is an index for lists and indicators, the case's data keeps the
+    value. A model may leave anything plain in its data; PostgreSQL would refuse the step's UPDATE."""
+    if value is None:
+        return None, None
+    if name == "puntaje_final":
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) < 1e15:
+            return value, None  # finite: engine.values refused NaN and infinities on the way in
+        return None, "no es un número"
+    if isinstance(value, str) and len(value) <= SUMMARY_TEXT:
+        return value, None
+    return None, f"no es un texto de hasta {SUMMARY_TEXT} caracteres"
 
 
 def advance(s, case: Case, compiled, workflow, actor, now, cache, completed_task=None, new_case=False) -> None:
@@ -60,8 +76,15 @@ def advance(s, case: Case, compiled, workflow, actor, now, cache, completed_task
     previous_segment = case.segmento
     values = {"data": snapshot, "updated_at": now, "next_timer_at": runtime.next_timer_of(settled.waiting),
               "ended_at": case.ended_at}
+    earlier = case.data or {}
     for name in SUMMARY_FIELDS:
-        values[name] = snapshot[name] if name in snapshot else getattr(case, name)
+        if name not in snapshot:
+            values[name] = getattr(case, name)
+            continue
+        values[name], problem = summary_value(name, snapshot[name])
+        if problem and snapshot[name] != earlier.get(name):  # said once, when the model sets it
+            event(s, case.id, now, "sistema", "warning", name=f"«{name}» {problem}: el caso sigue, sin ese "
+                  "valor en las listas ni en los indicadores", detail={"campo": name})
     if error:
         recovery.schedule(case, workflow, error, case.error, now)  # automatic retry, if the model asks
         values.update(status="error", error=error, next_timer_at=case.next_timer_at)

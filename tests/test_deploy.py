@@ -50,6 +50,10 @@ CASES = [
                                 '<bpmn:outgoing>F10</bpmn:outgoing>': '<bpmn:outgoing>F10</bpmn:outgoing>'
                                 '<bpmn:outgoing>F9b</bpmn:outgoing>'},
      "sequenceFlow F9b", "repite la del flujo F9: las dos salidas se superponen"),
+    ("name longer than the history keeps", {'name="Llamar a la empresa"': 'name="' + "Llamar " * 50 + '"'},
+     "userTask Task_Llamada", "el nombre tiene más de 300 caracteres"),
+    ("id longer than the history keeps", {'id="F13"': 'id="F' + "1" * 130 + '"'},
+     "sequenceFlow F111", "el id tiene más de 120 caracteres"),
     ("user task without form", {
         '<spiffworkflow:property name="formJsonSchemaFilename" value="dr_llamada.json" />': ""},
      "userTask Task_Llamada (Llamar a la empresa)", "no tiene formulario"),

@@ -506,3 +506,22 @@ def test_the_cli_reports_an_unexpected_error_and_exits_non_zero(engine, run_cli,
     monkeypatch.setenv("CPE_DEBUG", "1")
     debug = run_cli("models", "--json")
     assert debug.exit_code == 2 and "KeyError" in debug.stderr  # the detail, only when asked for
+
+
+def test_a_summary_value_the_columns_cannot_hold_is_said_and_the_case_goes_on(engine):
+    """Found in review: a model may leave any plain value in `segmento`, `resultado` or
+    `puntaje_final`, but their summary columns hold a 20-character text and a number; on
+    PostgreSQL the step's UPDATE failed (500 on every attempt). Now the column stays empty, the
+    history says why once, and the case's data keeps the value."""
+    from engine.schema import Case
+
+    engine.deploy(script_model("resumen", 'segmento = "' + "x" * 30 + '"\npuntaje_final = "alto"\n'
+                                          'resultado = "exportadora"'))
+    case_id = engine.start("resumen", {})
+    case = engine.case(case_id)
+    assert case["status"] == "completed" and case["segmento"] is None and case["resultado"] == "exportadora"
+    assert case["data"]["segmento"] == "x" * 30 and case["data"]["puntaje_final"] == "alto"
+    warnings = [e["name"] for e in case["history"] if e["kind"] == "warning"]
+    assert len(warnings) == 2 and any("«segmento» no es un texto de hasta 20" in w for w in warnings)
+    with engine.Session() as s:
+        assert s.get(Case, case_id).puntaje_final is None
