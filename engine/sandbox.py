@@ -962,6 +962,17 @@ def _request(op: str, source: str, context: dict, external_context, mode: str) -
 _NOTHING = object()
 
 
+def _here(run, source, context, external_context):
+    """Fast-path code run in this process: its result, or _NOTHING when a guard hands it to a
+    child (it has had no side effect yet). The model's own error becomes a SandboxError."""
+    try:
+        return run(source, context, external_context)
+    except _NotFast:
+        return _NOTHING
+    except Exception as exc:  # noqa: BLE001 - the model's error, with its type and message
+        raise SandboxError(describe(exc)) from None
+
+
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     """SpiffWorkflow's script environment: fast-path expressions here, everything else in a
     sandbox child. Every error the model's code causes is a SandboxError with a Spanish message."""
@@ -971,14 +982,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
 
     def evaluate(self, expression, context, external_context=None):
         compile_expression(expression)  # refused code: its reason, without a round trip
-        value = _NOTHING
-        if fast_path(expression):
-            try:
-                value = fast_expression(expression, context, external_context)
-            except _NotFast:
-                pass
-            except Exception as exc:  # noqa: BLE001 - the model's error, with its type and message
-                raise SandboxError(describe(exc)) from None
+        value = _here(fast_expression, expression, context, external_context) if fast_path(expression) else _NOTHING
         if value is _NOTHING:
             value = _in_child(_request("eval", expression, context, external_context, "eval"))
         _plain(value, "la expresión dio un valor que no es JSON")  # whichever way it ran (NaN, a set…)
@@ -987,15 +991,8 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     def execute(self, script, context, external_context=None):
         compile_script(script)
         wanted = _names(script, "exec")
-        result = None
-        if fast_path(script, "exec"):
-            try:
-                result = fast_script(script, context, external_context)
-            except _NotFast:
-                pass
-            except Exception as exc:  # noqa: BLE001 - the model's error, with its type and message
-                raise SandboxError(describe(exc)) from None
-        if result is None:
+        result = _here(fast_script, script, context, external_context) if fast_path(script, "exec") else _NOTHING
+        if result is _NOTHING:
             result = _in_child(_request("exec", script, context, external_context, "exec"))
         if not isinstance(result, dict) or not set(result) <= wanted:
             raise SandboxError("respuesta no válida del proceso de evaluación")
