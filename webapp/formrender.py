@@ -8,7 +8,6 @@ the same paths the engine uses for its error messages.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 
 LONG_TEXT = 300
@@ -113,7 +112,7 @@ def _convert(schema: dict, raw: str):
 def refused_errors(exc) -> dict:
     """A ValueRefused (engine.values) as the form's errors: its message under the field it names
     (the first part of its path), so the page shows it where the value was typed and in the list."""
-    field = re.split(r"[\[]", exc.path, maxsplit=1)[0] if exc.path else ""
+    field = exc.path.split("[", 1)[0]
     return {field: str(exc)}
 
 

@@ -52,7 +52,7 @@ def form(task_id):
             engine().complete(task_id, values, user=current_user.username)
         except FormError as exc:
             errors, status = exc.errors, 422
-        except ValueRefused as exc:  # a value no case may hold (engine.values), e.g. a NUL character
+        except ValueRefused as exc:  # a value no case may hold (engine.values), e.g. a 30-digit number
             errors, status = formrender.refused_errors(exc), 422
         except Conflict as exc:
             flash(str(exc), "error")
