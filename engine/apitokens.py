@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
-from .clock import as_utc, iso_utc
-from .errors import NotFound
-from .schema import ApiToken, User
+from engine.clock import as_utc, iso_utc
+from engine.errors import NotFound
+from engine.schema import ApiToken, User
 
 PREFIX = "cpe_"
 MAX_NAME = 120

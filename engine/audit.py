@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from .clock import as_utc
-from .schema import DataAccess
+from engine.clock import as_utc
+from engine.schema import DataAccess
 
 ACTIONS = ("view", "export", "download")
 

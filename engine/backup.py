@@ -27,9 +27,9 @@ from pathlib import Path
 
 from sqlalchemy import JSON, DateTime, func, insert, null, select, text
 
-from .clock import as_utc
-from .errors import EngineError
-from .schema import Base
+from engine.clock import as_utc
+from engine.errors import EngineError
+from engine.schema import Base
 
 FORMAT = "cpe-backup"
 FORMAT_VERSION = 1

@@ -21,15 +21,15 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
-from . import backup, runtime
-from .clock import VirtualClock
-from .core import Engine
-from .db import analyze
-from .demo import answers_for_level
-from .deploy import collect_files
-from .queries import inbox
-from .schema import Case, CaseEvent, CaseState, Company, TaskRow, TpeHistory
-from .simulate import simulate
+from engine import backup, runtime
+from engine.clock import VirtualClock
+from engine.core import Engine
+from engine.db import analyze
+from engine.demo import answers_for_level
+from engine.deploy import collect_files
+from engine.queries import inbox
+from engine.schema import Case, CaseEvent, CaseState, Company, TaskRow, TpeHistory
+from engine.simulate import simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICK = {"start_cases": 300, "lifecycles": 100, "inbox_cases": 10_000, "bare_lifecycles": 300, "inbox_runs": 40,
@@ -139,7 +139,7 @@ def run(quick: bool = True, database_url: str | None = None, progress=None, web=
 
 def _compiled(engine):
     with engine.Session() as s:
-        from .versions import latest_row
+        from engine.versions import latest_row
 
         return engine._build(s, latest_row(s, "process", "cpe_actual"))
 
@@ -160,15 +160,15 @@ class _BareEngine(runtime.PythonScriptEngine):
     def __init__(self, forms):
         from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
 
-        from .sandbox import ahora, dias_habiles
+        from engine.sandbox import ahora, dias_habiles
 
         super().__init__(environment=TaskDataEnvironment({"dias_habiles": dias_habiles, "ahora": ahora}))
         self.forms = forms
 
     def call_service(self, task, operation_name=None, operation_params=None, **_):
-        from .services.derivation import derive
-        from .services.scoring import score_questionnaire
-        from .services.sizing import classify_size
+        from engine.services.derivation import derive
+        from engine.services.scoring import score_questionnaire
+        from engine.services.sizing import classify_size
 
         p = {k: v["value"] for k, v in operation_params.items()}
         result = {

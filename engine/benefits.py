@@ -19,9 +19,9 @@ import re
 
 from sqlalchemy import func, select
 
-from .clock import as_utc
-from .schema import BenefitExtract, Case, Company, DataAccess
-from .services.regions import REGIONS
+from engine.clock import as_utc
+from engine.schema import BenefitExtract, Case, Company, DataAccess
+from engine.services.regions import REGIONS
 
 PROGRAMME_SEGMENTS = ("amarillo", "verde")
 LEFT_PROGRAMME = ("derivada", "desercion", "abandono")

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from .clock import as_utc
-from .errors import NotFound
-from .schema import Case, CaseEvent, Comment, User
+from engine.clock import as_utc
+from engine.errors import NotFound
+from engine.schema import Case, CaseEvent, Comment, User
 
 MAX_LENGTH = 4000
 

@@ -14,15 +14,15 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import clock as clockmod
-from . import compare, migrating, recovery, rows, runtime, scheduler, steps, users, values, versions
-from .clock import iso_utc
-from .db import default_url, make_engine, session_factory, upgrade
-from .errors import Conflict, EngineError, Forbidden, NotFound
-from .forms import FormError
-from .queries import offered_to
-from .schema import Case, CaseEvent, ModelVersion, TaskRow, User
-from .services.registry import OPERATORS, ROLES
+from engine import clock as clockmod
+from engine import compare, migrating, recovery, rows, runtime, scheduler, steps, users, values, versions
+from engine.clock import iso_utc
+from engine.db import default_url, make_engine, session_factory, upgrade
+from engine.errors import Conflict, EngineError, Forbidden, NotFound
+from engine.forms import FormError
+from engine.queries import offered_to
+from engine.schema import Case, CaseEvent, ModelVersion, TaskRow, User
+from engine.services.registry import OPERATORS, ROLES
 
 clockmod.install()
 log = logging.getLogger(__name__)

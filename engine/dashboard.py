@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import distinct, func, select
 
-from .indicators import (
+from engine.indicators import (
     PYMES_REGISTRADAS,
     SEGMENT_ORDER,
     Filters,
@@ -16,8 +16,8 @@ from .indicators import (
     indicators_in,
     read_session,
 )
-from .schema import Case, SegmentChange
-from .services.registry import EXECUTIVE_CAP
+from engine.schema import Case, SegmentChange
+from engine.services.registry import EXECUTIVE_CAP
 
 UNCLASSIFIED = "sin_clasificar"
 ONGOING = "en_curso"

@@ -17,11 +17,11 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from SpiffWorkflow.spiff.parser.process import SPIFF_XSD
 
-from . import dmn_checks, recovery, sandbox
-from .forms import load_form
-from .services import deadline
-from .services.registry import OPERATORS, ROLES
-from .xmlsafe import XmlError, parse_xml
+from engine import dmn_checks, recovery, sandbox
+from engine.forms import load_form
+from engine.services import deadline
+from engine.services.registry import OPERATORS, ROLES
+from engine.xmlsafe import XmlError, parse_xml
 
 NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",

@@ -26,8 +26,8 @@ from jsonschema.exceptions import SchemaError
 from referencing import Registry
 from referencing.exceptions import NoSuchResource
 
-from .services.rut import is_valid_rut, normalize_rut
-from .values import RESERVED_KEYS
+from engine.services.rut import is_valid_rut, normalize_rut
+from engine.values import RESERVED_KEYS
 
 MAX_FORM_BYTES = 512 * 1024
 MAX_SUBMISSION_BYTES = 256 * 1024

@@ -18,8 +18,8 @@ import statistics
 from sqlalchemy import Float, and_, cast, func, literal, select, union_all
 from sqlalchemy.orm import aliased
 
-from .indicators import Filters, case_conditions, read_session
-from .schema import Case, CaseEvent, ModelVersion, TaskRow
+from engine.indicators import Filters, case_conditions, read_session
+from engine.schema import Case, CaseEvent, ModelVersion, TaskRow
 
 LEVELS = 5
 WAITING_TAGS = ("intermediateCatchEvent", "boundaryEvent", "receiveTask")
@@ -75,7 +75,7 @@ BPMN_NS = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 
 def diagram_elements(bpmn: str) -> tuple[dict, set]:
     """bpmn_id -> name of a diagram's elements, and the ids of the steps that wait (WAITING_TAGS)."""
-    from .xmlsafe import parse_xml
+    from engine.xmlsafe import parse_xml
 
     names, waiting = {}, set()
     for node in parse_xml(bpmn).iter():
@@ -168,7 +168,7 @@ def _aggregate(s, parts) -> dict:
 
 def heatmap(engine, process_key: str, version: int | None = None, f: Filters | None = None) -> dict:
     """Per-element stats of one version of a process, with the version's diagram."""
-    from .versions import version_row
+    from engine.versions import version_row
 
     with read_session(engine) as s:
         row = version_row(s, "process", process_key, version)

@@ -32,9 +32,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, case, distinct, exists, func, or_, select, text, union_all
 from sqlalchemy.orm import aliased
 
-from .schema import Activity, Case, CompanyExport, SegmentChange, Workshop, WorkshopRegistration, WorkshopSession
-from .services.regions import is_region
-from .workshops import local_day_start
+from engine.schema import Activity, Case, CompanyExport, SegmentChange, Workshop, WorkshopRegistration, WorkshopSession
+from engine.services.regions import is_region
+from engine.workshops import local_day_start
 
 SEGMENT_ORDER = ("rojo", "amarillo", "verde", "rojo_oscuro")
 LEFT = ("desercion", "abandono")

@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 
-from .clock import as_utc
-from .schema import LoginAttempt
+from engine.clock import as_utc
+from engine.schema import LoginAttempt
 
 MAX_FAILURES_PER_USER = 5
 MAX_FAILURES_PER_IP = 20

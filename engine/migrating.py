@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from . import migration, taskindex, versions
-from .errors import Conflict
-from .schema import Case, CaseEvent, ModelVersion
+from engine import migration, taskindex, versions
+from engine.errors import Conflict
+from engine.schema import Case, CaseEvent, ModelVersion
 
 
 def migrate(engine, case_id, to_version, dry_run=False, actor="sistema") -> dict:

@@ -20,13 +20,13 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from . import scheduler
-from .clock import as_utc
-from .errors import Conflict, NotFound
-from .rows import COMPANY_FIELDS
-from .schema import Activity, Case, CaseEvent, Company, Derivation, OutboxMessage, PortalLink, TaskRow, Tpe
-from .services.rut import normalize_rut
-from .values import displayable
+from engine import scheduler
+from engine.clock import as_utc
+from engine.errors import Conflict, NotFound
+from engine.rows import COMPANY_FIELDS
+from engine.schema import Activity, Case, CaseEvent, Company, Derivation, OutboxMessage, PortalLink, TaskRow, Tpe
+from engine.services.rut import normalize_rut
+from engine.values import displayable
 
 LINK_DAYS = 180
 PORTAL_ACTOR = "pyme"

@@ -19,12 +19,12 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from . import clock as clockmod
-from . import runtime
-from . import values as plain_json
-from .clock import iso_utc
-from .errors import Conflict, EngineError
-from .schema import Case, CaseEvent
+from engine import clock as clockmod
+from engine import runtime
+from engine import values as plain_json
+from engine.clock import iso_utc
+from engine.errors import Conflict, EngineError
+from engine.schema import Case, CaseEvent
 
 log = logging.getLogger(__name__)
 

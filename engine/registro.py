@@ -21,20 +21,11 @@ from dataclasses import dataclass, fields
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import aliased
 
-from .clock import as_utc
-from .errors import Forbidden, NotFound
-from .queries import Page, _ilike
-from .schema import (
-    Activity,
-    Case,
-    Company,
-    CompanyExport,
-    Derivation,
-    SegmentChange,
-    Tpe,
-    User,
-)
-from .workshops import company_workshops
+from engine.clock import as_utc
+from engine.errors import Forbidden, NotFound
+from engine.queries import Page, _ilike
+from engine.schema import Activity, Case, Company, CompanyExport, Derivation, SegmentChange, Tpe, User
+from engine.workshops import company_workshops
 
 REGIONAL_ROLES = ("ejecutivo_cpe", "ejecutivo_prochile", "jefe_regional")
 ROLES = (*REGIONAL_ROLES, "analista")

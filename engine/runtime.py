@@ -26,10 +26,10 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from .clock import as_utc
-from .sandbox import RestrictedEnvironment
-from .services import deadline, registry
-from .xmlsafe import parse_xml
+from engine.clock import as_utc
+from engine.sandbox import RestrictedEnvironment
+from engine.services import deadline, registry
+from engine.xmlsafe import parse_xml
 
 _service_context: ContextVar = ContextVar("cpe_service_context", default=None)
 _restore_spec: ContextVar = ContextVar("cpe_restore_spec", default=None)

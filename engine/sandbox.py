@@ -98,8 +98,8 @@ from RestrictedPython.Guards import (
 )
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
-from . import clock, values
-from .services.workdays import add_working_days
+from engine import clock, values
+from engine.services.workdays import add_working_days
 
 MAX_SOURCE = 4000
 MAX_ITEMS = 100_000  # elements of a string, list or range one operation may build

@@ -25,7 +25,7 @@ import struct
 import sys
 from datetime import datetime
 
-from . import clock, sandbox, values
+from engine import clock, sandbox, values
 
 _HEADER = struct.Struct(">I")
 

@@ -34,12 +34,12 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from . import clock as clockmod
-from . import runtime
-from .clock import as_utc, iso_utc
-from .deploy import NS
-from .schema import ModelVersion, TimerStart, TimerStartRun
-from .xmlsafe import parse_xml
+from engine import clock as clockmod
+from engine import runtime
+from engine.clock import as_utc, iso_utc
+from engine.deploy import NS
+from engine.schema import ModelVersion, TimerStart, TimerStartRun
+from engine.xmlsafe import parse_xml
 
 LOCAL_TZ = ZoneInfo("America/Santiago")
 KINDS = {"timeDate": "date", "timeDuration": "duration", "timeCycle": "cycle"}

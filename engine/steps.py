@@ -15,11 +15,11 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import recovery, rows, runtime, taskindex
-from .errors import Conflict, EngineError
-from .sandbox import SandboxError
-from .schema import Case
-from .services.registry import ServiceContext, ServiceError
+from engine import recovery, rows, runtime, taskindex
+from engine.errors import Conflict, EngineError
+from engine.sandbox import SandboxError
+from engine.schema import Case
+from engine.services.registry import ServiceContext, ServiceError
 
 log = logging.getLogger(__name__)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import delete, insert, select, update
 
-from . import runtime
-from .rows import DRAFTS, TASKS, ready_task_ids
-from .schema import TaskRow
+from engine import runtime
+from engine.rows import DRAFTS, TASKS, ready_task_ids
+from engine.schema import TaskRow
 
 
 def sync(s, case, compiled, ready_tasks, now, new_case=False) -> None:

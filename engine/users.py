@@ -7,8 +7,8 @@ import re
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .services.regions import is_region
-from .services.registry import ROLES
+from engine.services.regions import is_region
+from engine.services.registry import ROLES
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
 MIN_PASSWORD = 8

@@ -6,12 +6,12 @@ from __future__ import annotations
 from lxml import etree
 from sqlalchemy import func, select
 
-from . import deploy as checks
-from . import runtime
-from .errors import BrokenModel, NotFound
-from .forms import Form, load_form
-from .schema import Case, ModelVersion
-from .xmlsafe import parse_xml
+from engine import deploy as checks
+from engine import runtime
+from engine.errors import BrokenModel, NotFound
+from engine.forms import Form, load_form
+from engine.schema import Case, ModelVersion
+from engine.xmlsafe import parse_xml
 
 KIND_NAMES = {"process": "proceso", "decision": "decisión", "form": "formulario"}
 DEPLOY_ORDER = {"form": 0, "decision": 1, "process": 2}

@@ -11,12 +11,12 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from .clock import as_utc
-from .errors import Conflict, NotFound
-from .schema import Company, Workshop, WorkshopRegistration, WorkshopSession
-from .services.regions import is_region
-from .services.rut import normalize_rut
-from .workshop_sessions import (
+from engine.clock import as_utc
+from engine.errors import Conflict, NotFound
+from engine.schema import Company, Workshop, WorkshopRegistration, WorkshopSession
+from engine.services.regions import is_region
+from engine.services.rut import normalize_rut
+from engine.workshop_sessions import (
     ATTENDANCE_OPENS,
     REGION_HELP,
     get_session,

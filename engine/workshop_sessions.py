@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Integer, func, or_, select
 from sqlalchemy import case as sql_case
 
-from .clock import as_utc
-from .errors import Conflict, NotFound
-from .forms import FormError
-from .schema import Company, OutboxMessage, Workshop, WorkshopRegistration, WorkshopSession
-from .services.regions import is_region
+from engine.clock import as_utc
+from engine.errors import Conflict, NotFound
+from engine.forms import FormError
+from engine.schema import Company, OutboxMessage, Workshop, WorkshopRegistration, WorkshopSession
+from engine.services.regions import is_region
 
 MIN_CAPACITY, MAX_CAPACITY = 1, 500
 MAX_PLACE = 300

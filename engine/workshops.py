@@ -22,11 +22,11 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import or_, select
 
-from .clock import as_utc
-from .schema import Company, Workshop, WorkshopRegistration, WorkshopSession
-from .services.regions import is_region
-from .workshop_catalogue import CATALOGUE, STAGES, catalogue, load_catalogue, seed_catalogue
-from .workshop_registrations import (
+from engine.clock import as_utc
+from engine.schema import Company, Workshop, WorkshopRegistration, WorkshopSession
+from engine.services.regions import is_region
+from engine.workshop_catalogue import CATALOGUE, STAGES, catalogue, load_catalogue, seed_catalogue
+from engine.workshop_registrations import (
     MAX_RAZON_SOCIAL,
     PORTAL_ACTOR,
     attendance_sheet,
@@ -39,7 +39,7 @@ from .workshop_registrations import (
     sessions_for_company,
     unregister,
 )
-from .workshop_sessions import (
+from engine.workshop_sessions import (
     ATTENDANCE_OPENS,
     LOCAL_TZ,
     MAX_CAPACITY,

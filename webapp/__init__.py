@@ -25,7 +25,7 @@ babel = Babel()
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(ROOT / "instance"))
-    from .strictjson import StrictJSONProvider
+    from webapp.strictjson import StrictJSONProvider
 
     app.json = StrictJSONProvider(app)  # jsonify never writes NaN nor invalid Unicode (strictjson.py)
     app.config.from_mapping(
@@ -50,7 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     engine = app.config.get("ENGINE") or Engine(url=app.config["DATABASE_URL"], instance_dir=app.instance_path)
     app.extensions["cpe_engine"] = engine
-    from .proxy import trust_proxies
+    from webapp.proxy import trust_proxies
 
     trust_proxies(app)
 
@@ -60,7 +60,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_locale)
 
-    from . import api, auditlog, auth, cases, cli, errors, filters, inbox, models, portal, tasks, vendor, workshops
+    from webapp import api, auditlog, auth, cases, cli, errors, filters, inbox, models, portal, tasks, vendor, workshops
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
@@ -69,22 +69,22 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(vendor.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(models.bp)
-    from . import model_editors
+    from webapp import model_editors
 
     app.register_blueprint(model_editors.bp)
-    from . import simulacion
+    from webapp import simulacion
 
     app.register_blueprint(simulacion.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(workshops.bp)
     app.register_blueprint(auditlog.bp)
-    from . import benefits
+    from webapp import benefits
 
     app.register_blueprint(benefits.bp)
-    from . import indicadores
+    from webapp import indicadores
 
     app.register_blueprint(indicadores.bp)
-    from . import registro
+    from webapp import registro
 
     app.register_blueprint(registro.bp)
     errors.init_app(app)

@@ -22,11 +22,10 @@ from engine.forms import FormError
 from engine.queries import cases as case_page
 from engine.values import ValueRefused
 from engine.values import check as check_value
-
-from . import api_spec, csrf, strictjson
-from .access import can_see_case, engine
-from .auditlog import record_access
-from .auth import STAFF_ROLES
+from webapp import api_spec, csrf, strictjson
+from webapp.access import can_see_case, engine
+from webapp.auditlog import record_access
+from webapp.auth import STAFF_ROLES
 
 PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=PREFIX)

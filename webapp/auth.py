@@ -11,9 +11,8 @@ from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 
 from engine import logins
-
-from . import LANGUAGES, login_manager
-from .redirects import safe_next
+from webapp import LANGUAGES, login_manager
+from webapp.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
 

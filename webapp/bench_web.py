@@ -38,7 +38,7 @@ def measure(engine, runs: int = 40, executive: str = "bench.eje", password: str 
     `executive` must exist with `password`; the analyst is created if missing. Every request
     must answer 200, or RuntimeError is raised (a redirect to the login page is no timing).
     """
-    from . import create_app
+    from webapp import create_app
 
     if engine.get_user(ANALYST) is None:
         engine.create_user(ANALYST, ANALYST_PASSWORD, "analista")

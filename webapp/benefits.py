@@ -18,10 +18,9 @@ from flask_login import current_user, login_required
 
 from engine import benefits, scheduler
 from engine.services.regions import REGIONS, is_region
-
-from . import spreadsheets
-from .access import engine
-from .auditlog import record_access
+from webapp import spreadsheets
+from webapp.access import engine
+from webapp.auditlog import record_access
 
 bp = Blueprint("beneficios", __name__, url_prefix="/beneficios")
 

@@ -10,11 +10,10 @@ from engine.comments import MAX_LENGTH as COMMENT_MAX_LENGTH
 from engine.comments import add_comment, comments
 from engine.errors import EngineError
 from engine.queries import case_path, case_record, cases
-
-from . import strictjson
-from .access import can_work, case_or_404, engine
-from .auditlog import record_access
-from .models import analyst_required
+from webapp import strictjson
+from webapp.access import can_work, case_or_404, engine
+from webapp.auditlog import record_access
+from webapp.models import analyst_required
 
 bp = Blueprint("cases", __name__)
 

@@ -20,8 +20,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from engine.core import EngineError
 from engine.deploy import DeployError, collect_files
 from engine.forms import FormError
-
-from . import strictjson
+from webapp import strictjson
 
 
 def engine():
@@ -93,7 +92,7 @@ def parse_json(text: str | None, what: str = "--data"):
 
 
 def _create_app(*_args, **_kwargs):
-    from . import create_app
+    from webapp import create_app
 
     return create_app()
 
@@ -334,9 +333,8 @@ def export_registry(output, region, as_json):
 
     from engine.registro import RegistryFilters, export_rows
     from engine.services.regions import is_region
-
-    from .auditlog import cli_actor, record_access
-    from .registro import to_csv, to_xlsx
+    from webapp.auditlog import cli_actor, record_access
+    from webapp.registro import to_csv, to_xlsx
 
     path = Path(output)
     fmt = "csv" if path.suffix.lower() == ".csv" else "xlsx" if path.suffix.lower() == ".xlsx" else None
@@ -429,9 +427,8 @@ def serve(host, port):
 def bench(quick, database_url, as_json):
     """Suite de rendimiento del motor y de las páginas web (nunca toca la base configurada)."""
     from engine import bench as suite
-
-    from . import bench_http
-    from .bench_web import measure
+    from webapp import bench_http
+    from webapp.bench_web import measure
 
     results = suite.run(quick=quick, database_url=database_url, web=measure, http=bench_http.measure,
                         progress=lambda step: click.echo(f"midiendo {step}…", err=True))
@@ -535,7 +532,7 @@ def backup(file, as_json):
     def human(r):
         click.echo(f"copia en {r['file']}: {r['rows']} filas de {len(r['tables'])} tablas "
                    f"(revisión {r['revision']} del esquema)", err=True)
-    from .auditlog import cli_actor, record_access
+    from webapp.auditlog import cli_actor, record_access
 
     # recorded first, so the copy itself shows who made it (a failed attempt stays recorded too)
     record_access("export", "backup", None, {"archivo": str(file)}, actor=cli_actor())

@@ -9,9 +9,8 @@ from flask_login import current_user, login_required
 from engine.errors import Conflict, Forbidden, NotFound
 from engine.queries import InboxFilters, inbox
 from engine.services.regions import REGIONS
-
-from .access import engine
-from .redirects import safe_next
+from webapp.access import engine
+from webapp.redirects import safe_next
 
 bp = Blueprint("inbox", __name__)
 DUE_ARGS = {"vencidas": "overdue", "por_vencer": "soon", "sin_plazo": "none"}

@@ -21,10 +21,9 @@ from engine.heatmap import heatmap, versions_of_processes
 from engine.indicators import PYMES_REGISTRADAS, SEGMENT_ORDER, parse_filters
 from engine.schema import User
 from engine.services.regions import REGIONS
-
-from .access import engine
-from .filters import RESULTS, SEGMENTS
-from .workshops import SHORT_REGIONS
+from webapp.access import engine
+from webapp.filters import RESULTS, SEGMENTS
+from webapp.workshops import SHORT_REGIONS
 
 bp = Blueprint("indicadores", __name__, url_prefix="/indicadores")
 

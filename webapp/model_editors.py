@@ -14,11 +14,10 @@ from flask_login import current_user
 from engine.deploy import DeployError, check_files
 from engine.errors import NotFound
 from engine.forms import MAX_FORM_BYTES
-
-from . import formrender
-from .access import engine
-from .form_checks import form_problems
-from .models import MAX_XML, _problems, analyst_required
+from webapp import formrender
+from webapp.access import engine
+from webapp.form_checks import form_problems
+from webapp.models import MAX_XML, _problems, analyst_required
 
 bp = Blueprint("model_editors", __name__, url_prefix="/modelos")
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")

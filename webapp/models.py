@@ -13,8 +13,7 @@ from flask_login import current_user, login_required
 
 from engine.deploy import DeployError
 from engine.errors import Conflict, NotFound
-
-from .access import engine
+from webapp.access import engine
 
 bp = Blueprint("models", __name__, url_prefix="/modelos")
 KINDS = ("process", "decision", "form")

@@ -13,9 +13,8 @@ from engine.drafts import load_draft, save_draft
 from engine.errors import Conflict, NotFound
 from engine.forms import FormError
 from engine.values import ValueRefused
-
-from . import formrender
-from .access import engine
+from webapp import formrender
+from webapp.access import engine
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 

@@ -16,11 +16,10 @@ from engine import audit
 from engine import registro as reg
 from engine.errors import Forbidden, NotFound
 from engine.services.regions import REGIONS, is_region
-
-from . import spreadsheets
-from .access import engine
-from .auditlog import ACTIONS, record_access
-from .filters import RESULTS, SEGMENTS
+from webapp import spreadsheets
+from webapp.access import engine
+from webapp.auditlog import ACTIONS, record_access
+from webapp.filters import RESULTS, SEGMENTS
 
 bp = Blueprint("registro", __name__, url_prefix="/registro")
 EXPORT_FORMATS = ("xlsx", "csv")

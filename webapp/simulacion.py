@@ -13,10 +13,9 @@ from engine.heatmap import level
 from engine.simcompare import DONE, RUNNING
 from engine.simulate import DEFAULTS
 from engine.simulate.history import MIN_TASKS
-
-from . import simjobs
-from .access import engine
-from .models import analyst_required
+from webapp import simjobs
+from webapp.access import engine
+from webapp.models import analyst_required
 
 bp = Blueprint("simulacion", __name__, url_prefix="/modelos/simulacion")
 

@@ -11,10 +11,9 @@ from engine.drafts import load_draft, save_draft
 from engine.errors import Conflict, Forbidden, NotFound
 from engine.forms import FormError
 from engine.values import ValueRefused
-
-from . import formrender
-from .access import can_work, engine, task_or_404
-from .auditlog import record_access
+from webapp import formrender
+from webapp.access import can_work, engine, task_or_404
+from webapp.auditlog import record_access
 
 bp = Blueprint("tasks", __name__)
 

@@ -25,10 +25,9 @@ from engine import workshops
 from engine.errors import Conflict, NotFound
 from engine.forms import FormError
 from engine.services.regions import REGIONS, is_region
-
-from . import spreadsheets
-from .access import engine
-from .auditlog import record_access
+from webapp import spreadsheets
+from webapp.access import engine
+from webapp.auditlog import record_access
 
 bp = Blueprint("workshops", __name__, url_prefix="/talleres")
 

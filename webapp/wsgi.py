@@ -1,5 +1,5 @@
 """WSGI entry point for production servers: `gunicorn webapp.wsgi:app`."""
 
-from . import create_app
+from webapp import create_app
 
 app = create_app()

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 
-from .. import benefits
-from ..schema import (
+from engine import benefits
+from engine.schema import (
     Activity,
     Case,
     Company,
@@ -29,14 +29,14 @@ from ..schema import (
     User,
     Workshop,
 )
-from ..values import check as check_value
-from ..workshops import attended_workshops
-from . import deadline
-from .assignment import choose_executive
-from .derivation import VALID_MOTIVOS, derive
-from .regions import is_region
-from .scoring import score_questionnaire
-from .sizing import classify_size
+from engine.services import deadline
+from engine.services.assignment import choose_executive
+from engine.services.derivation import VALID_MOTIVOS, derive
+from engine.services.regions import is_region
+from engine.services.scoring import score_questionnaire
+from engine.services.sizing import classify_size
+from engine.values import check as check_value
+from engine.workshops import attended_workshops
 
 EXECUTIVE_CAP = 50
 TPE_VALID_DAYS = 365

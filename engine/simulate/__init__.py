@@ -20,10 +20,10 @@ random draw of a case comes from its own generator, so a case's answers do not d
 order in which other cases advance.
 """
 
-from .cohort import cohort, shard_items, shards, split
-from .config import DEFAULTS, RESULTS, merged_config
-from .people import answer
-from .run import model_files, simulate
+from engine.simulate.cohort import cohort, shard_items, shards, split
+from engine.simulate.config import DEFAULTS, RESULTS, merged_config
+from engine.simulate.people import answer
+from engine.simulate.run import model_files, simulate
 
 __all__ = ["DEFAULTS", "RESULTS", "answer", "cohort", "merged_config", "model_files", "shard_items", "shards",
            "simulate", "split"]

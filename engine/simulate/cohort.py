@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from stdnum.cl import rut as stdrut
 
-from .config import DEFAULTS, KINDS, NAMES, PRODUCTS, _clamp, _pick
+from engine.simulate.config import DEFAULTS, KINDS, NAMES, PRODUCTS, _clamp, _pick
 
 
 def _rut(number: int) -> str:

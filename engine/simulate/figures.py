@@ -9,9 +9,9 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
-from ..clock import as_utc
-from ..schema import Case, CaseEvent
-from .config import RESULTS
+from engine.clock import as_utc
+from engine.schema import Case, CaseEvent
+from engine.simulate.config import RESULTS
 
 
 def shard_summary(sim, companies, cfg, end, work, counts) -> dict:

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 import re2
 from referencing.exceptions import Unresolvable
 
-from ..forms import REGISTRY, FormValidator, regex
-from .cohort import _rut
-from .config import ACTIONS, COUNTRIES, NAMES, PATTERN_CANDIDATES, PRODUCTS, TEXTS, _clamp, _pick
+from engine.forms import REGISTRY, FormValidator, regex
+from engine.simulate.cohort import _rut
+from engine.simulate.config import ACTIONS, COUNTRIES, NAMES, PATTERN_CANDIDATES, PRODUCTS, TEXTS, _clamp, _pick
 
 
 def answer(schema: dict, profile: dict, rng: random.Random, now: datetime, rules: dict | None = None,

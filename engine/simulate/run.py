@@ -9,13 +9,13 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
-from .. import workshops as engine_workshops
-from ..core import Engine
-from . import history
-from .cohort import split
-from .config import merged_config
-from .figures import figures
-from .shard import run_shard
+from engine import workshops as engine_workshops
+from engine.core import Engine
+from engine.simulate import history
+from engine.simulate.cohort import split
+from engine.simulate.config import merged_config
+from engine.simulate.figures import figures
+from engine.simulate.shard import run_shard
 
 
 def model_files(source: Engine, process_id: str, version: int | None = None):

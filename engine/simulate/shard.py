@@ -18,17 +18,17 @@ from datetime import timedelta
 
 from sqlalchemy import bindparam, event, select
 
-from ..clock import VirtualClock, as_utc
-from ..core import Engine
-from ..errors import EngineError
-from ..forms import FormError, load_form
-from ..schema import Case, TaskRow, User
-from ..services.regions import REGIONS
-from . import workshops
-from .cohort import shard_items
-from .config import MEMORY_LIMIT, TIMER_MARGIN, WORKFLOW_CACHE, WORKFLOW_CACHE_TASKS, _clamp
-from .figures import shard_summary
-from .people import _triangular, answer
+from engine.clock import VirtualClock, as_utc
+from engine.core import Engine
+from engine.errors import EngineError
+from engine.forms import FormError, load_form
+from engine.schema import Case, TaskRow, User
+from engine.services.regions import REGIONS
+from engine.simulate import workshops
+from engine.simulate.cohort import shard_items
+from engine.simulate.config import MEMORY_LIMIT, TIMER_MARGIN, WORKFLOW_CACHE, WORKFLOW_CACHE_TASKS, _clamp
+from engine.simulate.figures import shard_summary
+from engine.simulate.people import _triangular, answer
 
 START, TASK, TIMER, WORKSHOP, SESSION = 0, 1, 2, 3, 4  # event kinds (ints: cheap to keep and compare)
 _CASES, _TASKS = Case.__table__.c, TaskRow.__table__.c

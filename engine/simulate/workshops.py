@@ -22,10 +22,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from .. import workshops as engine_workshops
-from ..errors import Conflict
-from ..schema import Case, Workshop
-from .config import _clamp
+from engine import workshops as engine_workshops
+from engine.errors import Conflict
+from engine.schema import Case, Workshop
+from engine.simulate.config import _clamp
 
 OPERATOR = "verificar_capacitacion"
 SESSION_HOUR = 14  # UTC: 10:00 or 11:00 in Santiago
