@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
-from engine.clock import as_utc, iso_utc
-from engine.errors import NotFound
+from engine.basics.clock import as_utc, iso_utc
+from engine.basics.errors import NotFound
 from engine.schema import ApiToken, User
 
 PREFIX = "cpe_"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine.clock import as_utc
+from engine.basics.clock import as_utc
 from engine.schema import DataAccess
 
 ACTIONS = ("view", "export", "download")

@@ -27,8 +27,8 @@ from pathlib import Path
 
 from sqlalchemy import JSON, DateTime, func, insert, null, select, text
 
-from engine.clock import as_utc
-from engine.errors import EngineError
+from engine.basics.clock import as_utc
+from engine.basics.errors import EngineError
 from engine.schema import Base
 
 FORMAT = "cpe-backup"

@@ -22,7 +22,7 @@ from pathlib import Path
 from sqlalchemy import func, insert, select
 
 from engine import backup, runtime
-from engine.clock import VirtualClock
+from engine.basics.clock import VirtualClock
 from engine.core import Engine
 from engine.db import analyze
 from engine.demo import answers_for_level

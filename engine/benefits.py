@@ -19,7 +19,7 @@ import re
 
 from sqlalchemy import func, select
 
-from engine.clock import as_utc
+from engine.basics.clock import as_utc
 from engine.schema import BenefitExtract, Case, Company, DataAccess
 from engine.services.regions import REGIONS
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine.clock import as_utc
-from engine.errors import NotFound
+from engine.basics.clock import as_utc
+from engine.basics.errors import NotFound
 from engine.schema import Case, CaseEvent, Comment, User
 
 MAX_LENGTH = 4000

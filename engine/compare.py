@@ -10,7 +10,7 @@ import json
 
 from lxml import etree
 
-from engine.xmlsafe import parse_xml
+from engine.basics.xmlsafe import parse_xml
 
 LAYOUT_NAMESPACES = (
     "http://www.omg.org/spec/BPMN/20100524/DI",

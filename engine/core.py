@@ -14,11 +14,12 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import clock as clockmod
-from engine import compare, migrating, recovery, rows, runtime, scheduler, steps, users, values, versions
-from engine.clock import iso_utc
+from engine import compare, migrating, recovery, rows, runtime, scheduler, steps, users, versions
+from engine.basics import case_values as values
+from engine.basics import clock as clockmod
+from engine.basics.clock import iso_utc
+from engine.basics.errors import Conflict, EngineError, Forbidden, NotFound
 from engine.db import default_url, make_engine, session_factory, upgrade
-from engine.errors import Conflict, EngineError, Forbidden, NotFound
 from engine.forms import FormError
 from engine.queries import offered_to
 from engine.schema import Case, CaseEvent, ModelVersion, TaskRow, User
@@ -148,7 +149,7 @@ class Engine:
         """`start` inside the caller's transaction `s`; `prepare(workflow)` may adjust the new
         workflow before it first runs (engine/scheduler.py fires its timer start event).
 
-        The data must be plain JSON (engine.values: ValueRefused otherwise), checked before the
+        The data must be plain JSON (engine.basics.case_values: ValueRefused otherwise), checked before the
         start form sees it (jsonschema lets NaN through minimum/maximum) and again after."""
         data = {} if data is None else data
         values.check_fields(data)
@@ -248,7 +249,7 @@ class Engine:
 
         `user` is checked against the task's lane, region and assignee; without a user (the
         CLI, or the company portal after its own check) `actor` names who acted in the history.
-        The answers must be plain JSON (engine.values: ValueRefused, naming the field), checked
+        The answers must be plain JSON (engine.basics.case_values: ValueRefused, naming the field), checked
         before anything else: the form's own validation is not made for NaN or deep nesting.
         """
         if isinstance(data, dict):
@@ -318,7 +319,7 @@ class Engine:
 
     def case(self, case_id):
         """The case with its data and history, always showable: data an older version stored
-        without engine.values' checks (lone surrogates, NaN) comes repaired (`_shown`)."""
+        without engine.basics.case_values' checks (lone surrogates, NaN) comes repaired (`_shown`)."""
         with self.Session() as s:
             case = s.get(Case, case_id)
             if case is None:
@@ -396,7 +397,7 @@ class Engine:
 
 def _shown(value):
     """`value` itself if it is strict JSON (the usual case: one pass in C), else the repaired copy
-    that engine.values.displayable makes."""
+    that engine.basics.case_values.displayable makes."""
     try:
         json.dumps(value, allow_nan=False, ensure_ascii=False).encode("utf-8")
     except (TypeError, ValueError, RecursionError):

@@ -18,10 +18,10 @@ from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from SpiffWorkflow.spiff.parser.process import SPIFF_XSD
 
 from engine import dmn_checks, recovery, sandbox
+from engine.basics.xmlsafe import XmlError, parse_xml
 from engine.forms import load_form
 from engine.services import deadline
 from engine.services.registry import OPERATORS, ROLES
-from engine.xmlsafe import XmlError, parse_xml
 
 NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",

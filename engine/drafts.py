@@ -12,10 +12,10 @@ import json
 
 from sqlalchemy import select
 
-from engine.clock import as_utc
-from engine.errors import Conflict, NotFound
+from engine.basics.case_values import check as check_value
+from engine.basics.clock import as_utc
+from engine.basics.errors import Conflict, NotFound
 from engine.schema import TaskDraft, TaskRow
-from engine.values import check as check_value
 
 MAX_CHARS = 200_000  # of the draft as JSON text
 MAX_OWNER = 120

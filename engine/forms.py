@@ -26,8 +26,8 @@ from jsonschema.exceptions import SchemaError
 from referencing import Registry
 from referencing.exceptions import NoSuchResource
 
+from engine.basics.case_values import RESERVED_KEYS
 from engine.services.rut import is_valid_rut, normalize_rut
-from engine.values import RESERVED_KEYS
 
 MAX_FORM_BYTES = 512 * 1024
 MAX_SUBMISSION_BYTES = 256 * 1024

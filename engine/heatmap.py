@@ -75,7 +75,7 @@ BPMN_NS = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 
 def diagram_elements(bpmn: str) -> tuple[dict, set]:
     """bpmn_id -> name of a diagram's elements, and the ids of the steps that wait (WAITING_TAGS)."""
-    from engine.xmlsafe import parse_xml
+    from engine.basics.xmlsafe import parse_xml
 
     names, waiting = {}, set()
     for node in parse_xml(bpmn).iter():

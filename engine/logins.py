@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 
-from engine.clock import as_utc
+from engine.basics.clock import as_utc
 from engine.schema import LoginAttempt
 
 MAX_FAILURES_PER_USER = 5

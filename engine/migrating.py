@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from engine import migration, taskindex, versions
-from engine.errors import Conflict
+from engine.basics.errors import Conflict
 from engine.schema import Case, CaseEvent, ModelVersion
 
 

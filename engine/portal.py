@@ -21,12 +21,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from engine import scheduler
-from engine.clock import as_utc
-from engine.errors import Conflict, NotFound
+from engine.basics.case_values import displayable
+from engine.basics.clock import as_utc
+from engine.basics.errors import Conflict, NotFound
 from engine.rows import COMPANY_FIELDS
 from engine.schema import Activity, Case, CaseEvent, Company, Derivation, OutboxMessage, PortalLink, TaskRow, Tpe
 from engine.services.rut import normalize_rut
-from engine.values import displayable
 
 LINK_DAYS = 180
 PORTAL_ACTOR = "pyme"

@@ -19,11 +19,11 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from engine import clock as clockmod
 from engine import runtime
-from engine import values as plain_json
-from engine.clock import iso_utc
-from engine.errors import Conflict, EngineError
+from engine.basics import case_values as plain_json
+from engine.basics import clock as clockmod
+from engine.basics.clock import iso_utc
+from engine.basics.errors import Conflict, EngineError
 from engine.schema import Case, CaseEvent
 
 log = logging.getLogger(__name__)

@@ -21,8 +21,8 @@ from dataclasses import dataclass, fields
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import aliased
 
-from engine.clock import as_utc
-from engine.errors import Forbidden, NotFound
+from engine.basics.clock import as_utc
+from engine.basics.errors import Forbidden, NotFound
 from engine.queries import Page, _ilike
 from engine.schema import Activity, Case, Company, CompanyExport, Derivation, SegmentChange, Tpe, User
 from engine.workshops import company_workshops

@@ -16,7 +16,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine.errors import Conflict, NotFound
+from engine.basics.errors import Conflict, NotFound
 from engine.schema import Case, CaseEvent, CaseState, Company, ModelVersion, SegmentChange, TaskDraft, TaskRow, User
 
 CASES, STATES, EVENTS = Case.__table__, CaseState.__table__, CaseEvent.__table__

@@ -26,10 +26,10 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from engine.clock import as_utc
+from engine.basics.clock import as_utc
+from engine.basics.xmlsafe import parse_xml
 from engine.sandbox import RestrictedEnvironment
 from engine.services import deadline, registry
-from engine.xmlsafe import parse_xml
 
 _service_context: ContextVar = ContextVar("cpe_service_context", default=None)
 _restore_spec: ContextVar = ContextVar("cpe_restore_spec", default=None)
@@ -51,7 +51,7 @@ class CaseScriptEngine(PythonScriptEngine):
         except ValueError:  # deploy refuses bad values; an older version with one gets the default
             timeout = deadline.DEFAULT_SECONDS
         try:
-            # registry.call checked the result with engine.values (plain JSON, or a ServiceError)
+            # registry.call checked the result with engine.basics.case_values (plain JSON, or a ServiceError)
             return json.dumps(registry.call(ctx, operation_name, params, timeout=timeout), allow_nan=False)
         except registry.ServiceError as exc:
             raise WorkflowTaskException(str(exc), task=task, exception=exc) from exc

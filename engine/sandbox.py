@@ -13,7 +13,7 @@ engine's process, except for the *fast path* below. A small pool of long-lived c
 process (created lazily per PID, so it survives forks: gunicorn and simulation workers; thread
 safe: a thread checks out an idle child, starts a new one up to POOL_SIZE, or waits) receives
 length-prefixed JSON requests over pipes: the source, the case values the code names (checked
-with engine.values.check), the external context (DMN's `dmninputexpr`) and the engine's clock
+with engine.basics.case_values.check), the external context (DMN's `dmninputexpr`) and the engine's clock
 (`ahora()` and `dias_habiles()` use it). The child runs with OS limits (address space
 CHILD_MEMORY_BYTES, no files, few descriptors, a CPU-time backstop re-armed per request, SIGINT
 ignored), catches every BaseException (SystemExit, KeyboardInterrupt, GeneratorExit,
@@ -21,7 +21,7 @@ MemoryError, RecursionError …) and answers with the result or a Spanish messag
 waits at most MAX_SECONDS (+ CHILD_GRACE_SECONDS for the child's own, friendlier message): on
 timeout or a dead child it SIGKILLs and reaps it and raises SandboxError; the next evaluation
 starts a fresh child. Replies are capped (MAX_REPLY_BYTES), decoded without NaN, and the values
-they carry are checked again with engine.values.check (the child is untrusted). So the time and
+they carry are checked again with engine.basics.case_values.check (the child is untrusted). So the time and
 memory limits hold *by construction*: they do not depend on counting what the code does.
 
 Inside the child, the counted iterators and checked operators below stay as defence in depth
@@ -64,7 +64,7 @@ at most as many as the source has elements; `-`, `/` and `//` on numbers give a 
 bit longer (its operands are at most 128-bit products, 18-digit case integers or literals), and
 on sets (only from displays) a smaller set. So each node costs at most time linear in the size of
 its operands — the case's values, and every value that enters a case is plain bounded JSON
-(engine.values.check: at most 100 000 elements and 2 000 000 characters, 32 levels, integers of
+(engine.basics.case_values.check: at most 100 000 elements and 2 000 000 characters, 32 levels, integers of
 18 digits) — and allocates at most FAST_TEXT characters: the code costs at most
 (nodes ≤ MAX_SOURCE) × (value size) elementary C steps and a few MB. `%`, `**`, `<<`, `>>`, `@`,
 `~`, slices, comprehensions, f-strings, lambdas, loops and every other call go to a child. The
@@ -98,7 +98,8 @@ from RestrictedPython.Guards import (
 )
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
-from engine import clock, values
+from engine.basics import case_values as values
+from engine.basics import clock
 from engine.services.workdays import add_working_days
 
 MAX_SOURCE = 4000

@@ -25,7 +25,9 @@ import struct
 import sys
 from datetime import datetime
 
-from engine import clock, sandbox, values
+from engine import sandbox
+from engine.basics import case_values as values
+from engine.basics import clock
 
 _HEADER = struct.Struct(">I")
 

@@ -34,12 +34,12 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from engine import clock as clockmod
 from engine import runtime
-from engine.clock import as_utc, iso_utc
+from engine.basics import clock as clockmod
+from engine.basics.clock import as_utc, iso_utc
+from engine.basics.xmlsafe import parse_xml
 from engine.deploy import NS
 from engine.schema import ModelVersion, TimerStart, TimerStartRun
-from engine.xmlsafe import parse_xml
 
 LOCAL_TZ = ZoneInfo("America/Santiago")
 KINDS = {"timeDate": "date", "timeDuration": "duration", "timeCycle": "cycle"}

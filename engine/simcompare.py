@@ -27,11 +27,11 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
+from engine.basics.xmlsafe import XmlError, parse_xml
 from engine.core import Engine
 from engine.heatmap import heatmap
 from engine.simulate import RESULTS, simulate
 from engine.simulate import workshops as simulated_workshops
-from engine.xmlsafe import XmlError, parse_xml
 
 REQUEST, STATUS, RESULT = "solicitud.json", "estado.json", "resultado.json"
 RUNNING, DONE, FAILED = "en_curso", "terminada", "fallida"

@@ -16,7 +16,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine import recovery, rows, runtime, taskindex
-from engine.errors import Conflict, EngineError
+from engine.basics.errors import Conflict, EngineError
 from engine.sandbox import SandboxError
 from engine.schema import Case
 from engine.services.registry import ServiceContext, ServiceError
@@ -35,7 +35,7 @@ def summary_value(name: str, value):
         return None, None
     if name == "puntaje_final":
         if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) < 1e15:
-            return value, None  # finite: engine.values refused NaN and infinities on the way in
+            return value, None  # finite: engine.basics.case_values refused NaN and infinities on the way in
         return None, "no es un número"
     if isinstance(value, str) and len(value) <= SUMMARY_TEXT:
         return value, None
@@ -144,7 +144,7 @@ def _where(spec, name) -> str:
 
 def _describe_error(exc, workflow=None, case_id=None) -> dict:
     """The case's error: the model's own error (its type and message, where it happened; or a
-    value it produced that a case may not hold, engine.values), an operator's refusal,
+    value it produced that a case may not hold, engine.basics.case_values), an operator's refusal,
     SpiffWorkflow's description of a model problem, or — for a failure of our own code — a
     generic Spanish message, with the traceback in the log."""
     task = getattr(exc, "task", None)

@@ -8,10 +8,10 @@ from sqlalchemy import func, select
 
 from engine import deploy as checks
 from engine import runtime
-from engine.errors import BrokenModel, NotFound
+from engine.basics.errors import BrokenModel, NotFound
+from engine.basics.xmlsafe import parse_xml
 from engine.forms import Form, load_form
 from engine.schema import Case, ModelVersion
-from engine.xmlsafe import parse_xml
 
 KIND_NAMES = {"process": "proceso", "decision": "decisión", "form": "formulario"}
 DEPLOY_ORDER = {"form": 0, "decision": 1, "process": 2}

@@ -11,8 +11,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from engine.clock import as_utc
-from engine.errors import Conflict, NotFound
+from engine.basics.clock import as_utc
+from engine.basics.errors import Conflict, NotFound
 from engine.schema import Company, Workshop, WorkshopRegistration, WorkshopSession
 from engine.services.regions import is_region
 from engine.services.rut import normalize_rut

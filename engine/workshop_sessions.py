@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Integer, func, or_, select
 from sqlalchemy import case as sql_case
 
-from engine.clock import as_utc
-from engine.errors import Conflict, NotFound
+from engine.basics.clock import as_utc
+from engine.basics.errors import Conflict, NotFound
 from engine.forms import FormError
 from engine.schema import Company, OutboxMessage, Workshop, WorkshopRegistration, WorkshopSession
 from engine.services.regions import is_region

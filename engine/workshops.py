@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import or_, select
 
-from engine.clock import as_utc
+from engine.basics.clock import as_utc
 from engine.schema import Company, Workshop, WorkshopRegistration, WorkshopSession
 from engine.services.regions import is_region
 from engine.workshop_catalogue import CATALOGUE, STAGES, catalogue, load_catalogue, seed_catalogue

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from engine.clock import VirtualClock
+from engine.basics.clock import VirtualClock
 from engine.core import Engine
 
 ROOT = Path(__file__).resolve().parent.parent

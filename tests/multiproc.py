@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from stdnum.cl import rut as chilean_rut
 
 from engine import runtime
-from engine.clock import as_utc
+from engine.basics.clock import as_utc
 from engine.schema import Activity, Case, CaseEvent, Derivation, OutboxMessage, TaskRow
 
 ROOT = Path(__file__).resolve().parent.parent

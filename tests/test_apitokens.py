@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from engine import apitokens
-from engine.errors import NotFound
+from engine.basics.errors import NotFound
 from engine.schema import ApiToken, User
 
 PASSWORD = "secreto-123"

@@ -14,7 +14,7 @@ from flask.cli import ScriptInfo
 from sqlalchemy import JSON, func, select
 
 from engine import apitokens, backup, logins
-from engine.clock import as_utc
+from engine.basics.clock import as_utc
 from engine.comments import add_comment
 from engine.core import Engine
 from engine.db import alembic_config

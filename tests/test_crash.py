@@ -17,7 +17,7 @@ import requests
 from sqlalchemy import select
 
 from engine.apitokens import create_token
-from engine.clock import FileClock
+from engine.basics.clock import FileClock
 from engine.core import Engine
 from engine.deploy import collect_files
 from engine.schema import Case, CaseEvent, Company, TaskRow

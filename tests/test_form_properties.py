@@ -20,10 +20,10 @@ from hypothesis_jsonschema import from_schema
 from sqlalchemy import func, select
 from stdnum.cl import rut as stdnum_rut
 
+from engine.basics.case_values import ValueRefused
+from engine.basics.case_values import check as check_value
 from engine.forms import Form, FormError, load_form
 from engine.schema import CaseEvent
-from engine.values import ValueRefused
-from engine.values import check as check_value
 
 from .jsonschema_compat import patch
 
@@ -51,7 +51,7 @@ BAD_RUTS = st.builds(lambda n: f"{n}-{'0' if stdnum_rut.calc_check_digit(str(n))
 
 
 def valid(schema):
-    """Submissions the schema accepts that are also plain JSON a case may hold (engine.values: no NUL
+    """Submissions the schema accepts that are also plain JSON a case may hold (engine.basics.case_values: no NUL
     character, integers of at most 18 digits, …)."""
     return from_schema(schema, custom_formats={"rut": RUTS}, allow_x00=False).filter(_plain_json)
 
@@ -202,7 +202,7 @@ def test_the_engine_refuses_invalid_and_completes_valid_submissions(per_form, ke
         [task] = engine.ready_tasks(case_id=case_id)
         before = (engine.case(case_id)["data"], _events(engine, case_id))
         bad = data.draw(invalid(SCHEMAS[key]), label="invalid")
-        with pytest.raises((FormError, ValueRefused)) as refused:  # ValueRefused: engine.values, checked first
+        with pytest.raises((FormError, ValueRefused)) as refused:  # ValueRefused: case_values, checked first
             engine.complete(task["id"], bad, user="eje.rm")
         messages = refused.value.errors.values() if isinstance(refused.value, FormError) else [str(refused.value)]
         assert all(SPANISH.search(m) for m in messages), messages

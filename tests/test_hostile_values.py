@@ -1,5 +1,5 @@
 """Hostile input, class 4: one value must never poison a case. Every value entering a case
-(form answers, start data, skip values, operator results) is plain, bounded JSON (engine.values)
+(form answers, start data, skip values, operator results) is plain, bounded JSON (engine.basics.case_values)
 or it is refused with a Spanish message and nothing changes; a stored case can always be read,
 even with data an older version stored (lone surrogates, NaN).
 
@@ -19,11 +19,11 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
+from engine.basics.case_values import ValueRefused
+from engine.basics.errors import EngineError
 from engine.deploy import collect_files
-from engine.errors import EngineError
 from engine.schema import Case, CaseEvent
 from engine.services import registry
-from engine.values import ValueRefused
 from webapp import create_app
 from webapp.cli import cpe
 

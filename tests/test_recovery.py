@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from engine.basics.errors import EngineError
 from engine.core import Conflict, Engine
 from engine.deploy import DeployError, collect_files
-from engine.errors import EngineError
 from engine.recovery import retry_policy
 from engine.schema import Derivation
 from engine.services import registry

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from engine.errors import Forbidden, NotFound
+from engine.basics.errors import Forbidden, NotFound
 from engine.registro import RegistryFilters, company_record, export_rows, options, search
 from engine.schema import CompanyExport, SegmentChange
 from engine.services.registry import OPERATORS, ServiceContext, ServiceError, call

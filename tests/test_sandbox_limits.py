@@ -252,7 +252,7 @@ def test_a_killed_child_is_reaped_and_replaced():
 def test_ahora_and_dias_habiles_use_the_engine_clock():
     from datetime import UTC, datetime
 
-    from engine import clock
+    from engine.basics import clock
 
     moment = datetime(2031, 5, 9, 15, 0, tzinfo=UTC)  # a Friday
     env = sandbox.RestrictedEnvironment()

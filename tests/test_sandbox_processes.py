@@ -10,7 +10,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from engine.clock import FileClock
+from engine.basics.clock import FileClock
 from engine.core import Engine
 
 from .multiproc import Browser, environment, form_fields, ready_task, wait_for, wait_http, web, worker

@@ -101,7 +101,7 @@ def test_throwaway_pragmas_win_over_the_engines(tmp_path):
 def test_a_finished_case_keeps_only_what_the_figures_need(deployed):
     """Memory: a company whose case ended drops its generator, data and bookkeeping; the ones
     still in the process keep them."""
-    from engine.clock import VirtualClock
+    from engine.basics.clock import VirtualClock
     from engine.core import Engine
     from engine.simulate.shard import _Run
 

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.apitokens import create_token
-from engine.clock import FileClock
+from engine.basics.clock import FileClock
 from engine.core import Engine
 from engine.deploy import collect_files
 from engine.schema import CaseEvent, TaskRow

@@ -1,4 +1,4 @@
-"""engine/values.py: what a case may hold (plain, bounded JSON), table-driven and by property."""
+"""engine/basics/case_values.py: what a case may hold (plain, bounded JSON), table-driven and by property."""
 
 import json
 import math
@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import values
-from engine.values import ValueRefused
+from engine.basics import case_values as values
+from engine.basics.case_values import ValueRefused
 
 
 def _nested(depth):

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from engine import clock as clockmod
-from engine.clock import FileClock, SystemClock
+from engine.basics import clock as clockmod
+from engine.basics.clock import FileClock, SystemClock
 from engine.core import Engine
 from engine.deploy import collect_files
 from engine.worker import Worker

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine import workshops as W
-from engine.errors import Conflict, NotFound
+from engine.basics.errors import Conflict, NotFound
 from engine.forms import FormError
 from engine.schema import Company, OutboxMessage, Workshop, WorkshopRegistration, WorkshopSession
 

@@ -28,7 +28,7 @@ def can_see_case(case: dict, user=None) -> bool:
 
 
 def task_or_404(task_id: str) -> dict:
-    from engine.errors import NotFound
+    from engine.basics.errors import NotFound
 
     try:
         return engine().task(task_id)
@@ -37,7 +37,7 @@ def task_or_404(task_id: str) -> dict:
 
 
 def case_or_404(case_id: int, check=True) -> dict:
-    from engine.errors import NotFound
+    from engine.basics.errors import NotFound
 
     try:
         case = engine().case(case_id)

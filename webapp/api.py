@@ -16,12 +16,12 @@ from werkzeug.exceptions import HTTPException, default_exceptions
 from werkzeug.routing import RequestRedirect
 
 from engine.apitokens import user_for_token
-from engine.clock import as_utc
-from engine.errors import BrokenModel, Conflict, Forbidden, NotFound
+from engine.basics.case_values import ValueRefused
+from engine.basics.case_values import check as check_value
+from engine.basics.clock import as_utc
+from engine.basics.errors import BrokenModel, Conflict, Forbidden, NotFound
 from engine.forms import FormError
 from engine.queries import cases as case_page
-from engine.values import ValueRefused
-from engine.values import check as check_value
 from webapp import api_spec, csrf, strictjson
 from webapp.access import can_see_case, engine
 from webapp.auditlog import record_access
@@ -94,7 +94,7 @@ def is_api_path() -> bool:
 
 def reply(body, status: int = 200):
     """A JSON answer in UTF-8 (Spanish text stays readable), times as ISO 8601; strict JSON (no NaN,
-    no invalid Unicode, whatever a case stored before engine.values existed: see strictjson)."""
+    no invalid Unicode, whatever a case stored before engine.basics.case_values existed: see strictjson)."""
     text = strictjson.dumps(_plain(body), ensure_ascii=False, separators=(",", ":"))
     return current_app.response_class(text + "\n", status=status, mimetype="application/json")
 
@@ -137,7 +137,7 @@ def _form_error(exc: FormError):
 
 @bp.errorhandler(ValueRefused)
 def _value_refused(exc: ValueRefused):
-    """A value that a case may not hold (engine.values): the message names where it is."""
+    """A value that a case may not hold (engine.basics.case_values): the message names where it is."""
     message = str(exc)
     return error_response(422, message, {exc.path: message} if exc.path else None)
 

@@ -6,9 +6,9 @@ from flask import Blueprint, Response, flash, jsonify, redirect, render_template
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from engine.basics.errors import EngineError
 from engine.comments import MAX_LENGTH as COMMENT_MAX_LENGTH
 from engine.comments import add_comment, comments
-from engine.errors import EngineError
 from engine.queries import case_path, case_record, cases
 from webapp import strictjson
 from webapp.access import can_work, case_or_404, engine
@@ -94,7 +94,7 @@ def skip(case_id):
     text = request.form.get("valores", "").strip()
     try:
         values = strictjson.loads(text) if text else {}
-    except strictjson.ValueRefused as exc:  # NaN, Infinity, a repeated key, … (engine.values)
+    except strictjson.ValueRefused as exc:  # NaN, Infinity, a repeated key, … (engine.basics.case_values)
         flash(_("No se omitió el paso: %(reason)s", reason=str(exc)), "error")
         return redirect(url_for(".detail", case_id=case_id))
     except ValueError:

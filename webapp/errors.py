@@ -6,7 +6,7 @@ from flask import render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
-from engine.errors import BrokenModel
+from engine.basics.errors import BrokenModel
 
 
 def init_app(app):

@@ -110,7 +110,7 @@ def _convert(schema: dict, raw: str):
 
 
 def refused_errors(exc) -> dict:
-    """A ValueRefused (engine.values) as the form's errors: its message under the field it names
+    """A ValueRefused (engine.basics.case_values) as the form's errors: its message under the field it names
     (the first part of its path), so the page shows it where the value was typed and in the list."""
     field = exc.path.split("[", 1)[0]
     return {field: str(exc)}

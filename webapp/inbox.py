@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine.errors import Conflict, Forbidden, NotFound
+from engine.basics.errors import Conflict, Forbidden, NotFound
 from engine.queries import InboxFilters, inbox
 from engine.services.regions import REGIONS
 from webapp.access import engine

@@ -15,8 +15,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from engine.basics.errors import NotFound
 from engine.dashboard import dashboard
-from engine.errors import NotFound
 from engine.heatmap import heatmap, versions_of_processes
 from engine.indicators import PYMES_REGISTRADAS, SEGMENT_ORDER, parse_filters
 from engine.schema import User

@@ -11,8 +11,8 @@ from flask import Blueprint, abort, jsonify, make_response, render_template, req
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from engine.basics.errors import NotFound
 from engine.deploy import DeployError, check_files
-from engine.errors import NotFound
 from engine.forms import MAX_FORM_BYTES
 from webapp import formrender
 from webapp.access import engine

@@ -9,10 +9,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from engine import portal, workshops
+from engine.basics.case_values import ValueRefused
+from engine.basics.errors import Conflict, NotFound
 from engine.drafts import load_draft, save_draft
-from engine.errors import Conflict, NotFound
 from engine.forms import FormError
-from engine.values import ValueRefused
 from webapp import formrender
 from webapp.access import engine
 
@@ -97,7 +97,7 @@ def register():
             portal.register(engine(), _process_id(), values, _compose, _compose_notice)
         except FormError as exc:
             errors = exc.errors
-        except ValueRefused as exc:  # a value no case may hold (engine.values)
+        except ValueRefused as exc:  # a value no case may hold (engine.basics.case_values)
             errors = formrender.refused_errors(exc)
         except ValueError as exc:  # the RUT, before anything else is checked
             errors = {"rut": str(exc)}
@@ -153,7 +153,7 @@ def start_again(token):
             portal.start_again(engine(), _process_id(), company_id, values)
         except FormError as exc:
             errors = exc.errors
-        except ValueRefused as exc:  # a value no case may hold (engine.values)
+        except ValueRefused as exc:  # a value no case may hold (engine.basics.case_values)
             errors = formrender.refused_errors(exc)
         except Conflict:
             flash(in_progress, "info")
@@ -225,7 +225,7 @@ def task(token, task_id):
                 return redirect(url_for(".home", token=token))
         except FormError as exc:
             errors, status = exc.errors, 422
-        except ValueRefused as exc:  # a value no case may hold (engine.values)
+        except ValueRefused as exc:  # a value no case may hold (engine.basics.case_values)
             errors, status = formrender.refused_errors(exc), 422
         except ValueError as exc:
             flash(_("No se guardó el borrador: %(reason)s", reason=str(exc)), "error")

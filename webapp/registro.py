@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 
 from engine import audit
 from engine import registro as reg
-from engine.errors import Forbidden, NotFound
+from engine.basics.errors import Forbidden, NotFound
 from engine.services.regions import REGIONS, is_region
 from webapp import spreadsheets
 from webapp.access import engine

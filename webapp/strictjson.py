@@ -1,6 +1,6 @@
 """JSON in and out of the web app, the API and the CLI, strictly.
 
-In: `loads` reads JSON text as a strict reader would and checks the result with engine.values:
+In: `loads` reads JSON text as a strict reader would and checks the result with engine.basics.case_values:
 NaN and ±Infinity literals, numbers that overflow to infinity, lone surrogates (also as \\u escapes),
 integers of more than 18 digits, repeated keys in an object and nesting past the limit are refused
 with a Spanish message naming where (`ValueRefused`); text that is not JSON at all raises
@@ -8,7 +8,7 @@ with a Spanish message naming where (`ValueRefused`); text that is not JSON at a
 
 Out: `dumps` never writes NaN or Infinity (`allow_nan=False`) nor invalid Unicode: a value that
 cannot be written strictly (data stored before these checks existed) is written repaired with
-engine.values.displayable. `StrictJSONProvider` makes Flask's `jsonify` do the same.
+engine.basics.case_values.displayable. `StrictJSONProvider` makes Flask's `jsonify` do the same.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import re
 
 from flask.json.provider import DefaultJSONProvider
 
-from engine import values
-from engine.values import ValueRefused
+from engine.basics import case_values as values
+from engine.basics.case_values import ValueRefused
 
 __all__ = ["NotJson", "ValueRefused", "loads", "parse", "dumps", "StrictJSONProvider"]
 

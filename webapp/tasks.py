@@ -7,10 +7,10 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from engine.basics.case_values import ValueRefused
+from engine.basics.errors import Conflict, Forbidden, NotFound
 from engine.drafts import load_draft, save_draft
-from engine.errors import Conflict, Forbidden, NotFound
 from engine.forms import FormError
-from engine.values import ValueRefused
 from webapp import formrender
 from webapp.access import can_work, engine, task_or_404
 from webapp.auditlog import record_access
@@ -51,7 +51,7 @@ def form(task_id):
             engine().complete(task_id, values, user=current_user.username)
         except FormError as exc:
             errors, status = exc.errors, 422
-        except ValueRefused as exc:  # a value no case may hold (engine.values), e.g. a 30-digit number
+        except ValueRefused as exc:  # a value no case may hold (engine.basics.case_values), e.g. a 30-digit number
             errors, status = formrender.refused_errors(exc), 422
         except Conflict as exc:
             flash(str(exc), "error")

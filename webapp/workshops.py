@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from engine import workshops
-from engine.errors import Conflict, NotFound
+from engine.basics.errors import Conflict, NotFound
 from engine.forms import FormError
 from engine.services.regions import REGIONS, is_region
 from webapp import spreadsheets

@@ -18,7 +18,7 @@ import time
 from contextlib import contextmanager
 from datetime import timedelta
 
-from engine.clock import duration_property
+from engine.basics.clock import duration_property
 
 DEFAULT_SECONDS = 30.0
 MIN_SECONDS, MAX_SECONDS = 1.0, 300.0

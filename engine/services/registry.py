@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 
 from engine import benefits
+from engine.basics.case_values import check as check_value
 from engine.schema import (
     Activity,
     Case,
@@ -35,7 +36,6 @@ from engine.services.derivation import VALID_MOTIVOS, derive
 from engine.services.regions import is_region
 from engine.services.scoring import score_questionnaire
 from engine.services.sizing import classify_size
-from engine.values import check as check_value
 from engine.workshops import attended_workshops
 
 EXECUTIVE_CAP = 50

@@ -9,7 +9,7 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
-from engine.clock import as_utc
+from engine.basics.clock import as_utc
 from engine.schema import Case, CaseEvent
 from engine.simulate.config import RESULTS
 

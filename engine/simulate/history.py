@@ -14,7 +14,7 @@ import statistics
 
 from sqlalchemy import bindparam, select
 
-from engine.clock import as_utc
+from engine.basics.clock import as_utc
 from engine.schema import Case, TaskRow
 
 MIN_TASKS = 20  # fewer completed tasks of an element than this: its history is not used

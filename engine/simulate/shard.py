@@ -18,9 +18,9 @@ from datetime import timedelta
 
 from sqlalchemy import bindparam, event, select
 
-from engine.clock import VirtualClock, as_utc
+from engine.basics.clock import VirtualClock, as_utc
+from engine.basics.errors import EngineError
 from engine.core import Engine
-from engine.errors import EngineError
 from engine.forms import FormError, load_form
 from engine.schema import Case, TaskRow, User
 from engine.services.regions import REGIONS

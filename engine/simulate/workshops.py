@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from engine import workshops as engine_workshops
-from engine.errors import Conflict
+from engine.basics.errors import Conflict
 from engine.schema import Case, Workshop
 from engine.simulate.config import _clamp
 

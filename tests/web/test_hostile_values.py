@@ -1,5 +1,5 @@
 """Hostile input, class 4, through the web: the JSON API, the task form and every page that shows a
-case. A value that a case may not hold (engine.values) is refused with a Spanish message (API:
+case. A value that a case may not hold (engine.basics.case_values) is refused with a Spanish message (API:
 4xx JSON, form: the message on the page), the task and the case do not change, and afterwards the
 case page, the task page, `GET /api/v1/cases/N` and `cpe case N --json` still work. Data stored
 by an older version (lone surrogates, NaN) is shown repaired, never as a 500."""

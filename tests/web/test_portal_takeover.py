@@ -140,7 +140,7 @@ def test_a_returning_company_starts_a_new_case_through_its_private_link(portal_a
     refused = client.post(f"/portal/e/{token}/postular", data=form_data({**empresa(ventas_uf="mucho")}))
     assert refused.status_code == 422 and count(deployed, Case) == 1
     huge = client.post(f"/portal/e/{token}/postular", data=form_data(empresa(ventas_uf=10 ** 20)))
-    assert huge.status_code == 422 and "cifras" in huge.text and count(deployed, Case) == 1  # engine.values
+    assert huge.status_code == 422 and "cifras" in huge.text and count(deployed, Case) == 1  # engine.basics.case_values
 
     started = client.post(f"/portal/e/{token}/postular", data=form_data(empresa(ventas_uf=30000, rut="1-9")))
     assert started.status_code == 302 and started.location.endswith(f"/portal/e/{token}")

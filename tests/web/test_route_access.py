@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from engine import apitokens, portal
 from engine import workshops as W
-from engine.clock import VirtualClock
+from engine.basics.clock import VirtualClock
 from engine.core import Engine
 from engine.deploy import collect_files
 from engine.schema import ApiToken

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import re
 
-from engine.errors import EngineError
+from engine.basics.errors import EngineError
 
 MAX_DEPTH = 32  # nested lists and dicts
 MAX_NODES = 100_000  # values of any kind, containers included
