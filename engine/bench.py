@@ -166,9 +166,9 @@ class _BareEngine(runtime.PythonScriptEngine):
         self.forms = forms
 
     def call_service(self, task, operation_name=None, operation_params=None, **_):
-        from engine.services.derivation import derive
-        from engine.services.scoring import score_questionnaire
-        from engine.services.sizing import classify_size
+        from engine.domain.derivation import derive
+        from engine.domain.scoring import score_questionnaire
+        from engine.domain.sizing import classify_size
 
         p = {k: v["value"] for k, v in operation_params.items()}
         result = {

@@ -20,8 +20,8 @@ import re
 from sqlalchemy import func, select
 
 from engine.basics.clock import as_utc
+from engine.domain.regions import REGIONS
 from engine.schema import BenefitExtract, Case, Company, DataAccess
-from engine.services.regions import REGIONS
 
 PROGRAMME_SEGMENTS = ("amarillo", "verde")
 LEFT_PROGRAMME = ("derivada", "desercion", "abandono")

@@ -27,7 +27,7 @@ from referencing import Registry
 from referencing.exceptions import NoSuchResource
 
 from engine.basics.case_values import RESERVED_KEYS
-from engine.services.rut import is_valid_rut, normalize_rut
+from engine.domain.rut import is_valid_rut, normalize_rut
 
 MAX_FORM_BYTES = 512 * 1024
 MAX_SUBMISSION_BYTES = 256 * 1024

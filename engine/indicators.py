@@ -32,8 +32,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, case, distinct, exists, func, or_, select, text, union_all
 from sqlalchemy.orm import aliased
 
+from engine.domain.regions import is_region
 from engine.schema import Activity, Case, CompanyExport, SegmentChange, Workshop, WorkshopRegistration, WorkshopSession
-from engine.services.regions import is_region
 from engine.workshops import local_day_start
 
 SEGMENT_ORDER = ("rojo", "amarillo", "verde", "rojo_oscuro")

@@ -24,9 +24,9 @@ from engine import scheduler
 from engine.basics.case_values import displayable
 from engine.basics.clock import as_utc
 from engine.basics.errors import Conflict, NotFound
+from engine.domain.rut import normalize_rut
 from engine.rows import COMPANY_FIELDS
 from engine.schema import Activity, Case, CaseEvent, Company, Derivation, OutboxMessage, PortalLink, TaskRow, Tpe
-from engine.services.rut import normalize_rut
 
 LINK_DAYS = 180
 PORTAL_ACTOR = "pyme"

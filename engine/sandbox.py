@@ -100,7 +100,7 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScript
 
 from engine.basics import case_values as values
 from engine.basics import clock
-from engine.services.workdays import add_working_days
+from engine.domain.workdays import add_working_days
 
 MAX_SOURCE = 4000
 MAX_ITEMS = 100_000  # elements of a string, list or range one operation may build

@@ -13,9 +13,9 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.basics.clock import as_utc
 from engine.basics.errors import Conflict, NotFound
+from engine.domain.regions import is_region
+from engine.domain.rut import normalize_rut
 from engine.schema import Company, Workshop, WorkshopRegistration, WorkshopSession
-from engine.services.regions import is_region
-from engine.services.rut import normalize_rut
 from engine.workshop_sessions import (
     ATTENDANCE_OPENS,
     REGION_HELP,

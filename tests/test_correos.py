@@ -14,8 +14,8 @@ from sqlalchemy import select, update
 
 from engine import benefits, scheduler
 from engine.core import Engine
+from engine.domain.regions import REGIONS
 from engine.schema import BenefitExtract, Case, Company, OutboxMessage
-from engine.services.regions import REGIONS
 from webapp import create_app
 from webapp.cli import cpe
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from engine.domain.scoring import score_questionnaire
 from engine.schema import Activity, Derivation, OutboxMessage, Tpe, TpeHistory
-from engine.services.scoring import score_questionnaire
 
 from . import profiles as P
 from .driver import AGENDA, Driver

@@ -20,8 +20,8 @@ from engine.apitokens import create_token
 from engine.basics.clock import FileClock
 from engine.core import Engine
 from engine.deploy import collect_files
+from engine.domain.rut import normalize_rut
 from engine.schema import Case, CaseEvent, Company, TaskRow
-from engine.services.rut import normalize_rut
 
 from .multiproc import (
     MODEL,

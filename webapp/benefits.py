@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from engine import benefits, scheduler
-from engine.services.regions import REGIONS, is_region
+from engine.domain.regions import REGIONS, is_region
 from webapp import spreadsheets
 from webapp.access import engine
 from webapp.auditlog import record_access

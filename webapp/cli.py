@@ -331,8 +331,8 @@ def export_registry(output, region, as_json):
     from pathlib import Path
     from types import SimpleNamespace
 
+    from engine.domain.regions import is_region
     from engine.registro import RegistryFilters, export_rows
-    from engine.services.regions import is_region
     from webapp.auditlog import cli_actor, record_access
     from webapp.registro import to_csv, to_xlsx
 

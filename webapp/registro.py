@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 from engine import audit
 from engine import registro as reg
 from engine.basics.errors import Forbidden, NotFound
-from engine.services.regions import REGIONS, is_region
+from engine.domain.regions import REGIONS, is_region
 from webapp import spreadsheets
 from webapp.access import engine
 from webapp.auditlog import ACTIONS, record_access

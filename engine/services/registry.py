@@ -18,6 +18,11 @@ from sqlalchemy.exc import DBAPIError
 
 from engine import benefits
 from engine.basics.case_values import check as check_value
+from engine.domain.assignment import choose_executive
+from engine.domain.derivation import VALID_MOTIVOS, derive
+from engine.domain.regions import is_region
+from engine.domain.scoring import score_questionnaire
+from engine.domain.sizing import classify_size
 from engine.schema import (
     Activity,
     Case,
@@ -31,11 +36,6 @@ from engine.schema import (
     Workshop,
 )
 from engine.services import deadline
-from engine.services.assignment import choose_executive
-from engine.services.derivation import VALID_MOTIVOS, derive
-from engine.services.regions import is_region
-from engine.services.scoring import score_questionnaire
-from engine.services.sizing import classify_size
 from engine.workshops import attended_workshops
 
 EXECUTIVE_CAP = 50

@@ -7,13 +7,13 @@ from decimal import Decimal
 
 import pytest
 
-from engine.services.assignment import choose_executive
-from engine.services.derivation import VALID_MOTIVOS, derive
-from engine.services.regions import REGIONS, is_region
-from engine.services.rut import is_valid_rut, normalize_rut
-from engine.services.scoring import score_questionnaire
-from engine.services.sizing import classify_size
-from engine.services.workdays import add_working_days
+from engine.domain.assignment import choose_executive
+from engine.domain.derivation import VALID_MOTIVOS, derive
+from engine.domain.regions import REGIONS, is_region
+from engine.domain.rut import is_valid_rut, normalize_rut
+from engine.domain.scoring import score_questionnaire
+from engine.domain.sizing import classify_size
+from engine.domain.workdays import add_working_days
 
 SIZES = [
     (0, "micro", False), (1500, "micro", False), (2399.99, "micro", False), (2400, "pequena", True),

@@ -6,7 +6,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from engine.services.regions import REGIONS
+from engine.domain.regions import REGIONS
 
 DIRECTORY = Path(__file__).parent / "data" / "directorio_derivacion.json"
 VALID_MOTIVOS = ("micro", "grande", "rojo", "rojo_oscuro", "corfo", "sercotec")
