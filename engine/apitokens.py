@@ -16,7 +16,7 @@ from sqlalchemy import or_, select, update
 
 from engine.basics.clock import as_utc, iso_utc
 from engine.basics.errors import NotFound
-from engine.schema import ApiToken, User
+from engine.store.schema import ApiToken, User
 
 PREFIX = "cpe_"
 MAX_NAME = 120

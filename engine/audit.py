@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from engine.basics.clock import as_utc
-from engine.schema import DataAccess
+from engine.store.schema import DataAccess
 
 ACTIONS = ("view", "export", "download")
 

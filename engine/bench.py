@@ -21,15 +21,16 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
-from engine import backup, runtime
+from engine import runtime
 from engine.basics.clock import VirtualClock
 from engine.core import Engine
-from engine.db import analyze
 from engine.demo import answers_for_level
 from engine.deploy import collect_files
 from engine.queries import inbox
-from engine.schema import Case, CaseEvent, CaseState, Company, TaskRow, TpeHistory
 from engine.simulate import simulate
+from engine.store import backup
+from engine.store.db import analyze
+from engine.store.schema import Case, CaseEvent, CaseState, Company, TaskRow, TpeHistory
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICK = {"start_cases": 300, "lifecycles": 100, "inbox_cases": 10_000, "bare_lifecycles": 300, "inbox_runs": 40,

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from engine.basics.clock import as_utc
 from engine.domain.regions import REGIONS
-from engine.schema import BenefitExtract, Case, Company, DataAccess
+from engine.store.schema import BenefitExtract, Case, Company, DataAccess
 
 PROGRAMME_SEGMENTS = ("amarillo", "verde")
 LEFT_PROGRAMME = ("derivada", "desercion", "abandono")

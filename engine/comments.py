@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from engine.basics.clock import as_utc
 from engine.basics.errors import NotFound
-from engine.schema import Case, CaseEvent, Comment, User
+from engine.store.schema import Case, CaseEvent, Comment, User
 
 MAX_LENGTH = 4000
 

@@ -19,11 +19,11 @@ from engine.basics import case_values as values
 from engine.basics import clock as clockmod
 from engine.basics.clock import iso_utc
 from engine.basics.errors import Conflict, EngineError, Forbidden, NotFound
-from engine.db import default_url, make_engine, session_factory, upgrade
 from engine.forms import FormError
 from engine.queries import offered_to
-from engine.schema import Case, CaseEvent, ModelVersion, TaskRow, User
 from engine.services.registry import OPERATORS, ROLES
+from engine.store.db import default_url, open_database, session_factory, upgrade
+from engine.store.schema import Case, CaseEvent, ModelVersion, TaskRow, User
 
 clockmod.install()
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ class Engine:
     def __init__(self, url: str | None = None, clock=None, instance_dir=None, workflow_cache: int = 1024,
                  workflow_cache_tasks: int | None = 50_000):
         self.url = url or default_url(instance_dir)
-        self.db = make_engine(self.url)
+        self.db = open_database(self.url)
         self.Session = session_factory(self.db)
         self.clock = clock or clockmod.configured()  # CPE_CLOCK_FILE: shared virtual time (tests only)
         self.specs = runtime.SpecCache()

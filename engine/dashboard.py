@@ -16,8 +16,8 @@ from engine.indicators import (
     indicators_in,
     read_session,
 )
-from engine.schema import Case, SegmentChange
 from engine.services.registry import EXECUTIVE_CAP
+from engine.store.schema import Case, SegmentChange
 
 UNCLASSIFIED = "sin_clasificar"
 ONGOING = "en_curso"

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from engine import workshops
 from engine.deploy import collect_files
 from engine.portal import issue_link
-from engine.schema import Case, Company, User
+from engine.store.schema import Case, Company, User
 
 DEMO_PASSWORD = "cpe-demo-2026"
 DEMO_USERS = [

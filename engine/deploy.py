@@ -28,7 +28,7 @@ NS = {
     "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
 }
 MAX_FILES = 200
-MAX_ID, MAX_NAME = 120, 300  # an element's id and name as the history and inbox store them (engine/schema.py)
+MAX_ID, MAX_NAME = 120, 300  # an element's id and name as the history and inbox store them (engine/store/schema.py)
 RESERVED_IDS = {"Start", "End", "Root"}  # names SpiffWorkflow gives its own internal task specs
 _BPMN_VALIDATOR = None
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from engine.basics.case_values import check as check_value
 from engine.basics.clock import as_utc
 from engine.basics.errors import Conflict, NotFound
-from engine.schema import TaskDraft, TaskRow
+from engine.store.schema import TaskDraft, TaskRow
 
 MAX_CHARS = 200_000  # of the draft as JSON text
 MAX_OWNER = 120

@@ -19,7 +19,7 @@ from sqlalchemy import Float, and_, cast, func, literal, select, union_all
 from sqlalchemy.orm import aliased
 
 from engine.indicators import Filters, case_conditions, read_session
-from engine.schema import Case, CaseEvent, ModelVersion, TaskRow
+from engine.store.schema import Case, CaseEvent, ModelVersion, TaskRow
 
 LEVELS = 5
 WAITING_TAGS = ("intermediateCatchEvent", "boundaryEvent", "receiveTask")

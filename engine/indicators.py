@@ -33,7 +33,15 @@ from sqlalchemy import and_, case, distinct, exists, func, or_, select, text, un
 from sqlalchemy.orm import aliased
 
 from engine.domain.regions import is_region
-from engine.schema import Activity, Case, CompanyExport, SegmentChange, Workshop, WorkshopRegistration, WorkshopSession
+from engine.store.schema import (
+    Activity,
+    Case,
+    CompanyExport,
+    SegmentChange,
+    Workshop,
+    WorkshopRegistration,
+    WorkshopSession,
+)
 from engine.workshops import local_day_start
 
 SEGMENT_ORDER = ("rojo", "amarillo", "verde", "rojo_oscuro")

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 
 from engine.basics.clock import as_utc
-from engine.schema import LoginAttempt
+from engine.store.schema import LoginAttempt
 
 MAX_FAILURES_PER_USER = 5
 MAX_FAILURES_PER_IP = 20

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from engine import migration, taskindex, versions
 from engine.basics.errors import Conflict
-from engine.schema import Case, CaseEvent, ModelVersion
+from engine.store.schema import Case, CaseEvent, ModelVersion
 
 
 def migrate(engine, case_id, to_version, dry_run=False, actor="sistema") -> dict:

@@ -26,7 +26,7 @@ from engine.basics.clock import as_utc
 from engine.basics.errors import Conflict, NotFound
 from engine.domain.rut import normalize_rut
 from engine.rows import COMPANY_FIELDS
-from engine.schema import Activity, Case, CaseEvent, Company, Derivation, OutboxMessage, PortalLink, TaskRow, Tpe
+from engine.store.schema import Activity, Case, CaseEvent, Company, Derivation, OutboxMessage, PortalLink, TaskRow, Tpe
 
 LINK_DAYS = 180
 PORTAL_ACTOR = "pyme"

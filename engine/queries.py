@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import func, or_, select, union, union_all
 
 from engine.basics.clock import as_utc
-from engine.schema import Activity, Case, CaseEvent, Company, Derivation, ModelVersion, TaskRow, TpeHistory, User
+from engine.store.schema import Activity, Case, CaseEvent, Company, Derivation, ModelVersion, TaskRow, TpeHistory, User
 
 PER_PAGE = 25
 

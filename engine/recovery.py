@@ -24,7 +24,7 @@ from engine.basics import case_values as plain_json
 from engine.basics import clock as clockmod
 from engine.basics.clock import iso_utc
 from engine.basics.errors import Conflict, EngineError
-from engine.schema import Case, CaseEvent
+from engine.store.schema import Case, CaseEvent
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,17 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.basics.errors import Conflict, NotFound
-from engine.schema import Case, CaseEvent, CaseState, Company, ModelVersion, SegmentChange, TaskDraft, TaskRow, User
+from engine.store.schema import (
+    Case,
+    CaseEvent,
+    CaseState,
+    Company,
+    ModelVersion,
+    SegmentChange,
+    TaskDraft,
+    TaskRow,
+    User,
+)
 
 CASES, STATES, EVENTS = Case.__table__, CaseState.__table__, CaseEvent.__table__
 TASKS, DRAFTS, USERS, VERSIONS = TaskRow.__table__, TaskDraft.__table__, User.__table__, ModelVersion.__table__

@@ -39,7 +39,7 @@ from engine.basics import clock as clockmod
 from engine.basics.clock import as_utc, iso_utc
 from engine.basics.xmlsafe import parse_xml
 from engine.deploy import NS
-from engine.schema import ModelVersion, TimerStart, TimerStartRun
+from engine.store.schema import ModelVersion, TimerStart, TimerStartRun
 
 LOCAL_TZ = ZoneInfo("America/Santiago")
 KINDS = {"timeDate": "date", "timeDuration": "duration", "timeCycle": "cycle"}

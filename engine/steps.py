@@ -18,13 +18,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from engine import recovery, rows, runtime, taskindex
 from engine.basics.errors import Conflict, EngineError
 from engine.sandbox import SandboxError
-from engine.schema import Case
 from engine.services.registry import ServiceContext, ServiceError
+from engine.store.schema import Case
 
 log = logging.getLogger(__name__)
 
 SUMMARY_FIELDS = ("segmento", "resultado", "puntaje_final")
-SUMMARY_TEXT = 20  # characters of the segmento and resultado columns (engine/schema.py)
+SUMMARY_TEXT = 20  # characters of the segmento and resultado columns (engine/store/schema.py)
 
 
 def summary_value(name: str, value):

@@ -7,7 +7,7 @@ from sqlalchemy import delete, insert, select, update
 
 from engine import runtime
 from engine.rows import DRAFTS, TASKS, ready_task_ids
-from engine.schema import TaskRow
+from engine.store.schema import TaskRow
 
 
 def sync(s, case, compiled, ready_tasks, now, new_case=False) -> None:

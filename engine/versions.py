@@ -11,7 +11,7 @@ from engine import runtime
 from engine.basics.errors import BrokenModel, NotFound
 from engine.basics.xmlsafe import parse_xml
 from engine.forms import Form, load_form
-from engine.schema import Case, ModelVersion
+from engine.store.schema import Case, ModelVersion
 
 KIND_NAMES = {"process": "proceso", "decision": "decisión", "form": "formulario"}
 DEPLOY_ORDER = {"form": 0, "decision": 1, "process": 2}

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from engine.db import serialize_setup
-from engine.schema import Workshop
+from engine.store.db import serialize_setup
+from engine.store.schema import Workshop
 
 CATALOGUE = Path(__file__).parent / "services" / "data" / "talleres.json"
 STAGES = ("introduccion", "intermedia", "profundizacion")

@@ -15,7 +15,7 @@ from engine.basics.clock import as_utc
 from engine.basics.errors import Conflict, NotFound
 from engine.domain.regions import is_region
 from engine.domain.rut import normalize_rut
-from engine.schema import Company, Workshop, WorkshopRegistration, WorkshopSession
+from engine.store.schema import Company, Workshop, WorkshopRegistration, WorkshopSession
 from engine.workshop_sessions import (
     ATTENDANCE_OPENS,
     REGION_HELP,

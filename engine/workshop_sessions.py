@@ -19,7 +19,7 @@ from engine.basics.clock import as_utc
 from engine.basics.errors import Conflict, NotFound
 from engine.domain.regions import is_region
 from engine.forms import FormError
-from engine.schema import Company, OutboxMessage, Workshop, WorkshopRegistration, WorkshopSession
+from engine.store.schema import Company, OutboxMessage, Workshop, WorkshopRegistration, WorkshopSession
 
 MIN_CAPACITY, MAX_CAPACITY = 1, 500
 MAX_PLACE = 300

@@ -24,7 +24,7 @@ from sqlalchemy import or_, select
 
 from engine.basics.clock import as_utc
 from engine.domain.regions import is_region
-from engine.schema import Company, Workshop, WorkshopRegistration, WorkshopSession
+from engine.store.schema import Company, Workshop, WorkshopRegistration, WorkshopSession
 from engine.workshop_catalogue import CATALOGUE, STAGES, catalogue, load_catalogue, seed_catalogue
 from engine.workshop_registrations import (
     MAX_RAZON_SOCIAL,

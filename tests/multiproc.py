@@ -24,7 +24,7 @@ from stdnum.cl import rut as chilean_rut
 
 from engine import runtime
 from engine.basics.clock import as_utc
-from engine.schema import Activity, Case, CaseEvent, Derivation, OutboxMessage, TaskRow
+from engine.store.schema import Activity, Case, CaseEvent, Derivation, OutboxMessage, TaskRow
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"

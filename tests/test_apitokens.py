@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from engine import apitokens
 from engine.basics.errors import NotFound
-from engine.schema import ApiToken, User
+from engine.store.schema import ApiToken, User
 
 PASSWORD = "secreto-123"
 

@@ -1,4 +1,4 @@
-"""`cpe backup` / `cpe restore` (engine/backup.py): a backup restored into a fresh database holds
+"""`cpe backup` / `cpe restore` (engine/store/backup.py): a backup restored into a fresh database holds
 every row of every table, exactly; the target must be empty and at the same revision."""
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ from click.testing import CliRunner
 from flask.cli import ScriptInfo
 from sqlalchemy import JSON, func, select
 
-from engine import apitokens, backup, logins
+from engine import apitokens, logins
 from engine.basics.clock import as_utc
 from engine.comments import add_comment
 from engine.core import Engine
-from engine.db import alembic_config
 from engine.deploy import collect_files
-from engine.schema import Base, Case, User
+from engine.store import backup
+from engine.store.db import alembic_config
+from engine.store.schema import Base, Case, User
 from engine.workshops import seed_catalogue
 from webapp import create_app
 from webapp.cli import cpe

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from engine.bench import BENCH_PASSWORD, BENCH_USER, Lifecycle, _compiled
-from engine.schema import CaseEvent
+from engine.store.schema import CaseEvent
 from webapp import bench_http, formrender
 
 SCHEMA = {"type": "object", "properties": {

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from engine.comments import MAX_LENGTH, add_comment, clean_body, comments
 from engine.core import NotFound
 from engine.deploy import collect_files
-from engine.schema import CaseEvent, Comment
+from engine.store.schema import CaseEvent, Comment
 
 MODEL = Path(__file__).parent / "models" / "diagnostico"
 REGISTRO = {"rut": "76.086.428-5", "razon_social": "Conservas del Sur SpA", "region": "CL-RM", "ventas_uf": 9000}

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from engine import benefits, scheduler
 from engine.core import Engine
 from engine.domain.regions import REGIONS
-from engine.schema import BenefitExtract, Case, Company, OutboxMessage
+from engine.store.schema import BenefitExtract, Case, Company, OutboxMessage
 from webapp import create_app
 from webapp.cli import cpe
 

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.domain.scoring import score_questionnaire
-from engine.schema import Activity, Derivation, OutboxMessage, Tpe, TpeHistory
+from engine.store.schema import Activity, Derivation, OutboxMessage, Tpe, TpeHistory
 
 from . import profiles as P
 from .driver import AGENDA, Driver

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from engine.schema import Derivation
+from engine.store.schema import Derivation
 
 from . import profiles as P
 from .driver import Driver

@@ -21,7 +21,7 @@ from engine.basics.clock import FileClock
 from engine.core import Engine
 from engine.deploy import collect_files
 from engine.domain.rut import normalize_rut
-from engine.schema import Case, CaseEvent, Company, TaskRow
+from engine.store.schema import Case, CaseEvent, Company, TaskRow
 
 from .multiproc import (
     MODEL,

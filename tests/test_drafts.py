@@ -14,7 +14,7 @@ from engine.core import Conflict, NotFound
 from engine.deploy import collect_files
 from engine.drafts import MAX_CHARS, load_draft, save_draft
 from engine.forms import FormError
-from engine.schema import TaskDraft, TaskRow
+from engine.store.schema import TaskDraft, TaskRow
 
 MODEL = Path(__file__).parent / "models" / "diagnostico"
 REGISTRO = {"rut": "76.086.428-5", "razon_social": "Conservas del Sur SpA", "region": "CL-RM", "ventas_uf": 9000}

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from engine.core import Conflict, Forbidden, NotFound
 from engine.deploy import collect_files
 from engine.forms import FormError
-from engine.schema import Case, CaseEvent, Company
+from engine.store.schema import Case, CaseEvent, Company
 
 MODEL = Path(__file__).parent / "models" / "diagnostico"
 REGISTRO = {"rut": "76.086.428-5", "razon_social": "Conservas del Sur SpA", "region": "CL-RM", "ventas_uf": 9000}

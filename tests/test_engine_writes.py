@@ -16,7 +16,7 @@ from engine import rows, runtime
 from engine.bench import COMPANY, Lifecycle, _compiled
 from engine.core import Conflict
 from engine.forms import FORMAT_CHECKER, Form, FormError
-from engine.schema import Case, CaseEvent, TaskRow
+from engine.store.schema import Case, CaseEvent, TaskRow
 
 from .conftest import ROOT
 
@@ -201,7 +201,7 @@ def test_the_acting_user_is_read_with_the_task(deployed, life, statements):
     """complete reads the task and its user in one statement; an unknown or deactivated user is
     NotFound, one of another region Forbidden, and the task stays ready."""
     from engine.core import Forbidden, NotFound
-    from engine.schema import User
+    from engine.store.schema import User
 
     deployed.create_user("eje.rm", "clave-de-prueba-1", "ejecutivo_cpe", region="CL-RM")
     deployed.create_user("eje.bi", "clave-de-prueba-2", "ejecutivo_cpe", region="CL-BI")

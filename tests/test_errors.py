@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from engine.core import Conflict
 from engine.deploy import collect_files
-from engine.schema import Derivation
 from engine.services import registry
+from engine.store.schema import Derivation
 
 MODEL = Path(__file__).parent / "models" / "diagnostico"
 MICRO = {"rut": "76086428-5", "razon_social": "Pequeñita", "region": "CL-VS", "ventas_uf": 900}

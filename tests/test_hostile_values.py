@@ -22,8 +22,8 @@ from sqlalchemy import func, select, text
 from engine.basics.case_values import ValueRefused
 from engine.basics.errors import EngineError
 from engine.deploy import collect_files
-from engine.schema import Case, CaseEvent
 from engine.services import registry
+from engine.store.schema import Case, CaseEvent
 from webapp import create_app
 from webapp.cli import cpe
 

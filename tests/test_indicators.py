@@ -22,7 +22,7 @@ from engine.indicators import (
     ratios,
     upward_pairs,
 )
-from engine.schema import Case, ModelVersion
+from engine.store.schema import Case, ModelVersion
 
 from . import profiles as P
 from .driver import Driver

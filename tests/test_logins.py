@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine import logins
-from engine.schema import LoginAttempt
+from engine.store.schema import LoginAttempt
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

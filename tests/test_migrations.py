@@ -7,7 +7,7 @@ import json
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from engine.schema import Base
+from engine.store.schema import Base
 
 
 def test_migrations_match_the_models(engine):
@@ -19,7 +19,7 @@ def test_migrations_match_the_models(engine):
 def _migrate(engine, verb, revision):
     from alembic import command
 
-    from engine.db import alembic_config
+    from engine.store.db import alembic_config
 
     config = alembic_config(engine.url)
     with engine.db.begin() as connection:
@@ -32,7 +32,7 @@ def test_0009_moves_the_serialized_workflows_to_case_states_and_back(deployed, c
 
     from engine.bench import COMPANY, Lifecycle, _compiled
     from engine.core import Engine
-    from engine.schema import CaseState
+    from engine.store.schema import CaseState
 
     life = Lifecycle({k: f.schema for k, f in _compiled(deployed).forms.items()})
     cases = [deployed.start("cpe_actual", COMPANY) for _ in range(3)]

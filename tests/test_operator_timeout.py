@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from engine.deploy import DeployError, collect_files
-from engine.schema import Derivation
 from engine.services import registry
 from engine.services.deadline import DEFAULT_SECONDS, describe, limit_seconds
+from engine.store.schema import Derivation
 
 MODEL = Path(__file__).parent / "models" / "diagnostico"
 MICRO = {"rut": "76086428-5", "razon_social": "Pequeñita", "region": "CL-VS", "ventas_uf": 900}

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from engine.core import Engine
 from engine.deploy import collect_files
-from engine.schema import CaseEvent
+from engine.store.schema import CaseEvent
 
 MODEL = Path(__file__).parent / "models" / "diagnostico"
 REGISTRO = {"rut": "76.086.428-5", "razon_social": "Conservas del Sur SpA", "region": "CL-RM", "ventas_uf": 9000}

@@ -15,8 +15,8 @@ from engine.basics.errors import EngineError
 from engine.core import Conflict, Engine
 from engine.deploy import DeployError, collect_files
 from engine.recovery import retry_policy
-from engine.schema import Derivation
 from engine.services import registry
+from engine.store.schema import Derivation
 
 MODEL = Path(__file__).parent / "models" / "diagnostico"
 MICRO = {"rut": "76086428-5", "razon_social": "Pequeñita", "region": "CL-VS", "ventas_uf": 900}

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from engine.basics.errors import Forbidden, NotFound
 from engine.registro import RegistryFilters, company_record, export_rows, options, search
-from engine.schema import CompanyExport, SegmentChange
 from engine.services.registry import OPERATORS, ServiceContext, ServiceError, call
+from engine.store.schema import CompanyExport, SegmentChange
 
 from . import profiles as P
 from .driver import Driver
@@ -65,7 +65,7 @@ GOOD_PARAMS = [
 def test_registrar_exportacion_stores_the_export(deployed, params, stored):
     case_id = deployed.start("cpe_actual", P.empresa(), actor="test")
     with deployed.transaction() as s:
-        from engine.schema import Case
+        from engine.store.schema import Case
 
         case = s.get(Case, case_id)
         result = call(ServiceContext(session=s, case=case, now=deployed.now(), form=None),
@@ -85,7 +85,7 @@ def test_operator_is_documented():
 # -- companies built through the engine ----------------------------------------------------------
 
 def _cid(engine, case: dict) -> int:
-    from engine.schema import Case
+    from engine.store.schema import Case
 
     with engine.Session() as s:
         return s.scalar(select(Case.company_id).where(Case.id == case["id"]))

@@ -513,7 +513,7 @@ def test_a_summary_value_the_columns_cannot_hold_is_said_and_the_case_goes_on(en
     `puntaje_final`, but their summary columns hold a 20-character text and a number; on
     PostgreSQL the step's UPDATE failed (500 on every attempt). Now the column stays empty, the
     history says why once, and the case's data keeps the value."""
-    from engine.schema import Case
+    from engine.store.schema import Case
 
     engine.deploy(script_model("resumen", 'segmento = "' + "x" * 30 + '"\npuntaje_final = "alto"\n'
                                           'resultado = "exportadora"'))

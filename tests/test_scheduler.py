@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from engine import scheduler
 from engine.core import Engine
 from engine.scheduler import ScheduleError, resolve
-from engine.schema import Case, TimerStartRun
+from engine.store.schema import Case, TimerStartRun
 
 ANCHOR = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from engine.deploy import collect_files
-from engine.schema import Activity, Derivation, OutboxMessage
+from engine.store.schema import Activity, Derivation, OutboxMessage
 
 MODEL = Path(__file__).parent / "models" / "diagnostico"
 REGISTRO = {"rut": "76086428-5", "razon_social": "Conservas del Sur SpA", "region": "CL-BI", "ventas_uf": 9000}

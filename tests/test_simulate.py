@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from engine.deploy import collect_files
 from engine.forms import Form, load_form
-from engine.schema import Case, ModelVersion
 from engine.simulate import answer, cohort, simulate
+from engine.store.schema import Case, ModelVersion
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = Path(__file__).parent / "models" / "diagnostico"

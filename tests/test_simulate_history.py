@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.bench import COMPANY, Lifecycle, _compiled
-from engine.schema import Case
 from engine.simulate import history, simulate
 from engine.simulate.cohort import _rut
+from engine.store.schema import Case
 
 TASKS = ["Task_TPE_Bienes", "Task_TPE_Servicios", "Task_AgendarEntrevista", "Task_Entrevista"]
 

@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 
 import engine.simulate.shard as shard_module
-from engine.db import make_engine
 from engine.simulate import merged_config, shards, simulate, split
 from engine.simulate.figures import figures
 from engine.simulate.run import model_files
 from engine.simulate.shard import _throwaway_pragmas, run_shard
+from engine.store.db import open_database
 
 START = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
@@ -90,7 +90,7 @@ def test_a_large_shard_runs_on_a_temporary_file_with_the_same_result(deployed, m
 
 
 def test_throwaway_pragmas_win_over_the_engines(tmp_path):
-    db = make_engine(f"sqlite:///{tmp_path}/x.sqlite3")  # sets WAL and synchronous=NORMAL on connect
+    db = open_database(f"sqlite:///{tmp_path}/x.sqlite3")  # sets WAL and synchronous=NORMAL on connect
     _throwaway_pragmas(db)
     with db.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "memory"

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from engine.core import Engine
 from engine.deploy import collect_files
-from engine.schema import WorkshopRegistration, WorkshopSession
 from engine.simulate import simulate
 from engine.simulate.workshops import enabled, next_session_day
+from engine.store.schema import WorkshopRegistration, WorkshopSession
 
 MODEL = Path(__file__).parent / "models" / "capacitacion"
 ALWAYS = {"talleres": {"asistencia_mensual": [1.0, 0.0], "presentes": 1.0}}

@@ -23,7 +23,7 @@ from engine.apitokens import create_token
 from engine.basics.clock import FileClock
 from engine.core import Engine
 from engine.deploy import collect_files
-from engine.schema import CaseEvent, TaskRow
+from engine.store.schema import CaseEvent, TaskRow
 
 from .multiproc import (
     MODEL,

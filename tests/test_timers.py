@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from engine.core import Engine
 from engine.deploy import collect_files
-from engine.schema import CaseEvent, TaskRow
+from engine.store.schema import CaseEvent, TaskRow
 
 MODEL = Path(__file__).parent / "models" / "diagnostico"
 

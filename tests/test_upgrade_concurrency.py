@@ -10,7 +10,7 @@ import subprocess
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from engine.schema import Workshop
+from engine.store.schema import Workshop
 from engine.workshops import load_catalogue
 
 from .multiproc import BIN, ROOT

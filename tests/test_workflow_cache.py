@@ -10,7 +10,7 @@ from engine import runtime
 from engine.bench import COMPANY, Lifecycle, _compiled
 from engine.core import Engine
 from engine.forms import FormError
-from engine.schema import CaseEvent, CaseState
+from engine.store.schema import CaseEvent, CaseState
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from engine import workshops as W
 from engine.basics.errors import Conflict, NotFound
 from engine.forms import FormError
-from engine.schema import Company, OutboxMessage, Workshop, WorkshopRegistration, WorkshopSession
+from engine.store.schema import Company, OutboxMessage, Workshop, WorkshopRegistration, WorkshopSession
 
 # The virtual clock starts on Monday 2026-03-02 09:00 UTC (06:00 in Santiago, UTC-3 in summer).
 SOON = datetime(2026, 3, 10, 10, 0)  # naive: local time in Santiago → 13:00 UTC
@@ -442,8 +442,8 @@ def test_the_same_company_twice_at_once_registers_once(seeded, companies):
 # -- the training requirement (operator verificar_capacitacion) -----------------------------
 
 def test_the_operator_says_whether_the_company_was_trained(seeded, companies, clock):
-    from engine.schema import Case
     from engine.services.registry import ServiceContext, ServiceError, call
+    from engine.store.schema import Case
 
     held = new_session(seeded)
     W.register(seeded, held["id"], companies["vina"], "pyme")

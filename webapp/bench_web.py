@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from engine.bench import FILL_NAMES, FILL_PLACES, _p95, fill_name
 from engine.queries import inbox
-from engine.schema import Case, Company, TaskRow
+from engine.store.schema import Case, Company, TaskRow
 
 ANALYST, ANALYST_PASSWORD = "bench.analista", "bench-analista-password"
 FILTERED = "?plazo=vencidas&orden=plazo"

@@ -527,7 +527,7 @@ def tokens_revoke(token_id, username):
 @handle_errors
 def backup(file, as_json):
     """Copia todas las tablas a FILE (líneas JSON comprimidas con gzip, con la revisión del esquema)."""
-    from engine import backup as backups
+    from engine.store import backup as backups
 
     def human(r):
         click.echo(f"copia en {r['file']}: {r['rows']} filas de {len(r['tables'])} tablas "
@@ -547,7 +547,7 @@ def backup(file, as_json):
 @handle_errors
 def restore(file, yes, as_json):
     """Carga la copia FILE en una base vacía con la misma revisión del esquema (una transacción)."""
-    from engine import backup as backups
+    from engine.store import backup as backups
 
     header = backups.inspect(engine(), file)
     if not yes:

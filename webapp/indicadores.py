@@ -20,7 +20,7 @@ from engine.dashboard import dashboard
 from engine.domain.regions import REGIONS
 from engine.heatmap import heatmap, versions_of_processes
 from engine.indicators import PYMES_REGISTRADAS, SEGMENT_ORDER, parse_filters
-from engine.schema import User
+from engine.store.schema import User
 from webapp.access import engine
 from webapp.filters import RESULTS, SEGMENTS
 from webapp.workshops import SHORT_REGIONS

@@ -23,7 +23,8 @@ from engine.domain.derivation import VALID_MOTIVOS, derive
 from engine.domain.regions import is_region
 from engine.domain.scoring import score_questionnaire
 from engine.domain.sizing import classify_size
-from engine.schema import (
+from engine.services import deadline
+from engine.store.schema import (
     Activity,
     Case,
     Company,
@@ -35,7 +36,6 @@ from engine.schema import (
     User,
     Workshop,
 )
-from engine.services import deadline
 from engine.workshops import attended_workshops
 
 EXECUTIVE_CAP = 50

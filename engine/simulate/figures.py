@@ -10,8 +10,8 @@ from collections import Counter
 from sqlalchemy import func, select
 
 from engine.basics.clock import as_utc
-from engine.schema import Case, CaseEvent
 from engine.simulate.config import RESULTS
+from engine.store.schema import Case, CaseEvent
 
 
 def shard_summary(sim, companies, cfg, end, work, counts) -> dict:

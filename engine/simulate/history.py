@@ -15,7 +15,7 @@ import statistics
 from sqlalchemy import bindparam, select
 
 from engine.basics.clock import as_utc
-from engine.schema import Case, TaskRow
+from engine.store.schema import Case, TaskRow
 
 MIN_TASKS = 20  # fewer completed tasks of an element than this: its history is not used
 MAX_TASKS = 2_000  # the most recently completed tasks of an element that are read (the current practice)

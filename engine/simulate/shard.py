@@ -23,12 +23,12 @@ from engine.basics.errors import EngineError
 from engine.core import Engine
 from engine.domain.regions import REGIONS
 from engine.forms import FormError, load_form
-from engine.schema import Case, TaskRow, User
 from engine.simulate import workshops
 from engine.simulate.cohort import shard_items
 from engine.simulate.config import MEMORY_LIMIT, TIMER_MARGIN, WORKFLOW_CACHE, WORKFLOW_CACHE_TASKS, _clamp
 from engine.simulate.figures import shard_summary
 from engine.simulate.people import _triangular, answer
+from engine.store.schema import Case, TaskRow, User
 
 START, TASK, TIMER, WORKSHOP, SESSION = 0, 1, 2, 3, 4  # event kinds (ints: cheap to keep and compare)
 _CASES, _TASKS = Case.__table__.c, TaskRow.__table__.c

@@ -24,8 +24,8 @@ from sqlalchemy import select
 
 from engine import workshops as engine_workshops
 from engine.basics.errors import Conflict
-from engine.schema import Case, Workshop
 from engine.simulate.config import _clamp
+from engine.store.schema import Case, Workshop
 
 OPERATOR = "verificar_capacitacion"
 SESSION_HOUR = 14  # UTC: 10:00 or 11:00 in Santiago

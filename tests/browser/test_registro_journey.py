@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from engine import workshops as W
-from engine.schema import Case
+from engine.store.schema import Case
 
 from .. import profiles as P
 from ..driver import Driver

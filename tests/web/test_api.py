@@ -12,7 +12,7 @@ from openapi_spec_validator import validate as validate_openapi
 from sqlalchemy import update
 
 from engine import apitokens
-from engine.schema import User
+from engine.store.schema import User
 
 API = "/api/v1"
 ANSWERS = {"respuestas": {"web": "no", "idiomas": "ninguno"}}

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from engine import apitokens
 from engine.audit import entries
-from engine.schema import DataAccess
+from engine.store.schema import DataAccess
 from webapp.cli import cpe
 
 from .conftest import task_ids

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from engine import audit, scheduler
-from engine.schema import BenefitExtract, Company
+from engine.store.schema import BenefitExtract, Company
 
 from ..test_correos import APRIL, make_programme
 from .conftest import PASSWORD

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import update
 
 from engine import apitokens, runtime
-from engine.schema import ModelVersion
+from engine.store.schema import ModelVersion
 
 from ..test_form_hostile import CATALOGUE, _nest, _text, loopback  # noqa: F401 - loopback is a fixture
 

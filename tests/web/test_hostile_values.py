@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 
 from engine import apitokens
 from engine.deploy import collect_files
-from engine.schema import Case
 from engine.services import registry
+from engine.store.schema import Case
 from webapp.cli import cpe
 
 from ..test_hostile_values import ANSWERS, HOSTILE_TEXT, START, store_old_values, strict_json

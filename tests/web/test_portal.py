@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from engine.schema import Case, Company, OutboxMessage, PortalLink
+from engine.store.schema import Case, Company, OutboxMessage, PortalLink
 from webapp import create_app
 
 from ..profiles import VINA_AMARILLO, empresa

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from engine.schema import Case, Company, OutboxMessage
+from engine.store.schema import Case, Company, OutboxMessage
 from webapp import create_app
 
 from ..profiles import VINA_AMARILLO, empresa

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from engine import workshops as W
-from engine.schema import Company, WorkshopRegistration
+from engine.store.schema import Company, WorkshopRegistration
 
 from ..test_workshops import SOON, add_company
 from .test_portal import client, portal_app, registered  # noqa: F401 - fixtures and helpers

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from engine import logins
-from engine.schema import DataAccess, LoginAttempt
+from engine.store.schema import DataAccess, LoginAttempt
 from webapp import create_app
 from webapp.proxy import parse_hops
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from engine.audit import entries
 from engine.deploy import collect_files
-from engine.schema import Case
+from engine.store.schema import Case
 from webapp.cli import cpe
 
 from .. import profiles as P

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.deploy import collect_files
-from engine.schema import Case
 from engine.simcompare import DONE, FAILED, RUNNING, STATUS, write_json
+from engine.store.schema import Case
 from webapp import create_app, simjobs
 
 from ..test_simulate_history import _first_tasks

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine.schema import User
+from engine.store.schema import User
 from webapp import create_app
 
 from .conftest import PASSWORD

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from engine import workshops as W
-from engine.schema import OutboxMessage, WorkshopRegistration, WorkshopSession
+from engine.store.schema import OutboxMessage, WorkshopRegistration, WorkshopSession
 from webapp import create_app
 
 from ..test_workshops import SOON, add_company

@@ -1,7 +1,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from engine.schema import Base
+from engine.store.schema import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -29,7 +29,7 @@ from sqlalchemy import JSON, DateTime, func, insert, null, select, text
 
 from engine.basics.clock import as_utc
 from engine.basics.errors import EngineError
-from engine.schema import Base
+from engine.store.schema import Base
 
 FORMAT = "cpe-backup"
 FORMAT_VERSION = 1

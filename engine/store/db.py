@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.orm import sessionmaker
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS = Path(__file__).parent / "alembic"
 
 
 def default_url(instance_dir: str | os.PathLike | None = None) -> str:
@@ -20,7 +20,7 @@ def default_url(instance_dir: str | os.PathLike | None = None) -> str:
     return f"sqlite:///{folder / 'cpe.sqlite3'}"
 
 
-def make_engine(url: str):
+def open_database(url: str):
     kwargs = {"future": True}
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
@@ -104,7 +104,7 @@ def upgrade(db_engine) -> None:
 def analyze(db_engine) -> None:
     """Refresh the planner's statistics (ANALYZE). SQLite keeps none by itself: without them it
     reads the dashboard's aggregates through narrow indexes plus the table instead of the covering
-    index (engine/schema.py `ix_cases_indicators`). Run by every upgrade (`cpe db upgrade`) and after
+    index (engine/store/schema.py `ix_cases_indicators`). Run by every upgrade (`cpe db upgrade`) and after
     bulk loads (the benchmark's fill); PostgreSQL's autovacuum also analyzes on its own."""
     with db_engine.begin() as connection:
         connection.exec_driver_sql("ANALYZE")
