@@ -14,7 +14,8 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import compare, migrating, recovery, rows, runtime, scheduler, steps, users, versions
+from engine import compare, migrating, recovery, rows, runtime, scheduler, steps, versions
+from engine.accounts import users
 from engine.basics import case_values as values
 from engine.basics import clock as clockmod
 from engine.basics.clock import iso_utc

@@ -20,7 +20,7 @@ from SpiffWorkflow.spiff.parser.process import SPIFF_XSD
 from engine import dmn_checks, recovery, sandbox
 from engine.basics.xmlsafe import XmlError, parse_xml
 from engine.forms import load_form
-from engine.services import deadline
+from engine.operators import deadline
 from engine.services.registry import OPERATORS, ROLES
 
 NS = {

@@ -28,8 +28,9 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.basics.clock import as_utc
 from engine.basics.xmlsafe import parse_xml
+from engine.operators import deadline
 from engine.sandbox import RestrictedEnvironment
-from engine.services import deadline, registry
+from engine.services import registry
 
 _service_context: ContextVar = ContextVar("cpe_service_context", default=None)
 _restore_spec: ContextVar = ContextVar("cpe_restore_spec", default=None)

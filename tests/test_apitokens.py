@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from engine import apitokens
+from engine.accounts import apitokens
 from engine.basics.errors import NotFound
 from engine.store.schema import ApiToken, User
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from flask.cli import ScriptInfo
 from sqlalchemy import JSON, func, select
 
-from engine import apitokens, logins
+from engine.accounts import apitokens, logins
 from engine.basics.clock import as_utc
 from engine.comments import add_comment
 from engine.core import Engine

@@ -1,4 +1,4 @@
-"""Login rate limiting and lockout in the engine (engine/logins.py), on the virtual clock."""
+"""Login rate limiting and lockout in the engine (engine/accounts/logins.py), on the virtual clock."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine import logins
+from engine.accounts import logins
 from engine.store.schema import LoginAttempt
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from engine.deploy import DeployError, collect_files
+from engine.operators.deadline import DEFAULT_SECONDS, describe, limit_seconds
 from engine.services import registry
-from engine.services.deadline import DEFAULT_SECONDS, describe, limit_seconds
 from engine.store.schema import Derivation
 
 MODEL = Path(__file__).parent / "models" / "diagnostico"

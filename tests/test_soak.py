@@ -19,7 +19,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from engine.apitokens import create_token
+from engine.accounts.apitokens import create_token
 from engine.basics.clock import FileClock
 from engine.core import Engine
 from engine.deploy import collect_files

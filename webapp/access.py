@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app
 from flask_login import current_user
 
-from engine.users import may_work
+from engine.accounts.users import may_work
 
 
 def engine():

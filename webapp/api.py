@@ -15,7 +15,7 @@ from flask import Blueprint, current_app, g, request, url_for
 from werkzeug.exceptions import HTTPException, default_exceptions
 from werkzeug.routing import RequestRedirect
 
-from engine.apitokens import user_for_token
+from engine.accounts.apitokens import user_for_token
 from engine.basics.case_values import ValueRefused
 from engine.basics.case_values import check as check_value
 from engine.basics.clock import as_utc

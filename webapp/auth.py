@@ -10,7 +10,7 @@ from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 
-from engine import logins
+from engine.accounts import logins
 from webapp import LANGUAGES, login_manager
 from webapp.redirects import safe_next
 

@@ -473,7 +473,7 @@ def tokens():
 @handle_errors
 def tokens_create(username, name, days, as_json):
     """Crea un token para USERNAME y lo muestra una sola vez."""
-    from engine import apitokens
+    from engine.accounts import apitokens
 
     token_id, token = apitokens.create_token(engine(), username, name=name, days=days)
     [row] = [t for t in apitokens.list_tokens(engine(), username) if t["id"] == token_id]
@@ -494,7 +494,7 @@ def tokens_create(username, name, days, as_json):
 @handle_errors
 def tokens_list(username, as_json):
     """Tokens de USERNAME (nunca el token mismo)."""
-    from engine import apitokens
+    from engine.accounts import apitokens
 
     def human(rows):
         for t in rows:
@@ -513,7 +513,7 @@ def tokens_list(username, as_json):
 @handle_errors
 def tokens_revoke(token_id, username):
     """Revoca el token TOKEN_ID de un usuario (deja de funcionar de inmediato)."""
-    from engine import apitokens
+    from engine.accounts import apitokens
 
     apitokens.revoke(engine(), token_id, username)
     click.echo(f"token {token_id} de {username} revocado", err=True)

@@ -23,7 +23,7 @@ from engine.domain.derivation import VALID_MOTIVOS, derive
 from engine.domain.regions import is_region
 from engine.domain.scoring import score_questionnaire
 from engine.domain.sizing import classify_size
-from engine.services import deadline
+from engine.operators import deadline
 from engine.store.schema import (
     Activity,
     Case,

@@ -382,7 +382,7 @@ class WorkshopRegistration(Base):
 
 class LoginAttempt(Base):
     """One login attempt, kept for a day: the lockout per username and per client address
-    (engine/logins.py) counts the recent failures here, so every web process sees them."""
+    (engine/accounts/logins.py) counts the recent failures here, so every web process sees them."""
 
     __tablename__ = "login_attempts"
     __table_args__ = (

@@ -11,7 +11,7 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
 from sqlalchemy import update
 
-from engine import apitokens
+from engine.accounts import apitokens
 from engine.store.schema import User
 
 API = "/api/v1"

@@ -10,7 +10,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 
-from engine import apitokens
+from engine.accounts import apitokens
 
 from ..jsonschema_compat import patch
 

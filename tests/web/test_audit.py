@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from flask.cli import ScriptInfo
 from sqlalchemy import select
 
-from engine import apitokens
+from engine.accounts import apitokens
 from engine.audit import entries
 from engine.store.schema import DataAccess
 from webapp.cli import cpe

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from engine import apitokens
+from engine.accounts import apitokens
 from engine.deploy import collect_files
 from engine.services import registry
 from engine.store.schema import Case

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine import logins
+from engine.accounts import logins
 
 from .conftest import PASSWORD
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from engine import logins
+from engine.accounts import logins
 from engine.store.schema import DataAccess, LoginAttempt
 from webapp import create_app
 from webapp.proxy import parse_hops

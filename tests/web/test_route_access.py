@@ -20,8 +20,9 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from engine import apitokens, portal
+from engine import portal
 from engine import workshops as W
+from engine.accounts import apitokens
 from engine.basics.clock import VirtualClock
 from engine.core import Engine
 from engine.deploy import collect_files
