@@ -21,11 +21,11 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
-from engine import runtime
 from engine.basics.clock import VirtualClock
 from engine.core import Engine
 from engine.demo import answers_for_level
-from engine.deploy import collect_files
+from engine.models import spiff as runtime
+from engine.models.validation import collect_files
 from engine.queries import inbox
 from engine.simulate import simulate
 from engine.store import backup
@@ -140,7 +140,7 @@ def run(quick: bool = True, database_url: str | None = None, progress=None, web=
 
 def _compiled(engine):
     with engine.Session() as s:
-        from engine.versions import latest_row
+        from engine.models.versions import latest_row
 
         return engine._build(s, latest_row(s, "process", "cpe_actual"))
 
@@ -161,7 +161,7 @@ class _BareEngine(runtime.PythonScriptEngine):
     def __init__(self, forms):
         from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
 
-        from engine.sandbox import ahora, dias_habiles
+        from engine.models.sandbox import ahora, dias_habiles
 
         super().__init__(environment=TaskDataEnvironment({"dias_habiles": dias_habiles, "ahora": ahora}))
         self.forms = forms

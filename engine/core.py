@@ -14,13 +14,16 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import compare, migrating, recovery, rows, runtime, scheduler, steps, versions
+from engine import migrating, recovery, rows, scheduler, steps
 from engine.accounts import users
 from engine.basics import case_values as values
 from engine.basics import clock as clockmod
 from engine.basics.clock import iso_utc
 from engine.basics.errors import Conflict, EngineError, Forbidden, NotFound
-from engine.forms import FormError
+from engine.models import diff as compare
+from engine.models import spiff as runtime
+from engine.models import versions
+from engine.models.forms import FormError
 from engine.queries import offered_to
 from engine.services.registry import OPERATORS, ROLES
 from engine.store.db import default_url, open_database, session_factory, upgrade

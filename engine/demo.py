@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 
 from engine import workshops
-from engine.deploy import collect_files
+from engine.models.validation import collect_files
 from engine.portal import issue_link
 from engine.store.schema import Case, Company, User
 

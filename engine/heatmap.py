@@ -168,7 +168,7 @@ def _aggregate(s, parts) -> dict:
 
 def heatmap(engine, process_key: str, version: int | None = None, f: Filters | None = None) -> dict:
     """Per-element stats of one version of a process, with the version's diagram."""
-    from engine.versions import version_row
+    from engine.models.versions import version_row
 
     with read_session(engine) as s:
         row = version_row(s, "process", process_key, version)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine import migration, taskindex, versions
+from engine import migration, taskindex
 from engine.basics.errors import Conflict
+from engine.models import versions
 from engine.store.schema import Case, CaseEvent, ModelVersion
 
 

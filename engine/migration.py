@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
 from SpiffWorkflow.util.task import TaskState
 
-from engine.runtime import SERIALIZER
+from engine.models.spiff import SERIALIZER
 
 LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 

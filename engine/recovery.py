@@ -19,11 +19,11 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from engine import runtime
 from engine.basics import case_values as plain_json
 from engine.basics import clock as clockmod
 from engine.basics.clock import iso_utc
 from engine.basics.errors import Conflict, EngineError
+from engine.models import spiff as runtime
 from engine.store.schema import Case, CaseEvent
 
 log = logging.getLogger(__name__)

@@ -34,11 +34,11 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from engine import runtime
 from engine.basics import clock as clockmod
 from engine.basics.clock import as_utc, iso_utc
 from engine.basics.xmlsafe import parse_xml
-from engine.deploy import NS
+from engine.models import spiff as runtime
+from engine.models.validation import NS
 from engine.store.schema import ModelVersion, TimerStart, TimerStartRun
 
 LOCAL_TZ = ZoneInfo("America/Santiago")

@@ -15,9 +15,10 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine import recovery, rows, runtime, taskindex
+from engine import recovery, rows, taskindex
 from engine.basics.errors import Conflict, EngineError
-from engine.sandbox import SandboxError
+from engine.models import spiff as runtime
+from engine.models.sandbox import SandboxError
 from engine.services.registry import ServiceContext, ServiceError
 from engine.store.schema import Case
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, insert, select, update
 
-from engine import runtime
+from engine.models import spiff as runtime
 from engine.rows import DRAFTS, TASKS, ready_task_ids
 from engine.store.schema import TaskRow
 

@@ -18,7 +18,7 @@ from sqlalchemy import case as sql_case
 from engine.basics.clock import as_utc
 from engine.basics.errors import Conflict, NotFound
 from engine.domain.regions import is_region
-from engine.forms import FormError
+from engine.models.forms import FormError
 from engine.store.schema import Company, OutboxMessage, Workshop, WorkshopRegistration, WorkshopSession
 
 MIN_CAPACITY, MAX_CAPACITY = 1, 500

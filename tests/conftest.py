@@ -66,7 +66,7 @@ def engine(database_url, clock):
 @pytest.fixture
 def deployed(engine):
     """An engine with the shipped processes, decisions and forms deployed."""
-    from engine.deploy import collect_files
+    from engine.models.validation import collect_files
 
     engine.deploy(collect_files([ROOT / "forms", ROOT / "processes"]), author="test", message="inicial")
     return engine

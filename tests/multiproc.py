@@ -22,8 +22,8 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
 from stdnum.cl import rut as chilean_rut
 
-from engine import runtime
 from engine.basics.clock import as_utc
+from engine.models import spiff as runtime
 from engine.store.schema import Activity, Case, CaseEvent, Derivation, OutboxMessage, TaskRow
 
 ROOT = Path(__file__).resolve().parent.parent

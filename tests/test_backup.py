@@ -17,7 +17,7 @@ from engine.accounts import apitokens, logins
 from engine.basics.clock import as_utc
 from engine.comments import add_comment
 from engine.core import Engine
-from engine.deploy import collect_files
+from engine.models.validation import collect_files
 from engine.store import backup
 from engine.store.db import alembic_config
 from engine.store.schema import Base, Case, User

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from engine.comments import MAX_LENGTH, add_comment, clean_body, comments
 from engine.core import NotFound
-from engine.deploy import collect_files
+from engine.models.validation import collect_files
 from engine.store.schema import CaseEvent, Comment
 
 MODEL = Path(__file__).parent / "models" / "diagnostico"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.compare import compare_xml
-from engine.deploy import collect_files
+from engine.models.diff import compare_xml
+from engine.models.validation import collect_files
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = Path(__file__).parent / "models" / "diagnostico"

@@ -19,8 +19,8 @@ from sqlalchemy import select
 from engine.accounts.apitokens import create_token
 from engine.basics.clock import FileClock
 from engine.core import Engine
-from engine.deploy import collect_files
 from engine.domain.rut import normalize_rut
+from engine.models.validation import collect_files
 from engine.store.schema import Case, CaseEvent, Company, TaskRow
 
 from .multiproc import (

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.deploy import DeployError, collect_files
+from engine.models.validation import DeployError, collect_files
 
 MODEL = Path(__file__).parent / "models" / "diagnostico"
 

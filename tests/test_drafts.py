@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.core import Conflict, NotFound
-from engine.deploy import collect_files
 from engine.drafts import MAX_CHARS, load_draft, save_draft
-from engine.forms import FormError
+from engine.models.forms import FormError
+from engine.models.validation import collect_files
 from engine.store.schema import TaskDraft, TaskRow
 
 MODEL = Path(__file__).parent / "models" / "diagnostico"

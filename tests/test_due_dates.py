@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.deploy import DeployError, collect_files
+from engine.models.validation import DeployError, collect_files
 from engine.queries import InboxFilters, inbox
 
 from .profiles import VINA_AMARILLO, empresa

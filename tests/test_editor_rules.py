@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from engine import dmn_checks
-from engine.deploy import check_files
-from engine.forms import load_form
+from engine.models import dmn_validation as dmn_checks
+from engine.models.forms import load_form
+from engine.models.validation import check_files
 
 
 @pytest.mark.parametrize("text, ok", [

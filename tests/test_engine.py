@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.core import Conflict, Forbidden, NotFound
-from engine.deploy import collect_files
-from engine.forms import FormError
+from engine.models.forms import FormError
+from engine.models.validation import collect_files
 from engine.store.schema import Case, CaseEvent, Company
 
 MODEL = Path(__file__).parent / "models" / "diagnostico"

@@ -12,10 +12,11 @@ import pytest
 from jsonschema import Draft202012Validator
 from sqlalchemy import event, select, update
 
-from engine import rows, runtime
+from engine import rows
 from engine.bench import COMPANY, Lifecycle, _compiled
 from engine.core import Conflict
-from engine.forms import FORMAT_CHECKER, Form, FormError
+from engine.models import spiff as runtime
+from engine.models.forms import FORMAT_CHECKER, Form, FormError
 from engine.store.schema import Case, CaseEvent, TaskRow
 
 from .conftest import ROOT

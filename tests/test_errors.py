@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.core import Conflict
-from engine.deploy import collect_files
+from engine.models.validation import collect_files
 from engine.services import registry
 from engine.store.schema import Derivation
 

@@ -23,8 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from referencing.exceptions import Unresolvable
 
-from engine.deploy import DeployError, check_files
-from engine.forms import REGISTRY, Form, FormError, FormValidator, load_form
+from engine.models.forms import REGISTRY, Form, FormError, FormValidator, load_form
+from engine.models.validation import DeployError, check_files
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -203,8 +203,8 @@ def test_backtracking_patterns_run_in_linear_time():
     "a"*100000 + "!" are refused at once. Run in a subprocess so a regression cannot hang the suite."""
     script = r"""
 import json, time
-from engine.deploy import check_files
-from engine.forms import REGISTRY, Form, FormError, FormValidator, load_form
+from engine.models.validation import check_files
+from engine.models.forms import REGISTRY, Form, FormError, FormValidator, load_form
 schema = {"type": "object", "properties": {
     "a": {"type": "string", "pattern": "^(a+)+$"},
     "m": {"type": "object", "patternProperties": {"^(a+)+$": {"type": "string"}}, "additionalProperties": False}}}
@@ -237,7 +237,7 @@ def test_the_nesting_check_of_the_json_text_is_linear():
     pattern was quadratic on escaped quotes (32 000 pairs: 15 s; a 512 KB upload: minutes)."""
     script = r"""
 import json, time
-from engine.forms import MAX_FORM_BYTES, json_depth_problem, load_form
+from engine.models.forms import MAX_FORM_BYTES, json_depth_problem, load_form
 text = '"' + '\\"' * (MAX_FORM_BYTES // 2 - 1)
 began = time.monotonic()
 assert json_depth_problem(text) is None

@@ -22,7 +22,7 @@ from stdnum.cl import rut as stdnum_rut
 
 from engine.basics.case_values import ValueRefused
 from engine.basics.case_values import check as check_value
-from engine.forms import Form, FormError, load_form
+from engine.models.forms import Form, FormError, load_form
 from engine.store.schema import CaseEvent
 
 from .jsonschema_compat import patch

@@ -21,7 +21,7 @@ from sqlalchemy import func, select, text
 
 from engine.basics.case_values import ValueRefused
 from engine.basics.errors import EngineError
-from engine.deploy import collect_files
+from engine.models.validation import collect_files
 from engine.services import registry
 from engine.store.schema import Case, CaseEvent
 from webapp import create_app
@@ -311,7 +311,7 @@ def test_engine_accepts_only_what_stays_readable(hostile, answers):
 
 # -- what else keeps values that enter a case ---------------------------------------------------
 def test_a_form_field_the_engine_reserves_is_refused_at_deploy():
-    from engine.forms import load_form
+    from engine.models.forms import load_form
 
     with pytest.raises(ValueError, match="reservado"):
         load_form('{"type": "object", "properties": {"typename": {"type": "string"}}}')

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from engine.basics.errors import Conflict, NotFound
-from engine.deploy import collect_files
+from engine.models.validation import collect_files
 
 MODEL = Path(__file__).parent / "models" / "diagnostico"
 REGISTRO = {"rut": "76086428-5", "razon_social": "Conservas del Sur SpA", "region": "CL-RM", "ventas_uf": 9000}

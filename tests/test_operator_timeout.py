@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from engine.deploy import DeployError, collect_files
+from engine.models.validation import DeployError, collect_files
 from engine.operators.deadline import DEFAULT_SECONDS, describe, limit_seconds
 from engine.services import registry
 from engine.store.schema import Derivation

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.core import Engine
-from engine.deploy import collect_files
+from engine.models.validation import collect_files
 from engine.store.schema import CaseEvent
 
 MODEL = Path(__file__).parent / "models" / "diagnostico"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine import sandbox
+from engine.models import sandbox
 
 ENV = sandbox.RestrictedEnvironment()
 

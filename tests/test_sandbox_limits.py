@@ -2,7 +2,7 @@
 condition or a DMN cell does, the evaluation ends within the time limit, the case goes to error
 with a Spanish message, the engine's process neither dies nor grows, and the next evaluation
 works. Model code that is not on the in-process fast path runs in a sandbox child process
-(engine/sandbox.py) with OS limits and a wall-clock kill."""
+(engine/models/sandbox.py) with OS limits and a wall-clock kill."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import sandbox
+from engine.models import sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 NS = ('xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
@@ -221,7 +221,7 @@ def test_an_operator_that_breaks_gives_a_generic_message_and_logs(engine, monkey
 
     original = registry.OPERATORS["derivar"]
     monkeypatch.setitem(registry.OPERATORS, "derivar", registry.Operator("derivar", broken, original.params))
-    from engine.deploy import collect_files
+    from engine.models.validation import collect_files
 
     engine.deploy(collect_files([ROOT / "tests" / "models" / "diagnostico"]))
     case_id = engine.start("diagnostico_rapido", {"rut": "76086428-5", "razon_social": "Pequeñita",
@@ -423,7 +423,7 @@ SHIPPED_IN_CHILD = {'inicio_programado[:7]',
 def test_the_shipped_processes_model_code_takes_the_fast_path():
     from lxml import etree
 
-    from engine import dmn_checks
+    from engine.models import dmn_validation as dmn_checks
 
     found = 0
     for path in sorted((ROOT / "processes").glob("*.bpmn")):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from engine.deploy import collect_files
+from engine.models.validation import collect_files
 from engine.store.schema import Activity, Derivation, OutboxMessage
 
 MODEL = Path(__file__).parent / "models" / "diagnostico"

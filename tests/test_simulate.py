@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine.deploy import collect_files
-from engine.forms import Form, load_form
+from engine.models.forms import Form, load_form
+from engine.models.validation import collect_files
 from engine.simulate import answer, cohort, simulate
 from engine.store.schema import Case, ModelVersion
 

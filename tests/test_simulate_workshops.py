@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.core import Engine
-from engine.deploy import collect_files
+from engine.models.validation import collect_files
 from engine.simulate import simulate
 from engine.simulate.workshops import enabled, next_session_day
 from engine.store.schema import WorkshopRegistration, WorkshopSession

@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from engine.core import Engine
-from engine.deploy import collect_files
+from engine.models.validation import collect_files
 from engine.store.schema import CaseEvent, TaskRow
 
 MODEL = Path(__file__).parent / "models" / "diagnostico"
@@ -83,7 +83,7 @@ def test_a_timer_is_due_once_its_time_has_passed(engine, clock):
     from datetime import datetime, timedelta
     from pathlib import Path
 
-    from engine.deploy import collect_files
+    from engine.models.validation import collect_files
 
     engine.deploy(collect_files([Path(__file__).parent / "models" / "diagnostico"]))
     case_id = engine.start("diagnostico_rapido", {"rut": "76086428-5", "razon_social": "Conservas SpA",

@@ -77,7 +77,7 @@ _hostile = st.recursive(_scalars, lambda inner: st.one_of(
 @settings(derandomize=True, max_examples=300, deadline=None)
 @given(_hostile)
 def test_whatever_is_accepted_is_strict_json_and_survives_the_serializer(value):
-    from engine.runtime import SERIALIZER
+    from engine.models.spiff import SERIALIZER
     try:
         values.check({"x": value})
     except ValueRefused as exc:

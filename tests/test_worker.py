@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from engine.basics import clock as clockmod
 from engine.basics.clock import FileClock, SystemClock
 from engine.core import Engine
-from engine.deploy import collect_files
+from engine.models.validation import collect_files
 from engine.worker import Worker
 
 from .multiproc import MODEL, PROCESS, rut

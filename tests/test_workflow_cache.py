@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from engine import runtime
 from engine.bench import COMPANY, Lifecycle, _compiled
 from engine.core import Engine
-from engine.forms import FormError
+from engine.models import spiff as runtime
+from engine.models.forms import FormError
 from engine.store.schema import CaseEvent, CaseState
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from engine import workshops as W
 from engine.basics.errors import Conflict, NotFound
-from engine.forms import FormError
+from engine.models.forms import FormError
 from engine.store.schema import Company, OutboxMessage, Workshop, WorkshopRegistration, WorkshopSession
 
 # The virtual clock starts on Monday 2026-03-02 09:00 UTC (06:00 in Santiago, UTC-3 in summer).
@@ -466,7 +466,7 @@ def test_the_operator_says_whether_the_company_was_trained(seeded, companies, cl
 
 
 def test_a_diagram_may_call_the_operator(engine, tmp_path):
-    from engine.deploy import collect_files
+    from engine.models.validation import collect_files
 
     from .test_cli import MODEL
 

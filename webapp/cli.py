@@ -18,8 +18,8 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from engine.core import EngineError
-from engine.deploy import DeployError, collect_files
-from engine.forms import FormError
+from engine.models.forms import FormError
+from engine.models.validation import DeployError, collect_files
 from webapp import strictjson
 
 

@@ -1,6 +1,6 @@
 """What is wrong with a form being edited, in Spanish and pointing at the place: JSON syntax
 (line and column), the JSON Schema draft 2020-12 meta-schema (the path of the offending key),
-then the project's own form rules (engine.forms.load_form)."""
+then the project's own form rules (engine.models.forms.load_form)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import re
 from flask_babel import gettext as _
 from jsonschema import Draft202012Validator
 
-from engine.forms import FormStructureError, json_depth_problem, load_form
+from engine.models.forms import FormStructureError, json_depth_problem, load_form
 
 MAX_PROBLEMS = 10
 _META = Draft202012Validator(Draft202012Validator.META_SCHEMA)

@@ -12,8 +12,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from engine.basics.errors import NotFound
-from engine.deploy import DeployError, check_files
-from engine.forms import MAX_FORM_BYTES
+from engine.models.forms import MAX_FORM_BYTES
+from engine.models.validation import DeployError, check_files
 from webapp import formrender
 from webapp.access import engine
 from webapp.form_checks import form_problems

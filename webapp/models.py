@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine.basics.errors import Conflict, NotFound
-from engine.deploy import DeployError
+from engine.models.validation import DeployError
 from webapp.access import engine
 
 bp = Blueprint("models", __name__, url_prefix="/modelos")

@@ -12,7 +12,7 @@ from engine import portal, workshops
 from engine.basics.case_values import ValueRefused
 from engine.basics.errors import Conflict, NotFound
 from engine.drafts import load_draft, save_draft
-from engine.forms import FormError
+from engine.models.forms import FormError
 from webapp import formrender
 from webapp.access import engine
 

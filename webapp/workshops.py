@@ -24,7 +24,7 @@ from flask_login import current_user, login_required
 from engine import workshops
 from engine.basics.errors import Conflict, NotFound
 from engine.domain.regions import REGIONS, is_region
-from engine.forms import FormError
+from engine.models.forms import FormError
 from webapp import spreadsheets
 from webapp.access import engine
 from webapp.auditlog import record_access

@@ -57,7 +57,7 @@ class ServiceContext:
     session: Any
     case: Case
     now: Any
-    form: Callable[[str], Any]  # form id -> engine.forms.Form pinned by the case's version
+    form: Callable[[str], Any]  # form id -> engine.models.forms.Form pinned by the case's version
     actor: str = "sistema"
 
 

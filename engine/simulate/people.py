@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import re2
 from referencing.exceptions import Unresolvable
 
-from engine.forms import REGISTRY, FormValidator, regex
+from engine.models.forms import REGISTRY, FormValidator, regex
 from engine.simulate.cohort import _rut
 from engine.simulate.config import ACTIONS, COUNTRIES, NAMES, PATTERN_CANDIDATES, PRODUCTS, TEXTS, _clamp, _pick
 

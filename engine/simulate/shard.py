@@ -22,7 +22,7 @@ from engine.basics.clock import VirtualClock, as_utc
 from engine.basics.errors import EngineError
 from engine.core import Engine
 from engine.domain.regions import REGIONS
-from engine.forms import FormError, load_form
+from engine.models.forms import FormError, load_form
 from engine.simulate import workshops
 from engine.simulate.cohort import shard_items
 from engine.simulate.config import MEMORY_LIMIT, TIMER_MARGIN, WORKFLOW_CACHE, WORKFLOW_CACHE_TASKS, _clamp

@@ -3,7 +3,7 @@ in the list and in the comparison view; the saved file keeps the SpiffWorkflow e
 
 from __future__ import annotations
 
-from engine.compare import compare_xml
+from engine.models.diff import compare_xml
 
 from .conftest import login
 

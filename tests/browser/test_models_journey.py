@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.deploy import collect_files
+from engine.models.validation import collect_files
 
 from .. import profiles as P
 from ..driver import Driver

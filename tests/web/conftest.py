@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.deploy import collect_files
+from engine.models.validation import collect_files
 from webapp import create_app
 
 MODEL = Path(__file__).resolve().parent.parent / "models" / "diagnostico"

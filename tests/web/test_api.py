@@ -401,7 +401,7 @@ def test_csrf_does_not_apply_to_the_api(engine):
     app = create_app({"ENGINE": engine, "TESTING": True, "SECRET_KEY": "test"})
     assert app.config.get("WTF_CSRF_ENABLED", True)
     engine.create_user("eje.rm", "secreto-123", "ejecutivo_cpe", region="CL-RM")
-    from engine.deploy import collect_files
+    from engine.models.validation import collect_files
 
     from .conftest import MODEL
 

@@ -12,8 +12,8 @@ import json
 import pytest
 from sqlalchemy import update
 
-from engine import runtime
 from engine.accounts import apitokens
+from engine.models import spiff as runtime
 from engine.store.schema import ModelVersion
 
 from ..test_form_hostile import CATALOGUE, _nest, _text, loopback  # noqa: F401 - loopback is a fixture

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from engine.accounts import apitokens
-from engine.deploy import collect_files
+from engine.models.validation import collect_files
 from engine.services import registry
 from engine.store.schema import Case
 from webapp.cli import cpe

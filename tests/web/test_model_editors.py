@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from engine.deploy import collect_files
+from engine.models.validation import collect_files
 from webapp import create_app
 
 from .conftest import MODEL, PASSWORD

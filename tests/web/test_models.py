@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.deploy import collect_files
+from engine.models.validation import collect_files
 
 from .conftest import MODEL
 

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from engine.audit import entries
-from engine.deploy import collect_files
+from engine.models.validation import collect_files
 from engine.store.schema import Case
 from webapp.cli import cpe
 

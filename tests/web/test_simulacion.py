@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine.deploy import collect_files
+from engine.models.validation import collect_files
 from engine.simcompare import DONE, FAILED, RUNNING, STATUS, write_json
 from engine.store.schema import Case
 from webapp import create_app, simjobs

@@ -28,8 +28,8 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.basics.clock import as_utc
 from engine.basics.xmlsafe import parse_xml
+from engine.models.sandbox import RestrictedEnvironment
 from engine.operators import deadline
-from engine.sandbox import RestrictedEnvironment
 from engine.services import registry
 
 _service_context: ContextVar = ContextVar("cpe_service_context", default=None)
@@ -92,7 +92,7 @@ class CompiledProcess:
     process_id: str
     spec: object
     subprocess_specs: dict
-    forms: dict = field(default_factory=dict)  # form id -> engine.forms.Form
+    forms: dict = field(default_factory=dict)  # form id -> engine.models.forms.Form
     lanes: dict = field(default_factory=dict)  # flow node id -> lane id (the role)
     start_form: str | None = None
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from engine import sandbox
+from engine.models import sandbox
 
 HIT_POLICIES = ("UNIQUE", "FIRST", "COLLECT")  # what SpiffWorkflow's DMN engine implements
 _QUESTION = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")  # "?" outside quotes, as SpiffWorkflow does

@@ -6,11 +6,11 @@ from __future__ import annotations
 from lxml import etree
 from sqlalchemy import func, select
 
-from engine import deploy as checks
-from engine import runtime
 from engine.basics.errors import BrokenModel, NotFound
 from engine.basics.xmlsafe import parse_xml
-from engine.forms import Form, load_form
+from engine.models import spiff as runtime
+from engine.models import validation as checks
+from engine.models.forms import Form, load_form
 from engine.store.schema import Case, ModelVersion
 
 KIND_NAMES = {"process": "proceso", "decision": "decisión", "form": "formulario"}

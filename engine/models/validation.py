@@ -17,9 +17,11 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from SpiffWorkflow.spiff.parser.process import SPIFF_XSD
 
-from engine import dmn_checks, recovery, sandbox
+from engine import recovery
 from engine.basics.xmlsafe import XmlError, parse_xml
-from engine.forms import load_form
+from engine.models import dmn_validation as dmn_checks
+from engine.models import sandbox
+from engine.models.forms import load_form
 from engine.operators import deadline
 from engine.services.registry import OPERATORS, ROLES
 

@@ -8,7 +8,7 @@ or attributes starting with "_", a small set of builtins, at most MAX_SOURCE cha
 
 Where model code runs
 ---------------------
-Model code runs in a separate **sandbox child process** (engine/sandbox_child.py), never in the
+Model code runs in a separate **sandbox child process** (engine/models/sandbox_child.py), never in the
 engine's process, except for the *fast path* below. A small pool of long-lived children per
 process (created lazily per PID, so it survives forks: gunicorn and simulation workers; thread
 safe: a thread checks out an idle child, starts a new one up to POOL_SIZE, or waits) receives
@@ -726,7 +726,7 @@ CHILD_CPU_SECONDS = 5  # RLIMIT_CPU backstop per request, should the parent be g
 CHILD_GRACE_SECONDS = 0.5  # the parent waits MAX_SECONDS + this, so the child's own message usually wins
 MAX_REPLY_BYTES = 16 * 1024 * 1024
 _HEADER = struct.Struct(">I")
-_PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _TIMEOUT_MESSAGE = "el código superó {seconds:g} s de ejecución"
 _DEAD_MESSAGE = "el código usó demasiada memoria o terminó el proceso de evaluación"
 
@@ -745,7 +745,7 @@ class _Child:
     def __init__(self):
         env = {"PYTHONPATH": _PACKAGE_ROOT, "PYTHONDONTWRITEBYTECODE": "1", "LC_ALL": "C.UTF-8"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-s", "-m", "engine.sandbox_child"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            [sys.executable, "-s", "-m", "engine.models.sandbox_child"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, close_fds=True, cwd=_PACKAGE_ROOT, env=env)
         self.used = False
 

@@ -1,5 +1,5 @@
-"""The sandbox child process (`python -m engine.sandbox_child`), started and killed by
-engine/sandbox.py: it runs the model's untrusted code, one request at a time, and nothing else.
+"""The sandbox child process (`python -m engine.models.sandbox_child`), started and killed by
+engine/models/sandbox.py: it runs the model's untrusted code, one request at a time, and nothing else.
 
 Protocol: on stdin, requests; on stdout, replies; each a 4-byte big-endian length and a UTF-8
 JSON object. A request is {"op": "eval" | "exec", "code", "data", "extra", "now", "seconds",
@@ -25,9 +25,9 @@ import struct
 import sys
 from datetime import datetime
 
-from engine import sandbox
 from engine.basics import case_values as values
 from engine.basics import clock
+from engine.models import sandbox
 
 _HEADER = struct.Struct(">I")
 
