@@ -22,11 +22,11 @@ from pathlib import Path
 from sqlalchemy import func, insert, select
 
 from engine.basics.clock import VirtualClock
-from engine.core import Engine
+from engine.cases.engine import Engine
+from engine.cases.queries import inbox
 from engine.demo import answers_for_level
 from engine.models import spiff as runtime
 from engine.models.validation import collect_files
-from engine.queries import inbox
 from engine.simulate import simulate
 from engine.store import backup
 from engine.store.db import analyze

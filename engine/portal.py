@@ -20,12 +20,12 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from engine import scheduler
 from engine.basics.case_values import displayable
 from engine.basics.clock import as_utc
 from engine.basics.errors import Conflict, NotFound
+from engine.cases import scheduler
+from engine.cases.rows import COMPANY_FIELDS
 from engine.domain.rut import normalize_rut
-from engine.rows import COMPANY_FIELDS
 from engine.store.schema import Activity, Case, CaseEvent, Company, Derivation, OutboxMessage, PortalLink, TaskRow, Tpe
 
 LINK_DAYS = 180

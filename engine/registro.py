@@ -23,7 +23,7 @@ from sqlalchemy.orm import aliased
 
 from engine.basics.clock import as_utc
 from engine.basics.errors import Forbidden, NotFound
-from engine.queries import Page, _ilike
+from engine.cases.queries import Page, _ilike
 from engine.store.schema import Activity, Case, Company, CompanyExport, Derivation, SegmentChange, Tpe, User
 from engine.workshops import company_workshops
 

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from engine.basics.xmlsafe import XmlError, parse_xml
-from engine.core import Engine
+from engine.cases.engine import Engine
 from engine.heatmap import heatmap
 from engine.simulate import RESULTS, simulate
 from engine.simulate import workshops as simulated_workshops

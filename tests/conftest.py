@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from engine.basics.clock import VirtualClock
-from engine.core import Engine
+from engine.cases.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("CPE_TEST_DATABASE_URL")

@@ -15,8 +15,8 @@ from sqlalchemy import JSON, func, select
 
 from engine.accounts import apitokens, logins
 from engine.basics.clock import as_utc
-from engine.comments import add_comment
-from engine.core import Engine
+from engine.cases.comments import add_comment
+from engine.cases.engine import Engine
 from engine.models.validation import collect_files
 from engine.store import backup
 from engine.store.db import alembic_config

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, or_, select
 
 from engine import bench
-from engine.queries import DUE_SOON, InboxFilters, cases, inbox, offered_to
+from engine.cases.queries import DUE_SOON, InboxFilters, cases, inbox, offered_to
 from engine.store.schema import Case, Company, ModelVersion, TaskRow, User
 
 WEB_KEYS = ("web_inbox_p95_ms", "web_inbox_filtered_p95_ms", "web_case_p95_ms", "web_cases_list_p95_ms",

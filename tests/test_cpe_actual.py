@@ -246,7 +246,7 @@ def test_scheduling_in_time_cancels_the_escalation_timer(cpe):
 
 
 def test_a_cancelled_task_takes_its_drafts_with_it(cpe):
-    from engine.drafts import load_draft, save_draft
+    from engine.cases.drafts import load_draft, save_draft
 
     case_id = cpe.start()
     cpe.do(case_id, "Task_TPE_Bienes", {"respuestas": P.IDEA_ONLY})

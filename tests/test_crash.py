@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from engine.accounts.apitokens import create_token
 from engine.basics.clock import FileClock
-from engine.core import Engine
+from engine.cases.engine import Engine
 from engine.domain.rut import normalize_rut
 from engine.models.validation import collect_files
 from engine.store.schema import Case, CaseEvent, Company, TaskRow

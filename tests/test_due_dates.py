@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from engine.cases.queries import InboxFilters, inbox
 from engine.models.validation import DeployError, collect_files
-from engine.queries import InboxFilters, inbox
 
 from .profiles import VINA_AMARILLO, empresa
 

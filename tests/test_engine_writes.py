@@ -1,4 +1,4 @@
-"""How a step writes (engine/steps.py, engine/rows.py): each table once per verb with Core
+"""How a step writes (engine/cases/steps.py, engine/cases/rows.py): each table once per verb with Core
 statements, the optimistic lock still guarding the case row, a task completed only once, and
 forms validated with the same results as the plain JSON Schema."""
 
@@ -12,9 +12,9 @@ import pytest
 from jsonschema import Draft202012Validator
 from sqlalchemy import event, select, update
 
-from engine import rows
 from engine.bench import COMPANY, Lifecycle, _compiled
-from engine.core import Conflict
+from engine.cases import rows
+from engine.cases.engine import Conflict
 from engine.models import spiff as runtime
 from engine.models.forms import FORMAT_CHECKER, Form, FormError
 from engine.store.schema import Case, CaseEvent, TaskRow
@@ -201,7 +201,7 @@ def _fill(schema, rng, choices):
 def test_the_acting_user_is_read_with_the_task(deployed, life, statements):
     """complete reads the task and its user in one statement; an unknown or deactivated user is
     NotFound, one of another region Forbidden, and the task stays ready."""
-    from engine.core import Forbidden, NotFound
+    from engine.cases.engine import Forbidden, NotFound
     from engine.store.schema import User
 
     deployed.create_user("eje.rm", "clave-de-prueba-1", "ejecutivo_cpe", region="CL-RM")

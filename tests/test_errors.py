@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine.core import Conflict
+from engine.cases.engine import Conflict
 from engine.models.validation import collect_files
 from engine.services import registry
 from engine.store.schema import Derivation

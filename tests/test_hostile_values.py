@@ -319,7 +319,7 @@ def test_a_form_field_the_engine_reserves_is_refused_at_deploy():
 
 @pytest.mark.parametrize("data", [{"nota": "a\ud800"}, {"cantidad": 10**30}, {"extra": {"l": nested(100)}}])
 def test_a_draft_holds_only_plain_json(hostile, data):
-    from engine.drafts import load_draft, save_draft
+    from engine.cases.drafts import load_draft, save_draft
 
     case_id = hostile.start("abierto", START)
     task = _ready(hostile, case_id)

@@ -31,7 +31,7 @@ def test_0009_moves_the_serialized_workflows_to_case_states_and_back(deployed, c
     from sqlalchemy import inspect, select, text
 
     from engine.bench import COMPANY, Lifecycle, _compiled
-    from engine.core import Engine
+    from engine.cases.engine import Engine
     from engine.store.schema import CaseState
 
     life = Lifecycle({k: f.schema for k, f in _compiled(deployed).forms.items()})

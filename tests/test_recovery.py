@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.basics.errors import EngineError
-from engine.core import Conflict, Engine
+from engine.cases.engine import Conflict, Engine
+from engine.cases.recovery import retry_policy
 from engine.models.validation import DeployError, collect_files
-from engine.recovery import retry_policy
 from engine.services import registry
 from engine.store.schema import Derivation
 

@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 from engine.basics.clock import FileClock
-from engine.core import Engine
+from engine.cases.engine import Engine
 
 from .multiproc import Browser, environment, form_fields, ready_task, wait_for, wait_http, web, worker
 

@@ -1,4 +1,4 @@
-"""Timer start events (engine/scheduler.py): occurrences from ISO 8601 values, one case per
+"""Timer start events (engine/cases/scheduler.py): occurrences from ISO 8601 values, one case per
 occurrence exactly once (also with two workers), the next occurrence scheduled."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine import scheduler
-from engine.core import Engine
-from engine.scheduler import ScheduleError, resolve
+from engine.cases import scheduler
+from engine.cases.engine import Engine
+from engine.cases.scheduler import ScheduleError, resolve
 from engine.store.schema import Case, TimerStartRun
 
 ANCHOR = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)

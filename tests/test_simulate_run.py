@@ -102,7 +102,7 @@ def test_a_finished_case_keeps_only_what_the_figures_need(deployed):
     """Memory: a company whose case ended drops its generator, data and bookkeeping; the ones
     still in the process keep them."""
     from engine.basics.clock import VirtualClock
-    from engine.core import Engine
+    from engine.cases.engine import Engine
     from engine.simulate.shard import _Run
 
     cfg = _config(months=12)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine.core import Engine
+from engine.cases.engine import Engine
 from engine.models.validation import collect_files
 from engine.simulate import simulate
 from engine.simulate.workshops import enabled, next_session_day

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from engine.accounts.apitokens import create_token
 from engine.basics.clock import FileClock
-from engine.core import Engine
+from engine.cases.engine import Engine
 from engine.models.validation import collect_files
 from engine.store.schema import CaseEvent, TaskRow
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from engine.core import Engine
+from engine.cases.engine import Engine
 from engine.models.validation import collect_files
 from engine.store.schema import CaseEvent, TaskRow
 

@@ -1,4 +1,4 @@
-"""The worker loop (engine/worker.py) and the shared virtual clock (CPE_CLOCK_FILE): a broken
+"""The worker loop (engine/cases/worker.py) and the shared virtual clock (CPE_CLOCK_FILE): a broken
 case or an unreachable database never stops the timers of every other case."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from sqlalchemy.exc import OperationalError
 
 from engine.basics import clock as clockmod
 from engine.basics.clock import FileClock, SystemClock
-from engine.core import Engine
+from engine.cases.engine import Engine
+from engine.cases.worker import Worker
 from engine.models.validation import collect_files
-from engine.worker import Worker
 
 from .multiproc import MODEL, PROCESS, rut
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.bench import COMPANY, Lifecycle, _compiled
-from engine.core import Engine
+from engine.cases.engine import Engine
 from engine.models import spiff as runtime
 from engine.models.forms import FormError
 from engine.store.schema import CaseEvent, CaseState

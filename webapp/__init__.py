@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
-from engine.core import Engine
+from engine.cases.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = {"es_CL": "Español", "en": "English"}

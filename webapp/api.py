@@ -20,8 +20,8 @@ from engine.basics.case_values import ValueRefused
 from engine.basics.case_values import check as check_value
 from engine.basics.clock import as_utc
 from engine.basics.errors import BrokenModel, Conflict, Forbidden, NotFound
+from engine.cases.queries import cases as case_page
 from engine.models.forms import FormError
-from engine.queries import cases as case_page
 from webapp import api_spec, csrf, strictjson
 from webapp.access import can_see_case, engine
 from webapp.auditlog import record_access

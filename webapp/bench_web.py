@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from sqlalchemy import func, select
 
 from engine.bench import FILL_NAMES, FILL_PLACES, _p95, fill_name
-from engine.queries import inbox
+from engine.cases.queries import inbox
 from engine.store.schema import Case, Company, TaskRow
 
 ANALYST, ANALYST_PASSWORD = "bench.analista", "bench-analista-password"

@@ -7,9 +7,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine.basics.errors import EngineError
-from engine.comments import MAX_LENGTH as COMMENT_MAX_LENGTH
-from engine.comments import add_comment, comments
-from engine.queries import case_path, case_record, cases
+from engine.cases.comments import MAX_LENGTH as COMMENT_MAX_LENGTH
+from engine.cases.comments import add_comment, comments
+from engine.cases.queries import case_path, case_record, cases
 from webapp import strictjson
 from webapp.access import can_work, case_or_404, engine
 from webapp.auditlog import record_access

@@ -17,7 +17,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from engine.core import EngineError
+from engine.cases.engine import EngineError
 from engine.models.forms import FormError
 from engine.models.validation import DeployError, collect_files
 from webapp import strictjson
@@ -383,13 +383,13 @@ def users_create(name, role, region, rubros, email, full_name, password_stdin):
 @with_appcontext
 @handle_errors
 def worker(once, interval):
-    """Trabajador en segundo plano: dispara los temporizadores vencidos (engine/worker.py).
+    """Trabajador en segundo plano: dispara los temporizadores vencidos (engine/cases/worker.py).
 
     Puede haber varios a la vez, en una o varias máquinas: ninguno dispara dos veces un mismo
     temporizador. Sigue intentando si la base de datos no responde; SIGTERM lo detiene entre lotes."""
     import logging
 
-    from engine.worker import BATCH, Worker
+    from engine.cases.worker import BATCH, Worker
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
@@ -397,7 +397,7 @@ def worker(once, interval):
         for name, count in done.items():
             if count:
                 click.echo(f"{count} caso(s) avanzados: {name}", err=True)
-    from engine import scheduler
+    from engine.cases import scheduler
 
     eng = engine()
     jobs = [("inicios programados", lambda: scheduler.run_due(eng)),

@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine.basics.errors import Conflict, Forbidden, NotFound
+from engine.cases.queries import InboxFilters, inbox
 from engine.domain.regions import REGIONS
-from engine.queries import InboxFilters, inbox
 from webapp.access import engine
 from webapp.redirects import safe_next
 

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from engine import portal, workshops
 from engine.basics.case_values import ValueRefused
 from engine.basics.errors import Conflict, NotFound
-from engine.drafts import load_draft, save_draft
+from engine.cases.drafts import load_draft, save_draft
 from engine.models.forms import FormError
 from webapp import formrender
 from webapp.access import engine

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from engine.basics.case_values import ValueRefused
 from engine.basics.errors import Conflict, Forbidden, NotFound
-from engine.drafts import load_draft, save_draft
+from engine.cases.drafts import load_draft, save_draft
 from engine.models.forms import FormError
 from webapp import formrender
 from webapp.access import can_work, engine, task_or_404

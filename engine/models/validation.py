@@ -17,8 +17,8 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from SpiffWorkflow.spiff.parser.process import SPIFF_XSD
 
-from engine import recovery
 from engine.basics.xmlsafe import XmlError, parse_xml
+from engine.cases import recovery
 from engine.models import dmn_validation as dmn_checks
 from engine.models import sandbox
 from engine.models.forms import load_form

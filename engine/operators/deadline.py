@@ -9,7 +9,7 @@ default DEFAULT_SECONDS). While its operator runs:
 - and after the operator returns, a call that took longer than the limit (e.g. slow Python) is
   refused too.
 Either way the operator's savepoint is rolled back (nothing it wrote stays), the case goes to the
-error state with the reason, and the model's `reintentos` apply (engine/recovery.py).
+error state with the reason, and the model's `reintentos` apply (engine/cases/recovery.py).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from engine import workshops as engine_workshops
-from engine.core import Engine
+from engine.cases.engine import Engine
 from engine.simulate import history
 from engine.simulate.cohort import split
 from engine.simulate.config import merged_config

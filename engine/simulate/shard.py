@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, event, select
 
 from engine.basics.clock import VirtualClock, as_utc
 from engine.basics.errors import EngineError
-from engine.core import Engine
+from engine.cases.engine import Engine
 from engine.domain.regions import REGIONS
 from engine.models.forms import FormError, load_form
 from engine.simulate import workshops

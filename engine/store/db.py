@@ -66,7 +66,7 @@ def session_factory(engine):
     @event.listens_for(factory, "after_soft_rollback")
     def _forget(session, _previous):
         """Work to do after a commit (`session.info["after_commit"]`, see Engine.transaction)
-        and history rows not yet written (`"events"`, see engine/core.py) are dropped by any
+        and history rows not yet written (`"events"`, see engine/cases/engine.py) are dropped by any
         rollback: what they would record never happened."""
         session.info.pop("after_commit", None)
         session.info.pop("events", None)

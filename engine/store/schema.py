@@ -181,7 +181,7 @@ class Case(Base):
 class CaseState(Base):
     """A case's serialized workflow (SpiffWorkflow state, ~10 kB of JSON), apart from `cases` so
     that scans of the cases (lists, indicators, dashboard) never read it; the engine reads it only
-    to act on one case and writes it with each step (engine/core.py, engine/steps.py)."""
+    to act on one case and writes it with each step (engine/cases/engine.py, engine/cases/steps.py)."""
 
     __tablename__ = "case_states"
 
@@ -194,7 +194,7 @@ class TaskRow(Base):
 
     __tablename__ = "tasks"
     __table_args__ = (
-        # Covering indexes for the inbox (engine/queries.py), which reads two disjoint sets: the
+        # Covering indexes for the inbox (engine/cases/queries.py), which reads two disjoint sets: the
         # tasks assigned to someone and the pool offered to a role in a region, filtered or sorted
         # by due date, name or case (case_id). `id` is in them because on SQLite an index holds
         # the rowid, not this text key.
@@ -462,7 +462,7 @@ class DataAccess(Base):
 
 
 class TimerStart(Base):
-    """A deployed process whose start event is a timer (engine/scheduler.py): when it next
+    """A deployed process whose start event is a timer (engine/cases/scheduler.py): when it next
     starts a case. The worker locks this row to start each occurrence exactly once."""
 
     __tablename__ = "timer_starts"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from openpyxl import load_workbook
 
-from engine import scheduler
+from engine.cases import scheduler
 
 from ..test_correos import APRIL, MAY, make_programme
 from .conftest import login

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.comments import add_comment
-from engine.drafts import load_draft
+from engine.cases.comments import add_comment
+from engine.cases.drafts import load_draft
 
 from .. import profiles as P
 from ..driver import AGENDA, Driver

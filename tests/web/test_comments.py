@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from engine.comments import comments
+from engine.cases.comments import comments
 from webapp import create_app
 
 from .conftest import PASSWORD

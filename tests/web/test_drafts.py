@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.drafts import MAX_CHARS, load_draft, save_draft
+from engine.cases.drafts import MAX_CHARS, load_draft, save_draft
 
 DRAFT = {"respuestas.web": "si", "accion": "borrador"}
 

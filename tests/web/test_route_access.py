@@ -24,7 +24,7 @@ from engine import portal
 from engine import workshops as W
 from engine.accounts import apitokens
 from engine.basics.clock import VirtualClock
-from engine.core import Engine
+from engine.cases.engine import Engine
 from engine.models.validation import collect_files
 from engine.store.schema import ApiToken
 from webapp import create_app

@@ -14,17 +14,17 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import migrating, recovery, rows, scheduler, steps
 from engine.accounts import users
 from engine.basics import case_values as values
 from engine.basics import clock as clockmod
 from engine.basics.clock import iso_utc
 from engine.basics.errors import Conflict, EngineError, Forbidden, NotFound
+from engine.cases import migration, recovery, rows, scheduler, steps
+from engine.cases.queries import offered_to
 from engine.models import diff as compare
 from engine.models import spiff as runtime
 from engine.models import versions
 from engine.models.forms import FormError
-from engine.queries import offered_to
 from engine.services.registry import OPERATORS, ROLES
 from engine.store.db import default_url, open_database, session_factory, upgrade
 from engine.store.schema import Case, CaseEvent, ModelVersion, TaskRow, User
@@ -151,7 +151,7 @@ class Engine:
 
     def start_in(self, s, process_id, data=None, version=None, actor="sistema", prepare=None) -> int:
         """`start` inside the caller's transaction `s`; `prepare(workflow)` may adjust the new
-        workflow before it first runs (engine/scheduler.py fires its timer start event).
+        workflow before it first runs (engine/cases/scheduler.py fires its timer start event).
 
         The data must be plain JSON (engine.basics.case_values: ValueRefused otherwise), checked before the
         start form sees it (jsonschema lets NaN through minimum/maximum) and again after."""
@@ -195,7 +195,7 @@ class Engine:
             return self._build(s, versions.version_row(s, "process", process_id, version))
 
     def _advance(self, s, case: Case, compiled, workflow, actor, completed_task=None, now=None, new_case=False):
-        """Run the workflow as far as it goes and store it: see engine/steps.py."""
+        """Run the workflow as far as it goes and store it: see engine/cases/steps.py."""
         steps.advance(s, case, compiled, workflow, actor, now or self.now(), self.workflows,
                       completed_task=completed_task, new_case=new_case)
 
@@ -234,7 +234,7 @@ class Engine:
             return [self._task_dict(s, row) for row in found]
 
     def _task_dict(self, s, row, with_form=True):
-        """A task as the verbs give it; `row` as engine/rows.py reads it (with its process)."""
+        """A task as the verbs give it; `row` as engine/cases/rows.py reads it (with its process)."""
         item = {"id": row.id, "case_id": row.case_id, "bpmn_id": row.bpmn_id, "name": row.name, "lane": row.lane,
                 "region": row.region, "assignee": row.assignee, "state": row.state, "process_id": row.process_key,
                 "process_version": row.process_version, "created_at": iso_utc(row.created_at),
@@ -377,17 +377,17 @@ class Engine:
 
     def migrate(self, case_id, to_version, dry_run=False, actor="sistema") -> dict:
         """Move a running case to another version of its process (or only preview it): see
-        engine/migrating.py."""
-        return migrating.migrate(self, case_id, to_version, dry_run=dry_run, actor=actor)
+        engine/cases/migration.py."""
+        return migration.migrate(self, case_id, to_version, dry_run=dry_run, actor=actor)
 
     def migrate_version(self, process_id, from_version, to_version, dry_run=False, actor="sistema",
                         limit=1000) -> list[dict]:
-        """Migrate (or preview) every running case of one version: see engine/migrating.py."""
-        return migrating.migrate_version(self, process_id, from_version, to_version, dry_run=dry_run,
+        """Migrate (or preview) every running case of one version: see engine/cases/migration.py."""
+        return migration.migrate_version(self, process_id, from_version, to_version, dry_run=dry_run,
                                          actor=actor, limit=limit)
 
     def retry(self, case_id, actor="sistema"):
-        """Run again the step that failed (after the cause was fixed): engine/recovery.py."""
+        """Run again the step that failed (after the cause was fixed): engine/cases/recovery.py."""
         return recovery.retry(self, case_id, actor=actor)
 
     def skip(self, case_id, actor, values=None, reason=""):

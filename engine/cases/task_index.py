@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import delete, insert, select, update
 
+from engine.cases.rows import DRAFTS, TASKS, ready_task_ids
 from engine.models import spiff as runtime
-from engine.rows import DRAFTS, TASKS, ready_task_ids
 from engine.store.schema import TaskRow
 
 

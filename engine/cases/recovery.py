@@ -1,7 +1,7 @@
 """What happens after a step fails (SPEC §4, issue 8 point 3).
 
 A failing operator, expression or script puts the case in the `error` state with the reason
-(engine/steps.py). From there:
+(engine/cases/steps.py). From there:
 - an analyst retries the step after fixing the cause (`retry`), or skips it (`skip`), giving
   the values the step would have produced; both are recorded in the case's history;
 - a service task may ask for automatic retries in the diagram with the properties

@@ -33,7 +33,7 @@ CASES, STATES, EVENTS = Case.__table__, CaseState.__table__, CaseEvent.__table__
 TASKS, DRAFTS, USERS, VERSIONS = TaskRow.__table__, TaskDraft.__table__, User.__table__, ModelVersion.__table__
 SEGMENT_CHANGES = SegmentChange.__table__
 
-# the columns of a case row that a step writes (engine/steps.py), always all of them: one
+# the columns of a case row that a step writes (engine/cases/steps.py), always all of them: one
 # statement shape, one compiled form
 STEP_COLUMNS = ("data", "updated_at", "next_timer_at", "segmento", "resultado", "puntaje_final", "status",
                 "error", "ended_at")
@@ -180,7 +180,7 @@ def ready_task_ids(s, case_id) -> set:
 def finish_task(s, row, now, actor) -> None:
     """Mark the inbox row of a task being completed and delete its drafts. The UPDATE only
     passes a still-ready row: a second completion of the same task gets a Conflict, never a
-    second event. The row goes first (it is what a draft being saved locks: engine/drafts.py)."""
+    second event. The row goes first (it is what a draft being saved locks: engine/cases/drafts.py)."""
     if s.execute(_FINISH_TASK, {"task_id": row.id, "at": now, "actor": actor}).rowcount != 1:
         raise Conflict(f"La tarea «{row.name}» ya no está disponible: fue completada o cancelada.")
     s.execute(_DELETE_DRAFTS, {"task_id": row.id})
@@ -214,7 +214,7 @@ def store_state(s, case_id: int, state: dict, new: bool = False) -> None:
 
 
 def insert_events(s, events: list[dict]) -> None:
-    """History rows, all with the same keys (engine/steps.py `event`): one executemany."""
+    """History rows, all with the same keys (engine/cases/steps.py `event`): one executemany."""
     s.execute(_INSERT_EVENTS, events)
 
 

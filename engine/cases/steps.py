@@ -1,9 +1,9 @@
 """One step of a case: run its workflow as far as it goes, then store it (the summary columns,
 the inbox index, the history and the serialized workflow) in the caller's transaction.
 
-The rows are written with SQLAlchemy Core (engine/rows.py), one statement per table and step:
+The rows are written with SQLAlchemy Core (engine/cases/rows.py), one statement per table and step:
 the case row by an UPDATE that checks and bumps `lock_version` (optimistic locking, as the ORM's
-version_id_col does), the inbox index by engine/taskindex.py, the history in one executemany.
+version_id_col does), the inbox index by engine/cases/task_index.py, the history in one executemany.
 The ORM object of the case is then told the stored values, so the unit of work has nothing
 left to write for it."""
 
@@ -15,8 +15,9 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine import recovery, rows, taskindex
 from engine.basics.errors import Conflict, EngineError
+from engine.cases import recovery, rows
+from engine.cases import task_index as taskindex
 from engine.models import spiff as runtime
 from engine.models.sandbox import SandboxError
 from engine.services.registry import ServiceContext, ServiceError
