@@ -7,9 +7,9 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
-from engine import workshops
 from engine.models.validation import collect_files
-from engine.portal import issue_link
+from engine.programme import workshops
+from engine.programme.portal import issue_link
 from engine.store.schema import Case, Company, User
 
 DEMO_PASSWORD = "cpe-demo-2026"

@@ -10,7 +10,7 @@ the cohort size, the seed, the configuration overrides and the workshop catalogu
 for designs that ask `verificar_capacitacion`). The worker writes `estado.json`
 (en_curso → terminada | fallida) and, when done, `resultado.json`. Both designs run with the same
 seed and the same configuration, so they see the same companies arriving on the same days; each
-design's run keeps its throwaway database until engine/heatmap.py has read the per-element counts
+design's run keeps its throwaway database until engine/programme/heatmap.py has read the per-element counts
 and median durations from it (the overlay of the results page).
 """
 
@@ -29,7 +29,7 @@ from pathlib import Path
 
 from engine.basics.xmlsafe import XmlError, parse_xml
 from engine.cases.engine import Engine
-from engine.heatmap import heatmap
+from engine.programme.heatmap import heatmap
 from engine.simulate import RESULTS, simulate
 from engine.simulate import workshops as simulated_workshops
 

@@ -18,10 +18,10 @@ from engine.basics.clock import as_utc
 from engine.cases.comments import add_comment
 from engine.cases.engine import Engine
 from engine.models.validation import collect_files
+from engine.programme.workshops import seed_catalogue
 from engine.store import backup
 from engine.store.db import alembic_config
 from engine.store.schema import Base, Case, User
-from engine.workshops import seed_catalogue
 from webapp import create_app
 from webapp.cli import cpe
 

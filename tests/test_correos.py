@@ -12,10 +12,10 @@ from click.testing import CliRunner
 from flask.cli import ScriptInfo
 from sqlalchemy import select, update
 
-from engine import benefits
 from engine.cases import scheduler
 from engine.cases.engine import Engine
 from engine.domain.regions import REGIONS
+from engine.programme import benefits
 from engine.store.schema import BenefitExtract, Case, Company, OutboxMessage
 from webapp import create_app
 from webapp.cli import cpe

@@ -115,7 +115,7 @@ def test_a_task_row_no_longer_ready_is_not_completed_twice(deployed, life):
 
 
 def test_a_failed_step_writes_the_case_row_once(deployed, statements, monkeypatch):
-    from engine.services import registry
+    from engine.programme import operators as registry
 
     def broken(ctx, ventas_uf):
         raise ValueError("servicio caído")

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from engine.cases.engine import Conflict
 from engine.models.validation import collect_files
-from engine.services import registry
+from engine.programme import operators as registry
 from engine.store.schema import Derivation
 
 MODEL = Path(__file__).parent / "models" / "diagnostico"

@@ -22,7 +22,7 @@ from sqlalchemy import func, select, text
 from engine.basics.case_values import ValueRefused
 from engine.basics.errors import EngineError
 from engine.models.validation import collect_files
-from engine.services import registry
+from engine.programme import operators as registry
 from engine.store.schema import Case, CaseEvent
 from webapp import create_app
 from webapp.cli import cpe

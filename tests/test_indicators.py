@@ -1,4 +1,4 @@
-"""Programme indicators (engine/indicators.py, engine/dashboard.py, engine/heatmap.py) on a known
+"""Programme indicators (engine/programme/: indicators, dashboard, heatmap) on a known
 mix of cases driven through the engine, checked against hand-counted expectations."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from engine import workshops as W
-from engine.dashboard import charts
-from engine.heatmap import duration_rows, element_stats, heatmap, level, with_levels
-from engine.indicators import (
+from engine.programme import workshops as W
+from engine.programme.dashboard import charts
+from engine.programme.heatmap import duration_rows, element_stats, heatmap, level, with_levels
+from engine.programme.indicators import (
     KEYS,
     NO_ENTRIES,
     Filters,
@@ -301,7 +301,7 @@ def test_heatmap_median_duration_of_a_user_task(deployed, clock):
 @pytest.mark.parametrize("seconds,text", [(None, "—"), (0, "0 s"), (42, "42 s"), (60, "1 min"), (3600, "1 h"),
                                           (3660, "1 h 1 min"), (86400, "1 d"), (93 * 86400 + 7200, "93 d 2 h")])
 def test_durations_for_people(seconds, text):
-    from engine.heatmap import format_duration
+    from engine.programme.heatmap import format_duration
 
     assert format_duration(seconds) == text
 
@@ -314,13 +314,13 @@ def test_durations_for_people(seconds, text):
       {"mes": "2026-02", "empresas": 2}]),
 ])
 def test_months_without_entries_are_on_the_axis(rows, expected):
-    from engine.dashboard import fill_months
+    from engine.programme.dashboard import fill_months
 
     assert fill_months(rows) == expected
 
 
 def test_chart_series_are_split_from_one_grouped_query():
-    from engine.dashboard import split
+    from engine.programme.dashboard import split
 
     groups = [("CL-RM", "amarillo", None, "2026-03", 2), ("CL-RM", None, "derivada", "2026-03", 1),
               ("CL-BI", "amarillo", "desercion", "2026-05", 1), ("CL-BI", "verde", None, "2026-03", 3)]
@@ -331,7 +331,7 @@ def test_chart_series_are_split_from_one_grouped_query():
     assert split([]) == ({}, [], {})
 
 
-# -- cases to companies (engine/indicators.py `tally`) -------------------------------------------
+# -- cases to companies (engine/programme/indicators.py `tally`) -------------------------------------------
 
 RM_MAR, RM_APR = ("CL-RM", "amarillo", None, "2026-03"), ("CL-RM", "amarillo", None, "2026-04")
 RM_DER, BI_EXP = ("CL-RM", "rojo", "derivada", "2026-03"), ("CL-BI", "verde", "exportadora", "2026-04")
@@ -351,7 +351,7 @@ def _distinct_by_hand(cases, pick):
 ], ids=["empty", "single-cases", "two-groups", "same-group", "outcomes"])
 @pytest.mark.parametrize("shared_all", [False, True], ids=["only-repeated", "superset"])
 def test_tally_counts_each_company_once_like_count_distinct(cases, shared_all):
-    from engine.indicators import COUNTED, tally
+    from engine.programme.indicators import COUNTED, tally
 
     per_company: dict = {}
     for company, _key in cases:
@@ -368,7 +368,7 @@ def test_tally_counts_each_company_once_like_count_distinct(cases, shared_all):
 
 
 def test_tally_by_hand():
-    from engine.indicators import tally
+    from engine.programme.indicators import tally
 
     groups = [(*RM_MAR, 3), (*RM_APR, 1), (*RM_DER, 2), (*BI_EXP, 1)]
     shared = [(7, *RM_MAR), (7, *RM_MAR), (7, *RM_APR), (7, *RM_DER)]  # company 7: four cases
@@ -397,6 +397,6 @@ def test_a_company_with_several_cases_counts_once(mix, clock):
 @pytest.mark.parametrize("value,text", [("2026-03", "2026-03"), (datetime(2026, 3, 1), "2026-03"),
                                         (datetime(987, 12, 1), "0987-12")])
 def test_month_text_reads_what_either_database_gives(value, text):
-    from engine.indicators import month_text
+    from engine.programme.indicators import month_text
 
     assert month_text(value) == text

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from engine.models.validation import DeployError, collect_files
 from engine.operators.deadline import DEFAULT_SECONDS, describe, limit_seconds
-from engine.services import registry
+from engine.programme import operators as registry
 from engine.store.schema import Derivation
 
 MODEL = Path(__file__).parent / "models" / "diagnostico"

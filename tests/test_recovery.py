@@ -15,7 +15,7 @@ from engine.basics.errors import EngineError
 from engine.cases.engine import Conflict, Engine
 from engine.cases.recovery import retry_policy
 from engine.models.validation import DeployError, collect_files
-from engine.services import registry
+from engine.programme import operators as registry
 from engine.store.schema import Derivation
 
 MODEL = Path(__file__).parent / "models" / "diagnostico"

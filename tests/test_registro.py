@@ -1,4 +1,4 @@
-"""The programme registry (engine/registro.py) and the operator `registrar_exportacion`, with
+"""The programme registry (engine/programme/company_records.py) and the operator `registrar_exportacion`, with
 companies built through the engine: cases started and their tasks completed as the lanes would."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from engine.basics.errors import Forbidden, NotFound
-from engine.registro import RegistryFilters, company_record, export_rows, options, search
-from engine.services.registry import OPERATORS, ServiceContext, ServiceError, call
+from engine.programme.company_records import RegistryFilters, company_record, export_rows, options, search
+from engine.programme.operators import OPERATORS, ServiceContext, ServiceError, call
 from engine.store.schema import CompanyExport, SegmentChange
 
 from . import profiles as P

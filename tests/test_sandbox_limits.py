@@ -214,7 +214,7 @@ def test_model_errors_name_the_exception_and_the_element(engine):
 
 
 def test_an_operator_that_breaks_gives_a_generic_message_and_logs(engine, monkeypatch, caplog):
-    from engine.services import registry
+    from engine.programme import operators as registry
 
     def broken(ctx, motivo, region):
         raise KeyError("campo interno")

@@ -10,8 +10,8 @@ import subprocess
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
+from engine.programme.workshops import load_catalogue
 from engine.store.schema import Workshop
-from engine.workshops import load_catalogue
 
 from .multiproc import BIN, ROOT
 

@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine import workshops as W
 from engine.basics.errors import Conflict, NotFound
 from engine.models.forms import FormError
+from engine.programme import workshops as W
 from engine.store.schema import Company, OutboxMessage, Workshop, WorkshopRegistration, WorkshopSession
 
 # The virtual clock starts on Monday 2026-03-02 09:00 UTC (06:00 in Santiago, UTC-3 in summer).
@@ -442,7 +442,7 @@ def test_the_same_company_twice_at_once_registers_once(seeded, companies):
 # -- the training requirement (operator verificar_capacitacion) -----------------------------
 
 def test_the_operator_says_whether_the_company_was_trained(seeded, companies, clock):
-    from engine.services.registry import ServiceContext, ServiceError, call
+    from engine.programme.operators import ServiceContext, ServiceError, call
     from engine.store.schema import Case
 
     held = new_session(seeded)

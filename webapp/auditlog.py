@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from engine import audit
+from engine.programme import audit
 from webapp.access import engine
 
 bp = Blueprint("audit", __name__, url_prefix="/auditoria")

@@ -16,9 +16,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from engine import benefits
 from engine.cases import scheduler
 from engine.domain.regions import REGIONS, is_region
+from engine.programme import benefits
 from webapp import spreadsheets
 from webapp.access import engine
 from webapp.auditlog import record_access

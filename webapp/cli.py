@@ -117,7 +117,7 @@ def db():
 @handle_errors
 def db_upgrade():
     """Crea o migra el esquema (Alembic) y carga el catálogo de talleres."""
-    from engine.workshops import seed_catalogue
+    from engine.programme.workshops import seed_catalogue
 
     engine().upgrade()
     seeded = seed_catalogue(engine())
@@ -332,7 +332,7 @@ def export_registry(output, region, as_json):
     from types import SimpleNamespace
 
     from engine.domain.regions import is_region
-    from engine.registro import RegistryFilters, export_rows
+    from engine.programme.company_records import RegistryFilters, export_rows
     from webapp.auditlog import cli_actor, record_access
     from webapp.registro import to_csv, to_xlsx
 
@@ -621,8 +621,8 @@ def simulate(process_id, cases, version, seed, horizon_months, workers, no_histo
 @handle_errors
 def indicators(region, date_from, date_to, ejecutivo, rubro, pymes_registradas, as_json):
     """Indicadores del programa (SPEC §6): los mismos números que la página /indicadores/."""
-    from engine.indicators import indicators as compute
-    from engine.indicators import parse_filters
+    from engine.programme.indicators import indicators as compute
+    from engine.programme.indicators import parse_filters
 
     filters = parse_filters(region, date_from, date_to, ejecutivo, rubro)
     if pymes_registradas is None:

@@ -16,10 +16,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from engine.basics.errors import NotFound
-from engine.dashboard import dashboard
 from engine.domain.regions import REGIONS
-from engine.heatmap import heatmap, versions_of_processes
-from engine.indicators import PYMES_REGISTRADAS, SEGMENT_ORDER, parse_filters
+from engine.programme.dashboard import dashboard
+from engine.programme.heatmap import heatmap, versions_of_processes
+from engine.programme.indicators import PYMES_REGISTRADAS, SEGMENT_ORDER, parse_filters
 from engine.store.schema import User
 from webapp.access import engine
 from webapp.filters import RESULTS, SEGMENTS

@@ -8,11 +8,11 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from engine import portal, workshops
 from engine.basics.case_values import ValueRefused
 from engine.basics.errors import Conflict, NotFound
 from engine.cases.drafts import load_draft, save_draft
 from engine.models.forms import FormError
+from engine.programme import portal, workshops
 from webapp import formrender
 from webapp.access import engine
 

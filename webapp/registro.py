@@ -12,10 +12,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from engine import audit
-from engine import registro as reg
 from engine.basics.errors import Forbidden, NotFound
 from engine.domain.regions import REGIONS, is_region
+from engine.programme import audit
+from engine.programme import company_records as reg
 from webapp import spreadsheets
 from webapp.access import engine
 from webapp.auditlog import ACTIONS, record_access

@@ -21,9 +21,9 @@ from pathlib import Path
 
 from flask import current_app
 
+from engine.programme.workshops import catalogue
 from engine.simcompare import DONE, FAILED, REQUEST, RESULT, RUNNING, STATUS, read_json, write_json
 from engine.simulate import history, model_files
-from engine.workshops import catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from engine.heatmap import level
+from engine.programme.heatmap import level
 from engine.simcompare import DONE, RUNNING
 from engine.simulate import DEFAULTS
 from engine.simulate.history import MIN_TASKS

@@ -21,10 +21,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from engine import workshops
 from engine.basics.errors import Conflict, NotFound
 from engine.domain.regions import REGIONS, is_region
 from engine.models.forms import FormError
+from engine.programme import workshops
 from webapp import spreadsheets
 from webapp.access import engine
 from webapp.auditlog import record_access

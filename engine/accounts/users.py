@@ -8,7 +8,7 @@ import re
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine.domain.regions import is_region
-from engine.services.registry import ROLES
+from engine.programme.operators import ROLES
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
 MIN_PASSWORD = 8

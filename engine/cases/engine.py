@@ -25,7 +25,7 @@ from engine.models import diff as compare
 from engine.models import spiff as runtime
 from engine.models import versions
 from engine.models.forms import FormError
-from engine.services.registry import OPERATORS, ROLES
+from engine.programme.operators import OPERATORS, ROLES
 from engine.store.db import default_url, open_database, session_factory, upgrade
 from engine.store.schema import Case, CaseEvent, ModelVersion, TaskRow, User
 

@@ -5,7 +5,7 @@ row with its optimistic lock, the serialized workflow and the history.
 
 Reads return plain rows (attribute access by column name), not ORM objects: nothing enters the
 session's unit of work. The case row is the exception, loaded with the ORM by Engine._case
-because the service operators change it through the session (engine/services/registry.py)."""
+because the service operators change it through the session (engine/programme/operators.py)."""
 
 from __future__ import annotations
 

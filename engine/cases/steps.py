@@ -20,7 +20,7 @@ from engine.cases import recovery, rows
 from engine.cases import task_index as taskindex
 from engine.models import spiff as runtime
 from engine.models.sandbox import SandboxError
-from engine.services.registry import ServiceContext, ServiceError
+from engine.programme.operators import ServiceContext, ServiceError
 from engine.store.schema import Case
 
 log = logging.getLogger(__name__)

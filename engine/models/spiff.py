@@ -30,7 +30,7 @@ from engine.basics.clock import as_utc
 from engine.basics.xmlsafe import parse_xml
 from engine.models.sandbox import RestrictedEnvironment
 from engine.operators import deadline
-from engine.services import registry
+from engine.programme import operators as registry
 
 _service_context: ContextVar = ContextVar("cpe_service_context", default=None)
 _restore_spec: ContextVar = ContextVar("cpe_restore_spec", default=None)

@@ -23,7 +23,7 @@ from engine.models import dmn_validation as dmn_checks
 from engine.models import sandbox
 from engine.models.forms import load_form
 from engine.operators import deadline
-from engine.services.registry import OPERATORS, ROLES
+from engine.programme.operators import OPERATORS, ROLES
 
 NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",

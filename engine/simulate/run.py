@@ -9,8 +9,8 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
-from engine import workshops as engine_workshops
 from engine.cases.engine import Engine
+from engine.programme import workshops as engine_workshops
 from engine.simulate import history
 from engine.simulate.cohort import split
 from engine.simulate.config import merged_config

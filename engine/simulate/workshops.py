@@ -1,5 +1,5 @@
 """Simulated workshop attendance: companies register in sessions of the workshop catalogue and
-attend them, through the engine's own workshop functions (engine/workshops.py), so a diagram
+attend them, through the engine's own workshop functions (engine/programme/workshops.py), so a diagram
 that asks `verificar_capacitacion` whether its company was trained gets the answer it would get
 in production.
 
@@ -22,8 +22,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from engine import workshops as engine_workshops
 from engine.basics.errors import Conflict
+from engine.programme import workshops as engine_workshops
 from engine.simulate.config import _clamp
 from engine.store.schema import Case, Workshop
 

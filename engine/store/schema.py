@@ -136,7 +136,7 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_status_next_timer", "status", "next_timer_at"),
         # a region's cases by status; with the columns the dashboard reads after them, its
-        # regional aggregates read this index only (engine/indicators.py, engine/dashboard.py)
+        # regional aggregates read this index only (engine/programme/indicators.py, engine/programme/dashboard.py)
         Index("ix_cases_region_status", "region", "status", "created_at", "ejecutivo", "rubro", "segmento",
               "resultado", "company_id", "ended_at"),
         # a company's cases, and within a region (the case search of a regional executive); the
@@ -145,11 +145,11 @@ class Case(Base):
         Index("ix_cases_company_region", "company_id", "region", "created_at", "ejecutivo", "rubro", "segmento",
               "resultado", "status"),
         # the indicators and dashboard aggregate only these columns: an index-only scan instead
-        # of a scan of the wide table (engine/indicators.py, engine/dashboard.py)
+        # of a scan of the wide table (engine/programme/indicators.py, engine/programme/dashboard.py)
         Index("ix_cases_indicators", "created_at", "region", "ejecutivo", "rubro", "segmento", "resultado",
               "status", "company_id", "id"),
         # the open cases of each executive, already grouped (the dashboard's load chart, the
-        # assignment of an executive in engine/services/registry.py), with no read of the table
+        # assignment of an executive in engine/programme/operators.py), with no read of the table
         Index("ix_cases_executive_load", "status", "ejecutivo", "region", "rubro"),
     )
 
@@ -332,7 +332,7 @@ class TaskDraft(Base):
 
 
 class Workshop(Base):
-    """A workshop of the training catalogue (thesis §3.1.2; seeded from services/data/talleres.json)."""
+    """A workshop of the training catalogue (thesis §3.1.2; seeded from engine/programme/workshops/talleres.json)."""
 
     __tablename__ = "workshops"
 
@@ -447,7 +447,7 @@ class BenefitExtract(Base):
 
 
 class DataAccess(Base):
-    """Who viewed or exported personal data, and when (audit; engine/audit.py)."""
+    """Who viewed or exported personal data, and when (audit; engine/programme/audit.py)."""
 
     __tablename__ = "data_access_log"
     __table_args__ = (Index("ix_data_access_subject", "subject", "subject_id", "at"),)

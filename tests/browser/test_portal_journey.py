@@ -63,7 +63,7 @@ def test_company_takes_the_tpe_in_the_portal(browser, live_server, deployed, sho
 
 
 def test_a_returning_company_applies_again_from_its_private_page(browser, live_server, deployed, shot):
-    from engine import portal
+    from engine.programme import portal
 
     deployed.start("cpe_actual", P.empresa(ventas_uf=1500), actor="pyme")  # micro: derived, the case ends
     assert deployed.case(1)["status"] == "completed"

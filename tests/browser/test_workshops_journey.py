@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from engine import portal
-from engine import workshops as W
+from engine.programme import portal
+from engine.programme import workshops as W
 
 from ..test_workshops import add_company
 from .conftest import login

@@ -8,7 +8,7 @@ from flask.cli import ScriptInfo
 from sqlalchemy import select
 
 from engine.accounts import apitokens
-from engine.audit import entries
+from engine.programme.audit import entries
 from engine.store.schema import DataAccess
 from webapp.cli import cpe
 
@@ -142,7 +142,7 @@ def test_a_bad_filter_says_why(client, auth):
 
 
 def test_logged_text_is_escaped(client, auth, engine):
-    from engine.audit import record
+    from engine.programme.audit import record
 
     with engine.transaction() as s:
         record(s, actor="<script>x</script>", action="view", subject="case", subject_id="1",

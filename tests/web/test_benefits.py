@@ -10,8 +10,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from engine import audit
 from engine.cases import scheduler
+from engine.programme import audit
 from engine.store.schema import BenefitExtract, Company
 
 from ..test_correos import APRIL, make_programme

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from engine.accounts import apitokens
 from engine.models.validation import collect_files
-from engine.services import registry
+from engine.programme import operators as registry
 from engine.store.schema import Case
 from webapp.cli import cpe
 
@@ -236,7 +236,7 @@ def test_the_skip_form_refuses_values_a_case_may_not_hold(site, client, engine, 
 
 
 def test_the_company_portal_refuses_and_reads_old_data(site, app, engine):
-    from engine import portal
+    from engine.programme import portal
 
     app.config["PORTAL_PROCESS"] = "abierto"
     anonymous = app.test_client()

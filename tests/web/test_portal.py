@@ -189,7 +189,7 @@ def test_registration_without_a_deployed_process_says_so(engine):
 
 
 def test_a_company_without_a_case_is_invited_to_start(client, deployed):
-    from engine import portal
+    from engine.programme import portal
 
     from ..test_workshops import add_company
 

@@ -161,7 +161,7 @@ def test_a_returning_company_starts_a_new_case_through_its_private_link(portal_a
 
 
 def test_a_company_added_by_the_team_starts_through_its_private_link(portal_app, client, deployed):  # noqa: F811
-    from engine import portal
+    from engine.programme import portal
 
     add_company(deployed, KNOWN, "Viña Los Aromos SpA")
     token = portal.issue_link(deployed, KNOWN)
@@ -174,7 +174,7 @@ def test_a_company_added_by_the_team_starts_through_its_private_link(portal_app,
 
 
 def test_starting_again_needs_the_csrf_token(deployed):
-    from engine import portal
+    from engine.programme import portal
 
     add_company(deployed, KNOWN, "Viña Los Aromos SpA")
     token = portal.issue_link(deployed, KNOWN)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from engine import workshops as W
+from engine.programme import workshops as W
 from engine.store.schema import Company, WorkshopRegistration
 
 from ..test_workshops import SOON, add_company

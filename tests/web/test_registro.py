@@ -14,8 +14,8 @@ from flask.cli import ScriptInfo
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from engine.audit import entries
 from engine.models.validation import collect_files
+from engine.programme.audit import entries
 from engine.store.schema import Case
 from webapp.cli import cpe
 

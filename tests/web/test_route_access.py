@@ -20,12 +20,12 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from engine import portal
-from engine import workshops as W
 from engine.accounts import apitokens
 from engine.basics.clock import VirtualClock
 from engine.cases.engine import Engine
 from engine.models.validation import collect_files
+from engine.programme import portal
+from engine.programme import workshops as W
 from engine.store.schema import ApiToken
 from webapp import create_app
 

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from engine import workshops as W
+from engine.programme import workshops as W
 from engine.store.schema import OutboxMessage, WorkshopRegistration, WorkshopSession
 from webapp import create_app
 

@@ -1,12 +1,12 @@
 """The series behind the indicators dashboard's charts, with aggregate SQL (GROUP BY) over the
-same selection of entries as engine/indicators.py. The page asks `dashboard()` for the
+same selection of entries as engine/programme/indicators.py. The page asks `dashboard()` for the
 indicators and the series at once: the cases are read once (`entries`) for both."""
 
 from __future__ import annotations
 
 from sqlalchemy import distinct, func, select
 
-from engine.indicators import (
+from engine.programme.indicators import (
     PYMES_REGISTRADAS,
     SEGMENT_ORDER,
     Filters,
@@ -16,7 +16,7 @@ from engine.indicators import (
     indicators_in,
     read_session,
 )
-from engine.services.registry import EXECUTIVE_CAP
+from engine.programme.operators import EXECUTIVE_CAP
 from engine.store.schema import Case, SegmentChange
 
 UNCLASSIFIED = "sin_clasificar"
@@ -70,7 +70,7 @@ def charts(engine, f: Filters, entered: int, exported: int) -> dict:
 
 
 def dashboard(engine, f: Filters, pymes_registradas: int = PYMES_REGISTRADAS) -> tuple[dict, dict]:
-    """The indicators (engine/indicators.py `indicators`) and the chart series of the filters, in
+    """The indicators (engine/programme/indicators.py `indicators`) and the chart series of the filters, in
     one read session that reads the cases once."""
     check_pymes(pymes_registradas)
     with read_session(engine) as s:

@@ -24,8 +24,8 @@ from sqlalchemy.orm import aliased
 from engine.basics.clock import as_utc
 from engine.basics.errors import Forbidden, NotFound
 from engine.cases.queries import Page, _ilike
+from engine.programme.workshops import company_workshops
 from engine.store.schema import Activity, Case, Company, CompanyExport, Derivation, SegmentChange, Tpe, User
-from engine.workshops import company_workshops
 
 REGIONAL_ROLES = ("ejecutivo_cpe", "ejecutivo_prochile", "jefe_regional")
 ROLES = (*REGIONAL_ROLES, "analista")

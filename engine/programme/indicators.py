@@ -33,6 +33,7 @@ from sqlalchemy import and_, case, distinct, exists, func, or_, select, text, un
 from sqlalchemy.orm import aliased
 
 from engine.domain.regions import is_region
+from engine.programme.workshops import local_day_start
 from engine.store.schema import (
     Activity,
     Case,
@@ -42,7 +43,6 @@ from engine.store.schema import (
     WorkshopRegistration,
     WorkshopSession,
 )
-from engine.workshops import local_day_start
 
 SEGMENT_ORDER = ("rojo", "amarillo", "verde", "rojo_oscuro")
 LEFT = ("desercion", "abandono")
@@ -301,7 +301,7 @@ def tools(s, f: Filters) -> dict:
 
 def read_session(engine):
     """A session for the aggregate reads of the dashboard, all in one snapshot: the counts of
-    several statements add up (engine/indicators.py `entries`). On PostgreSQL its transaction is
+    several statements add up (engine/programme/indicators.py `entries`). On PostgreSQL its transaction is
     REPEATABLE READ (on SQLite the read transaction already is one snapshot), and JIT compilation
     is off: these queries are costed high (whole-table aggregates) but run in tens of
     milliseconds, and compiling them took longer than running them."""

@@ -1,6 +1,6 @@
 """The workshop catalogue (talleres; SPEC §6, manual §4.1): the catalogue file
-(`services/data/talleres.json`), checked and brought into the `workshops` table, and the list
-of workshops offered. Part of `engine.workshops`, which re-exports these names."""
+(`talleres.json` beside this module), checked and brought into the `workshops` table, and the list
+of workshops offered. Part of `engine.programme.workshops`, which re-exports these names."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy import select
 from engine.store.db import serialize_setup
 from engine.store.schema import Workshop
 
-CATALOGUE = Path(__file__).parent / "services" / "data" / "talleres.json"
+CATALOGUE = Path(__file__).parent / "talleres.json"
 STAGES = ("introduccion", "intermedia", "profundizacion")
 
 

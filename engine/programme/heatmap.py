@@ -18,7 +18,7 @@ import statistics
 from sqlalchemy import Float, and_, cast, func, literal, select, union_all
 from sqlalchemy.orm import aliased
 
-from engine.indicators import Filters, case_conditions, read_session
+from engine.programme.indicators import Filters, case_conditions, read_session
 from engine.store.schema import Case, CaseEvent, ModelVersion, TaskRow
 
 LEVELS = 5

@@ -1,6 +1,6 @@
 """Workshop registrations and attendance (talleres; SPEC §6, manual §4.1): registration
 online by the company or by an executive (walk-ins included), attendance taken on the day,
-and each company's workshops. Part of `engine.workshops`, which re-exports the public names.
+and each company's workshops. Part of `engine.programme.workshops`, which re-exports the public names.
 
 Registrations for the last seat are serialized: on PostgreSQL the session row is locked
 (`FOR UPDATE`), on SQLite every write transaction of the engine starts with BEGIN IMMEDIATE.
@@ -15,8 +15,7 @@ from engine.basics.clock import as_utc
 from engine.basics.errors import Conflict, NotFound
 from engine.domain.regions import is_region
 from engine.domain.rut import normalize_rut
-from engine.store.schema import Company, Workshop, WorkshopRegistration, WorkshopSession
-from engine.workshop_sessions import (
+from engine.programme.workshops.sessions import (
     ATTENDANCE_OPENS,
     REGION_HELP,
     get_session,
@@ -25,6 +24,7 @@ from engine.workshop_sessions import (
     session_dict,
     upcoming,
 )
+from engine.store.schema import Company, Workshop, WorkshopRegistration, WorkshopSession
 
 MAX_RAZON_SOCIAL = 200
 PORTAL_ACTOR = "pyme"

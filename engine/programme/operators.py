@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 
-from engine import benefits
 from engine.basics.case_values import check as check_value
 from engine.domain.assignment import choose_executive
 from engine.domain.derivation import VALID_MOTIVOS, derive
@@ -24,6 +23,8 @@ from engine.domain.regions import is_region
 from engine.domain.scoring import score_questionnaire
 from engine.domain.sizing import classify_size
 from engine.operators import deadline
+from engine.programme import benefits
+from engine.programme.workshops import attended_workshops
 from engine.store.schema import (
     Activity,
     Case,
@@ -36,7 +37,6 @@ from engine.store.schema import (
     User,
     Workshop,
 )
-from engine.workshops import attended_workshops
 
 EXECUTIVE_CAP = 50
 TPE_VALID_DAYS = 365
@@ -262,7 +262,7 @@ def notificar(ctx, destinatario, asunto, mensaje, region=None):
 
 def extraer_beneficiarios(ctx, beneficio, periodo):
     """One extract per region of the companies entitled to `beneficio` in `periodo` (manual §8;
-    the rule is engine/benefits.py). Result: the counts per region and the extract ids."""
+    the rule is engine/programme/benefits.py). Result: the counts per region and the extract ids."""
     return benefits.extract(ctx.session, beneficio, periodo, ctx.case.id, ctx.now)
 
 

@@ -1,6 +1,6 @@
 """Workshop sessions (talleres; SPEC §6, manual §4.1): scheduling a session of a catalogue
 workshop in a region (or national, or online), listing, reading and cancelling sessions. Part
-of `engine.workshops`, which re-exports the public names.
+of `engine.programme.workshops`, which re-exports the public names.
 
 Times come in and go out as aware datetimes in UTC; a naive datetime is read in the
 programme's time zone (`LOCAL_TZ`). A session is *open to* a region when it is that region's,
