@@ -6,9 +6,10 @@ import pytest
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from engine.bench import BENCH_PASSWORD, BENCH_USER, Lifecycle, _compiled
 from engine.store.schema import CaseEvent
-from webapp import bench_http, formrender
+from tooling.bench import http_load as bench_http
+from tooling.bench.suite import BENCH_PASSWORD, BENCH_USER, Lifecycle, _compiled
+from webapp import formrender
 
 SCHEMA = {"type": "object", "properties": {
     "a": {"type": "string"}, "n": {"type": "integer"}, "ok": {"type": "boolean"}, "no": {"type": "boolean"},

@@ -13,9 +13,9 @@ import itertools
 import pytest
 from sqlalchemy import func, or_, select
 
-from engine import bench
 from engine.cases.queries import DUE_SOON, InboxFilters, cases, inbox, offered_to
 from engine.store.schema import Case, Company, ModelVersion, TaskRow, User
+from tooling.bench import suite as bench
 
 WEB_KEYS = ("web_inbox_p95_ms", "web_inbox_filtered_p95_ms", "web_case_p95_ms", "web_cases_list_p95_ms",
             "dashboard_p95_ms", "dashboard_region_p95_ms", "heatmap_p95_ms")
@@ -37,7 +37,7 @@ def filled(deployed):
 
 
 def test_web_timings_are_measured_through_the_app(filled):
-    from webapp.bench_web import measure
+    from tooling.bench.pages import measure
 
     results = measure(filled, runs=3, executive=bench.BENCH_USER, password=bench.BENCH_PASSWORD)
     for key in WEB_KEYS:

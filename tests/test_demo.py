@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from engine.demo import DEMO_COMPANIES, DEMO_PORTAL, load_demo
 from engine.programme import portal
+from tooling.demo import DEMO_COMPANIES, DEMO_PORTAL, load_demo
 
 from .conftest import ROOT
 

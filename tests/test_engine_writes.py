@@ -12,12 +12,12 @@ import pytest
 from jsonschema import Draft202012Validator
 from sqlalchemy import event, select, update
 
-from engine.bench import COMPANY, Lifecycle, _compiled
 from engine.cases import rows
 from engine.cases.engine import Conflict
 from engine.models import spiff as runtime
 from engine.models.forms import FORMAT_CHECKER, Form, FormError
 from engine.store.schema import Case, CaseEvent, TaskRow
+from tooling.bench.suite import COMPANY, Lifecycle, _compiled
 
 from .conftest import ROOT
 

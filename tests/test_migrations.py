@@ -30,9 +30,9 @@ def _migrate(engine, verb, revision):
 def test_0009_moves_the_serialized_workflows_to_case_states_and_back(deployed, clock):
     from sqlalchemy import inspect, select, text
 
-    from engine.bench import COMPANY, Lifecycle, _compiled
     from engine.cases.engine import Engine
     from engine.store.schema import CaseState
+    from tooling.bench.suite import COMPANY, Lifecycle, _compiled
 
     life = Lifecycle({k: f.schema for k, f in _compiled(deployed).forms.items()})
     cases = [deployed.start("cpe_actual", COMPANY) for _ in range(3)]

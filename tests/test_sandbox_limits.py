@@ -463,7 +463,7 @@ def test_the_shipped_processes_model_code_takes_the_fast_path():
 
 
 def test_a_cpe_actual_case_makes_no_round_trip(deployed, monkeypatch):
-    from engine.bench import COMPANY
+    from tooling.bench.suite import COMPANY
 
     monkeypatch.setattr(sandbox, "_in_child", lambda request: pytest.fail(f"went to the child: {request['code']}"))
     case_id = deployed.start("cpe_actual", dict(COMPANY))

@@ -1,10 +1,10 @@
-"""engine/simcompare.py: what differs between two simulated designs."""
+"""engine/simulate/compare_designs.py: what differs between two simulated designs."""
 
 from __future__ import annotations
 
 import pytest
 
-from engine.simcompare import differences, step_names
+from engine.simulate.compare_designs import differences, step_names
 
 
 def _result(**groups):

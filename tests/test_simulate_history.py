@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine.bench import COMPANY, Lifecycle, _compiled
 from engine.simulate import history, simulate
 from engine.simulate.cohort import _rut
 from engine.store.schema import Case
+from tooling.bench.suite import COMPANY, Lifecycle, _compiled
 
 TASKS = ["Task_TPE_Bienes", "Task_TPE_Servicios", "Task_AgendarEntrevista", "Task_Entrevista"]
 

@@ -127,7 +127,7 @@ def test_a_finished_case_keeps_only_what_the_figures_need(deployed):
 
 
 def test_the_bench_measures_the_simulation(deployed):
-    from engine import bench
+    from tooling.bench import suite as bench
 
     figures = bench._simulation(deployed, 12)
     assert set(figures) == {"simulation_s", "simulation_cases_per_s", "simulation_steps"}

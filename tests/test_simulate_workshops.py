@@ -1,4 +1,4 @@
-"""Simulated workshop attendance (engine/simulate/workshops.py): a diagram that asks
+"""Simulated workshop attendance (engine/simulate/workshop_attendance.py): a diagram that asks
 `verificar_capacitacion` whether its company was trained gets its answer from registrations and
 attendance written by the engine's own workshop functions in the throwaway database."""
 
@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from engine.cases.engine import Engine
 from engine.models.validation import collect_files
 from engine.simulate import simulate
-from engine.simulate.workshops import enabled, next_session_day
+from engine.simulate.workshop_attendance import enabled, next_session_day
 from engine.store.schema import WorkshopRegistration, WorkshopSession
 
 MODEL = Path(__file__).parent / "models" / "capacitacion"

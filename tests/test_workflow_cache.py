@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from engine.bench import COMPANY, Lifecycle, _compiled
 from engine.cases.engine import Engine
 from engine.models import spiff as runtime
 from engine.models.forms import FormError
 from engine.store.schema import CaseEvent, CaseState
+from tooling.bench.suite import COMPANY, Lifecycle, _compiled
 
 
 @pytest.fixture

@@ -501,7 +501,7 @@ def test_cpe_db_upgrade_loads_the_catalogue(engine):
 
 
 def test_the_demo_has_sessions_with_registrations(engine):
-    from engine.demo import DEMO_WORKSHOPS, load_demo
+    from tooling.demo import DEMO_WORKSHOPS, load_demo
 
     from .conftest import ROOT
 

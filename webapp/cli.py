@@ -426,9 +426,9 @@ def serve(host, port):
 @handle_errors
 def bench(quick, database_url, as_json):
     """Suite de rendimiento del motor y de las páginas web (nunca toca la base configurada)."""
-    from engine import bench as suite
-    from webapp import bench_http
-    from webapp.bench_web import measure
+    from tooling.bench import http_load as bench_http
+    from tooling.bench import suite
+    from tooling.bench.pages import measure
 
     results = suite.run(quick=quick, database_url=database_url, web=measure, http=bench_http.measure,
                         progress=lambda step: click.echo(f"midiendo {step}…", err=True))
@@ -447,7 +447,7 @@ def bench(quick, database_url, as_json):
 @handle_errors
 def demo(as_json):
     """Carga usuarios, empresas y casos de demostración."""
-    from engine.demo import load_demo
+    from tooling.demo import load_demo
 
     def human(result):
         click.echo(f"demo: {result['usuarios']} usuarios, {result['casos']} casos, {result['modelos']} modelos, "

@@ -1,5 +1,5 @@
 """Background simulation runs for the comparison page: one folder per run under the instance
-folder (instance/simulaciones/<id>/), a separate OS process per run (`python -m engine.simcompare`),
+folder (instance/simulaciones/<id>/), a separate OS process per run (`python -m engine.simulate.compare_designs`),
 and the few rules around them (unguessable ids, a cap on runs at once, only the last N kept).
 
 The results live on this web host's disk: with several web hosts, the folder must be shared
@@ -22,8 +22,8 @@ from pathlib import Path
 from flask import current_app
 
 from engine.programme.workshops import catalogue
-from engine.simcompare import DONE, FAILED, REQUEST, RESULT, RUNNING, STATUS, read_json, write_json
 from engine.simulate import history, model_files
+from engine.simulate.compare_designs import DONE, FAILED, REQUEST, RESULT, RUNNING, STATUS, read_json, write_json
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
@@ -127,7 +127,7 @@ def start(source, values: dict, author: str) -> str:
                                "b": {k: b[k] for k in ("proceso", "version", "nombre")}})
     log = open(path / "registro.txt", "wb")  # noqa: SIM115 (the child writes to it; closed below)
     try:
-        proc = subprocess.Popen([sys.executable, "-m", "engine.simcompare", str(path)], cwd=ROOT,
+        proc = subprocess.Popen([sys.executable, "-m", "engine.simulate.compare_designs", str(path)], cwd=ROOT,
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True, env=_worker_env())
     except OSError as exc:

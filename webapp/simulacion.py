@@ -1,5 +1,5 @@
 """Simulación: analysts compare two process designs (process + version) on the same synthetic
-cohort. The run happens in a background process (webapp/simjobs.py → engine/simcompare.py); the
+cohort. The run happens in a background process (webapp/simjobs.py → engine/simulate/compare_designs.py); the
 results page polls until it is done and then shows both designs side by side."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from engine.programme.heatmap import level
-from engine.simcompare import DONE, RUNNING
 from engine.simulate import DEFAULTS
+from engine.simulate.compare_designs import DONE, RUNNING
 from engine.simulate.history import MIN_TASKS
 from webapp import simjobs
 from webapp.access import engine

@@ -23,7 +23,7 @@ from engine.basics.errors import EngineError
 from engine.cases.engine import Engine
 from engine.domain.regions import REGIONS
 from engine.models.forms import FormError, load_form
-from engine.simulate import workshops
+from engine.simulate import workshop_attendance as workshops
 from engine.simulate.cohort import shard_items
 from engine.simulate.config import MEMORY_LIMIT, TIMER_MARGIN, WORKFLOW_CACHE, WORKFLOW_CACHE_TASKS, _clamp
 from engine.simulate.figures import shard_summary

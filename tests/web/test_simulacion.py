@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.models.validation import collect_files
-from engine.simcompare import DONE, FAILED, RUNNING, STATUS, write_json
+from engine.simulate.compare_designs import DONE, FAILED, RUNNING, STATUS, write_json
 from engine.store.schema import Case
 from webapp import create_app, simjobs
 

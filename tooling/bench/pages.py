@@ -1,7 +1,7 @@
 """Page timings for `cpe bench`: the inbox, the case page and the case search measured as HTTP
 requests through the real Flask app (routing, session and login, queries, templates) on the
 bench's throwaway engine. It lives in webapp/ so that engine/ never imports Flask; the bench
-calls it through the `web` hook of `engine.bench.run`.
+calls it through the `web` hook of `tooling.bench.suite.run`.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 
-from engine.bench import FILL_NAMES, FILL_PLACES, _p95, fill_name
 from engine.cases.queries import inbox
 from engine.store.schema import Case, Company, TaskRow
+from tooling.bench.suite import FILL_NAMES, FILL_PLACES, _p95, fill_name
 
 ANALYST, ANALYST_PASSWORD = "bench.analista", "bench-analista-password"
 FILTERED = "?plazo=vencidas&orden=plazo"

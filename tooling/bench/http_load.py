@@ -28,9 +28,9 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from engine.bench import COMPANY, _p95
+from tooling.bench.suite import COMPANY, _p95
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 

@@ -2,7 +2,7 @@
 
 A comparison runs outside the web request, as its own OS process:
 
-    python -m engine.simcompare FOLDER
+    python -m engine.simulate.compare_designs FOLDER
 
 FOLDER holds `solicitud.json` (written by whoever starts the run): the two designs with the exact
 model files they pin (so the worker never reads the configured database and needs no credentials),
@@ -31,7 +31,7 @@ from engine.basics.xmlsafe import XmlError, parse_xml
 from engine.cases.engine import Engine
 from engine.programme.heatmap import heatmap
 from engine.simulate import RESULTS, simulate
-from engine.simulate import workshops as simulated_workshops
+from engine.simulate import workshop_attendance as simulated_workshops
 
 REQUEST, STATUS, RESULT = "solicitud.json", "estado.json", "resultado.json"
 RUNNING, DONE, FAILED = "en_curso", "terminada", "fallida"
@@ -194,6 +194,6 @@ def run_folder(folder: Path) -> int:
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        print("uso: python -m engine.simcompare CARPETA", file=sys.stderr)
+        print("uso: python -m engine.simulate.compare_designs CARPETA", file=sys.stderr)
         sys.exit(2)
     sys.exit(run_folder(Path(sys.argv[1])))

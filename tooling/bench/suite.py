@@ -3,7 +3,7 @@ a throwaway database, against bare in-memory SpiffWorkflow as the floor.
 
 Every figure comes with the settings used, so runs can be compared (bench/RESULTS.md).
 The pages (inbox, case page, case search) are timed through the Flask app by
-webapp/bench_web.py, which `cpe bench` passes in as `run(web=…)`: engine/ never imports Flask.
+tooling/bench/pages.py, which `cpe bench` passes in as `run(web=…)`: engine/ never imports Flask.
 """
 
 from __future__ import annotations
@@ -24,15 +24,15 @@ from sqlalchemy import func, insert, select
 from engine.basics.clock import VirtualClock
 from engine.cases.engine import Engine
 from engine.cases.queries import inbox
-from engine.demo import answers_for_level
 from engine.models import spiff as runtime
 from engine.models.validation import collect_files
 from engine.simulate import simulate
 from engine.store import backup
 from engine.store.db import analyze
 from engine.store.schema import Case, CaseEvent, CaseState, Company, TaskRow, TpeHistory
+from tooling.demo import answers_for_level
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 QUICK = {"start_cases": 300, "lifecycles": 100, "inbox_cases": 10_000, "bare_lifecycles": 300, "inbox_runs": 40,
          "http_clients": 8, "http_tasks_per_client": 30, "simulation_cases": 300}
 FULL = {"start_cases": 2_000, "lifecycles": 500, "inbox_cases": 100_000, "bare_lifecycles": 1_000, "inbox_runs": 100,
@@ -68,10 +68,10 @@ BENCH_USER, BENCH_PASSWORD = "bench.eje", "bench-password"
 def run(quick: bool = True, database_url: str | None = None, progress=None, web=None, http=None) -> dict:
     """Run the suite and return its figures. `web`, if given, is called after the inbox figure as
     `web(engine, runs=…, executive=…, password=…)` on the filled database and returns more figures
-    (the page timings through the web app: `webapp.bench_web.measure`, kept out of engine/).
+    (the page timings through the web app: `tooling.bench.pages.measure`, kept out of engine/).
     `http`, if given, is called last as `http(engine, url, username=…, password=…, answers=…,
     clients=…, per_client=…)` and returns the task-completion figures through gunicorn
-    (`webapp.bench_http.measure`)."""
+    (`tooling.bench.http_load.measure`)."""
     settings = dict(QUICK if quick else FULL)
     say = progress or (lambda _msg: None)
     with tempfile.TemporaryDirectory() as folder:
