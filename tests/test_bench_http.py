@@ -9,7 +9,7 @@ from werkzeug.datastructures import MultiDict
 from engine.store.schema import CaseEvent
 from tooling.bench import http_load as bench_http
 from tooling.bench.suite import BENCH_PASSWORD, BENCH_USER, Lifecycle, _compiled
-from webapp import formrender
+from webapp.shared import formrender
 
 SCHEMA = {"type": "object", "properties": {
     "a": {"type": "string"}, "n": {"type": "integer"}, "ok": {"type": "boolean"}, "no": {"type": "boolean"},

@@ -1,4 +1,4 @@
-"""The shared writers of the exports (webapp/spreadsheets.py): the formula guard, table-driven,
+"""The shared writers of the exports (webapp/shared/spreadsheets.py): the formula guard, table-driven,
 and the CSV writer that every export (attendance, registry, benefit lists) goes through."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from datetime import date, datetime
 
 import pytest
 
-from webapp.spreadsheets import csv as write_csv
-from webapp.spreadsheets import no_formula
+from webapp.shared.spreadsheets import csv as write_csv
+from webapp.shared.spreadsheets import no_formula
 
 GUARDED = [
     ("equals", "=SUM(A1:A9)", "'=SUM(A1:A9)"),

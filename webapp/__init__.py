@@ -25,7 +25,7 @@ babel = Babel()
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(ROOT / "instance"))
-    from webapp.strictjson import StrictJSONProvider
+    from webapp.shared.strictjson import StrictJSONProvider
 
     app.json = StrictJSONProvider(app)  # jsonify never writes NaN nor invalid Unicode (strictjson.py)
     app.config.from_mapping(
@@ -50,7 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     engine = app.config.get("ENGINE") or Engine(url=app.config["DATABASE_URL"], instance_dir=app.instance_path)
     app.extensions["cpe_engine"] = engine
-    from webapp.proxy import trust_proxies
+    from webapp.shared.proxy import trust_proxies
 
     trust_proxies(app)
 
@@ -60,7 +60,11 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_locale)
 
-    from webapp import api, auditlog, auth, cases, cli, errors, filters, inbox, models, portal, tasks, vendor, workshops
+    from webapp import cli
+    from webapp.api import routes as api
+    from webapp.pages import audit as auditlog
+    from webapp.pages import auth, cases, inbox, models, portal, tasks, workshops
+    from webapp.shared import errors, filters, vendor
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
@@ -69,22 +73,22 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(vendor.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(models.bp)
-    from webapp import model_editors
+    from webapp.pages import model_editors
 
     app.register_blueprint(model_editors.bp)
-    from webapp import simulacion
+    from webapp.pages import simulation as simulacion
 
     app.register_blueprint(simulacion.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(workshops.bp)
     app.register_blueprint(auditlog.bp)
-    from webapp import benefits
+    from webapp.pages import benefits
 
     app.register_blueprint(benefits.bp)
-    from webapp import indicadores
+    from webapp.pages import indicators as indicadores
 
     app.register_blueprint(indicadores.bp)
-    from webapp import registro
+    from webapp.pages import company_records as registro
 
     app.register_blueprint(registro.bp)
     errors.init_app(app)

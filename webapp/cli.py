@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from engine.cases.engine import EngineError
 from engine.models.forms import FormError
 from engine.models.validation import DeployError, collect_files
-from webapp import strictjson
+from webapp.shared import strictjson
 
 
 def engine():
@@ -72,7 +72,7 @@ def handle_errors(func):
 
 
 def parse_json(text: str | None, what: str = "--data"):
-    """The JSON of an option, strictly (webapp/strictjson.py): ValueError with a Spanish message
+    """The JSON of an option, strictly (webapp/shared/strictjson.py): ValueError with a Spanish message
     for text that is not JSON, and ValueRefused (naming the field) for NaN, Infinity, lone
     surrogates, repeated keys, huge numbers or nesting that a case may not hold."""
     if text is None:
@@ -333,8 +333,8 @@ def export_registry(output, region, as_json):
 
     from engine.domain.regions import is_region
     from engine.programme.company_records import RegistryFilters, export_rows
-    from webapp.auditlog import cli_actor, record_access
-    from webapp.registro import to_csv, to_xlsx
+    from webapp.pages.audit import cli_actor, record_access
+    from webapp.pages.company_records import to_csv, to_xlsx
 
     path = Path(output)
     fmt = "csv" if path.suffix.lower() == ".csv" else "xlsx" if path.suffix.lower() == ".xlsx" else None
@@ -532,7 +532,7 @@ def backup(file, as_json):
     def human(r):
         click.echo(f"copia en {r['file']}: {r['rows']} filas de {len(r['tables'])} tablas "
                    f"(revisión {r['revision']} del esquema)", err=True)
-    from webapp.auditlog import cli_actor, record_access
+    from webapp.pages.audit import cli_actor, record_access
 
     # recorded first, so the copy itself shows who made it (a failed attempt stays recorded too)
     record_access("export", "backup", None, {"archivo": str(file)}, actor=cli_actor())

@@ -1,4 +1,4 @@
-"""The client address behind a reverse proxy: CPE_PROXY_HOPS (webapp/proxy.py).
+"""The client address behind a reverse proxy: CPE_PROXY_HOPS (webapp/shared/proxy.py).
 
 Without the setting a forged X-Forwarded-For changes nothing (the per-address login limit
 and the audit use the TCP peer); with it the address the trusted proxy appended is used."""
@@ -11,7 +11,7 @@ from sqlalchemy import select
 from engine.accounts import logins
 from engine.store.schema import DataAccess, LoginAttempt
 from webapp import create_app
-from webapp.proxy import parse_hops
+from webapp.shared.proxy import parse_hops
 
 from .conftest import PASSWORD
 

@@ -131,7 +131,7 @@ def test_a_same_site_next_is_kept(app, client, target):
        | st.builds(lambda a, b: a + b, st.sampled_from(["/", "//", "/\\", "\\", "/\t/", "https:", "/\r\n"]),
                    st.text(max_size=20)))
 def test_safe_next_only_returns_same_site_paths(target):
-    from webapp.redirects import safe_next
+    from webapp.shared.redirects import safe_next
 
     result = safe_next(target)
     if result is not None:

@@ -148,7 +148,7 @@ def world(tmp_path_factory):
 
 
 def _vendor():
-    from webapp.vendor import FILES
+    from webapp.shared.vendor import FILES
     return FILES
 
 

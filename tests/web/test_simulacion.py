@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from engine.models.validation import collect_files
 from engine.simulate.compare_designs import DONE, FAILED, RUNNING, STATUS, write_json
 from engine.store.schema import Case
-from webapp import create_app, simjobs
+from webapp import create_app
+from webapp.shared import simulation_jobs as simjobs
 
 from ..test_simulate_history import _first_tasks
 from .conftest import PASSWORD

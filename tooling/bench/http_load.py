@@ -35,7 +35,7 @@ TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*n
 
 
 def form_fields(data: dict, prefix: str = "") -> list[tuple[str, str]]:
-    """`data` as the fields of the rendered form (webapp/formrender.py names nested fields
+    """`data` as the fields of the rendered form (webapp/shared/formrender.py names nested fields
     `a.b`; a list is one field per chosen value; a boolean checkbox sends "1" when checked)."""
     fields = []
     for name, value in data.items():

@@ -1,5 +1,5 @@
 """Simulación: analysts compare two process designs (process + version) on the same synthetic
-cohort. The run happens in a background process (webapp/simjobs.py → engine/simulate/compare_designs.py); the
+cohort. The run happens in a background process (shared/simulation_jobs → simulate/compare_designs); the
 results page polls until it is done and then shows both designs side by side."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from engine.programme.heatmap import level
 from engine.simulate import DEFAULTS
 from engine.simulate.compare_designs import DONE, RUNNING
 from engine.simulate.history import MIN_TASKS
-from webapp import simjobs
-from webapp.access import engine
-from webapp.models import analyst_required
+from webapp.pages.models import analyst_required
+from webapp.shared import simulation_jobs as simjobs
+from webapp.shared.guards import engine
 
 bp = Blueprint("simulacion", __name__, url_prefix="/modelos/simulacion")
 

@@ -22,10 +22,12 @@ from engine.basics.clock import as_utc
 from engine.basics.errors import BrokenModel, Conflict, Forbidden, NotFound
 from engine.cases.queries import cases as case_page
 from engine.models.forms import FormError
-from webapp import api_spec, csrf, strictjson
-from webapp.access import can_see_case, engine
-from webapp.auditlog import record_access
-from webapp.auth import STAFF_ROLES
+from webapp import csrf
+from webapp.api import openapi as api_spec
+from webapp.pages.audit import record_access
+from webapp.pages.auth import STAFF_ROLES
+from webapp.shared import strictjson
+from webapp.shared.guards import can_see_case, engine
 
 PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=PREFIX)

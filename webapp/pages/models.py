@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 
 from engine.basics.errors import Conflict, NotFound
 from engine.models.validation import DeployError
-from webapp.access import engine
+from webapp.shared.guards import engine
 
 bp = Blueprint("models", __name__, url_prefix="/modelos")
 KINDS = ("process", "decision", "form")

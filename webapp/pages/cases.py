@@ -10,10 +10,10 @@ from engine.basics.errors import EngineError
 from engine.cases.comments import MAX_LENGTH as COMMENT_MAX_LENGTH
 from engine.cases.comments import add_comment, comments
 from engine.cases.queries import case_path, case_record, cases
-from webapp import strictjson
-from webapp.access import can_work, case_or_404, engine
-from webapp.auditlog import record_access
-from webapp.models import analyst_required
+from webapp.pages.audit import record_access
+from webapp.pages.models import analyst_required
+from webapp.shared import strictjson
+from webapp.shared.guards import can_work, case_or_404, engine
 
 bp = Blueprint("cases", __name__)
 

@@ -13,8 +13,8 @@ from engine.basics.errors import Conflict, NotFound
 from engine.cases.drafts import load_draft, save_draft
 from engine.models.forms import FormError
 from engine.programme import portal, workshops
-from webapp import formrender
-from webapp.access import engine
+from webapp.shared import formrender
+from webapp.shared.guards import engine
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 

@@ -19,9 +19,9 @@ from flask_login import current_user, login_required
 from engine.cases import scheduler
 from engine.domain.regions import REGIONS, is_region
 from engine.programme import benefits
-from webapp import spreadsheets
-from webapp.access import engine
-from webapp.auditlog import record_access
+from webapp.pages.audit import record_access
+from webapp.shared import spreadsheets
+from webapp.shared.guards import engine
 
 bp = Blueprint("beneficios", __name__, url_prefix="/beneficios")
 

@@ -25,7 +25,7 @@ from engine.programme.workshops import catalogue
 from engine.simulate import history, model_files
 from engine.simulate.compare_designs import DONE, FAILED, REQUEST, RESULT, RUNNING, STATUS, read_json, write_json
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RUN_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
 START_GRACE = 120  # seconds a new run may take to write its own status before it counts as failed
 

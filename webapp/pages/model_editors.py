@@ -14,10 +14,10 @@ from flask_login import current_user
 from engine.basics.errors import NotFound
 from engine.models.forms import MAX_FORM_BYTES
 from engine.models.validation import DeployError, check_files
-from webapp import formrender
-from webapp.access import engine
-from webapp.form_checks import form_problems
-from webapp.models import MAX_XML, _problems, analyst_required
+from webapp.pages.models import MAX_XML, _problems, analyst_required
+from webapp.shared import formrender
+from webapp.shared.form_checks import form_problems
+from webapp.shared.guards import engine
 
 bp = Blueprint("model_editors", __name__, url_prefix="/modelos")
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")

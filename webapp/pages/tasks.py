@@ -11,9 +11,9 @@ from engine.basics.case_values import ValueRefused
 from engine.basics.errors import Conflict, Forbidden, NotFound
 from engine.cases.drafts import load_draft, save_draft
 from engine.models.forms import FormError
-from webapp import formrender
-from webapp.access import can_work, engine, task_or_404
-from webapp.auditlog import record_access
+from webapp.pages.audit import record_access
+from webapp.shared import formrender
+from webapp.shared.guards import can_work, engine, task_or_404
 
 bp = Blueprint("tasks", __name__)
 

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from engine.programme import audit
-from webapp.access import engine
+from webapp.shared.guards import engine
 
 bp = Blueprint("audit", __name__, url_prefix="/auditoria")
 PER_PAGE = 100

@@ -25,9 +25,9 @@ from engine.basics.errors import Conflict, NotFound
 from engine.domain.regions import REGIONS, is_region
 from engine.models.forms import FormError
 from engine.programme import workshops
-from webapp import spreadsheets
-from webapp.access import engine
-from webapp.auditlog import record_access
+from webapp.pages.audit import record_access
+from webapp.shared import spreadsheets
+from webapp.shared.guards import engine
 
 bp = Blueprint("workshops", __name__, url_prefix="/talleres")
 

@@ -16,10 +16,10 @@ from engine.basics.errors import Forbidden, NotFound
 from engine.domain.regions import REGIONS, is_region
 from engine.programme import audit
 from engine.programme import company_records as reg
-from webapp import spreadsheets
-from webapp.access import engine
-from webapp.auditlog import ACTIONS, record_access
-from webapp.filters import RESULTS, SEGMENTS
+from webapp.pages.audit import ACTIONS, record_access
+from webapp.shared import spreadsheets
+from webapp.shared.filters import RESULTS, SEGMENTS
+from webapp.shared.guards import engine
 
 bp = Blueprint("registro", __name__, url_prefix="/registro")
 EXPORT_FORMATS = ("xlsx", "csv")

@@ -9,8 +9,8 @@ from flask_login import current_user, login_required
 from engine.basics.errors import Conflict, Forbidden, NotFound
 from engine.cases.queries import InboxFilters, inbox
 from engine.domain.regions import REGIONS
-from webapp.access import engine
-from webapp.redirects import safe_next
+from webapp.shared.guards import engine
+from webapp.shared.redirects import safe_next
 
 bp = Blueprint("inbox", __name__)
 DUE_ARGS = {"vencidas": "overdue", "por_vencer": "soon", "sin_plazo": "none"}

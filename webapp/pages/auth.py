@@ -12,7 +12,7 @@ from flask_login import UserMixin, current_user, login_required, login_user, log
 
 from engine.accounts import logins
 from webapp import LANGUAGES, login_manager
-from webapp.redirects import safe_next
+from webapp.shared.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
 

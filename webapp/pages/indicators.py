@@ -21,9 +21,9 @@ from engine.programme.dashboard import dashboard
 from engine.programme.heatmap import heatmap, versions_of_processes
 from engine.programme.indicators import PYMES_REGISTRADAS, SEGMENT_ORDER, parse_filters
 from engine.store.schema import User
-from webapp.access import engine
-from webapp.filters import RESULTS, SEGMENTS
-from webapp.workshops import SHORT_REGIONS
+from webapp.pages.workshops import SHORT_REGIONS
+from webapp.shared.filters import RESULTS, SEGMENTS
+from webapp.shared.guards import engine
 
 bp = Blueprint("indicadores", __name__, url_prefix="/indicadores")
 
