@@ -26,7 +26,7 @@ run: install
 	$(BIN)/cpe serve --host $(HOST) --port $(PORT)
 
 lint: install
-	$(BIN)/ruff check engine webapp tooling tests
+	$(BIN)/ruff check engine webapp cli tooling tests
 
 # The whole suite: lint, then every test on SQLite and on PostgreSQL.
 test: install lint test-sqlite test-postgres

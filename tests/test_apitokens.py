@@ -134,8 +134,8 @@ def run(users):
     from click.testing import CliRunner
     from flask.cli import ScriptInfo
 
+    from cli.main import cpe
     from webapp import create_app
-    from webapp.cli import cpe
 
     app = create_app({"ENGINE": users, "SECRET_KEY": "test"})
     runner = CliRunner()

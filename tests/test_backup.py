@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from flask.cli import ScriptInfo
 from sqlalchemy import JSON, func, select
 
+from cli.main import cpe
 from engine.accounts import apitokens, logins
 from engine.basics.clock import as_utc
 from engine.cases.comments import add_comment
@@ -23,7 +24,6 @@ from engine.store import backup
 from engine.store.db import alembic_config
 from engine.store.schema import Base, Case, User
 from webapp import create_app
-from webapp.cli import cpe
 
 from .conftest import fresh_database
 

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 from flask.cli import ScriptInfo
 
+from cli.main import cpe
 from webapp import create_app
-from webapp.cli import cpe
 
 MODEL = Path(__file__).parent / "models" / "diagnostico"
 

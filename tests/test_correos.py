@@ -12,13 +12,13 @@ from click.testing import CliRunner
 from flask.cli import ScriptInfo
 from sqlalchemy import select, update
 
+from cli.main import cpe
 from engine.cases import scheduler
 from engine.cases.engine import Engine
 from engine.domain.regions import REGIONS
 from engine.programme import benefits
 from engine.store.schema import BenefitExtract, Case, Company, OutboxMessage
 from webapp import create_app
-from webapp.cli import cpe
 
 from . import profiles as P
 from .driver import Driver

@@ -19,13 +19,13 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
+from cli.main import cpe
 from engine.basics.case_values import ValueRefused
 from engine.basics.errors import EngineError
 from engine.models.validation import collect_files
 from engine.programme import operators as registry
 from engine.store.schema import Case, CaseEvent
 from webapp import create_app
-from webapp.cli import cpe
 
 MODELS = Path(__file__).parent / "models"
 START = {"rut": "76086428-5", "razon_social": "Uno SpA", "region": "CL-RM"}

@@ -477,8 +477,8 @@ def run_cli(engine):
     from click.testing import CliRunner
     from flask.cli import ScriptInfo
 
+    from cli.main import cpe
     from webapp import create_app
-    from webapp.cli import cpe
 
     app = create_app({"ENGINE": engine, "SECRET_KEY": "test"})
 

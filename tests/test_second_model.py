@@ -65,8 +65,8 @@ def test_second_model_low_level_is_derived(engine):
 def test_second_model_deploys_from_the_cli(engine, tmp_path):
     from click.testing import CliRunner
 
+    from cli.main import cpe
     from webapp import create_app
-    from webapp.cli import cpe
 
     app = create_app({"ENGINE": engine, "SECRET_KEY": "test"})
     runner = CliRunner()

@@ -490,8 +490,8 @@ def test_cpe_db_upgrade_loads_the_catalogue(engine):
     from click.testing import CliRunner
     from flask.cli import ScriptInfo
 
+    from cli.main import cpe
     from webapp import create_app
-    from webapp.cli import cpe
 
     app = create_app({"ENGINE": engine, "SECRET_KEY": "test"})
     for expected in ("10 talleres (10 nuevos, 0 actualizados)", "10 talleres (0 nuevos, 0 actualizados)"):

@@ -60,7 +60,6 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_locale)
 
-    from webapp import cli
     from webapp.api import routes as api
     from webapp.pages import audit as auditlog
     from webapp.pages import auth, cases, inbox, models, portal, tasks, workshops
@@ -93,7 +92,6 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(registro.bp)
     errors.init_app(app)
     filters.init_app(app)
-    cli.init_app(app)
 
     @app.get("/")
     def home():

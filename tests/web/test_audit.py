@@ -7,10 +7,10 @@ from click.testing import CliRunner
 from flask.cli import ScriptInfo
 from sqlalchemy import select
 
+from cli.main import cpe
 from engine.accounts import apitokens
 from engine.programme.audit import entries
 from engine.store.schema import DataAccess
-from webapp.cli import cpe
 
 from .conftest import task_ids
 

@@ -16,11 +16,11 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from cli.main import cpe
 from engine.accounts import apitokens
 from engine.models.validation import collect_files
 from engine.programme import operators as registry
 from engine.store.schema import Case
-from webapp.cli import cpe
 
 from ..test_hostile_values import ANSWERS, HOSTILE_TEXT, START, store_old_values, strict_json
 

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from flask.cli import ScriptInfo
 
-from webapp.cli import cpe
+from cli.main import cpe
 
 from .. import profiles as P
 from ..driver import Driver

@@ -14,10 +14,10 @@ from flask.cli import ScriptInfo
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from cli.main import cpe
 from engine.models.validation import collect_files
 from engine.programme.audit import entries
 from engine.store.schema import Case
-from webapp.cli import cpe
 
 from .. import profiles as P
 from ..driver import Driver

@@ -102,10 +102,6 @@ def cpe():
     """CPE Workflow: el proceso de los Centros Pyme Exporta como BPMN ejecutable."""
 
 
-def init_app(app):
-    """Nothing to register on the app itself; kept for the factory's explicit wiring."""
-
-
 # -- db ----------------------------------------------------------------------------
 @cpe.group()
 def db():
