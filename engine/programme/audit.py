@@ -46,3 +46,22 @@ def entries(session, *, subject=None, subject_id=None, actor=None, since=None, b
 def actors(session) -> list[str]:
     """Everyone who appears in the log, for the filter of the analysts' page."""
     return list(session.scalars(select(DataAccess.actor).distinct().order_by(DataAccess.actor)))
+
+
+def record_access(engine, *, actor: str, action: str, subject: str, subject_id=None, detail=None) -> None:
+    """One audit row in its own transaction, at the engine's clock (pages, API and CLI)."""
+    with engine.transaction() as session:
+        record(session, actor=actor, action=action, subject=subject, subject_id=subject_id, detail=detail,
+               now=engine.now())
+
+
+def recent(engine, **filters) -> list[dict]:
+    """`entries` in a read session of the engine (same filters)."""
+    with engine.Session() as session:
+        return entries(session, **filters)
+
+
+def people(engine) -> list[str]:
+    """`actors` in a read session of the engine."""
+    with engine.Session() as session:
+        return actors(session)
