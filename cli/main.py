@@ -1,5 +1,6 @@
-"""The `cpe` command (SPEC §10): a Flask CLI group over the app factory, so the CLI and
-the web share one configuration and one engine. Commands call only the engine's verbs.
+"""The `cpe` command (SPEC §10): a click group whose context object (cli/context.py) builds the
+Engine from the environment as the web app does, so the CLI and the web share one configuration.
+Commands call only the engine's verbs; only `serve` and `export registro` build the web app.
 
 Every command that prints data takes --json and then prints one JSON document on
 stdout; errors go to stderr with a non-zero exit and change nothing.
@@ -13,18 +14,14 @@ import time
 import traceback
 
 import click
-from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from cli.context import CliContext, cli_actor, current_engine
 from engine.cases.engine import EngineError
 from engine.models.forms import FormError
 from engine.models.validation import DeployError, collect_files
+from engine.programme import audit
 from webapp.shared import strictjson
-
-
-def engine():
-    return current_app.extensions["cpe_engine"]
 
 
 def emit(data, as_json: bool, human=None):
@@ -91,15 +88,20 @@ def parse_json(text: str | None, what: str = "--data"):
         raise strictjson.ValueRefused(exc.path, f"{exc.reason} (en {what})") from None
 
 
-def _create_app(*_args, **_kwargs):
-    from webapp import create_app
+def _record_export(subject: str, detail: dict) -> None:
+    """One audit row for data the command writes to a file, by `cli:<system user>`
+    (engine/programme/audit.py; the row the web's record_access writes, without a request)."""
+    eng = current_engine()
+    with eng.transaction() as session:
+        audit.record(session, actor=cli_actor(), action="export", subject=subject, detail=detail, now=eng.now())
 
-    return create_app()
 
-
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
-def cpe():
+@click.group()
+@click.pass_context
+def cpe(ctx):
     """CPE Workflow: el proceso de los Centros Pyme Exporta como BPMN ejecutable."""
+    if ctx.obj is None:
+        ctx.obj = CliContext.from_environment()
 
 
 # -- db ----------------------------------------------------------------------------
@@ -109,14 +111,13 @@ def db():
 
 
 @db.command("upgrade")
-@with_appcontext
 @handle_errors
 def db_upgrade():
     """Crea o migra el esquema (Alembic) y carga el catálogo de talleres."""
     from engine.programme.workshops import seed_catalogue
 
-    engine().upgrade()
-    seeded = seed_catalogue(engine())
+    current_engine().upgrade()
+    seeded = seed_catalogue(current_engine())
     click.echo(f"esquema al día; catálogo de talleres: {seeded['total']} talleres "
                f"({seeded['created']} nuevos, {seeded['updated']} actualizados)", err=True)
 
@@ -125,11 +126,10 @@ def db_upgrade():
 @cpe.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True)
-@with_appcontext
 @handle_errors
 def validate(paths, as_json):
     """Valida archivos .bpmn, .dmn y formularios .json (o carpetas)."""
-    problems = engine().validate(collect_files(paths))
+    problems = current_engine().validate(collect_files(paths))
     if as_json:
         emit({"valid": not problems, "problems": [p.__dict__ for p in problems]}, True)
     else:
@@ -145,13 +145,12 @@ def validate(paths, as_json):
 @click.option("--message", "-m", default="", help="Motivo del cambio.")
 @click.option("--author", default=None, help="Autor (por defecto, el usuario del sistema).")
 @click.option("--json", "as_json", is_flag=True)
-@with_appcontext
 @handle_errors
 def deploy(paths, message, author, as_json):
     """Valida y guarda nuevas versiones de procesos, decisiones y formularios."""
     import getpass
 
-    results = engine().deploy(collect_files(paths), author=author or getpass.getuser(), message=message)
+    results = current_engine().deploy(collect_files(paths), author=author or getpass.getuser(), message=message)
 
     def human(rows):
         for r in rows:
@@ -162,7 +161,6 @@ def deploy(paths, message, author, as_json):
 
 @cpe.command()
 @click.option("--json", "as_json", is_flag=True)
-@with_appcontext
 @handle_errors
 def models(as_json):
     """Procesos, decisiones y formularios con sus versiones."""
@@ -170,7 +168,7 @@ def models(as_json):
         for r in rows:
             click.echo(f"{r['kind']:<9} {r['key']:<28} v{r['version']:<4} {r['created_at'][:19]} "
                        f"{r['author']:<12} casos activos: {r['active_cases']}  {r['message']}")
-    emit(engine().models(), as_json, human)
+    emit(current_engine().models(), as_json, human)
 
 
 # -- cases ---------------------------------------------------------------------------
@@ -180,11 +178,10 @@ def models(as_json):
 @click.option("--data", default=None, help="JSON, o @archivo.json")
 @click.option("--user", default=None)
 @click.option("--json", "as_json", is_flag=True)
-@with_appcontext
 @handle_errors
 def start(process_id, version, data, user, as_json):
     """Inicia un caso."""
-    case_id = engine().start(process_id, parse_json(data), version=version, actor=user or "cli")
+    case_id = current_engine().start(process_id, parse_json(data), version=version, actor=user or "cli")
     emit({"case_id": case_id}, True)
 
 
@@ -192,11 +189,10 @@ def start(process_id, version, data, user, as_json):
 @click.option("--case", "case_id", type=int, default=None)
 @click.option("--user", default=None)
 @click.option("--json", "as_json", is_flag=True)
-@with_appcontext
 @handle_errors
 def tasks(case_id, user, as_json):
     """Tareas de usuario listas."""
-    rows = engine().ready_tasks(case_id=case_id, user=user)
+    rows = current_engine().ready_tasks(case_id=case_id, user=user)
     for row in rows:
         row["form"] = row.pop("form", None)
 
@@ -212,17 +208,15 @@ def tasks(case_id, user, as_json):
 @click.option("--data", required=True, help="JSON, o @archivo.json")
 @click.option("--user", default=None)
 @click.option("--json", "as_json", is_flag=True)
-@with_appcontext
 @handle_errors
 def complete(task_id, data, user, as_json):
     """Valida contra el formulario y completa la tarea."""
-    emit(engine().complete(task_id, parse_json(data), user=user), True)
+    emit(current_engine().complete(task_id, parse_json(data), user=user), True)
 
 
 @cpe.command("case")
 @click.argument("case_id", type=int)
 @click.option("--json", "as_json", is_flag=True)
-@with_appcontext
 @handle_errors
 def case_cmd(case_id, as_json):
     """Estado, datos e historial de un caso."""
@@ -233,17 +227,16 @@ def case_cmd(case_id, as_json):
             click.echo(f"error: {c['error']['message']}")
         for e in c["history"]:
             click.echo(f"  {e['at'][:19]}  {e['actor']:<12} {e['kind']:<15} {e['name'] or ''}")
-    emit(engine().case(case_id), as_json, human)
+    emit(current_engine().case(case_id), as_json, human)
 
 
 @cpe.command()
 @click.argument("case_id", type=int)
 @click.option("--json", "as_json", is_flag=True)
-@with_appcontext
 @handle_errors
 def retry(case_id, as_json):
     """Reintenta el paso que falló en un caso en error."""
-    emit(engine().retry(case_id, actor="cli"), True)
+    emit(current_engine().retry(case_id, actor="cli"), True)
 
 
 @cpe.command()
@@ -251,12 +244,11 @@ def retry(case_id, as_json):
 @click.option("--reason", "reason", required=True, help="Por qué se omite el paso (queda en el historial).")
 @click.option("--data", default=None, help="Valores que el paso habría producido (JSON), p. ej. su resultVariable.")
 @click.option("--json", "as_json", is_flag=True)
-@with_appcontext
 @handle_errors
 def skip(case_id, reason, data, as_json):
     """Omite el paso que falló en un caso en error (lo da por hecho con los valores indicados)."""
     values = parse_json(data) if data else {}
-    emit(engine().skip(case_id, "cli", values=values, reason=reason), True)
+    emit(current_engine().skip(case_id, "cli", values=values, reason=reason), True)
 
 
 @cpe.command()
@@ -265,11 +257,10 @@ def skip(case_id, reason, data, as_json):
 @click.option("--dry-run", is_flag=True, help="Solo muestra qué cambiaría; no toca el caso.")
 @click.option("--user", default="cli", help="Quién migra (queda en el historial).")
 @click.option("--json", "as_json", is_flag=True)
-@with_appcontext
 @handle_errors
 def migrate(case_id, to_version, dry_run, user, as_json):
     """Mueve un caso en curso a otra versión de su proceso (o muestra el plan con --dry-run)."""
-    result = engine().migrate(case_id, to_version, dry_run=dry_run, actor=user)
+    result = current_engine().migrate(case_id, to_version, dry_run=dry_run, actor=user)
 
     def human(r):
         verb = "se puede migrar" if r["safe"] else "NO se puede migrar"
@@ -294,17 +285,16 @@ def export():
 @export.command("modelos")
 @click.argument("root", type=click.Path(file_okay=False), default=".")
 @click.option("--json", "as_json", is_flag=True)
-@with_appcontext
 @handle_errors
 def export_models(root, as_json):
     """Escribe la última versión desplegada de cada modelo en ROOT/processes y ROOT/forms (para git)."""
     from pathlib import Path
 
     written = []
-    for row in engine().models():
+    for row in current_engine().models():
         if any(w["kind"] == row["kind"] and w["key"] == row["key"] for w in written):
             continue
-        latest = engine().model_version(row["kind"], row["key"])
+        latest = current_engine().model_version(row["kind"], row["key"])
         folder = Path(root) / ("forms" if latest["kind"] == "form" else "processes")
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / Path(latest["filename"]).name
@@ -319,9 +309,9 @@ def export_models(root, as_json):
               help="Archivo de salida: .xlsx, o .csv si el nombre termina en .csv.")
 @click.option("--region", default=None, help="Solo una región (código ISO 3166-2:CL, p. ej. CL-RM).")
 @click.option("--json", "as_json", is_flag=True)
-@with_appcontext
+@click.pass_obj
 @handle_errors
-def export_registry(output, region, as_json):
+def export_registry(cli: CliContext, output, region, as_json):
     """Exporta el registro de empresas del programa: una fila por empresa (RUT, razón social, región,
     rubro, segmento, ejecutivo, fechas de ingreso y egreso, motivo)."""
     from pathlib import Path
@@ -329,7 +319,6 @@ def export_registry(output, region, as_json):
 
     from engine.domain.regions import is_region
     from engine.programme.company_records import RegistryFilters, export_rows
-    from webapp.pages.audit import cli_actor, record_access
     from webapp.pages.company_records import to_csv, to_xlsx
 
     path = Path(output)
@@ -339,12 +328,11 @@ def export_registry(output, region, as_json):
     if region is not None and not is_region(region):
         fail(f"región desconocida «{region}»: use un código ISO 3166-2:CL, p. ej. CL-RM")
     everyone = SimpleNamespace(role="analista", region=None)  # the command runs with the server's rights
-    rows = export_rows(engine(), everyone, RegistryFilters(region=region))
-    with current_app.test_request_context():  # the file's headers and labels, in Spanish
+    rows = export_rows(cli.engine, everyone, RegistryFilters(region=region))
+    with cli.app.test_request_context():  # the file's headers and labels, in Spanish
         body = to_csv(rows).encode("utf-8") if fmt == "csv" else to_xlsx(rows)
     path.write_bytes(body)
-    record_access("export", "registry", None, {"archivo": str(path), "filas": len(rows), "region": region,
-                                               "via": "cli"}, actor=cli_actor())
+    _record_export("registry", {"archivo": str(path), "filas": len(rows), "region": region, "via": "cli"})
     emit({"archivo": str(path), "formato": fmt, "filas": len(rows), "region": region}, as_json,
          lambda r: click.echo(f"{r['archivo']}: {r['filas']} empresas"))
 
@@ -363,12 +351,11 @@ def users():
 @click.option("--email", default=None)
 @click.option("--full-name", default="")
 @click.option("--password-stdin", is_flag=True, required=True, help="Lee la contraseña de la entrada estándar.")
-@with_appcontext
 @handle_errors
 def users_create(name, role, region, rubros, email, full_name, password_stdin):
     """Crea un usuario."""
     password = sys.stdin.readline().rstrip("\n")
-    engine().create_user(name, password, role, region=region, rubros=rubros, full_name=full_name, email=email)
+    current_engine().create_user(name, password, role, region=region, rubros=rubros, full_name=full_name, email=email)
     click.echo(f"usuario {name} creado", err=True)
 
 
@@ -376,7 +363,6 @@ def users_create(name, role, region, rubros, email, full_name, password_stdin):
 @cpe.command()
 @click.option("--once", is_flag=True, help="Procesa lo pendiente una vez y termina.")
 @click.option("--interval", default=5.0, show_default=True, help="Segundos entre rondas.")
-@with_appcontext
 @handle_errors
 def worker(once, interval):
     """Trabajador en segundo plano: dispara los temporizadores vencidos (engine/cases/worker.py).
@@ -395,7 +381,7 @@ def worker(once, interval):
                 click.echo(f"{count} caso(s) avanzados: {name}", err=True)
     from engine.cases import scheduler
 
-    eng = engine()
+    eng = current_engine()
     jobs = [("inicios programados", lambda: scheduler.run_due(eng)),
             ("temporizadores", lambda: eng.fire_due_timers(limit=BATCH)),
             ("reintentos", lambda: eng.retry_due(limit=BATCH))]
@@ -405,20 +391,19 @@ def worker(once, interval):
 @cpe.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@with_appcontext
-def serve(host, port):
+@click.pass_obj
+def serve(cli: CliContext, host, port):
     """Servidor web (desarrollo; en producción use gunicorn, ver README)."""
     from werkzeug.serving import run_simple
 
     click.echo(f"CPE Workflow en http://{host}:{port}/  (usuarios de la demo: ver README)", err=True)
-    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
+    run_simple(host, port, cli.app, threaded=True, use_reloader=False)
 
 
 @cpe.command()
 @click.option("--quick", is_flag=True, help="Versión corta (menos de 5 minutos).")
 @click.option("--database-url", default=None, help="Base desechable a usar (por defecto, SQLite temporal).")
 @click.option("--json", "as_json", is_flag=True)
-@with_appcontext
 @handle_errors
 def bench(quick, database_url, as_json):
     """Suite de rendimiento del motor y de las páginas web (nunca toca la base configurada)."""
@@ -439,9 +424,9 @@ def bench(quick, database_url, as_json):
 
 @cpe.command()
 @click.option("--json", "as_json", is_flag=True)
-@with_appcontext
+@click.pass_obj
 @handle_errors
-def demo(as_json):
+def demo(cli: CliContext, as_json):
     """Carga usuarios, empresas y casos de demostración."""
     from tooling.demo import load_demo
 
@@ -451,7 +436,7 @@ def demo(as_json):
         for name, path in result.get("portal", {}).items():
             click.echo(f"portal de {name}: {path}  (en el servidor, p. ej. http://127.0.0.1:5000{path})", err=True)
 
-    emit(load_demo(engine(), current_app.config["PROCESSES_DIR"], current_app.config["FORMS_DIR"]), as_json, human)
+    emit(load_demo(cli.engine, cli.config["PROCESSES_DIR"], cli.config["FORMS_DIR"]), as_json, human)
 
 
 # -- API tokens ------------------------------------------------------------------------
@@ -465,14 +450,13 @@ def tokens():
 @click.option("--name", default="", help="Para qué es el token (p. ej. la integración que lo usa).")
 @click.option("--days", type=int, default=None, help="Días de vigencia (por defecto, hasta revocarlo).")
 @click.option("--json", "as_json", is_flag=True)
-@with_appcontext
 @handle_errors
 def tokens_create(username, name, days, as_json):
     """Crea un token para USERNAME y lo muestra una sola vez."""
     from engine.accounts import apitokens
 
-    token_id, token = apitokens.create_token(engine(), username, name=name, days=days)
-    [row] = [t for t in apitokens.list_tokens(engine(), username) if t["id"] == token_id]
+    token_id, token = apitokens.create_token(current_engine(), username, name=name, days=days)
+    [row] = [t for t in apitokens.list_tokens(current_engine(), username) if t["id"] == token_id]
     if as_json:
         emit({"id": token_id, "username": username, "name": row["name"], "expires_at": row["expires_at"],
               "token": token}, True)
@@ -486,7 +470,6 @@ def tokens_create(username, name, days, as_json):
 @tokens.command("list")
 @click.argument("username")
 @click.option("--json", "as_json", is_flag=True)
-@with_appcontext
 @handle_errors
 def tokens_list(username, as_json):
     """Tokens de USERNAME (nunca el token mismo)."""
@@ -499,19 +482,18 @@ def tokens_list(username, as_json):
                        f"{t['name']}")
         if not rows:
             click.echo(f"{username} no tiene tokens", err=True)
-    emit(apitokens.list_tokens(engine(), username), as_json, human)
+    emit(apitokens.list_tokens(current_engine(), username), as_json, human)
 
 
 @tokens.command("revoke")
 @click.argument("token_id", type=int)
 @click.option("--user", "username", required=True, help="Dueño del token.")
-@with_appcontext
 @handle_errors
 def tokens_revoke(token_id, username):
     """Revoca el token TOKEN_ID de un usuario (deja de funcionar de inmediato)."""
     from engine.accounts import apitokens
 
-    apitokens.revoke(engine(), token_id, username)
+    apitokens.revoke(current_engine(), token_id, username)
     click.echo(f"token {token_id} de {username} revocado", err=True)
 
 
@@ -519,7 +501,6 @@ def tokens_revoke(token_id, username):
 @cpe.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True)
-@with_appcontext
 @handle_errors
 def backup(file, as_json):
     """Copia todas las tablas a FILE (líneas JSON comprimidas con gzip, con la revisión del esquema)."""
@@ -528,32 +509,30 @@ def backup(file, as_json):
     def human(r):
         click.echo(f"copia en {r['file']}: {r['rows']} filas de {len(r['tables'])} tablas "
                    f"(revisión {r['revision']} del esquema)", err=True)
-    from webapp.pages.audit import cli_actor, record_access
 
     # recorded first, so the copy itself shows who made it (a failed attempt stays recorded too)
-    record_access("export", "backup", None, {"archivo": str(file)}, actor=cli_actor())
-    emit(backups.backup(engine(), file), as_json, human)
+    _record_export("backup", {"archivo": str(file)})
+    emit(backups.backup(current_engine(), file), as_json, human)
 
 
 @cpe.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--yes", is_flag=True, help="No pide confirmación.")
 @click.option("--json", "as_json", is_flag=True)
-@with_appcontext
 @handle_errors
 def restore(file, yes, as_json):
     """Carga la copia FILE en una base vacía con la misma revisión del esquema (una transacción)."""
     from engine.store import backup as backups
 
-    header = backups.inspect(engine(), file)
+    header = backups.inspect(current_engine(), file)
     if not yes:
-        target = engine().db.url.render_as_string(hide_password=True)
+        target = current_engine().db.url.render_as_string(hide_password=True)
         click.confirm(f"¿Cargar la copia del {header['created_at'][:19]} ({sum(header['tables'].values())} filas) "
                       f"en {target}?", abort=True, err=True)
 
     def human(r):
         click.echo(f"restauradas {r['rows']} filas de {len(r['tables'])} tablas desde {r['file']}", err=True)
-    emit(backups.restore(engine(), file), as_json, human)
+    emit(backups.restore(current_engine(), file), as_json, human)
 
 
 @cpe.command()
@@ -566,7 +545,6 @@ def restore(file, yes, as_json):
 @click.option("--no-history", "no_history", is_flag=True,
               help="No tomar las duraciones de las tareas del historial de casos (solo la configuración).")
 @click.option("--json", "as_json", is_flag=True)
-@with_appcontext
 @handle_errors
 def simulate(process_id, cases, version, seed, horizon_months, workers, no_history, as_json):
     """Simula una cohorte sintética en un proceso (base desechable; no escribe en la base configurada)."""
@@ -574,7 +552,7 @@ def simulate(process_id, cases, version, seed, horizon_months, workers, no_histo
 
     began = time.monotonic()
     config = {"duraciones": {"desde_historial": False}} if no_history else None
-    result = run(engine(), process_id, cases, version=version, seed=seed, horizon_months=horizon_months,
+    result = run(current_engine(), process_id, cases, version=version, seed=seed, horizon_months=horizon_months,
                  config=config, workers=workers, progress=lambda step: click.echo(f"simulando: {step}…", err=True))
     click.echo(f"simulación: {cases} casos en {time.monotonic() - began:.1f} s", err=True)
 
@@ -613,16 +591,16 @@ def simulate(process_id, cases, version, seed, horizon_months, workers, no_histo
 @click.option("--pymes-registradas", type=int, default=None,
               help="Denominador de Promoción (por defecto 206 773, tesis §1.1).")
 @click.option("--json", "as_json", is_flag=True)
-@with_appcontext
+@click.pass_obj
 @handle_errors
-def indicators(region, date_from, date_to, ejecutivo, rubro, pymes_registradas, as_json):
+def indicators(cli: CliContext, region, date_from, date_to, ejecutivo, rubro, pymes_registradas, as_json):
     """Indicadores del programa (SPEC §6): los mismos números que la página /indicadores/."""
+    from engine.programme.indicators import PYMES_REGISTRADAS, parse_filters
     from engine.programme.indicators import indicators as compute
-    from engine.programme.indicators import parse_filters
 
     filters = parse_filters(region, date_from, date_to, ejecutivo, rubro)
     if pymes_registradas is None:
-        pymes_registradas = current_app.config.get("PYMES_REGISTRADAS", 206_773)
+        pymes_registradas = cli.config.get("PYMES_REGISTRADAS", PYMES_REGISTRADAS)
 
     def human(r):
         reasons = r["motivos"]
@@ -641,7 +619,12 @@ def indicators(region, date_from, date_to, ejecutivo, rubro, pymes_registradas, 
             click.echo(f"asistencia {item['taller'][:40]:<42}{item['asistieron']:>5}  {value}")
         click.echo(f"exportaron con herramientas CPE {r['exportaron_con_herramientas']}, "
                    f"sin herramientas {r['exportaron_sin_herramientas']}")
-    emit(compute(engine(), filters, pymes_registradas), as_json, human)
+    emit(compute(cli.engine, filters, pymes_registradas), as_json, human)
 
 
-main = cpe
+def main():
+    cpe(obj=CliContext.from_environment())
+
+
+if __name__ == "__main__":
+    main()

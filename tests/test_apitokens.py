@@ -132,8 +132,8 @@ def test_errors_change_nothing(users, call, error, message):
 @pytest.fixture
 def run(users):
     from click.testing import CliRunner
-    from flask.cli import ScriptInfo
 
+    from cli.context import CliContext
     from cli.main import cpe
     from webapp import create_app
 
@@ -141,7 +141,7 @@ def run(users):
     runner = CliRunner()
 
     def invoke(*args):
-        return runner.invoke(cpe, [str(a) for a in args], obj=ScriptInfo(create_app=lambda: app))
+        return runner.invoke(cpe, [str(a) for a in args], obj=CliContext.for_app(app))
     return invoke
 
 

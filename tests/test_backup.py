@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from alembic.script import ScriptDirectory
 from click.testing import CliRunner
-from flask.cli import ScriptInfo
 from sqlalchemy import JSON, func, select
 
+from cli.context import CliContext
 from cli.main import cpe
 from engine.accounts import apitokens, logins
 from engine.basics.clock import as_utc
@@ -163,7 +163,7 @@ def _runner(eng):
     app = create_app({"ENGINE": eng, "SECRET_KEY": "test"})
 
     def invoke(*args, input=None):
-        return CliRunner().invoke(cpe, [str(a) for a in args], obj=ScriptInfo(create_app=lambda: app), input=input)
+        return CliRunner().invoke(cpe, [str(a) for a in args], obj=CliContext.for_app(app), input=input)
     return invoke
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from flask.cli import ScriptInfo
 
+from cli.context import CliContext
 from cli.main import cpe
 from webapp import create_app
 
@@ -21,7 +21,7 @@ def run(engine):
     runner = CliRunner()
 
     def invoke(*args, input=None):
-        return runner.invoke(cpe, [str(a) for a in args], obj=ScriptInfo(create_app=lambda: app), input=input)
+        return runner.invoke(cpe, [str(a) for a in args], obj=CliContext.for_app(app), input=input)
     return invoke
 
 

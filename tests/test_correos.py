@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
-from flask.cli import ScriptInfo
 from sqlalchemy import select, update
 
+from cli.context import CliContext
 from cli.main import cpe
 from engine.cases import scheduler
 from engine.cases.engine import Engine
@@ -83,7 +83,7 @@ def make_programme(deployed, clock):
 
 def _worker(engine):
     app = create_app({"ENGINE": engine, "SECRET_KEY": "test"})
-    result = CliRunner().invoke(cpe, ["worker", "--once"], obj=ScriptInfo(create_app=lambda: app))
+    result = CliRunner().invoke(cpe, ["worker", "--once"], obj=CliContext.for_app(app))
     assert result.exit_code == 0, result.output
     return result
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from flask.cli import ScriptInfo
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
+from cli.context import CliContext
 from cli.main import cpe
 from engine.basics.case_values import ValueRefused
 from engine.basics.errors import EngineError
@@ -207,7 +207,7 @@ def run(hostile):
     runner = CliRunner()
 
     def invoke(*args):
-        return runner.invoke(cpe, [str(a) for a in args], obj=ScriptInfo(create_app=lambda: app))
+        return runner.invoke(cpe, [str(a) for a in args], obj=CliContext.for_app(app))
     return invoke
 
 

@@ -475,15 +475,15 @@ def test_a_cpe_actual_case_makes_no_round_trip(deployed, monkeypatch):
 @pytest.fixture
 def run_cli(engine):
     from click.testing import CliRunner
-    from flask.cli import ScriptInfo
 
+    from cli.context import CliContext
     from cli.main import cpe
     from webapp import create_app
 
     app = create_app({"ENGINE": engine, "SECRET_KEY": "test"})
 
     def invoke(*args):
-        return CliRunner().invoke(cpe, [str(a) for a in args], obj=ScriptInfo(create_app=lambda: app))
+        return CliRunner().invoke(cpe, [str(a) for a in args], obj=CliContext.for_app(app))
     return invoke
 
 

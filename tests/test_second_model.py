@@ -65,19 +65,14 @@ def test_second_model_low_level_is_derived(engine):
 def test_second_model_deploys_from_the_cli(engine, tmp_path):
     from click.testing import CliRunner
 
+    from cli.context import CliContext
     from cli.main import cpe
     from webapp import create_app
 
     app = create_app({"ENGINE": engine, "SECRET_KEY": "test"})
     runner = CliRunner()
-    result = runner.invoke(cpe, ["deploy", str(MODEL), "--message", "v1", "--json"], obj=_script_info(app))
+    result = runner.invoke(cpe, ["deploy", str(MODEL), "--message", "v1", "--json"], obj=CliContext.for_app(app))
     assert result.exit_code == 0, result.output
     assert all(r["created"] for r in json.loads(result.output))
-    again = runner.invoke(cpe, ["deploy", str(MODEL), "--json"], obj=_script_info(app))
+    again = runner.invoke(cpe, ["deploy", str(MODEL), "--json"], obj=CliContext.for_app(app))
     assert not any(r["created"] for r in json.loads(again.output))  # identical content: no-op
-
-
-def _script_info(app):
-    from flask.cli import ScriptInfo
-
-    return ScriptInfo(create_app=lambda: app)

@@ -488,14 +488,14 @@ def test_a_diagram_may_call_the_operator(engine, tmp_path):
 
 def test_cpe_db_upgrade_loads_the_catalogue(engine):
     from click.testing import CliRunner
-    from flask.cli import ScriptInfo
 
+    from cli.context import CliContext
     from cli.main import cpe
     from webapp import create_app
 
     app = create_app({"ENGINE": engine, "SECRET_KEY": "test"})
     for expected in ("10 talleres (10 nuevos, 0 actualizados)", "10 talleres (0 nuevos, 0 actualizados)"):
-        result = CliRunner().invoke(cpe, ["db", "upgrade"], obj=ScriptInfo(create_app=lambda: app))
+        result = CliRunner().invoke(cpe, ["db", "upgrade"], obj=CliContext.for_app(app))
         assert result.exit_code == 0 and expected in result.stderr, result.output
     assert count(engine, Workshop) == 10
 

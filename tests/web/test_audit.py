@@ -4,9 +4,9 @@ writes a row (who, what, when, from where), and analysts read them on /auditoria
 from __future__ import annotations
 
 from click.testing import CliRunner
-from flask.cli import ScriptInfo
 from sqlalchemy import select
 
+from cli.context import CliContext
 from cli.main import cpe
 from engine.accounts import apitokens
 from engine.programme.audit import entries
@@ -86,7 +86,7 @@ def test_the_attendance_export_is_recorded(client, auth, engine):
 
 def test_cpe_backup_is_recorded_inside_the_copy(app, engine, tmp_path):
     result = CliRunner().invoke(cpe, ["backup", str(tmp_path / "copia.gz")],
-                                obj=ScriptInfo(create_app=lambda: app))
+                                obj=CliContext.for_app(app))
     assert result.exit_code == 0, result.output
     [(actor, action, subject, _id)] = rows(engine)
     assert actor.startswith("cli:") and (action, subject) == ("export", "backup")

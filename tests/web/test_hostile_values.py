@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from flask.cli import ScriptInfo
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from cli.context import CliContext
 from cli.main import cpe
 from engine.accounts import apitokens
 from engine.models.validation import collect_files
@@ -49,7 +49,7 @@ def site(app, engine, client, auth):
             return response, body
 
         def cli(self, *args):
-            return runner.invoke(cpe, [str(a) for a in args], obj=ScriptInfo(create_app=lambda: app))
+            return runner.invoke(cpe, [str(a) for a in args], obj=CliContext.for_app(app))
 
         def new_case(self):
             return engine.start("abierto", START)

@@ -8,8 +8,8 @@ import re
 
 import pytest
 from click.testing import CliRunner
-from flask.cli import ScriptInfo
 
+from cli.context import CliContext
 from cli.main import cpe
 
 from .. import profiles as P
@@ -32,7 +32,7 @@ def cases(deployed, app, clock):
 
 
 def cli_json(app, *args):
-    result = CliRunner().invoke(cpe, ["indicators", "--json", *args], obj=ScriptInfo(create_app=lambda: app))
+    result = CliRunner().invoke(cpe, ["indicators", "--json", *args], obj=CliContext.for_app(app))
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -114,7 +114,7 @@ def test_bad_filters_get_a_message(cases, client, auth, query, message):
 
 
 def test_bad_command_options_fail_with_a_message(cases):
-    result = CliRunner().invoke(cpe, ["indicators", "--from", "ayer"], obj=ScriptInfo(create_app=lambda: cases))
+    result = CliRunner().invoke(cpe, ["indicators", "--from", "ayer"], obj=CliContext.for_app(cases))
     assert result.exit_code != 0 and "AAAA-MM-DD" in result.output
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from flask.cli import ScriptInfo
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from cli.context import CliContext
 from cli.main import cpe
 from engine.models.validation import collect_files
 from engine.programme.audit import entries
@@ -158,7 +158,7 @@ def run(app):
     runner = CliRunner()
 
     def invoke(*args):
-        return runner.invoke(cpe, [str(a) for a in args], obj=ScriptInfo(create_app=lambda: app))
+        return runner.invoke(cpe, [str(a) for a in args], obj=CliContext.for_app(app))
     return invoke
 
 

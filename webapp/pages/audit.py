@@ -3,7 +3,6 @@ exports write, and the analysts' page that lists them (/auditoria/)."""
 
 from __future__ import annotations
 
-import getpass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -38,15 +37,6 @@ def record_access(action: str, subject: str, subject_id=None, detail: dict | Non
     with eng.transaction() as session:
         audit.record(session, actor=actor, action=action, subject=subject, subject_id=subject_id,
                      detail=detail, now=eng.now())
-
-
-def cli_actor() -> str:
-    """Who runs a `cpe` command, as the audit names them: `cli:<system user>`."""
-    try:
-        name = getpass.getuser()
-    except (KeyError, OSError):
-        name = "desconocido"
-    return f"cli:{name}"[:80]
 
 
 def _zone() -> ZoneInfo:

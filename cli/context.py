@@ -1,0 +1,85 @@
+"""What every `cpe` command works with: the Engine built from the environment (as the web app builds
+it), the settings the commands read, and the web app only for the commands that need one (`serve`,
+and `export registro` for its Spanish column names). Nothing is built until a command asks for it,
+so `cpe --help` touches no database."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import click
+
+from engine.cases.engine import Engine
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = ROOT / "instance"
+
+
+def _build_engine(url: str | None, instance_dir: str) -> Engine:
+    """The Engine of `webapp.create_app` when its configuration brings none: `url` or else the SQLite
+    file under `instance_dir`; the clock of CPE_CLOCK_FILE or the system's; default caches."""
+    return Engine(url=url, instance_dir=instance_dir)
+
+
+def environment_settings() -> dict:
+    """The settings the commands read, with `webapp.create_app`'s defaults."""
+    return {"DATABASE_URL": os.environ.get("CPE_DATABASE_URL"),
+            "PROCESSES_DIR": str(ROOT / "processes"),
+            "FORMS_DIR": str(ROOT / "forms")}
+
+
+class CliContext:
+    """The click context object (`ctx.obj`) of `cpe`: `.engine`, `.config` and `.app`, each built once."""
+
+    def __init__(self, config: Mapping, make_engine: Callable[[], Engine], app=None):
+        self.config = config
+        self._make_engine = make_engine
+        self._engine: Engine | None = None
+        self._app = app
+
+    @classmethod
+    def from_environment(cls) -> CliContext:
+        """The command as installed: CPE_DATABASE_URL (or instance/cpe.sqlite3) and the repository's
+        processes/ and forms/."""
+        config = environment_settings()
+        return cls(config, lambda: _build_engine(config["DATABASE_URL"], str(INSTANCE_DIR)))
+
+    @classmethod
+    def for_app(cls, app) -> CliContext:
+        """The commands over an app already built (tests): its engine, its configuration, itself."""
+        return cls(app.config, lambda: app.extensions["cpe_engine"], app=app)
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = self._make_engine()
+        return self._engine
+
+    @property
+    def app(self):
+        """The web app over this context's engine, built on first use."""
+        if self._app is None:
+            from webapp import create_app
+
+            self._app = create_app({"ENGINE": self.engine})
+        return self._app
+
+
+def current_context() -> CliContext:
+    return click.get_current_context().find_object(CliContext)
+
+
+def current_engine() -> Engine:
+    return current_context().engine
+
+
+def cli_actor() -> str:
+    """Who runs a `cpe` command, as the audit names them: `cli:<system user>`."""
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):
+        name = "desconocido"
+    return f"cli:{name}"[:80]
