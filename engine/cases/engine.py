@@ -25,7 +25,7 @@ from engine.models import diff as compare
 from engine.models import spiff as runtime
 from engine.models import versions
 from engine.models.forms import FormError
-from engine.programme.operators import OPERATORS, ROLES
+from engine.programme.operators import ROLES
 from engine.store.db import default_url, open_database, session_factory, upgrade
 from engine.store.schema import Case, CaseEvent, ModelVersion, TaskRow, User
 
@@ -34,8 +34,13 @@ log = logging.getLogger(__name__)
 
 
 class Engine:
+    """Build it with engine.assembly.build_engine, which hands it the programme's operators:
+    `operator_table` (operator id -> engine.operators.dispatch.Operator) is what service tasks may call,
+    what deploys check them against and what `catalog()` lists."""
+
     def __init__(self, url: str | None = None, clock=None, instance_dir=None, workflow_cache: int = 1024,
-                 workflow_cache_tasks: int | None = 50_000):
+                 workflow_cache_tasks: int | None = 50_000, *, operator_table: dict):
+        self.operator_table = operator_table
         self.url = url or default_url(instance_dir)
         self.db = open_database(self.url)
         self.Session = session_factory(self.db)
@@ -101,12 +106,12 @@ class Engine:
     def validate(self, files):
         """Problems found in `files` (nothing is stored)."""
         with self.Session() as s:
-            return versions.check(s, files)
+            return versions.check(s, files, self.operator_table)
 
     def deploy(self, files, author="sistema", message=""):
         """Validate and store new versions; identical content is a no-op. Returns what happened."""
         with self.transaction() as s:
-            return versions.deploy(s, files, author, message, self.now(), self._build)
+            return versions.deploy(s, files, author, message, self.now(), self._build, self.operator_table)
 
     def models(self):
         with self.Session() as s:
@@ -127,7 +132,7 @@ class Engine:
         with self.Session() as s:
             latest = {kind: sorted(versions.latest_versions(s, kind)) for kind in ("form", "decision", "process")}
         return {"operators": [{"id": op.id, "description": op.description, "params": list(op.params),
-                               "optional": list(op.optional)} for op in OPERATORS.values()],
+                               "optional": list(op.optional)} for op in self.operator_table.values()],
                 "forms": latest["form"], "decisions": latest["decision"], "processes": latest["process"],
                 "roles": list(ROLES)}
 
@@ -197,7 +202,7 @@ class Engine:
     def _advance(self, s, case: Case, compiled, workflow, actor, completed_task=None, now=None, new_case=False):
         """Run the workflow as far as it goes and store it: see engine/cases/steps.py."""
         steps.advance(s, case, compiled, workflow, actor, now or self.now(), self.workflows,
-                      completed_task=completed_task, new_case=new_case)
+                      completed_task=completed_task, new_case=new_case, operators=self.operator_table)
 
     def _load(self, s, case_id, for_update=False):
         case, compiled = self._case(s, case_id, for_update)
