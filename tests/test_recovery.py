@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from engine.assembly import build_engine
 from engine.basics.errors import EngineError
 from engine.cases.engine import Conflict
-from engine.cases.recovery import retry_policy
+from engine.models.retry_policy import retry_policy
 from engine.models.validation import DeployError, collect_files
 from engine.programme import operators as registry
 from engine.store.schema import Derivation

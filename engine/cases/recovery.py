@@ -6,14 +6,14 @@ A failing operator, expression or script puts the case in the `error` state with
   the values the step would have produced; both are recorded in the case's history;
 - a service task may ask for automatic retries in the diagram with the properties
   `reintentos` (how many, 1–10) and `espera_reintento` (ISO 8601 duration between them,
-  default PT5M): the failed case keeps `next_timer_at` at the next attempt and the worker retries
-  it (`retry_due`), claiming cases with FOR UPDATE SKIP LOCKED like the timers.
+  default PT5M; read by engine/models/retry_policy.py): the failed case keeps `next_timer_at` at the
+  next attempt and the worker retries it (`retry_due`), claiming cases with FOR UPDATE SKIP LOCKED
+  like the timers.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
@@ -24,30 +24,12 @@ from engine.basics import clock as clockmod
 from engine.basics.clock import iso_utc
 from engine.basics.errors import Conflict, EngineError
 from engine.models import spiff as runtime
+from engine.models.retry_policy import retry_policy
 from engine.store.schema import Case, CaseEvent
 
 log = logging.getLogger(__name__)
 
-MAX_RETRIES = 10
-DEFAULT_WAIT = "PT5M"
 MAX_SKIP_VALUES = 50
-
-
-def retry_policy(properties: dict) -> tuple[int, timedelta] | None:
-    """(retries, wait) from a task's properties, or None when it asks for no automatic retry.
-    Raises ValueError with a Spanish message for values deploy must refuse."""
-    raw = properties.get("reintentos")
-    if raw in (None, ""):
-        return None
-    try:
-        retries = int(str(raw).strip())
-    except ValueError:
-        raise ValueError(f"'reintentos' debe ser un número entero entre 0 y {MAX_RETRIES}") from None
-    if not 0 <= retries <= MAX_RETRIES:
-        raise ValueError(f"'reintentos' debe ser un número entero entre 0 y {MAX_RETRIES}")
-    wait = clockmod.duration_property(properties, "espera_reintento", DEFAULT_WAIT, timedelta(seconds=1),
-                                      timedelta(days=7), "PT5M", "1 segundo y 7 días (sin meses ni años)")
-    return (retries, wait) if retries else None
 
 
 def schedule(case: Case, workflow, error: dict, previous: dict | None, now) -> None:

@@ -18,10 +18,10 @@ from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from SpiffWorkflow.spiff.parser.process import SPIFF_XSD
 
 from engine.basics.xmlsafe import XmlError, parse_xml
-from engine.cases import recovery
 from engine.models import dmn_validation as dmn_checks
 from engine.models import sandbox
 from engine.models.forms import load_form
+from engine.models.retry_policy import retry_policy
 from engine.operators import deadline
 from engine.programme.operators import ROLES
 
@@ -176,7 +176,7 @@ def check_bpmn(filename: str, tree, operators=None) -> tuple[list[Artifact], lis
             if key:
                 art.uses_forms.add((key, node))
         for node in process.iter(f"{{{NS['bpmn']}}}serviceTask"):
-            for check in (recovery.retry_policy, deadline.limit_seconds):
+            for check in (retry_policy, deadline.limit_seconds):
                 try:
                     check(properties(node))
                 except ValueError as exc:
