@@ -117,7 +117,6 @@ def test_role_names_are_written_once():
     assert found == [], "use engine.domain.roles"
 
 
-@pytest.mark.skip(reason="Engine verbs for recovery and migration come next")
 def test_only_the_engine_package_uses_its_private_methods():
     [cls] = [n for n in _tree(ROOT / "engine/cases/engine.py").body
              if isinstance(n, ast.ClassDef) and n.name == "Engine"]

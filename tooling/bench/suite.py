@@ -139,10 +139,7 @@ def run(quick: bool = True, database_url: str | None = None, progress=None, web=
 
 
 def _compiled(engine):
-    with engine.Session() as s:
-        from engine.models.versions import latest_row
-
-        return engine._build(s, latest_row(s, "process", "cpe_actual"))
+    return engine.compiled_process("cpe_actual")
 
 
 def _lifecycle(engine, life):
