@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from engine.assembly import build_engine
 from engine.basics.clock import VirtualClock
-from engine.cases.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("CPE_TEST_DATABASE_URL")
@@ -57,7 +57,7 @@ def clock():
 
 @pytest.fixture
 def engine(database_url, clock):
-    eng = Engine(url=database_url, clock=clock)
+    eng = build_engine(url=database_url, clock=clock)
     eng.upgrade()
     yield eng
     eng.db.dispose()

@@ -15,9 +15,9 @@ from sqlalchemy import JSON, func, select
 from cli.context import CliContext
 from cli.main import cpe
 from engine.accounts import apitokens, logins
+from engine.assembly import build_engine
 from engine.basics.clock import as_utc
 from engine.cases.comments import add_comment
-from engine.cases.engine import Engine
 from engine.models.validation import collect_files
 from engine.programme.workshops import seed_catalogue
 from engine.store import backup
@@ -41,7 +41,7 @@ def target_url(tmp_path):
 
 @pytest.fixture
 def target(target_url, clock):
-    eng = Engine(url=target_url, clock=clock)
+    eng = build_engine(url=target_url, clock=clock)
     eng.upgrade()
     yield eng
     eng.db.dispose()

@@ -13,8 +13,8 @@ from sqlalchemy import select, update
 
 from cli.context import CliContext
 from cli.main import cpe
+from engine.assembly import build_engine
 from engine.cases import scheduler
-from engine.cases.engine import Engine
 from engine.domain.regions import REGIONS
 from engine.programme import benefits
 from engine.store.schema import BenefitExtract, Case, Company, OutboxMessage
@@ -160,7 +160,7 @@ def test_a_persona_natural_without_consent_is_never_included(deployed, clock, pr
 def test_two_workers_make_one_extract_per_region(deployed, clock, programme, database_url):
     scheduler.sync(deployed)
     clock.set(MAY)  # April and May are both due
-    workers = [Engine(url=database_url, clock=clock) for _ in range(2)]
+    workers = [build_engine(url=database_url, clock=clock) for _ in range(2)]
     barrier = threading.Barrier(2)
     counts = []
 

@@ -17,8 +17,8 @@ import requests
 from sqlalchemy import select
 
 from engine.accounts.apitokens import create_token
+from engine.assembly import build_engine
 from engine.basics.clock import FileClock
-from engine.cases.engine import Engine
 from engine.domain.rut import normalize_rut
 from engine.models.validation import collect_files
 from engine.store.schema import Case, CaseEvent, Company, TaskRow
@@ -79,7 +79,7 @@ class Client:
 def test_sigkill_of_web_and_worker_leaves_every_case_before_or_after_each_step(tmp_path, database_url):
     began = time.monotonic()
     clock = FileClock.create(tmp_path / "reloj.txt")
-    engine = Engine(url=database_url, clock=clock)
+    engine = build_engine(url=database_url, clock=clock)
     engine.upgrade()
     engine.deploy(collect_files([MODEL]), author="test", message="crash")
     tokens = []

@@ -30,7 +30,7 @@ def _migrate(engine, verb, revision):
 def test_0009_moves_the_serialized_workflows_to_case_states_and_back(deployed, clock):
     from sqlalchemy import inspect, select, text
 
-    from engine.cases.engine import Engine
+    from engine.assembly import build_engine
     from engine.store.schema import CaseState
     from tooling.bench.suite import COMPANY, Lifecycle, _compiled
 
@@ -52,7 +52,7 @@ def test_0009_moves_the_serialized_workflows_to_case_states_and_back(deployed, c
     assert "workflow" not in {c["name"] for c in inspect(deployed.db).get_columns("cases")}
     with deployed.Session() as s:
         assert dict(s.execute(select(CaseState.case_id, CaseState.workflow)).all()) == states
-    fresh = Engine(url=deployed.url, clock=clock)  # no cached workflow: it reads case_states
+    fresh = build_engine(url=deployed.url, clock=clock)  # no cached workflow: it reads case_states
     try:
         [task] = fresh.ready_tasks(case_id=cases[0])
         fresh.complete(task["id"], life.answers[task["form_id"]])

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine.cases.engine import Engine
+from engine.assembly import build_engine
 from engine.models.validation import collect_files
 from engine.store.schema import CaseEvent
 
@@ -21,7 +21,7 @@ PROCESSES = 4
 
 
 def _act(url, verb, task_id, user, answer, barrier, results):
-    engine = Engine(url=url)
+    engine = build_engine(url=url)
     try:
         barrier.wait(timeout=60)
         if verb == "complete":

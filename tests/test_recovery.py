@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from engine.assembly import build_engine
 from engine.basics.errors import EngineError
-from engine.cases.engine import Conflict, Engine
-from engine.cases.recovery import retry_policy
+from engine.cases.engine import Conflict
+from engine.models.retry_policy import retry_policy
 from engine.models.validation import DeployError, collect_files
 from engine.programme import operators as registry
 from engine.store.schema import Derivation
@@ -137,7 +138,7 @@ def test_two_workers_retry_one_attempt_once(engine, clock, failing, database_url
     engine.deploy(_model(retries=5, wait="PT1M"))
     ids = [engine.start("diagnostico_rapido", {**MICRO, "rut": rut}) for rut in ("76086428-5", "96790240-3")]
     clock.advance(minutes=2)
-    workers = [Engine(url=database_url, clock=clock) for _ in range(2)]
+    workers = [build_engine(url=database_url, clock=clock) for _ in range(2)]
     barrier, done = threading.Barrier(2), []
 
     def run(worker):

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from engine.basics.errors import Forbidden, NotFound
+from engine.operators.dispatch import ServiceContext, ServiceError
 from engine.programme.company_records import RegistryFilters, company_record, export_rows, options, search
-from engine.programme.operators import OPERATORS, ServiceContext, ServiceError, call
+from engine.programme.operators import OPERATORS, call
 from engine.store.schema import CompanyExport, SegmentChange
 
 from . import profiles as P

@@ -10,8 +10,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from engine.assembly import build_engine
 from engine.basics.clock import FileClock
-from engine.cases.engine import Engine
 
 from .multiproc import Browser, environment, form_fields, ready_task, wait_for, wait_http, web, worker
 
@@ -67,7 +67,7 @@ def _children(pid: int) -> set[int]:
 
 def test_a_script_that_exits_does_not_stop_the_worker(tmp_path, database_url):
     clock = FileClock.create(tmp_path / "reloj.txt")
-    engine = Engine(url=database_url, clock=clock)
+    engine = build_engine(url=database_url, clock=clock)
     engine.upgrade()
     engine.deploy([("espera_hostil.bpmn", TIMED.encode())])
     bad = engine.start("espera_hostil", {"mala": True, "espera": "PT1H"})  # due first
@@ -90,7 +90,7 @@ def test_a_script_that_exits_does_not_stop_the_worker(tmp_path, database_url):
 
 def test_a_script_that_exits_does_not_restart_the_gunicorn_worker(tmp_path, database_url):
     clock = FileClock.create(tmp_path / "reloj.txt")
-    engine = Engine(url=database_url, clock=clock)
+    engine = build_engine(url=database_url, clock=clock)
     engine.upgrade()
     engine.deploy([(f"{pid}.bpmn", HUMAN.replace("NS", NS).replace("PID", pid).replace("SCRIPT", script).encode())
                    for pid, script in EXITS.items()] + [("conf_cierre.json", FORM.read_bytes())])

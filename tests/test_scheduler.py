@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from engine.assembly import build_engine
 from engine.cases import scheduler
-from engine.cases.engine import Engine
 from engine.cases.scheduler import ScheduleError, resolve
 from engine.store.schema import Case, TimerStartRun
 
@@ -134,7 +134,7 @@ def test_two_workers_start_each_occurrence_exactly_once(engine, clock, database_
     deploy(engine, '"R/2026-03-02T09:30:00Z/PT1H"')
     scheduler.sync(engine)
     clock.advance(hours=10)  # ten occurrences due: 09:30 … 18:30
-    workers = [Engine(url=database_url, clock=clock) for _ in range(2)]
+    workers = [build_engine(url=database_url, clock=clock) for _ in range(2)]
     started, barrier = [], threading.Barrier(2)
 
     def run(worker):

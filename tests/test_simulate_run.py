@@ -76,13 +76,13 @@ def test_figures_merge_shards_in_any_order(deployed):
 def test_a_large_shard_runs_on_a_temporary_file_with_the_same_result(deployed, monkeypatch):
     in_memory = simulate(deployed, "cpe_actual", 15, seed=9, horizon_months=6, workers=1)
     urls = []
-    real_engine = shard_module.Engine
+    real_engine = shard_module.build_engine
 
     def spy(url, **kwargs):
         urls.append(url)
         return real_engine(url=url, **kwargs)
 
-    monkeypatch.setattr(shard_module, "Engine", spy)
+    monkeypatch.setattr(shard_module, "build_engine", spy)
     monkeypatch.setattr(shard_module, "MEMORY_LIMIT", 10)
     on_disk = simulate(deployed, "cpe_actual", 15, seed=9, horizon_months=6, workers=1)
     assert urls and urls[0].startswith("sqlite:///") and urls[0].endswith("simulacion.sqlite3")
@@ -101,15 +101,15 @@ def test_throwaway_pragmas_win_over_the_engines(tmp_path):
 def test_a_finished_case_keeps_only_what_the_figures_need(deployed):
     """Memory: a company whose case ended drops its generator, data and bookkeeping; the ones
     still in the process keep them."""
+    from engine.assembly import build_engine
     from engine.basics.clock import VirtualClock
-    from engine.cases.engine import Engine
     from engine.simulate.shard import _Run
 
     cfg = _config(months=12)
     _, files = model_files(deployed, "cpe_actual")
     end = datetime(2027, 3, 1, tzinfo=UTC)
     clock = VirtualClock(START)
-    sim = Engine(url="sqlite://", clock=clock)
+    sim = build_engine(url="sqlite://", clock=clock)
     try:
         sim.upgrade()
         sim.deploy(files, author="simulacion")

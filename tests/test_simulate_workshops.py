@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine.cases.engine import Engine
+from engine.assembly import build_engine
 from engine.models.validation import collect_files
 from engine.simulate import simulate
 from engine.simulate.workshop_attendance import enabled, next_session_day
@@ -66,7 +66,7 @@ def test_companies_that_always_attend_are_all_trained(trained, tmp_path):
     assert talleres["simulados"] and talleres["sesiones"] > 0 and talleres["sin_cupo"] == 0
     assert talleres["inscripciones"] >= finished and talleres["asistencias"] == talleres["inscripciones"]
     assert talleres["asistencia"] == 1.0
-    run = Engine(url=url)  # written by the engine's workshop functions
+    run = build_engine(url=url)  # written by the engine's workshop functions
     try:
         with run.Session() as s:
             assert s.scalar(select(func.count()).select_from(WorkshopRegistration)) == talleres["inscripciones"]

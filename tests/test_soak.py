@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import select
 
 from engine.accounts.apitokens import create_token
+from engine.assembly import build_engine
 from engine.basics.clock import FileClock
-from engine.cases.engine import Engine
 from engine.models.validation import collect_files
 from engine.store.schema import CaseEvent, TaskRow
 
@@ -68,7 +68,7 @@ def _closing(i):
 def test_two_workers_and_two_web_processes_drive_200_cases_with_timers(tmp_path, database_url):
     began = time.monotonic()
     clock = FileClock.create(tmp_path / "reloj.txt")
-    engine = Engine(url=database_url, clock=clock)
+    engine = build_engine(url=database_url, clock=clock)
     engine.upgrade()
     engine.deploy(collect_files([MODEL]), author="test", message="soak")
     people = [f"eje{n}" for n in range(4)]

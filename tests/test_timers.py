@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from engine.cases.engine import Engine
+from engine.assembly import build_engine
 from engine.models.validation import collect_files
 from engine.store.schema import CaseEvent, TaskRow
 
@@ -56,7 +56,7 @@ def test_fire_due_timers_with_an_explicit_moment(engine, clock):
 def test_two_workers_fire_each_timer_exactly_once(engine, clock, database_url):
     ids = _cases_waiting_on_timer(engine, 12)
     clock.advance(days=5)
-    workers = [Engine(url=database_url, clock=clock) for _ in range(2)]
+    workers = [build_engine(url=database_url, clock=clock) for _ in range(2)]
     fired = []
     barrier = threading.Barrier(len(workers))
 

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.exc import OperationalError
 
+from engine.assembly import build_engine
 from engine.basics import clock as clockmod
 from engine.basics.clock import FileClock, SystemClock
-from engine.cases.engine import Engine
 from engine.cases.worker import Worker
 from engine.models.validation import collect_files
 
@@ -100,7 +100,7 @@ def test_file_clock_is_shared_through_the_file(tmp_path, monkeypatch):
 def test_an_engine_without_a_clock_uses_the_shared_one(tmp_path, monkeypatch, database_url):
     clock = FileClock.create(tmp_path / "reloj.txt", datetime(2030, 1, 1, tzinfo=UTC))
     monkeypatch.setenv("CPE_CLOCK_FILE", str(clock.path))
-    engine = Engine(url=database_url)
+    engine = build_engine(url=database_url)
     try:
         assert engine.now() == datetime(2030, 1, 1, tzinfo=UTC)
         clock.advance(days=1)

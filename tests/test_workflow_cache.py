@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from engine.cases.engine import Engine
+from engine.assembly import build_engine
 from engine.models import spiff as runtime
 from engine.models.forms import FormError
 from engine.store.schema import CaseEvent, CaseState
@@ -38,7 +38,7 @@ def test_the_cached_workflow_is_the_stored_state(deployed, life):
 
 
 def test_a_step_taken_by_another_process_is_never_hidden_by_the_cache(deployed, life, database_url, clock):
-    other = Engine(url=database_url, clock=clock)  # another web or worker process on the same database
+    other = build_engine(url=database_url, clock=clock)  # another web or worker process on the same database
     try:
         case_id = deployed.start("cpe_actual", COMPANY)
         first = _next(deployed, case_id)

@@ -442,7 +442,8 @@ def test_the_same_company_twice_at_once_registers_once(seeded, companies):
 # -- the training requirement (operator verificar_capacitacion) -----------------------------
 
 def test_the_operator_says_whether_the_company_was_trained(seeded, companies, clock):
-    from engine.programme.operators import ServiceContext, ServiceError, call
+    from engine.operators.dispatch import ServiceContext, ServiceError
+    from engine.programme.operators import call
     from engine.store.schema import Case
 
     held = new_session(seeded)

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
-from engine.cases.engine import Engine
+from engine.assembly import build_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = {"es_CL": "Español", "en": "English"}
@@ -48,7 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
-    engine = app.config.get("ENGINE") or Engine(url=app.config["DATABASE_URL"], instance_dir=app.instance_path)
+    engine = app.config.get("ENGINE") or build_engine(url=app.config["DATABASE_URL"], instance_dir=app.instance_path)
     app.extensions["cpe_engine"] = engine
     from webapp.shared.proxy import trust_proxies
 

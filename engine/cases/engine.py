@@ -19,13 +19,15 @@ from engine.basics import case_values as values
 from engine.basics import clock as clockmod
 from engine.basics.clock import iso_utc
 from engine.basics.errors import Conflict, EngineError, Forbidden, NotFound
-from engine.cases import migration, recovery, rows, scheduler, steps
+from engine.cases import rows, scheduler, steps
+from engine.cases.migration import MigrationVerbs
 from engine.cases.queries import offered_to
+from engine.cases.recovery import RecoveryVerbs
 from engine.models import diff as compare
 from engine.models import spiff as runtime
 from engine.models import versions
 from engine.models.forms import FormError
-from engine.programme.operators import OPERATORS, ROLES
+from engine.programme.operators import ROLES
 from engine.store.db import default_url, open_database, session_factory, upgrade
 from engine.store.schema import Case, CaseEvent, ModelVersion, TaskRow, User
 
@@ -33,9 +35,16 @@ clockmod.install()
 log = logging.getLogger(__name__)
 
 
-class Engine:
+class Engine(RecoveryVerbs, MigrationVerbs):
+    """Build it with engine.assembly.build_engine, which hands it the programme's operators:
+    `operator_table` (operator id -> engine.operators.dispatch.Operator) is what service tasks may call,
+    what deploys check them against and what `catalog()` lists. The verbs for failed steps (retry, skip,
+    retry_due) are in engine/cases/recovery.py, those that move cases (migrate, migrate_version) in
+    engine/cases/migration.py."""
+
     def __init__(self, url: str | None = None, clock=None, instance_dir=None, workflow_cache: int = 1024,
-                 workflow_cache_tasks: int | None = 50_000):
+                 workflow_cache_tasks: int | None = 50_000, *, operator_table: dict):
+        self.operator_table = operator_table
         self.url = url or default_url(instance_dir)
         self.db = open_database(self.url)
         self.Session = session_factory(self.db)
@@ -101,12 +110,12 @@ class Engine:
     def validate(self, files):
         """Problems found in `files` (nothing is stored)."""
         with self.Session() as s:
-            return versions.check(s, files)
+            return versions.check(s, files, self.operator_table)
 
     def deploy(self, files, author="sistema", message=""):
         """Validate and store new versions; identical content is a no-op. Returns what happened."""
         with self.transaction() as s:
-            return versions.deploy(s, files, author, message, self.now(), self._build)
+            return versions.deploy(s, files, author, message, self.now(), self._build, self.operator_table)
 
     def models(self):
         with self.Session() as s:
@@ -127,7 +136,7 @@ class Engine:
         with self.Session() as s:
             latest = {kind: sorted(versions.latest_versions(s, kind)) for kind in ("form", "decision", "process")}
         return {"operators": [{"id": op.id, "description": op.description, "params": list(op.params),
-                               "optional": list(op.optional)} for op in OPERATORS.values()],
+                               "optional": list(op.optional)} for op in self.operator_table.values()],
                 "forms": latest["form"], "decisions": latest["decision"], "processes": latest["process"],
                 "roles": list(ROLES)}
 
@@ -179,25 +188,26 @@ class Engine:
 
     def start_form(self, process_id, version=None) -> dict | None:
         """The JSON Schema that validates the start data of a process (None if it has none)."""
-        compiled = self._compiled_version(process_id, version)
+        compiled = self.compiled_process(process_id, version)
         return compiled.forms[compiled.start_form].schema if compiled.start_form else None
 
     def operators(self, process_id, version=None) -> set[str]:
         """The service operators a process version calls (its subprocesses' too)."""
-        return self._compiled_version(process_id, version).operators()
+        return self.compiled_process(process_id, version).operators()
 
     def human_tasks(self, process_id, version=None) -> set[str]:
         """The ids of the tasks people do in a process version (its subprocesses' too)."""
-        return self._compiled_version(process_id, version).human_tasks()
+        return self.compiled_process(process_id, version).human_tasks()
 
-    def _compiled_version(self, process_id, version=None) -> runtime.CompiledProcess:
+    def compiled_process(self, process_id, version=None) -> runtime.CompiledProcess:
+        """The compiled process version (the latest if `version` is None), from the spec cache."""
         with self.Session() as s:
             return self._build(s, versions.version_row(s, "process", process_id, version))
 
     def _advance(self, s, case: Case, compiled, workflow, actor, completed_task=None, now=None, new_case=False):
         """Run the workflow as far as it goes and store it: see engine/cases/steps.py."""
         steps.advance(s, case, compiled, workflow, actor, now or self.now(), self.workflows,
-                      completed_task=completed_task, new_case=new_case)
+                      completed_task=completed_task, new_case=new_case, operators=self.operator_table)
 
     def _load(self, s, case_id, for_update=False):
         case, compiled = self._case(s, case_id, for_update)
@@ -374,29 +384,6 @@ class Engine:
                 continue
             fired += 1
         return fired
-
-    def migrate(self, case_id, to_version, dry_run=False, actor="sistema") -> dict:
-        """Move a running case to another version of its process (or only preview it): see
-        engine/cases/migration.py."""
-        return migration.migrate(self, case_id, to_version, dry_run=dry_run, actor=actor)
-
-    def migrate_version(self, process_id, from_version, to_version, dry_run=False, actor="sistema",
-                        limit=1000) -> list[dict]:
-        """Migrate (or preview) every running case of one version: see engine/cases/migration.py."""
-        return migration.migrate_version(self, process_id, from_version, to_version, dry_run=dry_run,
-                                         actor=actor, limit=limit)
-
-    def retry(self, case_id, actor="sistema"):
-        """Run again the step that failed (after the cause was fixed): engine/cases/recovery.py."""
-        return recovery.retry(self, case_id, actor=actor)
-
-    def skip(self, case_id, actor, values=None, reason=""):
-        """Complete the failed step without running it, with the values it would have given."""
-        return recovery.skip(self, case_id, actor, values=values, reason=reason)
-
-    def retry_due(self, now=None, limit=200) -> int:
-        """The worker's automatic retries of failed steps (model property `reintentos`)."""
-        return recovery.retry_due(self, now=now, limit=limit)
 
 
 def _shown(value):

@@ -20,7 +20,7 @@ from engine.cases import recovery, rows
 from engine.cases import task_index as taskindex
 from engine.models import spiff as runtime
 from engine.models.sandbox import SandboxError
-from engine.programme.operators import ServiceContext, ServiceError
+from engine.operators.dispatch import ServiceContext, ServiceError
 from engine.store.schema import Case
 
 log = logging.getLogger(__name__)
@@ -44,9 +44,11 @@ def summary_value(name: str, value):
     return None, f"no es un texto de hasta {SUMMARY_TEXT} caracteres"
 
 
-def advance(s, case: Case, compiled, workflow, actor, now, cache, completed_task=None, new_case=False) -> None:
+def advance(s, case: Case, compiled, workflow, actor, now, cache, completed_task=None, new_case=False,
+            operators=None) -> None:
     """Run the workflow as far as it goes, then store it with its index and history (one
-    serialization); after the commit the workflow stays in `cache` (runtime.WorkflowCache)."""
+    serialization); after the commit the workflow stays in `cache` (runtime.WorkflowCache).
+    Its service tasks call the operators of `operators` (the Engine's table; None: none known)."""
     automatic = []
 
     def record(task):
@@ -54,7 +56,8 @@ def advance(s, case: Case, compiled, workflow, actor, now, cache, completed_task
         if getattr(spec, "bpmn_name", None) and not spec.manual:
             automatic.append((spec.bpmn_id, spec.bpmn_name, type(spec).__name__))
 
-    ctx = ServiceContext(session=s, case=case, now=now, form=lambda key: _form(compiled, key), actor=actor)
+    ctx = ServiceContext(session=s, case=case, now=now, form=lambda key: _form(compiled, key), actor=actor,
+                         operators=operators)
     error = settled = None
     with runtime.service_context(ctx):
         try:

@@ -29,15 +29,14 @@ from SpiffWorkflow.util.task import TaskState
 from engine.basics.clock import as_utc
 from engine.basics.xmlsafe import parse_xml
 from engine.models.sandbox import RestrictedEnvironment
-from engine.operators import deadline
-from engine.programme import operators as registry
+from engine.operators import deadline, dispatch
 
 _service_context: ContextVar = ContextVar("cpe_service_context", default=None)
 _restore_spec: ContextVar = ContextVar("cpe_restore_spec", default=None)
 
 
 class CaseScriptEngine(PythonScriptEngine):
-    """Runs expressions in the sandbox and sends service tasks to the operator registry."""
+    """Runs expressions in the sandbox and sends service tasks to the operator table of the case's context."""
 
     def __init__(self):
         super().__init__(environment=RestrictedEnvironment())
@@ -45,16 +44,17 @@ class CaseScriptEngine(PythonScriptEngine):
     def call_service(self, task, operation_name=None, operation_params=None, **kwargs):
         ctx = _service_context.get()
         if ctx is None:
-            raise registry.ServiceError(operation_name, "no hay un contexto de caso activo")
+            raise dispatch.ServiceError(operation_name, "no hay un contexto de caso activo")
         params = {name: spec["value"] for name, spec in (operation_params or {}).items()}
         try:
             timeout = deadline.limit_seconds(task_properties(task))
         except ValueError:  # deploy refuses bad values; an older version with one gets the default
             timeout = deadline.DEFAULT_SECONDS
         try:
-            # registry.call checked the result with engine.basics.case_values (plain JSON, or a ServiceError)
-            return json.dumps(registry.call(ctx, operation_name, params, timeout=timeout), allow_nan=False)
-        except registry.ServiceError as exc:
+            # dispatch.call checked the result with engine.basics.case_values (plain JSON, or a ServiceError)
+            result = dispatch.call(ctx.operators, ctx, operation_name, params, timeout=timeout)
+            return json.dumps(result, allow_nan=False)
+        except dispatch.ServiceError as exc:
             raise WorkflowTaskException(str(exc), task=task, exception=exc) from exc
 
 

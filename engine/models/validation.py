@@ -18,12 +18,12 @@ from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from SpiffWorkflow.spiff.parser.process import SPIFF_XSD
 
 from engine.basics.xmlsafe import XmlError, parse_xml
-from engine.cases import recovery
 from engine.models import dmn_validation as dmn_checks
 from engine.models import sandbox
 from engine.models.forms import load_form
+from engine.models.retry_policy import retry_policy
 from engine.operators import deadline
-from engine.programme.operators import OPERATORS, ROLES
+from engine.programme.operators import ROLES
 
 NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
@@ -120,8 +120,10 @@ def form_key_of(filename: str | None) -> str | None:
     return filename[:-5] if filename.endswith(".json") else filename
 
 
-def check_bpmn(filename: str, tree) -> tuple[list[Artifact], list[Problem]]:
-    """Semantic checks of one BPMN file; returns its processes and the problems found."""
+def check_bpmn(filename: str, tree, operators=None) -> tuple[list[Artifact], list[Problem]]:
+    """Semantic checks of one BPMN file; returns its processes and the problems found. Service tasks
+    may call the operators of `operators` (operator id -> engine.operators.dispatch.Operator; None: none)."""
+    operators = operators or {}
     problems: list[Problem] = []
     root = tree.getroot()
     artifacts = []
@@ -174,7 +176,7 @@ def check_bpmn(filename: str, tree) -> tuple[list[Artifact], list[Problem]]:
             if key:
                 art.uses_forms.add((key, node))
         for node in process.iter(f"{{{NS['bpmn']}}}serviceTask"):
-            for check in (recovery.retry_policy, deadline.limit_seconds):
+            for check in (retry_policy, deadline.limit_seconds):
                 try:
                     check(properties(node))
                 except ValueError as exc:
@@ -183,9 +185,9 @@ def check_bpmn(filename: str, tree) -> tuple[list[Artifact], list[Problem]]:
             if operator is None:
                 problem(node, "la tarea de servicio no indica un operador (serviceTaskOperator)")
                 continue
-            op = OPERATORS.get(operator.get("id"))
+            op = operators.get(operator.get("id"))
             if op is None:
-                problem(node, f"operador desconocido '{operator.get('id')}'; disponibles: {', '.join(OPERATORS)}")
+                problem(node, f"operador desconocido '{operator.get('id')}'; disponibles: {', '.join(operators)}")
                 continue
             given = {}
             for param in operator.findall("spiffworkflow:parameters/spiffworkflow:parameter", NS):
@@ -305,8 +307,9 @@ def check_dmn(filename: str, tree) -> tuple[list[Artifact], list[Problem]]:
     return artifacts, problems
 
 
-def check_files(files: list[tuple[str, bytes]], known_forms=(), known_decisions=()):
-    """Validate a set of files; returns (artifacts, problems). Nothing is written."""
+def check_files(files: list[tuple[str, bytes]], known_forms=(), known_decisions=(), operators=None):
+    """Validate a set of files; returns (artifacts, problems). Nothing is written. `operators` is the
+    table service tasks may call (the Engine's `operator_table`); without it every service task is refused."""
     artifacts: list[Artifact] = []
     problems: list[Problem] = []
     for filename, raw in files:
@@ -338,7 +341,7 @@ def check_files(files: list[tuple[str, bytes]], known_forms=(), known_decisions=
             if xsd:
                 problems.extend(xsd)
                 continue
-            found, file_problems = check_bpmn(filename, tree)
+            found, file_problems = check_bpmn(filename, tree, operators)
         else:
             found, file_problems = check_dmn(filename, tree)
         problems.extend(file_problems)

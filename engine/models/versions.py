@@ -37,15 +37,17 @@ def version_row(s, kind, key, version=None) -> ModelVersion:
     return row
 
 
-def check(s, files):
-    _, problems = checks.check_files(files, latest_versions(s, "form"), latest_versions(s, "decision"))
+def check(s, files, operators):
+    """The problems of `files` against what is deployed; service tasks may call `operators` (the Engine's table)."""
+    _, problems = checks.check_files(files, latest_versions(s, "form"), latest_versions(s, "decision"), operators)
     return problems
 
 
-def deploy(s, files, author, message, now, build) -> list[dict]:
+def deploy(s, files, author, message, now, build, operators) -> list[dict]:
     """Store a new version of every changed model; `build` compiles a process row (and must
-    succeed: a process that cannot run does not deploy)."""
-    artifacts, problems = checks.check_files(files, latest_versions(s, "form"), latest_versions(s, "decision"))
+    succeed: a process that cannot run does not deploy); service tasks may call `operators`."""
+    artifacts, problems = checks.check_files(files, latest_versions(s, "form"), latest_versions(s, "decision"),
+                                             operators)
     if problems:
         raise checks.DeployError(problems)
     results = []

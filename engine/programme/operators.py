@@ -1,28 +1,22 @@
 """The service-task operators analysts may call from a diagram (SPEC §4).
 
 `OPERATORS` is the single table that maps an operator id to its parameters and its
-Python implementation; deploy-time checks, the runtime and the documentation all read
-it. Implementations get a `ServiceContext` (the case, the database session, the clock)
-and validated parameters, and return a JSON-serialisable dict.
+Python implementation; the Engine holds it (engine.assembly.build_engine), and deploy-time
+checks, the runtime and the catalogue read it from there. Implementations get a
+`ServiceContext` (the case, the database session, the clock) and validated parameters
+(engine/operators/checks.py), and return a JSON-serialisable dict.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
-
 from sqlalchemy import func, select
-from sqlalchemy.exc import DBAPIError
 
-from engine.basics.case_values import check as check_value
 from engine.domain.assignment import choose_executive
 from engine.domain.derivation import VALID_MOTIVOS, derive
-from engine.domain.regions import is_region
 from engine.domain.scoring import score_questionnaire
 from engine.domain.sizing import classify_size
-from engine.operators import deadline
+from engine.operators import checks, deadline, dispatch
+from engine.operators.dispatch import Operator, ServiceContext, ServiceError
 from engine.programme import benefits
 from engine.programme.workshops import attended_workshops
 from engine.store.schema import (
@@ -44,98 +38,12 @@ ROLES = ("pyme", "ejecutivo_cpe", "ejecutivo_prochile", "jefe_regional", "analis
 DESTINATARIOS = ("pyme", "ejecutivo", "jefe_regional")
 
 
-class ServiceError(Exception):
-    """An operator refused its parameters or failed; the message is shown to analysts."""
-
-    def __init__(self, operator: str, message: str):
-        self.operator = operator
-        super().__init__(f"{operator}: {message}")
-
-
-@dataclass
-class ServiceContext:
-    session: Any
-    case: Case
-    now: Any
-    form: Callable[[str], Any]  # form id -> engine.models.forms.Form pinned by the case's version
-    actor: str = "sistema"
-
-
-# -- parameter checks ---------------------------------------------------------------
-
-def _number(value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError("debe ser un número")
-    return value
-
-
-def _text(max_len=2000):
-    def check(value):
-        if not isinstance(value, str) or not value.strip():
-            raise ValueError("debe ser un texto no vacío")
-        if len(value) > max_len:
-            raise ValueError(f"no puede superar {max_len} caracteres")
-        return value.strip()
-    return check
-
-
-def _choice(options):
-    def check(value):
-        if value not in options:
-            raise ValueError(f"debe ser uno de: {', '.join(options)}")
-        return value
-    return check
-
-
-def _region(value):
-    if not isinstance(value, str) or not is_region(value):
-        raise ValueError("debe ser un código de región ISO 3166-2:CL (p. ej. CL-RM)")
-    return value
-
-
-def _dict(value):
-    if not isinstance(value, dict):
-        raise ValueError("debe ser un objeto con las respuestas")
-    return value
-
-
-def _iso_date(value):
-    from datetime import date
-
-    if not isinstance(value, str):
-        raise ValueError("debe ser una fecha ISO (AAAA-MM-DD)")
-    try:
-        parsed = date.fromisoformat(value.strip())
-    except ValueError:
-        raise ValueError("debe ser una fecha ISO válida (AAAA-MM-DD)") from None
-    if len(value.strip()) != 10:
-        raise ValueError("debe ser una fecha ISO (AAAA-MM-DD)")
-    return parsed.isoformat()
-
-
-def _positive_amount(value):
-    _number(value)
-    if value <= 0:
-        raise ValueError("debe ser mayor que 0")
-    return float(value)
-
-
-def _optional_region(value):
-    return None if value is None or value == "" else _region(value)
-
-
 def _benefit(value):
     return benefits.check_benefit(value)
 
 
 def _period(value):
     return benefits.check_period(value)
-
-
-def _optional_text(value):
-    if value is None or value == "":
-        return None
-    return _text(120)(value)
 
 
 # -- implementations ------------------------------------------------------------------
@@ -276,82 +184,39 @@ def verificar_capacitacion(ctx, taller=None):
     return {"capacitada": count > 0, "talleres": count}
 
 
-@dataclass(frozen=True)
-class Operator:
-    id: str
-    run: Callable
-    params: dict[str, Callable] = field(default_factory=dict)
-    optional: tuple[str, ...] = ()
-    description: str = ""
-
-
 OPERATORS: dict[str, Operator] = {op.id: op for op in (
-    Operator("verificar_tamano", verificar_tamano, {"ventas_uf": _number},
+    Operator("verificar_tamano", verificar_tamano, {"ventas_uf": checks.number},
              description="Tramo de tamaño por ventas anuales en UF y si es elegible para el CPE."),
-    Operator("puntaje_formulario", puntaje_formulario, {"formulario": _text(120), "respuestas": _dict},
+    Operator("puntaje_formulario", puntaje_formulario,
+             {"formulario": checks.text(120), "respuestas": checks.answers},
              description="Puntaje 0–100 y por dimensión de un cuestionario puntuado de forms/."),
     Operator("asignar_ejecutivo", asignar_ejecutivo,
-             {"rol": _choice(ROLES), "region": _region, "rubro": _optional_text}, optional=("rubro",),
+             {"rol": checks.choice(ROLES), "region": checks.region, "rubro": checks.optional_text},
+             optional=("rubro",),
              description="Ejecutivo con menos carga del rol y región (máx. 50 casos, por rubro)."),
-    Operator("derivar", derivar, {"motivo": _choice(VALID_MOTIVOS), "region": _region},
+    Operator("derivar", derivar, {"motivo": checks.choice(VALID_MOTIVOS), "region": checks.region},
              description="Deriva la empresa a la institución que corresponde y lo registra."),
-    Operator("registrar_sra", registrar_sra, {"tipo": _text(60), "detalle": _text(4000)},
+    Operator("registrar_sra", registrar_sra, {"tipo": checks.text(60), "detalle": checks.text(4000)},
              description="Registra una actividad en el SRA de la empresa."),
     Operator("registrar_exportacion", registrar_exportacion,
-             {"pais": _text(80), "fecha": _iso_date, "monto_usd": _positive_amount, "producto": _text(200)},
+             {"pais": checks.text(80), "fecha": checks.iso_date, "monto_usd": checks.positive_amount,
+              "producto": checks.text(200)},
              description="Registra una exportación de la empresa (país, fecha, monto USD, producto)."),
     Operator("notificar", notificar,
-             {"destinatario": _choice(DESTINATARIOS), "asunto": _text(300), "mensaje": _text(4000),
-              "region": _optional_region}, optional=("region",),
+             {"destinatario": checks.choice(DESTINATARIOS), "asunto": checks.text(300), "mensaje": checks.text(4000),
+              "region": checks.optional_region}, optional=("region",),
              description="Deja un mensaje en la bandeja de salida (SMTP si está configurado); "
                          "`region` elige el jefe regional de esa región en vez del de la región del caso."),
     Operator("extraer_beneficiarios", extraer_beneficiarios, {"beneficio": _benefit, "periodo": _period},
              description="Guarda por región el listado de empresas con derecho al beneficio en el mes "
                          "(AAAA-MM): del programa y, si son personas naturales, con autorización firmada. "
                          "Repetir un mes no cambia nada."),
-    Operator("verificar_capacitacion", verificar_capacitacion, {"taller": _optional_text}, optional=("taller",),
+    Operator("verificar_capacitacion", verificar_capacitacion, {"taller": checks.optional_text},
+             optional=("taller",),
              description="Si la empresa asistió a algún taller (o al taller indicado por su clave del catálogo)."),
 )}
 
 
 def call(ctx: ServiceContext, operator_id: str, params: dict, timeout: float = deadline.DEFAULT_SECONDS) -> dict:
-    """Validate the parameters of `operator_id` and run it within `timeout` seconds."""
-    operator = OPERATORS.get(operator_id)
-    if operator is None:
-        raise ServiceError(operator_id, "operador desconocido")
-    unknown = set(params) - set(operator.params)
-    if unknown:
-        raise ServiceError(operator_id, f"parámetros desconocidos: {', '.join(sorted(unknown))}")
-    values = {}
-    for name, check in operator.params.items():
-        if name not in params:
-            if name in operator.optional:
-                values[name] = None
-                continue
-            raise ServiceError(operator_id, f"falta el parámetro '{name}'")
-        try:
-            values[name] = check(params[name])
-        except ValueError as exc:
-            raise ServiceError(operator_id, f"parámetro '{name}' {exc}") from None
-    watch = None
-    try:
-        # a savepoint: an operator that wrote rows and then failed (or ran out of time) leaves
-        # none of them behind (the case's error state is stored in the same transaction, and a
-        # retry starts clean)
-        with ctx.session.begin_nested():
-            with deadline.limited(ctx.session, timeout) as watch:
-                result = operator.run(ctx, **values)
-                ctx.session.flush()  # the operator's rows are written within its time limit
-                # what it returns enters the case: plain JSON only (a ValueRefused is a ValueError:
-                # the step fails with the reason, and the savepoint drops the rows it wrote)
-                check_value(result, "resultado")
-            if watch.expired:
-                raise deadline.Expired
-            return result
-    except ValueError as exc:
-        raise ServiceError(operator_id, str(exc)) from None
-    except (deadline.Expired, DBAPIError):
-        if watch is not None and watch.expired:
-            raise ServiceError(operator_id, f"no terminó dentro del tiempo límite ({deadline.describe(timeout)}); "
-                                            "se canceló sin dejar nada escrito") from None
-        raise
+    """`operator_id` of this table, run as a service task runs it (engine.operators.dispatch.call)."""
+    return dispatch.call(OPERATORS, ctx, operator_id, params, timeout)

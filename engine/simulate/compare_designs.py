@@ -27,8 +27,8 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
+from engine.assembly import build_engine
 from engine.basics.xmlsafe import XmlError, parse_xml
-from engine.cases.engine import Engine
 from engine.programme.heatmap import heatmap
 from engine.simulate import RESULTS, simulate
 from engine.simulate import workshop_attendance as simulated_workshops
@@ -109,7 +109,7 @@ def _design(spec: dict, cases: int, seed, horizon: int, config: dict, catalogue:
     files = [(f["filename"], f["content"].encode("utf-8")) for f in spec["archivos"]]
     with tempfile.TemporaryDirectory(prefix="cpe-simcompare-") as folder:
         url = f"sqlite:///{folder}/simulacion.sqlite3"
-        source = Engine(url="sqlite://")
+        source = build_engine(url="sqlite://")
         try:
             source.upgrade()
             source.deploy(files, author="simulacion", message="diseño a comparar")
@@ -118,7 +118,7 @@ def _design(spec: dict, cases: int, seed, horizon: int, config: dict, catalogue:
                               database_url=url)
         finally:
             source.db.dispose()
-        run = Engine(url=url)
+        run = build_engine(url=url)
         try:
             stats = heatmap(run, spec["proceso"])
         finally:

@@ -18,9 +18,9 @@ from datetime import timedelta
 
 from sqlalchemy import bindparam, event, select
 
+from engine.assembly import build_engine
 from engine.basics.clock import VirtualClock, as_utc
 from engine.basics.errors import EngineError
-from engine.cases.engine import Engine
 from engine.domain.regions import REGIONS
 from engine.models.forms import FormError, load_form
 from engine.simulate import workshop_attendance as workshops
@@ -51,8 +51,8 @@ def run_shard(files, process_id, cases, indices, seed, cfg, start, end, database
         clock = VirtualClock(start)
         # keep the workflows of the cases in flight deserialized between their steps (bounded by
         # entries and by tasks: the memory of a workflow grows with its tasks)
-        sim = Engine(url=url, clock=clock, workflow_cache=min(len(items), WORKFLOW_CACHE),
-                     workflow_cache_tasks=WORKFLOW_CACHE_TASKS)
+        sim = build_engine(url=url, clock=clock, workflow_cache=min(len(items), WORKFLOW_CACHE),
+                           workflow_cache_tasks=WORKFLOW_CACHE_TASKS)
         if database_url is None and not memory:
             _throwaway_pragmas(sim.db)
         try:

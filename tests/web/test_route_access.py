@@ -21,8 +21,8 @@ import pytest
 from sqlalchemy import select
 
 from engine.accounts import apitokens
+from engine.assembly import build_engine
 from engine.basics.clock import VirtualClock
-from engine.cases.engine import Engine
 from engine.models.validation import collect_files
 from engine.programme import portal
 from engine.programme import workshops as W
@@ -118,7 +118,7 @@ def world(tmp_path_factory):
     """One prepared SQLite database (the access rules do not depend on the database kind)."""
     folder = tmp_path_factory.mktemp("rutas")
     url = f"sqlite:///{folder / 'plantilla.sqlite3'}"
-    eng = Engine(url=url, clock=VirtualClock())
+    eng = build_engine(url=url, clock=VirtualClock())
     eng.upgrade()
     eng.deploy(collect_files([MODEL]))
     for username, role, region in [("analista", "analista", None), ("eje.rm", "ejecutivo_cpe", "CL-RM"),
@@ -162,7 +162,7 @@ def _url(rule, world) -> str:
 
 
 def _requests():
-    app = create_app({"ENGINE": Engine(url="sqlite://"), "SECRET_KEY": "x"})
+    app = create_app({"ENGINE": build_engine(url="sqlite://"), "SECRET_KEY": "x"})
     params = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
@@ -194,7 +194,7 @@ def _outcome(response, api) -> str:
 def _request(world, endpoint, method, who, n):
     copy = world["folder"] / f"copia-{n}.sqlite3"
     shutil.copy(world["file"], copy)
-    eng = Engine(url=f"sqlite:///{copy}", clock=VirtualClock())
+    eng = build_engine(url=f"sqlite:///{copy}", clock=VirtualClock())
     try:
         app = create_app({"ENGINE": eng, "TESTING": True, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "test",
                           "PORTAL_PROCESS": "diagnostico_rapido"})
@@ -237,7 +237,7 @@ def test_every_route_as_every_user(world, endpoint, method):
 def test_a_company_account_cannot_log_in_or_use_the_api(world):
     copy = world["folder"] / "empresa.sqlite3"
     shutil.copy(world["file"], copy)
-    eng = Engine(url=f"sqlite:///{copy}", clock=VirtualClock())
+    eng = build_engine(url=f"sqlite:///{copy}", clock=VirtualClock())
     app = create_app({"ENGINE": eng, "TESTING": True, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "test",
                           "PORTAL_PROCESS": "diagnostico_rapido"})
     client = app.test_client()

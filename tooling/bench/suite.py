@@ -21,8 +21,8 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
+from engine.assembly import build_engine
 from engine.basics.clock import VirtualClock
-from engine.cases.engine import Engine
 from engine.cases.queries import inbox
 from engine.models import spiff as runtime
 from engine.models.validation import collect_files
@@ -76,7 +76,7 @@ def run(quick: bool = True, database_url: str | None = None, progress=None, web=
     say = progress or (lambda _msg: None)
     with tempfile.TemporaryDirectory() as folder:
         url = database_url or f"sqlite:///{folder}/bench.sqlite3"
-        engine = Engine(url=url, clock=VirtualClock())
+        engine = build_engine(url=url, clock=VirtualClock())
         engine.upgrade()
         engine.deploy(collect_files([ROOT / "forms", ROOT / "processes"]), author="bench", message="bench")
         engine.create_user(BENCH_USER, BENCH_PASSWORD, "ejecutivo_cpe", region="CL-RM")
@@ -139,10 +139,7 @@ def run(quick: bool = True, database_url: str | None = None, progress=None, web=
 
 
 def _compiled(engine):
-    with engine.Session() as s:
-        from engine.models.versions import latest_row
-
-        return engine._build(s, latest_row(s, "process", "cpe_actual"))
+    return engine.compiled_process("cpe_actual")
 
 
 def _lifecycle(engine, life):

@@ -86,7 +86,7 @@ def _deploy(files, message, kind, new=False):
     if not message:
         return jsonify({"ok": False, "problems": [{"text": _("Escriba un mensaje que explique el cambio.")}]}), 422
     if new:  # started from "new": never a silent new version of someone else's model
-        artifacts, _found = check_files(files)
+        artifacts, _found = check_files(files, operators=engine().operator_table)
         taken = _taken(kind, [a.key for a in artifacts if a.kind == kind])
         if taken:
             return jsonify({"ok": False, "problems": [{"text": _(

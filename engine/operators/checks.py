@@ -1,0 +1,77 @@
+"""The parameter checks an operator declares (engine.operators.dispatch runs them before the operator).
+
+Each check takes the value a diagram gave and returns the clean value, or raises ValueError with the
+end of a Spanish sentence ("parámetro 'x' <message>"). `text` and `choice` build a check.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+from engine.domain.regions import is_region
+
+
+def number(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError("debe ser un número")
+    return value
+
+
+def text(max_len=2000):
+    def check(value):
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError("debe ser un texto no vacío")
+        if len(value) > max_len:
+            raise ValueError(f"no puede superar {max_len} caracteres")
+        return value.strip()
+    return check
+
+
+def choice(options):
+    def check(value):
+        if value not in options:
+            raise ValueError(f"debe ser uno de: {', '.join(options)}")
+        return value
+    return check
+
+
+def region(value):
+    if not isinstance(value, str) or not is_region(value):
+        raise ValueError("debe ser un código de región ISO 3166-2:CL (p. ej. CL-RM)")
+    return value
+
+
+def answers(value):
+    if not isinstance(value, dict):
+        raise ValueError("debe ser un objeto con las respuestas")
+    return value
+
+
+def iso_date(value):
+    if not isinstance(value, str):
+        raise ValueError("debe ser una fecha ISO (AAAA-MM-DD)")
+    try:
+        parsed = date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError("debe ser una fecha ISO válida (AAAA-MM-DD)") from None
+    if len(value.strip()) != 10:
+        raise ValueError("debe ser una fecha ISO (AAAA-MM-DD)")
+    return parsed.isoformat()
+
+
+def positive_amount(value):
+    number(value)
+    if value <= 0:
+        raise ValueError("debe ser mayor que 0")
+    return float(value)
+
+
+def optional_region(value):
+    return None if value is None or value == "" else region(value)
+
+
+def optional_text(value):
+    if value is None or value == "":
+        return None
+    return text(120)(value)
