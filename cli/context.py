@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from engine.assembly import build_engine
 from engine.cases.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,7 +22,7 @@ INSTANCE_DIR = ROOT / "instance"
 def _build_engine(url: str | None, instance_dir: str) -> Engine:
     """The Engine of `webapp.create_app` when its configuration brings none: `url` or else the SQLite
     file under `instance_dir`; the clock of CPE_CLOCK_FILE or the system's; default caches."""
-    return Engine(url=url, instance_dir=instance_dir)
+    return build_engine(url, instance_dir=instance_dir)
 
 
 def environment_settings() -> dict:
