@@ -19,11 +19,12 @@ from SpiffWorkflow.spiff.parser.process import SPIFF_XSD
 
 from engine.basics.xmlsafe import XmlError, parse_xml
 from engine.cases import recovery
+from engine.domain import roles
 from engine.models import dmn_validation as dmn_checks
 from engine.models import sandbox
 from engine.models.forms import load_form
 from engine.operators import deadline
-from engine.programme.operators import OPERATORS, ROLES
+from engine.programme.operators import OPERATORS
 
 NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
@@ -153,8 +154,8 @@ def check_bpmn(filename: str, tree) -> tuple[list[Artifact], list[Problem]]:
         lanes = process.findall(".//bpmn:lane", NS)
         in_lane = set()
         for lane in lanes:
-            if lane.get("id") not in ROLES:
-                problem(lane, f"el carril debe tener como id un rol: {', '.join(ROLES)}")
+            if lane.get("id") not in roles.ROLES:
+                problem(lane, f"el carril debe tener como id un rol: {', '.join(roles.ROLES)}")
             in_lane.update(ref.text.strip() for ref in lane.findall("bpmn:flowNodeRef", NS) if ref.text)
         for node in process.iter(f"{{{NS['bpmn']}}}userTask"):
             props = properties(node)
