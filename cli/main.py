@@ -317,6 +317,7 @@ def export_registry(cli: CliContext, output, region, as_json):
     from pathlib import Path
     from types import SimpleNamespace
 
+    from engine.domain import roles
     from engine.domain.regions import is_region
     from engine.programme.company_records import RegistryFilters, export_rows
     from webapp.pages.company_records import to_csv, to_xlsx
@@ -327,7 +328,7 @@ def export_registry(cli: CliContext, output, region, as_json):
         fail("el archivo de salida debe terminar en .xlsx o .csv")
     if region is not None and not is_region(region):
         fail(f"región desconocida «{region}»: use un código ISO 3166-2:CL, p. ej. CL-RM")
-    everyone = SimpleNamespace(role="analista", region=None)  # the command runs with the server's rights
+    everyone = SimpleNamespace(role=roles.ANALISTA, region=None)  # the command runs with the server's rights
     rows = export_rows(cli.engine, everyone, RegistryFilters(region=region))
     with cli.app.test_request_context():  # the file's headers and labels, in Spanish
         body = to_csv(rows).encode("utf-8") if fmt == "csv" else to_xlsx(rows)

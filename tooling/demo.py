@@ -7,23 +7,25 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
+from engine.domain.roles import ANALISTA, EJECUTIVO_CPE, EJECUTIVO_PROCHILE, JEFE_REGIONAL
 from engine.models.validation import collect_files
 from engine.programme import workshops
-from engine.programme.portal import issue_link
+from engine.programme.portal import PORTAL_ACTOR, issue_link
 from engine.store.schema import Case, Company, User
 
 DEMO_PASSWORD = "cpe-demo-2026"
+DEMO_ANALYST = ANALISTA  # the demo analyst's username is the role's name (README, the browser tests)
 DEMO_USERS = [
     # username, role, region, rubros, full name
-    ("analista", "analista", None, [], "Ana Analista"),
-    ("ejecutivo.rm", "ejecutivo_cpe", "CL-RM", [], "Eduardo Ejecutivo (RM)"),
-    ("ejecutiva.rm.alimentos", "ejecutivo_cpe", "CL-RM", ["alimentos_procesados", "vitivinicola"],
+    (DEMO_ANALYST, ANALISTA, None, [], "Ana Analista"),
+    ("ejecutivo.rm", EJECUTIVO_CPE, "CL-RM", [], "Eduardo Ejecutivo (RM)"),
+    ("ejecutiva.rm.alimentos", EJECUTIVO_CPE, "CL-RM", ["alimentos_procesados", "vitivinicola"],
      "Elena Ejecutiva (RM, alimentos)"),
-    ("ejecutivo.bio", "ejecutivo_cpe", "CL-BI", [], "Esteban Ejecutivo (Biobío)"),
-    ("prochile.rm", "ejecutivo_prochile", "CL-RM", [], "Paula ProChile (RM)"),
-    ("prochile.bio", "ejecutivo_prochile", "CL-BI", [], "Pedro ProChile (Biobío)"),
-    ("jefe.rm", "jefe_regional", "CL-RM", [], "Julia Jefa Regional (RM)"),
-    ("jefe.bio", "jefe_regional", "CL-BI", [], "Jorge Jefe Regional (Biobío)"),
+    ("ejecutivo.bio", EJECUTIVO_CPE, "CL-BI", [], "Esteban Ejecutivo (Biobío)"),
+    ("prochile.rm", EJECUTIVO_PROCHILE, "CL-RM", [], "Paula ProChile (RM)"),
+    ("prochile.bio", EJECUTIVO_PROCHILE, "CL-BI", [], "Pedro ProChile (Biobío)"),
+    ("jefe.rm", JEFE_REGIONAL, "CL-RM", [], "Julia Jefa Regional (RM)"),
+    ("jefe.bio", JEFE_REGIONAL, "CL-BI", [], "Jorge Jefe Regional (Biobío)"),
 ]
 
 # Companies (valid RUTs) and how far the demo takes each case: "registro" (TPE pending),
@@ -56,9 +58,9 @@ DEMO_WORKSHOPS = [
     # workshop key, days from today, local hour, region (None: national), online, capacity, place, created by,
     # companies registered (razón social, by)
     ("taller_123_exporta", 7, 10, "CL-RM", False, 25, "Dirección Regional ProChile RM, Av. Nueva Providencia 1901, "
-     "Providencia", "jefe.rm", [("Viña Los Aromos SpA", "ejecutivo.rm"), ("Muebles del Sur Ltda.", "pyme")]),
-    ("ecommerce", 12, 15, None, True, 100, "En línea (el enlace llega por correo al inscribirse)", "analista",
-     [("Software Austral SpA", "pyme")]),
+     "Providencia", "jefe.rm", [("Viña Los Aromos SpA", "ejecutivo.rm"), ("Muebles del Sur Ltda.", PORTAL_ACTOR)]),
+    ("ecommerce", 12, 15, None, True, 100, "En línea (el enlace llega por correo al inscribirse)", DEMO_ANALYST,
+     [("Software Austral SpA", PORTAL_ACTOR)]),
     ("tramites_precios", 9, 9, "CL-BI", False, 20, "Dirección Regional ProChile Biobío, Concepción", "jefe.bio",
      [("Berries del Biobío SpA", "ejecutivo.bio")]),
     ("mujer_exporta", 21, 10, "CL-RM", False, 30, "Centro Pyme Exporta RM, Santiago", "ejecutivo.rm", []),

@@ -14,6 +14,7 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
 from engine.assembly import build_engine
+from engine.domain import roles
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = {"es_CL": "Español", "en": "English"}
@@ -122,7 +123,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.context_processor
     def globals_for_templates():
-        return {"languages": LANGUAGES, "current_language": _locale()}
+        return {"languages": LANGUAGES, "current_language": _locale(), "roles": roles}
 
     return app
 

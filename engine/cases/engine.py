@@ -23,11 +23,11 @@ from engine.cases import rows, scheduler, steps
 from engine.cases.migration import MigrationVerbs
 from engine.cases.queries import offered_to
 from engine.cases.recovery import RecoveryVerbs
+from engine.domain import roles
 from engine.models import diff as compare
 from engine.models import spiff as runtime
 from engine.models import versions
 from engine.models.forms import FormError
-from engine.programme.operators import ROLES
 from engine.store.db import default_url, open_database, session_factory, upgrade
 from engine.store.schema import Case, CaseEvent, ModelVersion, TaskRow, User
 
@@ -138,7 +138,7 @@ class Engine(RecoveryVerbs, MigrationVerbs):
         return {"operators": [{"id": op.id, "description": op.description, "params": list(op.params),
                                "optional": list(op.optional)} for op in self.operator_table.values()],
                 "forms": latest["form"], "decisions": latest["decision"], "processes": latest["process"],
-                "roles": list(ROLES)}
+                "roles": list(roles.ROLES)}
 
     def compare(self, kind, key, a, b) -> dict:
         """What changed from version `a` to version `b` of a model."""
@@ -276,7 +276,7 @@ class Engine(RecoveryVerbs, MigrationVerbs):
             if user is not None:
                 if account is None:
                     raise NotFound(f"no existe el usuario '{user}'")
-                if not users.may_work(account, row.lane, row.region, row.assignee):
+                if not roles.may_work(account, row.lane, row.region, row.assignee):
                     raise Forbidden("No tiene permiso para completar esta tarea.")
             case, compiled = self._case(s, row.case_id, for_update=True)
             if case.status != "active":
@@ -305,7 +305,7 @@ class Engine(RecoveryVerbs, MigrationVerbs):
             if row.assignee is not None:
                 raise Conflict(f"La tarea ya fue tomada por {row.assignee}.")
             account = s.scalar(select(User).where(User.username == user, User.active.is_(True)))
-            if account is None or not users.may_work(account, row.lane, row.region, None):
+            if account is None or not roles.may_work(account, row.lane, row.region, None):
                 raise Forbidden("No tiene permiso para tomar esta tarea.")
             row.assignee = user
             self._task_event(s, row, user, "task_claimed")

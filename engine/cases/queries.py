@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import func, or_, select, union, union_all
 
 from engine.basics.clock import as_utc
+from engine.domain import roles
 from engine.store.schema import Activity, Case, CaseEvent, Company, Derivation, ModelVersion, TaskRow, TpeHistory, User
 
 PER_PAGE = 25
@@ -54,8 +55,7 @@ def _mine(username):
 
 def _pool(user):
     """Unassigned tasks offered to the user's role (and, for regional roles, region)."""
-    lanes = [user.role] + (["pyme"] if user.role == "ejecutivo_cpe" else [])
-    offered = TaskRow.assignee.is_(None) & TaskRow.lane.in_(lanes)
+    offered = TaskRow.assignee.is_(None) & TaskRow.lane.in_(roles.lanes_of(user))
     if user.region:
         offered = offered & (TaskRow.region == user.region)
     return offered

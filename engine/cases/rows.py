@@ -144,7 +144,7 @@ def upsert_company(s, data, now) -> Company:
 
 
 class Account(NamedTuple):
-    """What users.may_work needs of a user."""
+    """What roles.may_work needs of a user."""
 
     username: str
     role: str

@@ -1,10 +1,10 @@
 """Choosing the executive in charge of a company (SPEC §4; §3.4.2 block 4: at most 50
 companies per executive, grouped by rubro)."""
 
-DEFAULT_CAP = 50
+EXECUTIVE_CAP = 50  # companies in charge of one executive
 
 
-def choose_executive(candidates, rubro, cap: int = DEFAULT_CAP) -> dict:
+def choose_executive(candidates, rubro, cap: int = EXECUTIVE_CAP) -> dict:
     """Pick among `candidates` (already of the right role and region).
 
     Specialists in the rubro come first, then generalists (no rubros listed); among them

@@ -18,6 +18,12 @@ REGIONS = {
     "CL-AI": "Región de Aysén del General Carlos Ibáñez del Campo",
     "CL-MA": "Región de Magallanes y de la Antártica Chilena",
 }
+SHORT_NAMES = {  # the everyday names, for tables, tags and charts
+    "CL-AP": "Arica y Parinacota", "CL-TA": "Tarapacá", "CL-AN": "Antofagasta", "CL-AT": "Atacama",
+    "CL-CO": "Coquimbo", "CL-VS": "Valparaíso", "CL-RM": "Metropolitana", "CL-LI": "O'Higgins", "CL-ML": "Maule",
+    "CL-NB": "Ñuble", "CL-BI": "Biobío", "CL-AR": "La Araucanía", "CL-LR": "Los Ríos", "CL-LL": "Los Lagos",
+    "CL-AI": "Aysén", "CL-MA": "Magallanes",
+}
 
 
 def is_region(code) -> bool:

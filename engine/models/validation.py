@@ -18,12 +18,12 @@ from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from SpiffWorkflow.spiff.parser.process import SPIFF_XSD
 
 from engine.basics.xmlsafe import XmlError, parse_xml
+from engine.domain import roles
 from engine.models import dmn_validation as dmn_checks
 from engine.models import sandbox
 from engine.models.forms import load_form
 from engine.models.retry_policy import retry_policy
 from engine.operators import deadline
-from engine.programme.operators import ROLES
 
 NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
@@ -155,8 +155,8 @@ def check_bpmn(filename: str, tree, operators=None) -> tuple[list[Artifact], lis
         lanes = process.findall(".//bpmn:lane", NS)
         in_lane = set()
         for lane in lanes:
-            if lane.get("id") not in ROLES:
-                problem(lane, f"el carril debe tener como id un rol: {', '.join(ROLES)}")
+            if lane.get("id") not in roles.ROLES:
+                problem(lane, f"el carril debe tener como id un rol: {', '.join(roles.ROLES)}")
             in_lane.update(ref.text.strip() for ref in lane.findall("bpmn:flowNodeRef", NS) if ref.text)
         for node in process.iter(f"{{{NS['bpmn']}}}userTask"):
             props = properties(node)

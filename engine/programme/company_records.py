@@ -24,11 +24,10 @@ from sqlalchemy.orm import aliased
 from engine.basics.clock import as_utc
 from engine.basics.errors import Forbidden, NotFound
 from engine.cases.queries import Page, _ilike
+from engine.domain import roles
 from engine.programme.workshops import company_workshops
 from engine.store.schema import Activity, Case, Company, CompanyExport, Derivation, SegmentChange, Tpe, User
 
-REGIONAL_ROLES = ("ejecutivo_cpe", "ejecutivo_prochile", "jefe_regional")
-ROLES = (*REGIONAL_ROLES, "analista")
 STATES = ("en_programa", "egresada")
 SEGMENTS = ("rojo_oscuro", "verde", "amarillo", "rojo")  # SPEC §1, from export-ready down
 OPEN_STATUSES = ("active", "error")
@@ -51,15 +50,11 @@ class RegistryFilters:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
 
 
-def may_see_registry(user) -> bool:
-    return getattr(user, "role", None) in ROLES
-
-
 def scope_region(user) -> str | None:
     """The region `user` is limited to (None: every region). Refuses those who may not see it."""
-    if not may_see_registry(user):
+    if not roles.may(user, roles.SEE_REGISTRY):
         raise Forbidden("No tiene acceso al registro de empresas.")
-    if user.role == "analista":
+    if roles.may(user, roles.ALL_REGIONS):
         return None
     if not user.region:
         raise Forbidden("Su usuario no tiene región asignada: no puede ver el registro de empresas.")
@@ -171,7 +166,7 @@ def options(engine, user) -> dict:
         in_scope = [Company.region == region] if region else []
         regions = [region] if region else sorted(r for r in s.scalars(select(Company.region).distinct()) if r)
         rubros = sorted(r for r in s.scalars(select(Company.rubro).where(*in_scope).distinct()) if r)
-        staff = [User.role.in_(("ejecutivo_cpe", "ejecutivo_prochile"))] + ([User.region == region] if region else [])
+        staff = [User.role.in_(roles.EXECUTIVES)] + ([User.region == region] if region else [])
         ejecutivos = sorted(s.scalars(select(User.username).where(*staff)))
     return {"regiones": regions, "rubros": rubros, "segmentos": list(SEGMENTS), "ejecutivos": ejecutivos,
             "estados": list(STATES)}

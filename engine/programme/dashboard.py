@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import distinct, func, select
 
+from engine.domain.assignment import EXECUTIVE_CAP
 from engine.programme.indicators import (
     PYMES_REGISTRADAS,
     SEGMENT_ORDER,
@@ -16,7 +17,6 @@ from engine.programme.indicators import (
     indicators_in,
     read_session,
 )
-from engine.programme.operators import EXECUTIVE_CAP
 from engine.store.schema import Case, SegmentChange
 
 UNCLASSIFIED = "sin_clasificar"

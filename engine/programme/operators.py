@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from engine.domain.assignment import choose_executive
+from engine.domain.assignment import EXECUTIVE_CAP, choose_executive
 from engine.domain.derivation import VALID_MOTIVOS, derive
+from engine.domain.roles import JEFE_REGIONAL, PYME, ROLES
 from engine.domain.scoring import score_questionnaire
 from engine.domain.sizing import classify_size
 from engine.operators import checks, deadline, dispatch
@@ -32,10 +33,8 @@ from engine.store.schema import (
     Workshop,
 )
 
-EXECUTIVE_CAP = 50
 TPE_VALID_DAYS = 365
-ROLES = ("pyme", "ejecutivo_cpe", "ejecutivo_prochile", "jefe_regional", "analista")
-DESTINATARIOS = ("pyme", "ejecutivo", "jefe_regional")
+DESTINATARIOS = (PYME, "ejecutivo", JEFE_REGIONAL)
 
 
 def _benefit(value):
@@ -152,14 +151,14 @@ def registrar_exportacion(ctx, pais, fecha, monto_usd, producto):
 
 def notificar(ctx, destinatario, asunto, mensaje, region=None):
     address = None
-    if destinatario == "pyme":
+    if destinatario == PYME:
         company = _company(ctx)
         address = company.contacto_email if company else None
     elif destinatario == "ejecutivo" and ctx.case.ejecutivo:
         address = ctx.session.scalar(select(User.email).where(User.username == ctx.case.ejecutivo))
-    elif destinatario == "jefe_regional":
+    elif destinatario == JEFE_REGIONAL:
         address = ctx.session.scalar(select(User.email).where(
-            User.role == "jefe_regional", User.region == (region or ctx.case.region), User.active.is_(True)))
+            User.role == JEFE_REGIONAL, User.region == (region or ctx.case.region), User.active.is_(True)))
     message = OutboxMessage(case_id=ctx.case.id, destinatario=destinatario, to_address=address,
                             asunto=asunto, mensaje=mensaje, created_at=ctx.now)
     ctx.session.add(message)

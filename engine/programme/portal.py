@@ -25,11 +25,12 @@ from engine.basics.clock import as_utc
 from engine.basics.errors import Conflict, NotFound
 from engine.cases import scheduler
 from engine.cases.rows import COMPANY_FIELDS
+from engine.domain.roles import PYME
 from engine.domain.rut import normalize_rut
 from engine.store.schema import Activity, Case, CaseEvent, Company, Derivation, OutboxMessage, PortalLink, TaskRow, Tpe
 
 LINK_DAYS = 180
-PORTAL_ACTOR = "pyme"
+PORTAL_ACTOR = PYME  # the company, in a case's history and as the lane of its own tasks
 IN_PROGRESS = ("active", "error")
 PUBLIC_EVENTS = ("case_started", "task_completed", "case_completed")
 STAGES = ("registro", "tpe", "entrevista", "clasificacion", "capacitacion", "exportacion")
@@ -48,7 +49,7 @@ def _new_link(s, company_id, now) -> str:
 
 def _queue_link(s, company, case_id, token, compose, now) -> None:
     asunto, mensaje = compose(token)
-    s.add(OutboxMessage(case_id=case_id, destinatario="pyme", to_address=company.contacto_email,
+    s.add(OutboxMessage(case_id=case_id, destinatario=PYME, to_address=company.contacto_email,
                         asunto=asunto, mensaje=mensaje, created_at=now))
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import copy
 from datetime import timedelta
 
+from engine.domain.roles import EJECUTIVO_CPE, EJECUTIVO_PROCHILE, JEFE_REGIONAL, PYME
+
 TIMER_MARGIN = timedelta(seconds=1)
 # Cases per worker simulated in an in-memory database (~50 kB a case, mostly serialized workflows):
 # larger shards use a temporary file, so their memory does not grow with the cases' workflows.
@@ -73,11 +75,11 @@ DEFAULTS: dict = {
     # task durations in working days: triangular [min, moda, max] by task id, by lane, or by default;
     # a task id the configuration does not give takes its durations from the case history of the
     # process where there are enough completed tasks of it (history.py), unless desde_historial is false
-    "duraciones": {"por_defecto": [1, 3, 10], "carriles": {"pyme": [1, 4, 15]}, "tareas": {},
+    "duraciones": {"por_defecto": [1, 3, 10], "carriles": {PYME: [1, 4, 15]}, "tareas": {},
                    "desde_historial": True},
     # simulated users per region (ejecutivos CPE, ProChile and jefes regionales)
-    "personal": {"por_region": {"ejecutivo_cpe": 2, "ejecutivo_prochile": 1, "jefe_regional": 1},
-                 "regiones": {"CL-RM": {"ejecutivo_cpe": 6, "ejecutivo_prochile": 2}}},
+    "personal": {"por_region": {EJECUTIVO_CPE: 2, EJECUTIVO_PROCHILE: 1, JEFE_REGIONAL: 1},
+                 "regiones": {"CL-RM": {EJECUTIVO_CPE: 6, EJECUTIVO_PROCHILE: 2}}},
     # workshops (workshops.py): simulated when the process asks verificar_capacitacion ("auto"), or
     # always (true) or never (false); monthly chance of taking one: base + pendiente × potencial
     # (assumption), chance of turning up once registered (assumption), seats per session

@@ -22,6 +22,7 @@ from engine.assembly import build_engine
 from engine.basics.clock import VirtualClock, as_utc
 from engine.basics.errors import EngineError
 from engine.domain.regions import REGIONS
+from engine.domain.roles import PYME
 from engine.models.forms import FormError, load_form
 from engine.simulate import workshop_attendance as workshops
 from engine.simulate.cohort import shard_items
@@ -256,7 +257,7 @@ class _Run:
             if not company.dropped and company.rng.random() < self.people["abandono_por_tarea"]:
                 company.dropped = True
                 self.counts["abandonos"] += 1
-            if company.dropped and row.lane == "pyme":
+            if company.dropped and row.lane == PYME:
                 continue  # the company no longer answers
             task = {"id": row.id, "bpmn_id": row.bpmn_id, "lane": row.lane, "region": row.region,
                     "assignee": row.assignee, "form": self.forms.get(row.form_key) if row.form_key else None}

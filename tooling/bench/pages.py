@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from sqlalchemy import func, select
 
 from engine.cases.queries import inbox
+from engine.domain import roles
 from engine.store.schema import Case, Company, TaskRow
 from tooling.bench.suite import FILL_NAMES, FILL_PLACES, _p95, fill_name
 
@@ -41,7 +42,7 @@ def measure(engine, runs: int = 40, executive: str = "bench.eje", password: str 
     from webapp import create_app
 
     if engine.get_user(ANALYST) is None:
-        engine.create_user(ANALYST, ANALYST_PASSWORD, "analista")
+        engine.create_user(ANALYST, ANALYST_PASSWORD, roles.ANALISTA)
     app = create_app({"ENGINE": engine, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False})
     chooser = random.Random(seed)
     with engine.Session() as s:

@@ -24,6 +24,7 @@ from sqlalchemy import func, insert, select
 from engine.assembly import build_engine
 from engine.basics.clock import VirtualClock
 from engine.cases.queries import inbox
+from engine.domain import roles
 from engine.models import spiff as runtime
 from engine.models.validation import collect_files
 from engine.simulate import simulate
@@ -79,7 +80,7 @@ def run(quick: bool = True, database_url: str | None = None, progress=None, web=
         engine = build_engine(url=url, clock=VirtualClock())
         engine.upgrade()
         engine.deploy(collect_files([ROOT / "forms", ROOT / "processes"]), author="bench", message="bench")
-        engine.create_user(BENCH_USER, BENCH_PASSWORD, "ejecutivo_cpe", region="CL-RM")
+        engine.create_user(BENCH_USER, BENCH_PASSWORD, roles.EJECUTIVO_CPE, region="CL-RM")
         forms = {k: f.schema for k, f in _compiled(engine).forms.items()}
         life = Lifecycle(forms)
         results = {"settings": {**settings, "quick": quick, "database": engine.db.dialect.name,

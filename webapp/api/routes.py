@@ -21,11 +21,11 @@ from engine.basics.case_values import check as check_value
 from engine.basics.clock import as_utc
 from engine.basics.errors import BrokenModel, Conflict, Forbidden, NotFound
 from engine.cases.queries import cases as case_page
+from engine.domain import roles
 from engine.models.forms import FormError
 from webapp import csrf
 from webapp.api import openapi as api_spec
 from webapp.pages.audit import record_access
-from webapp.pages.auth import STAFF_ROLES
 from webapp.shared import strictjson
 from webapp.shared.guards import can_see_case, engine
 
@@ -33,7 +33,6 @@ PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
 csrf.exempt(bp)
 
-START_ROLES = ("ejecutivo_cpe", "jefe_regional")
 MAX_PER_PAGE = 100
 MAX_PAGE = 100_000
 MAX_ID = 2**31 - 1
@@ -75,7 +74,7 @@ def authenticate():
     user = user_for_token(engine(), token.strip())
     if user is None:
         return _unauthorized("El token no es válido, expiró o fue revocado.", "invalid_token")
-    if user.role not in STAFF_ROLES:
+    if not roles.may(user, roles.SIGN_IN):
         return error_response(403, "Las cuentas de empresa no usan la API: use el portal de empresas.")
     g.api_user = user
     return None
@@ -277,7 +276,7 @@ def processes():
 @bp.get("/cases")
 def list_cases():
     user = _user()
-    restricted = user.role != "analista" and user.region is not None
+    restricted = roles.region_scope(user) is not None
     region = request.args.get("region") or None
     if restricted:
         if region not in (None, user.region):
@@ -311,11 +310,10 @@ def start_case():
         errors[name] = "Campo no permitido."
     if errors:
         raise ApiError("Revise los campos marcados.", errors, status=422)
-    if user.role != "analista":
-        if user.role not in START_ROLES:
-            raise Forbidden("Su rol no puede iniciar casos.")
-        if data.get("region") != user.region:
-            raise Forbidden(f"Solo puede iniciar casos de su región ({user.region}).")
+    if not roles.may(user, roles.START_CASES):
+        raise Forbidden("Su rol no puede iniciar casos.")
+    if not roles.may(user, roles.ALL_REGIONS) and data.get("region") != user.region:
+        raise Forbidden(f"Solo puede iniciar casos de su región ({user.region}).")
     case_id = engine().start(process_id, data, version=version, actor=user.username)
     response = reply(engine().case(case_id), 201)
     response.headers["Location"] = url_for("api.get_case", case_id=case_id)

@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, g, has_request_context, render_template, request
+from flask import Blueprint, current_app, g, has_request_context, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from engine.domain import roles
 from engine.programme import audit
-from webapp.shared.guards import engine
+from webapp.shared.guards import engine, require
 
 bp = Blueprint("audit", __name__, url_prefix="/auditoria")
 PER_PAGE = 100
@@ -59,10 +60,8 @@ def _start_of(day: date) -> datetime:
 
 
 @bp.get("/")
-@login_required
+@require(roles.SEE_AUDIT)
 def index():
-    if current_user.role != "analista":
-        abort(403)
     errors: dict[str, str] = {}
     actor = (request.args.get("actor") or "").strip()[:80] or None
     subject = request.args.get("objeto") or None

@@ -11,19 +11,11 @@ from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 
 from engine.accounts import logins
+from engine.domain import roles
 from webapp import LANGUAGES, login_manager
 from webapp.shared.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
-
-ROLE_NAMES = {
-    "analista": "Analista de procesos", "ejecutivo_cpe": "Ejecutivo(a) CPE",
-    "ejecutivo_prochile": "Ejecutivo(a) ProChile", "jefe_regional": "Jefe(a) regional", "pyme": "Empresa",
-}
-
-
-STAFF_ROLES = ("analista", "ejecutivo_cpe", "ejecutivo_prochile", "jefe_regional")
-
 
 class UserProxy(UserMixin):
     """The logged-in person as the web app sees them (no database object leaks into views)."""
@@ -37,14 +29,22 @@ class UserProxy(UserMixin):
 
     @property
     def role_name(self):
-        return ROLE_NAMES.get(self.role, self.role)
+        return roles.LABELS.get(self.role, self.role)
+
+    @property
+    def region_scope(self):
+        """The region this person is limited to (None: every region)."""
+        return roles.region_scope(self)
+
+    def may(self, permission: str) -> bool:
+        return roles.may(self, permission)
 
 
 @login_manager.user_loader
 def load_user(username):
     user = current_app.extensions["cpe_engine"].get_user(username)
     # companies (role pyme) use the portal's private link, never a staff session
-    return UserProxy(user) if user is not None and user.active and user.role in STAFF_ROLES else None
+    return UserProxy(user) if user is not None and user.active and roles.may(user, roles.SIGN_IN) else None
 
 
 @bp.route("/ingresar", methods=["GET", "POST"])
@@ -69,7 +69,7 @@ def login():
         logins.record(engine, username, request.remote_addr, success=user is not None)
         if user is None:
             error = _("Usuario o contraseña incorrectos.")
-        elif user.role not in STAFF_ROLES:
+        elif not roles.may(user, roles.SIGN_IN):
             return render_template("auth/login.html", error=_(
                 "Las empresas no ingresan aquí: use el enlace privado del portal de empresas.")), 403
         else:

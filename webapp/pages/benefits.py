@@ -14,65 +14,48 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from engine.cases import scheduler
+from engine.domain import roles
 from engine.domain.regions import REGIONS, is_region
 from engine.programme import benefits
 from webapp.pages.audit import record_access
 from webapp.shared import spreadsheets
-from webapp.shared.guards import engine
+from webapp.shared.guards import engine, require
 
 bp = Blueprint("beneficios", __name__, url_prefix="/beneficios")
 
-ROLES = ("jefe_regional", "analista")
 FORMATS = ("xlsx", "csv")
 PROCESS = "correos_mensual"
 PERSON_KINDS = {"juridica": _l("Jurídica"), "natural": _l("Natural")}
 BENEFIT_NAMES = {"correos_chile": _l("Correos de Chile")}
 
 
-def may_see() -> bool:
-    return current_user.is_authenticated and current_user.role in ROLES
-
-
-def own_region() -> str | None:
-    """The region the user is limited to (None: every region)."""
-    return None if current_user.role == "analista" else current_user.region
-
-
-def _guard():
-    if not may_see():
-        abort(403)
-
-
-
-
 @bp.get("/")
-@login_required
+@require(roles.SEE_BENEFITS)
 def index():
-    _guard()
-    region = own_region()
+    region = roles.region_scope(current_user)
     if region is None:
         chosen = request.args.get("region") or None
         region = chosen if is_region(chosen) else None
     periods = benefits.listing(engine(), region=region)
     schedule = next((t for t in scheduler.listing(engine()) if t["process_id"] == PROCESS), None)
     return render_template("benefits/index.html", periods=periods, region=region, regions=REGIONS,
-                           schedule=schedule, consolidated=current_user.role == "analista",
+                           schedule=schedule, consolidated=roles.may(current_user, roles.ALL_REGIONS),
                            benefit_names=BENEFIT_NAMES)
 
 
 @bp.get("/<int:extract_id>.<fmt>")
-@login_required
+@require(roles.SEE_BENEFITS)
 def download(extract_id, fmt):
-    _guard()
     if fmt not in FORMATS:
         abort(404)
     item = benefits.get(engine(), extract_id)
     if item is None:
         abort(404)
-    if own_region() is not None and item["region"] != own_region():
+    region = roles.region_scope(current_user)
+    if region is not None and item["region"] != region:
         abort(403)
     name = f"{item['beneficio']}-{item['periodo']}-{item['region']}.{fmt}"
     record_access("download", "benefit_extract", extract_id,
@@ -82,11 +65,10 @@ def download(extract_id, fmt):
 
 
 @bp.get("/<beneficio>/<periodo>/consolidado.<fmt>")
-@login_required
+@require(roles.SEE_BENEFITS)
 def consolidated(beneficio, periodo, fmt):
     """Every region's list of one period in one file (analysts: the file sent to the partner)."""
-    _guard()
-    if current_user.role != "analista":
+    if not roles.may(current_user, roles.ALL_REGIONS):
         abort(403)
     if fmt not in FORMATS or beneficio not in benefits.BENEFITS:
         abort(404)

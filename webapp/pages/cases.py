@@ -10,10 +10,10 @@ from engine.basics.errors import EngineError
 from engine.cases.comments import MAX_LENGTH as COMMENT_MAX_LENGTH
 from engine.cases.comments import add_comment, comments
 from engine.cases.queries import case_path, case_record, cases
+from engine.domain import roles
 from webapp.pages.audit import record_access
-from webapp.pages.models import analyst_required
 from webapp.shared import strictjson
-from webapp.shared.guards import can_work, case_or_404, engine
+from webapp.shared.guards import can_work, case_or_404, engine, require
 
 bp = Blueprint("cases", __name__)
 
@@ -25,7 +25,7 @@ HIDDEN = {"respuestas", "resultado_tpe", "resultado_entrevista", "tamano", "asig
 @login_required
 def index():
     page = max(1, request.args.get("pagina", 1, type=int))
-    region = None if current_user.role == "analista" else current_user.region
+    region = roles.region_scope(current_user)
     result = cases(engine(), region, request.args.get("q"), page=page)
     return render_template("cases/index.html", page=result, q=request.args.get("q", ""))
 
@@ -69,7 +69,7 @@ def comment(case_id):
 
 
 @bp.post("/casos/<int:case_id>/reintentar")
-@analyst_required
+@require(roles.REPAIR_CASES)
 def retry(case_id):
     """An analyst runs the failed step again (after fixing its cause)."""
     case_or_404(case_id)
@@ -86,7 +86,7 @@ def retry(case_id):
 
 
 @bp.post("/casos/<int:case_id>/omitir")
-@analyst_required
+@require(roles.REPAIR_CASES)
 def skip(case_id):
     """An analyst completes the failed step without running it, with the values it would have
     produced (JSON) and a reason; both go to the case's history."""

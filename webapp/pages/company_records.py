@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from engine.basics.errors import Forbidden, NotFound
+from engine.domain import roles
 from engine.domain.regions import REGIONS, is_region
 from engine.programme import audit
 from engine.programme import company_records as reg
@@ -33,12 +34,8 @@ ARGS = {"q": "q", "region": "region", "rubro": "rubro", "segmento": "segmento", 
         "estado": "estado"}
 
 
-def may_see() -> bool:
-    return current_user.is_authenticated and reg.may_see_registry(current_user)
-
-
 def _require_access():
-    if not may_see():
+    if not roles.may(current_user, roles.SEE_REGISTRY):
         abort(403)
     try:
         reg.scope_region(current_user)
@@ -59,7 +56,7 @@ def _filters() -> tuple[reg.RegistryFilters, dict, list[str]]:
     if args["segmento"] and args["segmento"] not in SEGMENTS:
         errors.append(_("El segmento «%(value)s» no existe.", value=args["segmento"]))
         args["segmento"] = ""
-    if current_user.role != "analista":
+    if not roles.may(current_user, roles.ALL_REGIONS):
         args["region"] = ""  # a regional user sees their region only
     filters = reg.RegistryFilters(**{k: v or None for k, v in args.items()})
     return filters, {k: v for k, v in args.items() if v}, errors
@@ -87,7 +84,7 @@ def detail(company_id):
         abort(404)
     record_access("view", "company", company_id, {"pagina": "registro"})
     accesses = []
-    if current_user.role == "analista":
+    if roles.may(current_user, roles.SEE_AUDIT):
         with engine().Session() as session:
             accesses = audit.entries(session, subject="company", subject_id=company_id, limit=RECENT_ACCESSES)
     return render_template("registro/detail.html", c=record, regions=REGIONS, states=STATES, events=EVENTS,

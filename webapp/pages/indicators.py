@@ -12,37 +12,31 @@ import json
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
 from engine.basics.errors import NotFound
-from engine.domain.regions import REGIONS
+from engine.domain import roles
+from engine.domain.regions import REGIONS, SHORT_NAMES
 from engine.programme.dashboard import dashboard
 from engine.programme.heatmap import heatmap, versions_of_processes
 from engine.programme.indicators import PYMES_REGISTRADAS, SEGMENT_ORDER, parse_filters
 from engine.store.schema import User
-from webapp.pages.workshops import SHORT_REGIONS
 from webapp.shared.filters import RESULTS, SEGMENTS
-from webapp.shared.guards import engine
+from webapp.shared.guards import engine, require
 
 bp = Blueprint("indicadores", __name__, url_prefix="/indicadores")
 
-ROLES = ("analista", "jefe_regional", "ejecutivo_cpe", "ejecutivo_prochile")
 STAGES = {"ingresadas": _l("Ingresadas"), "sin_clasificar": _l("Sin clasificar"), **SEGMENTS,
           "exportadoras": _l("Exportadoras")}
 OUTCOMES = {**RESULTS, "en_curso": _l("En curso")}
-
-
-def _allowed():
-    if current_user.role not in ROLES:
-        abort(403)
 
 
 def _filters():
     """The filters of the query string; a regional user is kept to their region (403 for another)."""
     args = request.args
     region = args.get("region", "").strip() or None
-    if current_user.role != "analista" and current_user.region:
+    if roles.region_scope(current_user):
         if region not in (None, current_user.region):
             abort(403)
         region = current_user.region
@@ -57,7 +51,7 @@ def _choices(region):
     """Executives (of the region) and rubros for the filter form."""
     with engine().Session() as s:
         query = select(User.username, User.full_name).where(
-            User.role.in_(("ejecutivo_cpe", "ejecutivo_prochile")), User.active.is_(True)).order_by(User.username)
+            User.role.in_(roles.EXECUTIVES), User.active.is_(True)).order_by(User.username)
         if region:
             query = query.where(User.region == region)
         executives = s.execute(query).all()
@@ -70,13 +64,12 @@ def _choices(region):
 
 
 @bp.get("/")
-@login_required
+@require(roles.SEE_INDICATORS)
 def index():
-    _allowed()
     try:
         filters = _filters()
     except ValueError as exc:
-        executives, rubros = _choices(current_user.region if current_user.role != "analista" else None)
+        executives, rubros = _choices(roles.region_scope(current_user))
         return render_template("indicadores/index.html", error=str(exc), result=None, args=request.args,
                                regions=REGIONS, executives=executives, rubros=rubros), 400
     result, series = dashboard(engine(), filters, pymes_registradas())  # one read of the cases for both
@@ -102,16 +95,15 @@ def index():
 
 def _outcomes(by_region: dict) -> dict:
     keys = [k for k in OUTCOMES if any(k in v for v in by_region.values())]
-    return {"labels": [SHORT_REGIONS.get(r, r) for r in by_region], "datasets": [
+    return {"labels": [SHORT_NAMES.get(r, r) for r in by_region], "datasets": [
         {"key": k, "label": str(OUTCOMES[k]), "values": [by_region[r].get(k, 0) for r in by_region]} for k in keys]}
 
 
 # -- heatmap -------------------------------------------------------------------------------------
 
 @bp.get("/mapa")
-@login_required
+@require(roles.SEE_INDICATORS)
 def heatmap_page():
-    _allowed()
     processes = versions_of_processes(engine())
     if not processes:
         return render_template("indicadores/mapa.html", processes=[], chosen=None, data=None, args=request.args)
@@ -145,9 +137,8 @@ def _heatmap(key, version):
 
 
 @bp.get("/mapa/<process_id>/v<int:version>/diagrama.bpmn")
-@login_required
+@require(roles.SEE_INDICATORS)
 def heatmap_diagram(process_id, version):
-    _allowed()
     try:
         content = engine().model_version("process", process_id, version)["content"]
     except NotFound:
@@ -156,9 +147,8 @@ def heatmap_diagram(process_id, version):
 
 
 @bp.get("/mapa/<process_id>/v<int:version>/datos.json")
-@login_required
+@require(roles.SEE_INDICATORS)
 def heatmap_data(process_id, version):
-    _allowed()
     result = _heatmap(process_id, version)["result"]
     return jsonify({k: v for k, v in result.items() if k != "bpmn"})
 

@@ -12,12 +12,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from engine.basics.errors import NotFound
+from engine.domain import roles
 from engine.models.forms import MAX_FORM_BYTES
 from engine.models.validation import DeployError, check_files
-from webapp.pages.models import MAX_XML, _problems, analyst_required
+from webapp.pages.models import MAX_XML, _problems
 from webapp.shared import formrender
 from webapp.shared.form_checks import form_problems
-from webapp.shared.guards import engine
+from webapp.shared.guards import engine, require
 
 bp = Blueprint("model_editors", __name__, url_prefix="/modelos")
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -106,7 +107,7 @@ def _deploy(files, message, kind, new=False):
 
 # -- decisions ------------------------------------------------------------------------------
 @bp.get("/decision/<key>/editar")
-@analyst_required
+@require(roles.MANAGE_MODELS)
 def edit_decision(key):
     row = _source("decision", key)
     return render_template("models/edit_decision.html", row=row, key=key, filename=row["filename"],
@@ -114,14 +115,14 @@ def edit_decision(key):
 
 
 @bp.get("/decision/nueva")
-@analyst_required
+@require(roles.MANAGE_MODELS)
 def new_decision():
     return render_template("models/edit_decision.html", row=None, key=None, filename="",
                            source=url_for(".new_decision_source"))
 
 
 @bp.get("/decision/nueva.dmn")
-@analyst_required
+@require(roles.MANAGE_MODELS)
 def new_decision_source():
     xml = NEW_DECISION.format(name=_("Nueva decisión"), input=_("Puntaje final"), output=_("Resultado"))
     return xml, 200, {"Content-Type": "application/xml; charset=utf-8"}
@@ -137,7 +138,7 @@ def _dmn_files(body):
 
 
 @bp.post("/decision/validar")
-@analyst_required
+@require(roles.MANAGE_MODELS)
 def validate_decision():
     """Validate the decision table being edited (nothing is stored)."""
     files = _dmn_files(_body("xml", MAX_XML))
@@ -149,7 +150,7 @@ def validate_decision():
 
 
 @bp.post("/decision/desplegar")
-@analyst_required
+@require(roles.MANAGE_MODELS)
 def deploy_decision():
     body = _body("xml", MAX_XML)
     return _deploy(_dmn_files(body), body.get("message"), "decision", new=body.get("new") is True)
@@ -164,14 +165,14 @@ NEW_FORM = {
 
 
 @bp.get("/formulario/<key>/editar")
-@analyst_required
+@require(roles.MANAGE_MODELS)
 def edit_form(key):
     row = _source("form", key)
     return render_template("models/edit_form.html", row=row, key=key, content=row["content"])
 
 
 @bp.get("/formulario/nuevo")
-@analyst_required
+@require(roles.MANAGE_MODELS)
 def new_form():
     starter = dict(NEW_FORM, title=_("Nuevo formulario"), description=_("Explique para qué sirve el formulario."))
     starter["properties"] = {"nombre": dict(NEW_FORM["properties"]["nombre"], title=_("Nombre"))}
@@ -180,7 +181,7 @@ def new_form():
 
 
 @bp.post("/formulario/vista-previa")
-@analyst_required
+@require(roles.MANAGE_MODELS)
 def preview_form():
     """The form as a task page shows it, or what is wrong with it. Nothing is stored."""
     body = _body("json", MAX_FORM_BYTES)
@@ -192,7 +193,7 @@ def preview_form():
 
 
 @bp.post("/formulario/desplegar")
-@analyst_required
+@require(roles.MANAGE_MODELS)
 def deploy_form():
     body = _body("json", MAX_FORM_BYTES)
     key = str(body.get("key") or "").strip()

@@ -5,15 +5,15 @@ running cases to another version (with a preview)."""
 from __future__ import annotations
 
 import re
-from functools import wraps
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from engine.basics.errors import Conflict, NotFound
+from engine.domain import roles
 from engine.models.validation import DeployError
-from webapp.shared.guards import engine
+from webapp.shared.guards import engine, require
 
 bp = Blueprint("models", __name__, url_prefix="/modelos")
 KINDS = ("process", "decision", "form")
@@ -21,16 +21,6 @@ MIMETYPES = {"process": "application/xml", "decision": "application/xml", "form"
 MAX_UPLOAD_FILES = 20
 MAX_XML = 2 * 1024 * 1024
 ELEMENT_ID = re.compile(r"^\w+ ([A-Za-z_][\w.-]*)")
-
-
-def analyst_required(view):
-    @wraps(view)
-    @login_required
-    def wrapper(*args, **kwargs):
-        if current_user.role != "analista":
-            abort(403)
-        return view(*args, **kwargs)
-    return wrapper
 
 
 def _version_or_404(kind, key, version):
@@ -43,7 +33,7 @@ def _version_or_404(kind, key, version):
 
 
 @bp.get("/")
-@analyst_required
+@require(roles.MANAGE_MODELS)
 def index():
     grouped = {}
     for row in engine().models():
@@ -54,7 +44,7 @@ def index():
 
 
 @bp.get("/<kind>/<key>/v<int:version>")
-@analyst_required
+@require(roles.MANAGE_MODELS)
 def version(kind, key, version):
     row = _version_or_404(kind, key, version)
     history = [r for r in engine().models() if r["kind"] == kind and r["key"] == key]
@@ -64,7 +54,7 @@ def version(kind, key, version):
 
 
 @bp.get("/<kind>/<key>/v<int:version>/archivo")
-@analyst_required
+@require(roles.MANAGE_MODELS)
 def download(kind, key, version):
     row = _version_or_404(kind, key, version)
     response = Response(row["content"], mimetype=MIMETYPES[kind])
@@ -74,7 +64,7 @@ def download(kind, key, version):
 
 
 @bp.get("/<kind>/<key>/comparar")
-@analyst_required
+@require(roles.MANAGE_MODELS)
 def compare(kind, key):
     a, b = request.args.get("a", type=int), request.args.get("b", type=int)
     if kind not in KINDS or not a or not b:
@@ -88,7 +78,7 @@ def compare(kind, key):
 
 
 @bp.route("/<key>/v<int:version>/migrar", methods=["POST"])
-@analyst_required
+@require(roles.MANAGE_MODELS)
 def migrate(key, version):
     row = _version_or_404("process", key, version)
     target = request.form.get("destino", type=int)
@@ -112,7 +102,7 @@ def migrate(key, version):
 
 
 @bp.route("/desplegar", methods=["GET", "POST"])
-@analyst_required
+@require(roles.MANAGE_MODELS)
 def deploy():
     problems, results = [], None
     if request.method == "POST":
@@ -136,14 +126,14 @@ def deploy():
 
 
 @bp.get("/catalogo.json")
-@analyst_required
+@require(roles.MANAGE_MODELS)
 def catalog():
     """What the modeler's pickers offer: operators, forms, decisions, roles."""
     return jsonify(engine().catalog())
 
 
 @bp.get("/<key>/editar")
-@analyst_required
+@require(roles.MANAGE_MODELS)
 def edit(key):
     row = _version_or_404("process", key, None)
     return render_template("models/edit.html", key=key, row=row,
@@ -151,7 +141,7 @@ def edit(key):
 
 
 @bp.get("/nuevo")
-@analyst_required
+@require(roles.MANAGE_MODELS)
 def new():
     return render_template("models/edit.html", key=None, row=None, source="")
 
@@ -178,7 +168,7 @@ def _problems(problems):
 
 
 @bp.post("/validar")
-@analyst_required
+@require(roles.MANAGE_MODELS)
 def validate_xml():
     """Validate the diagram being edited (nothing is stored)."""
     _body, files = _posted_xml()
@@ -190,7 +180,7 @@ def validate_xml():
 
 
 @bp.post("/desplegar-xml")
-@analyst_required
+@require(roles.MANAGE_MODELS)
 def deploy_xml():
     """Deploy the diagram being edited as a new version (identical content: no new version)."""
     body, files = _posted_xml()

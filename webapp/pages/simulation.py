@@ -9,13 +9,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from engine.domain import roles
 from engine.programme.heatmap import level
 from engine.simulate import DEFAULTS
 from engine.simulate.compare_designs import DONE, RUNNING
 from engine.simulate.history import MIN_TASKS
-from webapp.pages.models import analyst_required
 from webapp.shared import simulation_jobs as simjobs
-from webapp.shared.guards import engine
+from webapp.shared.guards import engine, require
 
 bp = Blueprint("simulacion", __name__, url_prefix="/modelos/simulacion")
 
@@ -117,7 +117,7 @@ def _defaults(choices):
 
 
 @bp.route("", methods=["GET", "POST"])
-@analyst_required
+@require(roles.MANAGE_MODELS)
 def index():
     choices = designs()
     form, errors = _defaults(choices), {}
@@ -144,14 +144,14 @@ def _status_or_404(run_id):
 
 
 @bp.get("/<run_id>/estado.json")
-@analyst_required
+@require(roles.MANAGE_MODELS)
 def state(run_id):
     state = _status_or_404(run_id)
     return jsonify({k: state.get(k) for k in ("estado", "etapa", "error", "segundos")})
 
 
 @bp.get("/<run_id>")
-@analyst_required
+@require(roles.MANAGE_MODELS)
 def show(run_id):
     state = _status_or_404(run_id)
     data = simjobs.result(run_id) if state["estado"] == DONE else None

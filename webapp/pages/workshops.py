@@ -22,7 +22,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from engine.basics.errors import Conflict, NotFound
-from engine.domain.regions import REGIONS, is_region
+from engine.domain import roles
+from engine.domain.regions import REGIONS, SHORT_NAMES, is_region
 from engine.models.forms import FormError
 from engine.programme import workshops
 from webapp.pages.audit import record_access
@@ -31,15 +32,8 @@ from webapp.shared.guards import engine
 
 bp = Blueprint("workshops", __name__, url_prefix="/talleres")
 
-MANAGERS = ("ejecutivo_cpe", "jefe_regional", "analista")
 RECENT_DAYS = 30
 EXPORT_FORMATS = ("xlsx", "csv")
-SHORT_REGIONS = {
-    "CL-AP": "Arica y Parinacota", "CL-TA": "Tarapacá", "CL-AN": "Antofagasta", "CL-AT": "Atacama",
-    "CL-CO": "Coquimbo", "CL-VS": "Valparaíso", "CL-RM": "Metropolitana", "CL-LI": "O'Higgins", "CL-ML": "Maule",
-    "CL-NB": "Ñuble", "CL-BI": "Biobío", "CL-AR": "La Araucanía", "CL-LR": "Los Ríos", "CL-LL": "Los Lagos",
-    "CL-AI": "Aysén", "CL-MA": "Magallanes",
-}
 STAGE_LABELS = {"introduccion": _l("Etapa de introducción"), "intermedia": _l("Etapa intermedia"),
                 "profundizacion": _l("Etapa de profundización")}
 STATE_LABELS = {"open": _l("Con cupos"), "full": _l("Completa"), "held": _l("Realizada"),
@@ -51,12 +45,14 @@ STATUS_LABELS = {"registered": _l("Inscrita"), "attended": _l("Asistió"), "abse
 # -- permissions ------------------------------------------------------------------------
 
 def may_create() -> bool:
-    return current_user.role in MANAGERS
+    return roles.may(current_user, roles.MANAGE_WORKSHOPS)
 
 
 def may_manage(session: dict) -> bool:
     """Registrations of every company, attendance and cancelling: the session's region (analysts: all)."""
-    return current_user.role in MANAGERS and (current_user.region is None or current_user.region == session["region"])
+    if not roles.may(current_user, roles.MANAGE_WORKSHOPS):
+        return False
+    return current_user.region is None or current_user.region == session["region"]
 
 
 def may_see(session: dict) -> bool:
@@ -67,7 +63,7 @@ def may_register_for(session: dict, company_region: str | None) -> bool:
     """Whether the user may register (or unregister) a company of `company_region` in `session`."""
     if may_manage(session):
         return True
-    return (current_user.role in MANAGERS and current_user.region is not None
+    return (roles.may(current_user, roles.MANAGE_WORKSHOPS) and current_user.region is not None
             and workshops.is_open_to(session, current_user.region) and company_region == current_user.region)
 
 
@@ -91,7 +87,7 @@ def region_name(code):
 @bp.app_template_filter("region_corta")
 def region_short(code):
     """The region's everyday name (Metropolitana, Biobío…), for tables and tags."""
-    return SHORT_REGIONS.get(code, code) if code else _("Nacional")
+    return SHORT_NAMES.get(code, code) if code else _("Nacional")
 
 
 @bp.app_template_filter("taller_fecha")
@@ -202,7 +198,7 @@ def detail(session_id):
 @login_required
 def register(session_id):
     session = _session_or_404(session_id)
-    if current_user.role not in MANAGERS:
+    if not roles.may(current_user, roles.MANAGE_WORKSHOPS):
         abort(403)
     walk_in = request.form.get("llegada") == "1"
     back = url_for(".attendance", session_id=session_id) if walk_in else url_for(".detail", session_id=session_id)

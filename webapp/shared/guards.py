@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app
-from flask_login import current_user
+from functools import wraps
 
-from engine.accounts.users import may_work
+from flask import abort, current_app
+from flask_login import current_user, login_required
+
+from engine.domain import roles
 
 
 def engine():
     return current_app.extensions["cpe_engine"]
 
 
+def require(permission: str):
+    """A view decorator: the login page for an anonymous visitor, 403 for a user without `permission`
+    (engine.domain.roles)."""
+    def decorate(view):
+        @wraps(view)
+        @login_required
+        def wrapper(*args, **kwargs):
+            if not roles.may(current_user, permission):
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapper
+    return decorate
+
+
 def can_work(task: dict) -> bool:
-    return current_user.role != "analista" and may_work(current_user, task["lane"], task["region"],
-                                                        task["assignee"])
+    return roles.may(current_user, roles.WORK_TASKS) and roles.may_work(current_user, task["lane"], task["region"],
+                                                                        task["assignee"])
 
 
 def can_see_case(case: dict, user=None) -> bool:
@@ -22,7 +38,7 @@ def can_see_case(case: dict, user=None) -> bool:
     its case's region); a user without a region who is not an analyst sees none. `user`
     defaults to the logged-in person."""
     user = current_user if user is None else user
-    if user.role == "analista":
+    if roles.may(user, roles.ALL_REGIONS):
         return True
     return user.region is not None and case.get("region") == user.region
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from engine.basics.clock import as_utc
 from engine.basics.errors import Conflict, NotFound
 from engine.domain.regions import is_region
+from engine.domain.roles import PYME
 from engine.domain.rut import normalize_rut
 from engine.programme.workshops.sessions import (
     ATTENDANCE_OPENS,
@@ -27,7 +28,7 @@ from engine.programme.workshops.sessions import (
 from engine.store.schema import Company, Workshop, WorkshopRegistration, WorkshopSession
 
 MAX_RAZON_SOCIAL = 200
-PORTAL_ACTOR = "pyme"
+PORTAL_ACTOR = PYME  # registered_by of a registration the company made in its portal
 
 
 def find_company(engine, rut: str) -> dict | None:

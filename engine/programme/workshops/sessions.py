@@ -18,6 +18,7 @@ from sqlalchemy import case as sql_case
 from engine.basics.clock import as_utc
 from engine.basics.errors import Conflict, NotFound
 from engine.domain.regions import is_region
+from engine.domain.roles import PYME
 from engine.models.forms import FormError
 from engine.store.schema import Company, OutboxMessage, Workshop, WorkshopRegistration, WorkshopSession
 
@@ -180,7 +181,7 @@ def cancel_session(engine, session_id: int, by: str) -> dict:
                                                       WorkshopRegistration.company_id == Company.id)
                                  .where(WorkshopRegistration.session_id == session_id)):
             s.add(OutboxMessage(
-                destinatario="pyme", to_address=company.contacto_email, created_at=now,
+                destinatario=PYME, to_address=company.contacto_email, created_at=now,
                 asunto=f"Sesión cancelada: {workshop.name}",
                 mensaje=f"Lamentamos informar que la sesión de «{workshop.name}» del {when} fue cancelada. "
                         "Puede inscribirse en otra fecha desde su página del portal Centros Pyme Exporta."))
