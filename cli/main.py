@@ -17,9 +17,8 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from engine.cases.engine import EngineError
-from engine.models.forms import FormError
-from engine.models.validation import DeployError, collect_files
+from engine.basics.errors import DeployError, EngineError, FormError
+from engine.models.validation import collect_files
 from webapp.shared import strictjson
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine.basics.errors import EngineError
-from engine.cases.engine import Conflict, Engine
+from engine.basics.errors import Conflict, DeployError, EngineError
+from engine.cases.engine import Engine
 from engine.cases.recovery import retry_policy
-from engine.models.validation import DeployError, collect_files
+from engine.models.validation import collect_files
 from engine.programme import operators as registry
 from engine.store.schema import Derivation
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from engine.basics.errors import FormError
 from engine.cases.engine import Engine
 from engine.models import spiff as runtime
-from engine.models.forms import FormError
 from engine.store.schema import CaseEvent, CaseState
 from tooling.bench.suite import COMPANY, Lifecycle, _compiled
 

@@ -19,10 +19,10 @@ from datetime import timedelta
 from sqlalchemy import bindparam, event, select
 
 from engine.basics.clock import VirtualClock, as_utc
-from engine.basics.errors import EngineError
+from engine.basics.errors import EngineError, FormError
 from engine.cases.engine import Engine
 from engine.domain.regions import REGIONS
-from engine.models.forms import FormError, load_form
+from engine.models.forms import load_form
 from engine.simulate import workshop_attendance as workshops
 from engine.simulate.cohort import shard_items
 from engine.simulate.config import MEMORY_LIMIT, TIMER_MARGIN, WORKFLOW_CACHE, WORKFLOW_CACHE_TASKS, _clamp

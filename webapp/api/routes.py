@@ -16,12 +16,10 @@ from werkzeug.exceptions import HTTPException, default_exceptions
 from werkzeug.routing import RequestRedirect
 
 from engine.accounts.apitokens import user_for_token
-from engine.basics.case_values import ValueRefused
 from engine.basics.case_values import check as check_value
 from engine.basics.clock import as_utc
-from engine.basics.errors import BrokenModel, Conflict, Forbidden, NotFound
+from engine.basics.errors import BrokenModel, Conflict, Forbidden, FormError, NotFound, ValueRefused
 from engine.cases.queries import cases as case_page
-from engine.models.forms import FormError
 from webapp import csrf
 from webapp.api import openapi as api_spec
 from webapp.pages.audit import record_access

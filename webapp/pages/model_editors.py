@@ -11,9 +11,9 @@ from flask import Blueprint, abort, jsonify, make_response, render_template, req
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from engine.basics.errors import NotFound
+from engine.basics.errors import DeployError, NotFound
 from engine.models.forms import MAX_FORM_BYTES
-from engine.models.validation import DeployError, check_files
+from engine.models.validation import check_files
 from webapp.pages.models import MAX_XML, _problems, analyst_required
 from webapp.shared import formrender
 from webapp.shared.form_checks import form_problems

@@ -11,8 +11,7 @@ from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_t
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine.basics.errors import Conflict, NotFound
-from engine.models.validation import DeployError
+from engine.basics.errors import Conflict, DeployError, NotFound
 from webapp.shared.guards import engine
 
 bp = Blueprint("models", __name__, url_prefix="/modelos")

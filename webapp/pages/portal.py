@@ -8,10 +8,8 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from engine.basics.case_values import ValueRefused
-from engine.basics.errors import Conflict, NotFound
+from engine.basics.errors import Conflict, FormError, NotFound, ValueRefused
 from engine.cases.drafts import load_draft, save_draft
-from engine.models.forms import FormError
 from engine.programme import portal, workshops
 from webapp.shared import formrender
 from webapp.shared.guards import engine

@@ -7,10 +7,8 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine.basics.case_values import ValueRefused
-from engine.basics.errors import Conflict, Forbidden, NotFound
+from engine.basics.errors import Conflict, Forbidden, FormError, NotFound, ValueRefused
 from engine.cases.drafts import load_draft, save_draft
-from engine.models.forms import FormError
 from webapp.pages.audit import record_access
 from webapp.shared import formrender
 from webapp.shared.guards import can_work, engine, task_or_404

@@ -21,9 +21,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from engine.basics.errors import Conflict, NotFound
+from engine.basics.errors import Conflict, FormError, NotFound
 from engine.domain.regions import REGIONS, is_region
-from engine.models.forms import FormError
 from engine.programme import workshops
 from webapp.pages.audit import record_access
 from webapp.shared import spreadsheets
