@@ -17,9 +17,8 @@ import click
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from cli.context import CliContext, cli_actor, current_engine
-from engine.cases.engine import EngineError
-from engine.models.forms import FormError
-from engine.models.validation import DeployError, collect_files
+from engine.basics.errors import DeployError, EngineError, FormError, describe
+from engine.models.validation import collect_files
 from engine.programme import audit
 from webapp.shared import strictjson
 
@@ -45,15 +44,12 @@ def handle_errors(func):
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except FormError as exc:
-            for field, message in exc.errors.items():
-                click.echo(f"error: {field or 'formulario'}: {message}", err=True)
-            sys.exit(1)
-        except DeployError as exc:
-            for problem in exc.problems:
-                click.echo(str(problem), err=True)
-            sys.exit(1)
-        except (EngineError, ValueError, FileNotFoundError) as exc:
+        except (EngineError, FormError, DeployError) as exc:
+            outcome = describe(exc)
+            for line in _error_lines(exc, outcome):
+                click.echo(line, err=True)
+            sys.exit(outcome.exit_code)
+        except (ValueError, FileNotFoundError) as exc:
             fail(str(exc))
         except (OperationalError, ProgrammingError) as exc:
             fail(f"la base de datos no responde o no tiene el esquema al día (ejecute `cpe db upgrade`): "
@@ -66,6 +62,15 @@ def handle_errors(func):
             fail("error inesperado: no se completó la operación y no cambió nada. Si se repite, avise al equipo "
                  "de la plataforma (con CPE_DEBUG=1 el comando muestra el detalle técnico).", code=2)
     return wrapper
+
+
+def _error_lines(exc, outcome) -> list[str]:
+    """A deploy's problems as they are, a form's errors one per field, else the error's text."""
+    if isinstance(exc, DeployError):
+        return list(outcome.problems)
+    if isinstance(exc, FormError):
+        return [f"error: {field or 'formulario'}: {message}" for field, message in outcome.fields.items()]
+    return [f"error: {outcome.text}"]
 
 
 def parse_json(text: str | None, what: str = "--data"):

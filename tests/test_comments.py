@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from engine.basics.errors import NotFound
 from engine.cases.comments import MAX_LENGTH, add_comment, clean_body, comments
-from engine.cases.engine import NotFound
 from engine.models.validation import collect_files
 from engine.store.schema import CaseEvent, Comment
 

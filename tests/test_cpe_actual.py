@@ -196,7 +196,7 @@ def test_verde_must_be_trained_before_promotion(cpe):
 
 
 def test_export_record_is_required_when_exported(cpe):
-    from engine.models.forms import FormError
+    from engine.basics.errors import FormError
 
     case_id = cpe.start(ventas_uf=60000)
     cpe.through_interview(case_id, P.ALIMENTOS_VERDE, P.ENTREVISTA_ALTA)

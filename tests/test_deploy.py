@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.models.validation import DeployError, collect_files
+from engine.basics.errors import DeployError
+from engine.models.validation import collect_files
 
 MODEL = Path(__file__).parent / "models" / "diagnostico"
 

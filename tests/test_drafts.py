@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from engine.basics.errors import Conflict, FormError, NotFound
 from engine.cases.drafts import MAX_CHARS, load_draft, save_draft
-from engine.cases.engine import Conflict, NotFound
-from engine.models.forms import FormError
 from engine.models.validation import collect_files
 from engine.store.schema import TaskDraft, TaskRow
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from engine.basics.errors import DeployError
 from engine.cases.queries import InboxFilters, inbox
-from engine.models.validation import DeployError, collect_files
+from engine.models.validation import collect_files
 
 from .profiles import VINA_AMARILLO, empresa
 

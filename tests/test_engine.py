@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine.cases.engine import Conflict, Forbidden, NotFound
-from engine.models.forms import FormError
+from engine.basics.errors import Conflict, Forbidden, FormError, NotFound
 from engine.models.validation import collect_files
 from engine.store.schema import Case, CaseEvent, Company
 

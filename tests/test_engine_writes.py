@@ -12,10 +12,10 @@ import pytest
 from jsonschema import Draft202012Validator
 from sqlalchemy import event, select, update
 
+from engine.basics.errors import Conflict, FormError
 from engine.cases import rows
-from engine.cases.engine import Conflict
 from engine.models import spiff as runtime
-from engine.models.forms import FORMAT_CHECKER, Form, FormError
+from engine.models.forms import FORMAT_CHECKER, Form
 from engine.store.schema import Case, CaseEvent, TaskRow
 from tooling.bench.suite import COMPANY, Lifecycle, _compiled
 
@@ -201,7 +201,7 @@ def _fill(schema, rng, choices):
 def test_the_acting_user_is_read_with_the_task(deployed, life, statements):
     """complete reads the task and its user in one statement; an unknown or deactivated user is
     NotFound, one of another region Forbidden, and the task stays ready."""
-    from engine.cases.engine import Forbidden, NotFound
+    from engine.basics.errors import Forbidden, NotFound
     from engine.store.schema import User
 
     deployed.create_user("eje.rm", "clave-de-prueba-1", "ejecutivo_cpe", region="CL-RM")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine.cases.engine import Conflict
+from engine.basics.errors import Conflict
 from engine.models.validation import collect_files
 from engine.programme import operators as registry
 from engine.store.schema import Derivation

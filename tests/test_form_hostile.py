@@ -23,8 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from referencing.exceptions import Unresolvable
 
-from engine.models.forms import REGISTRY, Form, FormError, FormValidator, load_form
-from engine.models.validation import DeployError, check_files
+from engine.basics.errors import DeployError, FormError
+from engine.models.forms import REGISTRY, Form, FormValidator, load_form
+from engine.models.validation import check_files
 
 ROOT = Path(__file__).resolve().parent.parent
 

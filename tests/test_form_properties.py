@@ -20,9 +20,9 @@ from hypothesis_jsonschema import from_schema
 from sqlalchemy import func, select
 from stdnum.cl import rut as stdnum_rut
 
-from engine.basics.case_values import ValueRefused
 from engine.basics.case_values import check as check_value
-from engine.models.forms import Form, FormError, load_form
+from engine.basics.errors import FormError, ValueRefused
+from engine.models.forms import Form, load_form
 from engine.store.schema import CaseEvent
 
 from .jsonschema_compat import patch

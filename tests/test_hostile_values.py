@@ -20,8 +20,7 @@ from sqlalchemy import func, select, text
 
 from cli.context import CliContext
 from cli.main import cpe
-from engine.basics.case_values import ValueRefused
-from engine.basics.errors import EngineError
+from engine.basics.errors import EngineError, ValueRefused
 from engine.models.validation import collect_files
 from engine.programme import operators as registry
 from engine.store.schema import Case, CaseEvent

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from engine.models.validation import DeployError, collect_files
+from engine.basics.errors import DeployError
+from engine.models.validation import collect_files
 from engine.operators.deadline import DEFAULT_SECONDS, describe, limit_seconds
 from engine.programme import operators as registry
 from engine.store.schema import Derivation

@@ -12,10 +12,9 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.assembly import build_engine
-from engine.basics.errors import EngineError
-from engine.cases.engine import Conflict
+from engine.basics.errors import Conflict, DeployError, EngineError
 from engine.models.retry_policy import retry_policy
-from engine.models.validation import DeployError, collect_files
+from engine.models.validation import collect_files
 from engine.programme import operators as registry
 from engine.store.schema import Derivation
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.basics import case_values as values
-from engine.basics.case_values import ValueRefused
+from engine.basics.errors import ValueRefused
 
 
 def _nested(depth):

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from engine.assembly import build_engine
+from engine.basics.errors import FormError
 from engine.models import spiff as runtime
-from engine.models.forms import FormError
 from engine.store.schema import CaseEvent, CaseState
 from tooling.bench.suite import COMPANY, Lifecycle, _compiled
 

@@ -9,8 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine.basics.errors import Conflict, NotFound
-from engine.models.forms import FormError
+from engine.basics.errors import Conflict, FormError, NotFound
 from engine.programme import workshops as W
 from engine.store.schema import Company, OutboxMessage, Workshop, WorkshopRegistration, WorkshopSession
 

@@ -64,7 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
     from webapp.api import routes as api
     from webapp.pages import audit as auditlog
     from webapp.pages import auth, cases, inbox, models, portal, tasks, workshops
-    from webapp.shared import errors, filters, vendor
+    from webapp.shared import error_responses, filters, vendor
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
@@ -91,7 +91,7 @@ def create_app(config: dict | None = None) -> Flask:
     from webapp.pages import company_records as registro
 
     app.register_blueprint(registro.bp)
-    errors.init_app(app)
+    error_responses.init_app(app)
     filters.init_app(app)
 
     @app.get("/")
@@ -109,7 +109,7 @@ def create_app(config: dict | None = None) -> Flask:
         if any("\x00" in text for text in texts):
             message = _("La solicitud contiene un carácter nulo, que no se admite: quítelo del texto e intente "
                         "de nuevo.")
-            return api.error_response(400, message) if api.is_api_path() else errors.page(400, message)
+            return api.error_response(400, message) if api.is_api_path() else error_responses.page(400, message)
 
     @app.after_request
     def security_headers(response):

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import re
 
-from engine.basics.errors import EngineError
+from engine.basics.errors import ValueRefused
 
 MAX_DEPTH = 32  # nested lists and dicts
 MAX_NODES = 100_000  # values of any kind, containers included
@@ -32,16 +32,6 @@ RESERVED_KEYS = frozenset({"typename"})  # SpiffWorkflow's serializer turns such
 
 _INT_LIMIT = 10 ** MAX_INT_DIGITS
 _BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
-
-
-class ValueRefused(EngineError, ValueError):
-    """A value that a case may not hold; `path` says where (dotted keys and [indexes])."""
-
-    def __init__(self, path: str, reason: str):
-        self.path = path
-        self.reason = reason
-        where = f"en «{path}»" if path else "en el valor"
-        super().__init__(f"Valor no permitido {where}: {reason}.")
 
 
 def _join(path: str, key) -> str:

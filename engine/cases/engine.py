@@ -18,7 +18,7 @@ from engine.accounts import users
 from engine.basics import case_values as values
 from engine.basics import clock as clockmod
 from engine.basics.clock import iso_utc
-from engine.basics.errors import Conflict, EngineError, Forbidden, NotFound
+from engine.basics.errors import Conflict, EngineError, Forbidden, FormError, NotFound
 from engine.cases import rows, scheduler, steps
 from engine.cases.migration import MigrationVerbs
 from engine.cases.queries import offered_to
@@ -27,7 +27,6 @@ from engine.domain import roles
 from engine.models import diff as compare
 from engine.models import spiff as runtime
 from engine.models import versions
-from engine.models.forms import FormError
 from engine.store.db import default_url, open_database, session_factory, upgrade
 from engine.store.schema import Case, CaseEvent, ModelVersion, TaskRow, User
 

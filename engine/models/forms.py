@@ -27,6 +27,7 @@ from referencing import Registry
 from referencing.exceptions import NoSuchResource
 
 from engine.basics.case_values import RESERVED_KEYS
+from engine.basics.errors import FormError
 from engine.domain.rut import is_valid_rut, normalize_rut
 
 MAX_FORM_BYTES = 512 * 1024
@@ -283,14 +284,6 @@ def _check_graph(nodes: dict) -> None:
             field = nodes[node][1]
         raise FormStructureError(f"{_where(field, node)}: el formulario es demasiado grande: sus referencias "
                                  f"($ref) suman más de {MAX_EXPANDED_NODES} esquemas")
-
-
-class FormError(ValueError):
-    """A submission that does not satisfy its form; `errors` maps field path → message."""
-
-    def __init__(self, errors: dict[str, str]):
-        self.errors = errors
-        super().__init__("; ".join(f"{k}: {v}" if k else v for k, v in errors.items()))
 
 
 def load_form(content: str | bytes) -> dict:

@@ -100,6 +100,7 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScript
 
 from engine.basics import case_values as values
 from engine.basics import clock
+from engine.basics.errors import ValueRefused
 from engine.domain.workdays import add_working_days
 
 MAX_SOURCE = 4000
@@ -896,7 +897,7 @@ def _refuse_constant(name):
 def _plain(value, what: str):
     try:
         values.check(value)
-    except values.ValueRefused as exc:
+    except ValueRefused as exc:
         raise SandboxError(f"{what}: {exc.reason}" if not exc.path else
                            f"{what} («{exc.path}»): {exc.reason}") from None
 
@@ -999,7 +1000,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
             raise SandboxError("respuesta no válida del proceso de evaluación")
         try:
             values.check_fields(result)
-        except values.ValueRefused as exc:
+        except ValueRefused as exc:
             raise SandboxError(f"el script dejó en «{exc.path}» un valor que no es JSON: {exc.reason}") from None
         for key in wanted - set(BASE_GLOBALS) - set(external_context or {}):
             if key in result:

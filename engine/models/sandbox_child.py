@@ -27,6 +27,7 @@ from datetime import datetime
 
 from engine.basics import case_values as values
 from engine.basics import clock
+from engine.basics.errors import ValueRefused
 from engine.models import sandbox
 
 _HEADER = struct.Struct(">I")
@@ -60,7 +61,7 @@ def _read(stream, size: int) -> bytes | None:
 def _check(value, what: str) -> None:
     try:
         values.check(value)
-    except values.ValueRefused as exc:
+    except ValueRefused as exc:
         where = f" («{exc.path}»)" if exc.path else ""
         raise sandbox.SandboxError(f"{what}{where}: {exc.reason}") from None
 
@@ -78,7 +79,7 @@ def run(request: dict):
         left = sandbox.run_script(request["code"], data, extra)
         try:
             values.check_fields(left)
-        except values.ValueRefused as exc:
+        except ValueRefused as exc:
             raise sandbox.SandboxError(f"el script dejó en «{exc.path}» un valor que no es JSON: "
                                        f"{exc.reason}") from None
         return left

@@ -17,6 +17,7 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from SpiffWorkflow.spiff.parser.process import SPIFF_XSD
 
+from engine.basics.errors import DeployError, Problem  # noqa: F401 - DeployError: its old import path
 from engine.basics.xmlsafe import XmlError, parse_xml
 from engine.domain import roles
 from engine.models import dmn_validation as dmn_checks
@@ -40,23 +41,6 @@ def _bpmn_validator():
     if _BPMN_VALIDATOR is None:
         _BPMN_VALIDATOR = BpmnValidator(imports={"spiffworkflow": SPIFF_XSD}).validator
     return _BPMN_VALIDATOR
-
-
-@dataclass
-class Problem:
-    file: str
-    line: int | None
-    element: str
-    message: str
-
-    def __str__(self):
-        return f"{self.file}:{self.line or 0}: {self.element}: {self.message}"
-
-
-class DeployError(Exception):
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(map(str, problems)))
 
 
 @dataclass

@@ -6,7 +6,7 @@ from __future__ import annotations
 from lxml import etree
 from sqlalchemy import func, select
 
-from engine.basics.errors import BrokenModel, NotFound
+from engine.basics.errors import BrokenModel, DeployError, NotFound, Problem
 from engine.basics.xmlsafe import parse_xml
 from engine.models import spiff as runtime
 from engine.models import validation as checks
@@ -49,7 +49,7 @@ def deploy(s, files, author, message, now, build, operators) -> list[dict]:
     artifacts, problems = checks.check_files(files, latest_versions(s, "form"), latest_versions(s, "decision"),
                                              operators)
     if problems:
-        raise checks.DeployError(problems)
+        raise DeployError(problems)
     results = []
     for art in sorted(artifacts, key=lambda a: DEPLOY_ORDER[a.kind]):
         deps = {}
@@ -69,8 +69,8 @@ def deploy(s, files, author, message, now, build, operators) -> list[dict]:
         try:
             build(s, latest_row(s, "process", art.key))
         except Exception as exc:  # noqa: BLE001 - SpiffWorkflow raises many types
-            raise checks.DeployError([checks.Problem(art.filename, getattr(exc, "line_number", None),
-                                                     f"process {art.key}", str(exc))]) from None
+            raise DeployError([Problem(art.filename, getattr(exc, "line_number", None),
+                                       f"process {art.key}", str(exc))]) from None
     return results
 
 

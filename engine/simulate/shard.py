@@ -20,10 +20,10 @@ from sqlalchemy import bindparam, event, select
 
 from engine.assembly import build_engine
 from engine.basics.clock import VirtualClock, as_utc
-from engine.basics.errors import EngineError
+from engine.basics.errors import EngineError, FormError
 from engine.domain.regions import REGIONS
 from engine.domain.roles import PYME
-from engine.models.forms import FormError, load_form
+from engine.models.forms import load_form
 from engine.simulate import workshop_attendance as workshops
 from engine.simulate.cohort import shard_items
 from engine.simulate.config import MEMORY_LIMIT, TIMER_MARGIN, WORKFLOW_CACHE, WORKFLOW_CACHE_TASKS, _clamp

@@ -16,13 +16,11 @@ from werkzeug.exceptions import HTTPException, default_exceptions
 from werkzeug.routing import RequestRedirect
 
 from engine.accounts.apitokens import user_for_token
-from engine.basics.case_values import ValueRefused
 from engine.basics.case_values import check as check_value
 from engine.basics.clock import as_utc
-from engine.basics.errors import BrokenModel, Conflict, Forbidden, NotFound
+from engine.basics.errors import HTTP_STATUS, Forbidden, NotFound, describe
 from engine.cases.queries import cases as case_page
 from engine.domain import roles
-from engine.models.forms import FormError
 from webapp import csrf
 from webapp.api import openapi as api_spec
 from webapp.pages.audit import record_access
@@ -131,40 +129,15 @@ def _api_error(exc: ApiError):
     return error_response(exc.status, exc.message, exc.errors)
 
 
-@bp.errorhandler(FormError)
-def _form_error(exc: FormError):
-    return error_response(422, "Revise los campos marcados.", exc.errors)
+def _engine_error(exc):
+    """An engine error a person can act on (engine/basics/errors.py): its status, its sentence and,
+    for a form or a refused value, the message of each field."""
+    outcome = describe(exc)
+    return error_response(outcome.status, outcome.message, outcome.fields or None)
 
 
-@bp.errorhandler(ValueRefused)
-def _value_refused(exc: ValueRefused):
-    """A value that a case may not hold (engine.basics.case_values): the message names where it is."""
-    message = str(exc)
-    return error_response(422, message, {exc.path: message} if exc.path else None)
-
-
-@bp.errorhandler(NotFound)
-def _not_found(exc):
-    return error_response(404, _sentence(str(exc)))
-
-
-@bp.errorhandler(Forbidden)
-def _forbidden(exc):
-    return error_response(403, _sentence(str(exc)))
-
-
-@bp.errorhandler(Conflict)
-def _conflict(exc):
-    return error_response(409, _sentence(str(exc)))
-
-
-@bp.errorhandler(BrokenModel)
-def _broken_model(exc):
-    return error_response(422, _sentence(str(exc)))
-
-
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:] if text else text
+for _kind in HTTP_STATUS:
+    bp.register_error_handler(_kind, _engine_error)
 
 
 # -- helpers -------------------------------------------------------------------------

@@ -6,13 +6,14 @@ from flask import Blueprint, Response, flash, jsonify, redirect, render_template
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine.basics.errors import EngineError
+from engine.basics.errors import EngineError, ValueRefused
 from engine.cases.comments import MAX_LENGTH as COMMENT_MAX_LENGTH
 from engine.cases.comments import add_comment, comments
 from engine.cases.queries import case_path, case_record, cases
 from engine.domain import roles
 from webapp.pages.audit import record_access
 from webapp.shared import strictjson
+from webapp.shared.error_responses import back_on_failure
 from webapp.shared.guards import can_work, case_or_404, engine, require
 
 bp = Blueprint("cases", __name__)
@@ -73,11 +74,9 @@ def comment(case_id):
 def retry(case_id):
     """An analyst runs the failed step again (after fixing its cause)."""
     case_or_404(case_id)
-    try:
+    with back_on_failure(url_for(".detail", case_id=case_id), EngineError,
+                         prefix=_("No se reintentó el paso: %(reason)s")):
         result = engine().retry(case_id, actor=current_user.username)
-    except EngineError as exc:
-        flash(_("No se reintentó el paso: %(reason)s", reason=str(exc)), "error")
-        return redirect(url_for(".detail", case_id=case_id))
     if result["status"] == "error":
         flash(_("El paso se reintentó y volvió a fallar; el motivo está arriba."), "error")
     else:
@@ -92,19 +91,15 @@ def skip(case_id):
     produced (JSON) and a reason; both go to the case's history."""
     case_or_404(case_id)
     text = request.form.get("valores", "").strip()
+    back, prefix = url_for(".detail", case_id=case_id), _("No se omitió el paso: %(reason)s")
     try:
-        values = strictjson.loads(text) if text else {}
-    except strictjson.ValueRefused as exc:  # NaN, Infinity, a repeated key, … (engine.basics.case_values)
-        flash(_("No se omitió el paso: %(reason)s", reason=str(exc)), "error")
-        return redirect(url_for(".detail", case_id=case_id))
+        with back_on_failure(back, ValueRefused, prefix=prefix):  # NaN, Infinity, a repeated key, …
+            values = strictjson.loads(text) if text else {}
     except ValueError:
         flash(_("No se omitió el paso: los valores no son JSON válido."), "error")
-        return redirect(url_for(".detail", case_id=case_id))
-    try:
+        return redirect(back)
+    with back_on_failure(back, EngineError, prefix=prefix):
         engine().skip(case_id, current_user.username, values=values, reason=request.form.get("motivo", ""))
-    except EngineError as exc:
-        flash(_("No se omitió el paso: %(reason)s", reason=str(exc)), "error")
-        return redirect(url_for(".detail", case_id=case_id))
     flash(_("Se omitió el paso y el caso siguió su curso."), "success")
     return redirect(url_for(".detail", case_id=case_id))
 

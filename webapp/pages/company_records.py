@@ -12,7 +12,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from engine.basics.errors import Forbidden, NotFound
 from engine.domain import roles
 from engine.domain.regions import REGIONS, is_region
 from engine.programme import audit
@@ -37,10 +36,7 @@ ARGS = {"q": "q", "region": "region", "rubro": "rubro", "segmento": "segmento", 
 def _require_access():
     if not roles.may(current_user, roles.SEE_REGISTRY):
         abort(403)
-    try:
-        reg.scope_region(current_user)
-    except Forbidden:
-        abort(403)
+    reg.scope_region(current_user)  # Forbidden: 403
 
 
 def _filters() -> tuple[reg.RegistryFilters, dict, list[str]]:
@@ -78,10 +74,7 @@ def index():
 @login_required
 def detail(company_id):
     _require_access()
-    try:
-        record = reg.company_record(engine(), current_user, company_id)
-    except NotFound:
-        abort(404)
+    record = reg.company_record(engine(), current_user, company_id)  # NotFound: 404
     record_access("view", "company", company_id, {"pagina": "registro"})
     accesses = []
     if roles.may(current_user, roles.SEE_AUDIT):

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from engine.basics.errors import Conflict, Forbidden, NotFound
 from engine.cases.queries import InboxFilters, inbox
 from engine.domain.regions import REGIONS
+from webapp.shared.error_responses import back_on_failure
 from webapp.shared.guards import engine
 from webapp.shared.redirects import safe_next
 
@@ -41,21 +42,21 @@ def index():
 @bp.post("/tareas/<task_id>/tomar")
 @login_required
 def claim(task_id):
-    _act(lambda: engine().claim(task_id, current_user.username), _("Tarea tomada: ahora está en «Mis tareas»."))
-    return redirect(safe_next(request.form.get("next")) or url_for(".index"))
+    back = safe_next(request.form.get("next")) or url_for(".index")
+    _act(lambda: engine().claim(task_id, current_user.username), _("Tarea tomada: ahora está en «Mis tareas»."), back)
+    return redirect(back)
 
 
 @bp.post("/tareas/<task_id>/liberar")
 @login_required
 def release(task_id):
-    _act(lambda: engine().release(task_id, current_user.username), _("Tarea liberada: vuelve al pool de la región."))
+    _act(lambda: engine().release(task_id, current_user.username), _("Tarea liberada: vuelve al pool de la región."),
+         url_for(".index"))
     return redirect(url_for(".index"))
 
 
-def _act(action, success):
-    try:
+def _act(action, success, back):
+    with back_on_failure(back, Conflict, Forbidden, NotFound):
         action()
-        flash(success, "success")
-    except (Conflict, Forbidden, NotFound) as exc:
-        flash(str(exc), "error")
+    flash(success, "success")
 

@@ -130,19 +130,13 @@ def _heatmap(key, version):
         filters = _filters()
     except ValueError as exc:
         abort(Response(str(exc), status=400, mimetype="text/plain"))
-    try:
-        return {"filters": filters, "result": heatmap(engine(), key, version, filters)}
-    except NotFound:
-        abort(404)
+    return {"filters": filters, "result": heatmap(engine(), key, version, filters)}  # NotFound: 404
 
 
 @bp.get("/mapa/<process_id>/v<int:version>/diagrama.bpmn")
 @require(roles.SEE_INDICATORS)
 def heatmap_diagram(process_id, version):
-    try:
-        content = engine().model_version("process", process_id, version)["content"]
-    except NotFound:
-        abort(404)
+    content = engine().model_version("process", process_id, version)["content"]  # NotFound: 404
     return Response(content, mimetype="application/xml")
 
 

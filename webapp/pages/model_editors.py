@@ -11,10 +11,10 @@ from flask import Blueprint, abort, jsonify, make_response, render_template, req
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from engine.basics.errors import NotFound
+from engine.basics.errors import DeployError
 from engine.domain import roles
 from engine.models.forms import MAX_FORM_BYTES
-from engine.models.validation import DeployError, check_files
+from engine.models.validation import check_files
 from webapp.pages.models import MAX_XML, _problems
 from webapp.shared import formrender
 from webapp.shared.form_checks import form_problems
@@ -54,10 +54,7 @@ id="Definitions_nueva_decision" name="{name}" namespace="http://cpe.prochile.cl/
 
 
 def _source(kind, key):
-    try:
-        return engine().model_version(kind, key, request.args.get("v", type=int))
-    except NotFound:
-        abort(404)
+    return engine().model_version(kind, key, request.args.get("v", type=int))  # NotFound: 404
 
 
 def _refuse_size(limit):

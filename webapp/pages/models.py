@@ -10,9 +10,9 @@ from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_t
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from engine.basics.errors import Conflict, NotFound
+from engine.basics.errors import Conflict, DeployError, NotFound
 from engine.domain import roles
-from engine.models.validation import DeployError
+from webapp.shared.error_responses import back_on_failure
 from webapp.shared.guards import engine, require
 
 bp = Blueprint("models", __name__, url_prefix="/modelos")
@@ -26,10 +26,7 @@ ELEMENT_ID = re.compile(r"^\w+ ([A-Za-z_][\w.-]*)")
 def _version_or_404(kind, key, version):
     if kind not in KINDS:
         abort(404)
-    try:
-        return engine().model_version(kind, key, version)
-    except NotFound:
-        abort(404)
+    return engine().model_version(kind, key, version)  # NotFound: 404
 
 
 @bp.get("/")
@@ -69,10 +66,7 @@ def compare(kind, key):
     a, b = request.args.get("a", type=int), request.args.get("b", type=int)
     if kind not in KINDS or not a or not b:
         abort(404)
-    try:
-        result = engine().compare(kind, key, a, b)
-    except NotFound:
-        abort(404)
+    result = engine().compare(kind, key, a, b)  # NotFound: 404
     versions = [r["version"] for r in engine().models() if r["kind"] == kind and r["key"] == key]
     return render_template("models/compare.html", result=result, versions=versions, kind=kind, key=key)
 
@@ -86,11 +80,8 @@ def migrate(key, version):
     if not target:
         flash(_("Elija la versión de destino."), "error")
         return redirect(url_for(".version", kind="process", key=key, version=version))
-    try:
+    with back_on_failure(url_for(".version", kind="process", key=key, version=version), NotFound, Conflict):
         results = engine().migrate_version(key, version, target, dry_run=not apply, actor=current_user.username)
-    except (NotFound, Conflict) as exc:
-        flash(str(exc), "error")
-        return redirect(url_for(".version", kind="process", key=key, version=version))
     if apply:
         moved = sum(1 for r in results if r["migrated"])
         flash(_("%(moved)s de %(total)s casos migrados a la versión %(target)s.", moved=moved, total=len(results),

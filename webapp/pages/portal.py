@@ -8,12 +8,11 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from engine.basics.case_values import ValueRefused
-from engine.basics.errors import Conflict, NotFound
+from engine.basics.errors import Conflict, FormError, NotFound, ValueRefused
 from engine.cases.drafts import load_draft, save_draft
-from engine.models.forms import FormError
 from engine.programme import portal, workshops
 from webapp.shared import formrender
+from webapp.shared.error_responses import back_on_failure, field_errors
 from webapp.shared.guards import engine
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
@@ -95,10 +94,8 @@ def register():
         values = formrender.parse(schema, request.form)
         try:
             portal.register(engine(), _process_id(), values, _compose, _compose_notice)
-        except FormError as exc:
-            errors = exc.errors
-        except ValueRefused as exc:  # a value no case may hold (engine.basics.case_values)
-            errors = formrender.refused_errors(exc)
+        except (FormError, ValueRefused) as exc:
+            errors = field_errors(exc)
         except ValueError as exc:  # the RUT, before anything else is checked
             errors = {"rut": str(exc)}
         else:
@@ -150,14 +147,10 @@ def start_again(token):
     if request.method == "POST":
         values = formrender.parse(schema, request.form)
         try:
-            portal.start_again(engine(), _process_id(), company_id, values)
-        except FormError as exc:
-            errors = exc.errors
-        except ValueRefused as exc:  # a value no case may hold (engine.basics.case_values)
-            errors = formrender.refused_errors(exc)
-        except Conflict:
-            flash(in_progress, "info")
-            return redirect(url_for(".home", token=token))
+            with back_on_failure(url_for(".home", token=token), Conflict, category="info", prefix=in_progress):
+                portal.start_again(engine(), _process_id(), company_id, values)
+        except (FormError, ValueRefused) as exc:
+            errors = field_errors(exc)
         else:
             flash(_("Comenzó un nuevo proceso. Su siguiente paso aparece en esta página."), "success")
             return redirect(url_for(".home", token=token))
@@ -171,14 +164,9 @@ def start_again(token):
 def register_workshop(token, session_id):
     """The company registers itself in a session open to it (its region, national or online)."""
     company_id = _company_or_404(token)
-    try:
+    with back_on_failure(url_for(".home", token=token), Conflict):  # the message: at the top of the page
         session = workshops.get_session(engine(), session_id)
         workshops.register(engine(), session_id, company_id, portal.PORTAL_ACTOR, self_service=True)
-    except NotFound:
-        abort(404)
-    except Conflict as exc:
-        flash(str(exc), "error")  # at the top of the page
-        return redirect(url_for(".home", token=token))
     flash(_("Quedó inscrita en «%(name)s» del %(date)s. Le esperamos.", name=session["workshop"],
             date=format_datetime(session["starts_at"], "dd-MM-yyyy HH:mm")), "success")
     return redirect(url_for(".home", token=token, _anchor="talleres"))
@@ -188,13 +176,8 @@ def register_workshop(token, session_id):
 def unregister_workshop(token, session_id):
     """The company cancels its own registration before the session starts."""
     company_id = _company_or_404(token)
-    try:
+    with back_on_failure(url_for(".home", token=token), Conflict):
         workshops.unregister(engine(), session_id, company_id)
-    except NotFound:
-        abort(404)
-    except Conflict as exc:
-        flash(str(exc), "error")
-        return redirect(url_for(".home", token=token))
     flash(_("Anulamos su inscripción. El cupo queda disponible para otra empresa."), "success")
     return redirect(url_for(".home", token=token, _anchor="talleres"))
 
@@ -202,37 +185,28 @@ def unregister_workshop(token, session_id):
 @bp.route("/e/<token>/tareas/<task_id>", methods=["GET", "POST"])
 def task(token, task_id):
     company_id = _company_or_404(token)
-    try:
+    with back_on_failure(url_for(".home", token=token), Conflict, category="info"):
         task = portal.company_task(engine(), company_id, task_id)
-    except NotFound:
-        abort(404)
-    except Conflict as exc:
-        flash(str(exc), "info")
-        return redirect(url_for(".home", token=token))
     schema = task["form"] or {"type": "object", "properties": {}}
     values, errors, restored, status = {}, {}, None, 200
     if request.method == "POST":
         values = formrender.parse(schema, request.form)
         try:
-            if request.form.get("accion") == "borrador":
-                draft = save_draft(engine(), task_id, DRAFT_OWNER, values)
-                flash(_("Borrador guardado. Puede volver a esta página con su enlace y seguir donde quedó."),
-                      "success")
-                restored = draft["updated_at"]
-            else:
-                engine().complete(task_id, values, actor=DRAFT_OWNER)
-                flash(_("¡Gracias! Recibimos sus respuestas de «%(name)s».", name=task["name"]), "success")
-                return redirect(url_for(".home", token=token))
-        except FormError as exc:
-            errors, status = exc.errors, 422
-        except ValueRefused as exc:  # a value no case may hold (engine.basics.case_values)
-            errors, status = formrender.refused_errors(exc), 422
+            with back_on_failure(url_for(".home", token=token), Conflict, category="info"):
+                if request.form.get("accion") == "borrador":
+                    draft = save_draft(engine(), task_id, DRAFT_OWNER, values)
+                    flash(_("Borrador guardado. Puede volver a esta página con su enlace y seguir donde quedó."),
+                          "success")
+                    restored = draft["updated_at"]
+                else:
+                    engine().complete(task_id, values, actor=DRAFT_OWNER)
+                    flash(_("¡Gracias! Recibimos sus respuestas de «%(name)s».", name=task["name"]), "success")
+                    return redirect(url_for(".home", token=token))
+        except (FormError, ValueRefused) as exc:
+            errors, status = field_errors(exc), 422
         except ValueError as exc:
             flash(_("No se guardó el borrador: %(reason)s", reason=str(exc)), "error")
             status = 422
-        except Conflict as exc:
-            flash(str(exc), "info")
-            return redirect(url_for(".home", token=token))
     else:
         draft = load_draft(engine(), task_id, DRAFT_OWNER)
         if draft is not None:

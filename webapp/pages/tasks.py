@@ -7,12 +7,11 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine.basics.case_values import ValueRefused
-from engine.basics.errors import Conflict, Forbidden, NotFound
+from engine.basics.errors import Conflict, FormError, ValueRefused
 from engine.cases.drafts import load_draft, save_draft
-from engine.models.forms import FormError
 from webapp.pages.audit import record_access
 from webapp.shared import formrender
+from webapp.shared.error_responses import back_on_failure, field_errors
 from webapp.shared.guards import can_work, engine, task_or_404
 
 bp = Blueprint("tasks", __name__)
@@ -33,31 +32,21 @@ def form(task_id):
     if request.method == "POST" and request.form.get("accion") == "borrador":
         values = formrender.parse(schema, request.form)  # kept as typed: a draft is not validated
         try:
-            draft = save_draft(engine(), task_id, _draft_owner(), values)
+            with back_on_failure(url_for("inbox.index"), Conflict):
+                draft = save_draft(engine(), task_id, _draft_owner(), values)
         except ValueError as exc:
             flash(_("No se guardó el borrador: %(reason)s", reason=str(exc)), "error")
             status = 422
-        except Conflict as exc:
-            flash(str(exc), "error")
-            return redirect(url_for("inbox.index"))
-        except NotFound:
-            abort(404)
         else:
             flash(_("Borrador guardado a las %(time)s. Al volver a abrir la tarea lo encontrará tal como lo dejó.",
                     time=format_datetime(draft["updated_at"], "HH:mm")), "success")
     elif request.method == "POST":
         values = formrender.parse(schema, request.form)
         try:
-            engine().complete(task_id, values, user=current_user.username)
-        except FormError as exc:
-            errors, status = exc.errors, 422
-        except ValueRefused as exc:  # a value no case may hold (engine.basics.case_values), e.g. a 30-digit number
-            errors, status = formrender.refused_errors(exc), 422
-        except Conflict as exc:
-            flash(str(exc), "error")
-            return redirect(url_for("inbox.index"))
-        except Forbidden:
-            abort(403)
+            with back_on_failure(url_for("inbox.index"), Conflict):
+                engine().complete(task_id, values, user=current_user.username)
+        except (FormError, ValueRefused) as exc:  # ValueRefused: e.g. a 30-digit number
+            errors, status = field_errors(exc), 422
         else:
             flash(_("Tarea «%(name)s» completada.", name=task["name"]), "success")
             return redirect(url_for("cases.detail", case_id=task["case_id"]))

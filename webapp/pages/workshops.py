@@ -21,13 +21,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from engine.basics.errors import Conflict, NotFound
+from engine.basics.errors import Conflict, FormError, NotFound
 from engine.domain import roles
 from engine.domain.regions import REGIONS, SHORT_NAMES, is_region
-from engine.models.forms import FormError
 from engine.programme import workshops
 from webapp.pages.audit import record_access
 from webapp.shared import spreadsheets
+from webapp.shared.error_responses import back_on_failure
 from webapp.shared.guards import engine
 
 bp = Blueprint("workshops", __name__, url_prefix="/talleres")
@@ -68,10 +68,7 @@ def may_register_for(session: dict, company_region: str | None) -> bool:
 
 
 def _session_or_404(session_id: int) -> dict:
-    try:
-        session = workshops.get_session(engine(), session_id)
-    except NotFound:
-        abort(404)
+    session = workshops.get_session(engine(), session_id)  # NotFound: 404
     if not may_see(session):
         abort(403)
     return session
@@ -212,16 +209,13 @@ def register(session_id):
     region = company["region"] if company else (session["region"] or current_user.region)
     if not may_register_for(session, region) or (walk_in and not may_manage(session)):
         abort(403)
-    try:
+    with back_on_failure(back, ValueError, Conflict, NotFound):
         added = workshops.register_rut(engine(), session_id, rut, current_user.username, razon_social=razon_social,
                                        region=region, walk_in=walk_in)
-    except (ValueError, Conflict, NotFound) as exc:
-        flash(str(exc), "error")
+    if walk_in:
+        flash(_("%(name)s quedó registrada como presente.", name=added["razon_social"]), "success")
     else:
-        if walk_in:
-            flash(_("%(name)s quedó registrada como presente.", name=added["razon_social"]), "success")
-        else:
-            flash(_("%(name)s quedó inscrita en la sesión.", name=added["razon_social"]), "success")
+        flash(_("%(name)s quedó inscrita en la sesión.", name=added["razon_social"]), "success")
     return redirect(back)
 
 
@@ -235,12 +229,9 @@ def unregister(session_id, company_id):
         abort(404)
     if not may_register_for(session, row["region"]):
         abort(403)
-    try:
+    with back_on_failure(url_for(".detail", session_id=session_id), Conflict, NotFound):
         workshops.unregister(engine(), session_id, company_id)
-    except (Conflict, NotFound) as exc:
-        flash(str(exc), "error")
-    else:
-        flash(_("Se anuló la inscripción de %(name)s.", name=row["razon_social"]), "success")
+    flash(_("Se anuló la inscripción de %(name)s.", name=row["razon_social"]), "success")
     return redirect(url_for(".detail", session_id=session_id))
 
 
@@ -250,12 +241,9 @@ def cancel(session_id):
     session = _session_or_404(session_id)
     if not may_manage(session):
         abort(403)
-    try:
+    with back_on_failure(url_for(".detail", session_id=session_id), Conflict):
         workshops.cancel_session(engine(), session_id, current_user.username)
-    except Conflict as exc:
-        flash(str(exc), "error")
-    else:
-        flash(_("Sesión cancelada. Avisamos por correo a las empresas inscritas."), "success")
+    flash(_("Sesión cancelada. Avisamos por correo a las empresas inscritas."), "success")
     return redirect(url_for(".detail", session_id=session_id))
 
 
@@ -267,15 +255,13 @@ def attendance(session_id):
     if not may_manage(session):
         abort(403)
     if request.method == "POST":
-        try:
+        back = url_for(".attendance", session_id=session_id)
+        with back_on_failure(back, ValueError, Conflict):
             result = workshops.mark_attendance(engine(), session_id, request.form.getlist("presente"),
                                                current_user.username)
-        except (ValueError, Conflict) as exc:
-            flash(str(exc), "error")
-        else:
-            flash(_("Asistencia guardada: %(present)s de %(total)s empresas presentes.", present=result["present"],
-                    total=result["registered"]), "success")
-        return redirect(url_for(".attendance", session_id=session_id))
+        flash(_("Asistencia guardada: %(present)s de %(total)s empresas presentes.", present=result["present"],
+                total=result["registered"]), "success")
+        return redirect(back)
     sheet = workshops.attendance_sheet(engine(), session_id)
     return render_template("workshops/attendance.html", session=sheet["session"], rows=sheet["rows"],
                            taken=any(r["attended"] is not None for r in sheet["rows"]))

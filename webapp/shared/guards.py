@@ -44,21 +44,11 @@ def can_see_case(case: dict, user=None) -> bool:
 
 
 def task_or_404(task_id: str) -> dict:
-    from engine.basics.errors import NotFound
-
-    try:
-        return engine().task(task_id)
-    except NotFound:
-        abort(404)
+    return engine().task(task_id)  # NotFound: 404 (webapp/shared/error_responses.py)
 
 
 def case_or_404(case_id: int, check=True) -> dict:
-    from engine.basics.errors import NotFound
-
-    try:
-        case = engine().case(case_id)
-    except NotFound:
-        abort(404)
+    case = engine().case(case_id)  # NotFound: 404 (webapp/shared/error_responses.py)
     if check and not can_see_case(case):
         abort(403)
     return case

@@ -19,7 +19,7 @@ import re
 from flask.json.provider import DefaultJSONProvider
 
 from engine.basics import case_values as values
-from engine.basics.case_values import ValueRefused
+from engine.basics.errors import ValueRefused
 
 __all__ = ["NotJson", "ValueRefused", "loads", "parse", "dumps", "StrictJSONProvider"]
 

@@ -16,10 +16,9 @@ from sqlalchemy import Integer, func, or_, select
 from sqlalchemy import case as sql_case
 
 from engine.basics.clock import as_utc
-from engine.basics.errors import Conflict, NotFound
+from engine.basics.errors import Conflict, FormError, NotFound
 from engine.domain.regions import is_region
 from engine.domain.roles import PYME
-from engine.models.forms import FormError
 from engine.store.schema import Company, OutboxMessage, Workshop, WorkshopRegistration, WorkshopSession
 
 MIN_CAPACITY, MAX_CAPACITY = 1, 500
