@@ -96,9 +96,7 @@ def parse_json(text: str | None, what: str = "--data"):
 def _record_export(subject: str, detail: dict) -> None:
     """One audit row for data the command writes to a file, by `cli:<system user>`
     (engine/programme/audit.py; the row the web's record_access writes, without a request)."""
-    eng = current_engine()
-    with eng.transaction() as session:
-        audit.record(session, actor=cli_actor(), action="export", subject=subject, detail=detail, now=eng.now())
+    audit.record_access(current_engine(), actor=cli_actor(), action="export", subject=subject, detail=detail)
 
 
 @click.group()

@@ -7,21 +7,15 @@ import secrets
 from pathlib import Path
 
 from flask import Flask, redirect, request, session, url_for
-from flask_babel import Babel
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import LoginManager, current_user
-from flask_wtf.csrf import CSRFProtect
+from flask_login import current_user
 
 from engine.assembly import build_engine
 from engine.domain import roles
+from webapp.shared.extensions import LANGUAGES, babel, csrf, login_manager
 
 ROOT = Path(__file__).resolve().parent.parent
-LANGUAGES = {"es_CL": "Español", "en": "English"}
-
-login_manager = LoginManager()
-csrf = CSRFProtect()
-babel = Babel()
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine.domain import roles
 from engine.domain.regions import is_region
+from engine.store.schema import User
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
 MIN_PASSWORD = 8
@@ -34,3 +36,14 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str, password: str) -> bool:
     return check_password_hash(password_hash, password)
 
+
+
+def executives(engine, region: str | None = None) -> list:
+    """Active executives (CPE and ProChile), of `region` if given, by username: rows with `username`
+    and `full_name` (the indicators' filter)."""
+    query = (select(User.username, User.full_name)
+             .where(User.role.in_(roles.EXECUTIVES), User.active.is_(True)).order_by(User.username))
+    if region:
+        query = query.where(User.region == region)
+    with engine.Session() as session:
+        return session.execute(query).all()

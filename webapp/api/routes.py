@@ -21,11 +21,12 @@ from engine.basics.clock import as_utc
 from engine.basics.errors import HTTP_STATUS, Forbidden, NotFound, describe
 from engine.cases.queries import cases as case_page
 from engine.domain import roles
-from webapp import csrf
 from webapp.api import openapi as api_spec
-from webapp.pages.audit import record_access
 from webapp.shared import strictjson
-from webapp.shared.guards import can_see_case, engine
+from webapp.shared.access_record import record_access
+from webapp.shared.context import current_engine
+from webapp.shared.extensions import csrf
+from webapp.shared.guards import can_see_case
 
 PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
@@ -69,7 +70,7 @@ def authenticate():
     if scheme.lower() != "bearer" or not token.strip():
         return _unauthorized("Falta el token: envíe la cabecera «Authorization: Bearer <token>» "
                              "(se crea con `cpe tokens create`).", None)
-    user = user_for_token(engine(), token.strip())
+    user = user_for_token(current_engine(), token.strip())
     if user is None:
         return _unauthorized("El token no es válido, expiró o fue revocado.", "invalid_token")
     if not roles.may(user, roles.SIGN_IN):
@@ -215,7 +216,7 @@ def _utc_text(value):
 def _visible_case(case_id: int) -> dict:
     if not 1 <= case_id <= MAX_ID:
         raise NotFound(f"no existe el caso {case_id}")
-    case = engine().case(case_id)
+    case = current_engine().case(case_id)
     if not can_see_case(case, _user()):
         raise Forbidden("No tiene permiso para ver casos de otra región.")
     return case
@@ -224,7 +225,7 @@ def _visible_case(case_id: int) -> dict:
 def _visible_task(task_id: str) -> dict:
     if not TASK_ID.match(task_id):
         raise NotFound(f"no existe la tarea {task_id}")
-    task = engine().task(task_id)
+    task = current_engine().task(task_id)
     if not can_see_case(task, _user()):
         raise Forbidden("No tiene permiso para ver tareas de otra región.")
     return task
@@ -241,7 +242,7 @@ def processes():
     kind = request.args.get("kind", "process")
     if kind not in (*KINDS, "all"):
         raise ApiError("Parámetros no válidos.", {"kind": "Use process, decision, form o all."})
-    items = [dict(m, created_at=_utc_text(m["created_at"])) for m in engine().models()
+    items = [dict(m, created_at=_utc_text(m["created_at"])) for m in current_engine().models()
              if kind == "all" or m["kind"] == kind]
     return reply({"items": items})
 
@@ -258,7 +259,7 @@ def list_cases():
     page = _int_arg("page", 1, 1, MAX_PAGE)
     per_page = _int_arg("per_page", 25, 1, MAX_PER_PAGE)
     q = (request.args.get("q") or "").strip()[:200] or None
-    result = case_page(engine(), region, q, page=page, per_page=per_page)
+    result = case_page(current_engine(), region, q, page=page, per_page=per_page)
     return reply({"items": result.items, "total": result.total, "page": result.page,
                   "per_page": result.per_page, "pages": result.pages})
 
@@ -287,8 +288,8 @@ def start_case():
         raise Forbidden("Su rol no puede iniciar casos.")
     if not roles.may(user, roles.ALL_REGIONS) and data.get("region") != user.region:
         raise Forbidden(f"Solo puede iniciar casos de su región ({user.region}).")
-    case_id = engine().start(process_id, data, version=version, actor=user.username)
-    response = reply(engine().case(case_id), 201)
+    case_id = current_engine().start(process_id, data, version=version, actor=user.username)
+    response = reply(current_engine().case(case_id), 201)
     response.headers["Location"] = url_for("api.get_case", case_id=case_id)
     return response
 
@@ -303,7 +304,7 @@ def get_case(case_id):
 @bp.get("/tasks")
 def list_tasks():
     case_id = _int_arg("case_id", None, 1, MAX_ID)
-    return reply({"items": engine().ready_tasks(case_id=case_id, user=_user().username)})
+    return reply({"items": current_engine().ready_tasks(case_id=case_id, user=_user().username)})
 
 
 @bp.get("/tasks/<task_id>")
@@ -317,19 +318,19 @@ def get_task(task_id):
 def complete_task(task_id):
     data = _body()
     _visible_task(task_id)
-    result = engine().complete(task_id, data, user=_user().username)
+    result = current_engine().complete(task_id, data, user=_user().username)
     return reply({"task_id": task_id, **result})
 
 
 @bp.post("/tasks/<task_id>/claim")
 def claim_task(task_id):
     _visible_task(task_id)
-    engine().claim(task_id, _user().username)
-    return reply(engine().task(task_id))
+    current_engine().claim(task_id, _user().username)
+    return reply(current_engine().task(task_id))
 
 
 @bp.post("/tasks/<task_id>/release")
 def release_task(task_id):
     _visible_task(task_id)
-    engine().release(task_id, _user().username)
-    return reply(engine().task(task_id))
+    current_engine().release(task_id, _user().username)
+    return reply(current_engine().task(task_id))

@@ -5,14 +5,15 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 
 from engine.accounts import logins
 from engine.domain import roles
-from webapp import LANGUAGES, login_manager
+from webapp.shared.context import current_engine
+from webapp.shared.extensions import LANGUAGES, login_manager
 from webapp.shared.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
@@ -42,7 +43,7 @@ class UserProxy(UserMixin):
 
 @login_manager.user_loader
 def load_user(username):
-    user = current_app.extensions["cpe_engine"].get_user(username)
+    user = current_engine().get_user(username)
     # companies (role pyme) use the portal's private link, never a staff session
     return UserProxy(user) if user is not None and user.active and roles.may(user, roles.SIGN_IN) else None
 
@@ -55,7 +56,7 @@ def login():
     if request.method == "POST":
         username = request.form.get("username", "").strip().lower()[:80]
         password = request.form.get("password", "")[:200]
-        engine = current_app.extensions["cpe_engine"]
+        engine = current_engine()
         # Locked (too many recent failures for this username or from this address): the
         # password is not checked and the answer is the same whether the username exists or not.
         allowed, retry_after = logins.check_allowed(engine, username, request.remote_addr)

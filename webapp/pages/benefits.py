@@ -20,9 +20,10 @@ from engine.cases import scheduler
 from engine.domain import roles
 from engine.domain.regions import REGIONS, is_region
 from engine.programme import benefits
-from webapp.pages.audit import record_access
 from webapp.shared import spreadsheets
-from webapp.shared.guards import engine, require
+from webapp.shared.access_record import record_access
+from webapp.shared.context import current_engine
+from webapp.shared.guards import require
 
 bp = Blueprint("beneficios", __name__, url_prefix="/beneficios")
 
@@ -39,8 +40,8 @@ def index():
     if region is None:
         chosen = request.args.get("region") or None
         region = chosen if is_region(chosen) else None
-    periods = benefits.listing(engine(), region=region)
-    schedule = next((t for t in scheduler.listing(engine()) if t["process_id"] == PROCESS), None)
+    periods = benefits.listing(current_engine(), region=region)
+    schedule = next((t for t in scheduler.listing(current_engine()) if t["process_id"] == PROCESS), None)
     return render_template("benefits/index.html", periods=periods, region=region, regions=REGIONS,
                            schedule=schedule, consolidated=roles.may(current_user, roles.ALL_REGIONS),
                            benefit_names=BENEFIT_NAMES)
@@ -51,7 +52,7 @@ def index():
 def download(extract_id, fmt):
     if fmt not in FORMATS:
         abort(404)
-    item = benefits.get(engine(), extract_id)
+    item = benefits.get(current_engine(), extract_id)
     if item is None:
         abort(404)
     region = roles.region_scope(current_user)
@@ -72,11 +73,11 @@ def consolidated(beneficio, periodo, fmt):
         abort(403)
     if fmt not in FORMATS or beneficio not in benefits.BENEFITS:
         abort(404)
-    items = [e for p in benefits.listing(engine(), beneficio=beneficio) if p["periodo"] == periodo
+    items = [e for p in benefits.listing(current_engine(), beneficio=beneficio) if p["periodo"] == periodo
              for e in p["extractos"]]
     if not items:
         abort(404)
-    rows = [row for e in items for row in benefits.get(engine(), e["id"])["filas"]]
+    rows = [row for e in items for row in benefits.get(current_engine(), e["id"])["filas"]]
     name = f"{beneficio}-{periodo}-consolidado.{fmt}"
     for e in items:
         record_access("download", "benefit_extract", e["id"],

@@ -11,10 +11,11 @@ from engine.cases.comments import MAX_LENGTH as COMMENT_MAX_LENGTH
 from engine.cases.comments import add_comment, comments
 from engine.cases.queries import case_path, case_record, cases
 from engine.domain import roles
-from webapp.pages.audit import record_access
 from webapp.shared import strictjson
+from webapp.shared.access_record import record_access
+from webapp.shared.context import current_engine
 from webapp.shared.error_responses import back_on_failure
-from webapp.shared.guards import can_work, case_or_404, engine, require
+from webapp.shared.guards import can_work, case_or_404, require
 
 bp = Blueprint("cases", __name__)
 
@@ -27,7 +28,7 @@ HIDDEN = {"respuestas", "resultado_tpe", "resultado_entrevista", "tamano", "asig
 def index():
     page = max(1, request.args.get("pagina", 1, type=int))
     region = roles.region_scope(current_user)
-    result = cases(engine(), region, request.args.get("q"), page=page)
+    result = cases(current_engine(), region, request.args.get("q"), page=page)
     return render_template("cases/index.html", page=result, q=request.args.get("q", ""))
 
 
@@ -35,7 +36,7 @@ def index():
 @login_required
 def detail(case_id):
     case = case_or_404(case_id)
-    record = case_record(engine(), case_id)
+    record = case_record(current_engine(), case_id)
     data = {k: v for k, v in case["data"].items()
             if k not in HIDDEN and not k.startswith("actividad_") and not isinstance(v, (dict, list))}
     scores = {"TPE": _dimensions(case["data"].get("resultado_tpe")),
@@ -43,7 +44,7 @@ def detail(case_id):
     tasks = [dict(t, workable=can_work(dict(t, region=case["region"]))) for t in record["tasks"]]
     record_access("view", "case", case_id, {"pagina": "caso"})
     return render_template("cases/detail.html", case=case, record=record, data=data, scores=scores, tasks=tasks,
-                           comments=comments(engine(), case_id), comment_max_length=COMMENT_MAX_LENGTH)
+                           comments=comments(current_engine(), case_id), comment_max_length=COMMENT_MAX_LENGTH)
 
 
 def _dimensions(result) -> dict:
@@ -61,7 +62,7 @@ def comment(case_id):
     """A note between executives; whoever may see the case may comment on it."""
     case_or_404(case_id)
     try:
-        added = add_comment(engine(), case_id, current_user.username, request.form.get("comentario", ""))
+        added = add_comment(current_engine(), case_id, current_user.username, request.form.get("comentario", ""))
     except ValueError as exc:
         flash(_("No se publicó el comentario: %(reason)s", reason=str(exc)), "error")
         return redirect(url_for(".detail", case_id=case_id))  # the message is at the top of the page
@@ -76,7 +77,7 @@ def retry(case_id):
     case_or_404(case_id)
     with back_on_failure(url_for(".detail", case_id=case_id), EngineError,
                          prefix=_("No se reintentó el paso: %(reason)s")):
-        result = engine().retry(case_id, actor=current_user.username)
+        result = current_engine().retry(case_id, actor=current_user.username)
     if result["status"] == "error":
         flash(_("El paso se reintentó y volvió a fallar; el motivo está arriba."), "error")
     else:
@@ -99,7 +100,7 @@ def skip(case_id):
         flash(_("No se omitió el paso: los valores no son JSON válido."), "error")
         return redirect(back)
     with back_on_failure(back, EngineError, prefix=prefix):
-        engine().skip(case_id, current_user.username, values=values, reason=request.form.get("motivo", ""))
+        current_engine().skip(case_id, current_user.username, values=values, reason=request.form.get("motivo", ""))
     flash(_("Se omitió el paso y el caso siguió su curso."), "success")
     return redirect(url_for(".detail", case_id=case_id))
 
@@ -108,12 +109,12 @@ def skip(case_id):
 @login_required
 def diagram(case_id):
     case_or_404(case_id)
-    return Response(case_path(engine(), case_id)["bpmn"], mimetype="application/xml")
+    return Response(case_path(current_engine(), case_id)["bpmn"], mimetype="application/xml")
 
 
 @bp.get("/casos/<int:case_id>/recorrido.json")
 @login_required
 def path(case_id):
     case_or_404(case_id)
-    result = case_path(engine(), case_id)
+    result = case_path(current_engine(), case_id)
     return jsonify({k: v for k, v in result.items() if k != "bpmn"})

@@ -16,10 +16,10 @@ from engine.domain import roles
 from engine.domain.regions import REGIONS, is_region
 from engine.programme import audit
 from engine.programme import company_records as reg
-from webapp.pages.audit import ACTIONS, record_access
 from webapp.shared import spreadsheets
+from webapp.shared.access_record import ACTIONS, record_access
+from webapp.shared.context import current_engine
 from webapp.shared.filters import RESULTS, SEGMENTS
-from webapp.shared.guards import engine
 
 bp = Blueprint("registro", __name__, url_prefix="/registro")
 EXPORT_FORMATS = ("xlsx", "csv")
@@ -64,9 +64,9 @@ def index():
     _require_access()
     filters, args, errors = _filters()
     page = max(1, min(request.args.get("pagina", 1, type=int), 100_000))
-    result = reg.search(engine(), current_user, filters, page=page)
+    result = reg.search(current_engine(), current_user, filters, page=page)
     return render_template("registro/index.html", page=result, args=args, errors=errors,
-                           options=reg.options(engine(), current_user), regions=REGIONS, states=STATES), \
+                           options=reg.options(current_engine(), current_user), regions=REGIONS, states=STATES), \
         (400 if errors else 200)
 
 
@@ -74,12 +74,11 @@ def index():
 @login_required
 def detail(company_id):
     _require_access()
-    record = reg.company_record(engine(), current_user, company_id)  # NotFound: 404
+    record = reg.company_record(current_engine(), current_user, company_id)  # NotFound: 404
     record_access("view", "company", company_id, {"pagina": "registro"})
     accesses = []
     if roles.may(current_user, roles.SEE_AUDIT):
-        with engine().Session() as session:
-            accesses = audit.entries(session, subject="company", subject_id=company_id, limit=RECENT_ACCESSES)
+        accesses = audit.recent(current_engine(), subject="company", subject_id=company_id, limit=RECENT_ACCESSES)
     return render_template("registro/detail.html", c=record, regions=REGIONS, states=STATES, events=EVENTS,
                            accesses=accesses, actions=ACTIONS)
 
@@ -93,9 +92,9 @@ def export(fmt):
     filters, args, errors = _filters()
     if errors:
         return Response("\n".join(errors), status=400, mimetype="text/plain")
-    rows = reg.export_rows(engine(), current_user, filters)
+    rows = reg.export_rows(current_engine(), current_user, filters)
     scope = reg.scope_region(current_user) or filters.region or "todas"
-    name = f"registro-cpe-{scope}-{engine().now().date().isoformat()}.{fmt}"
+    name = f"registro-cpe-{scope}-{current_engine().now().date().isoformat()}.{fmt}"
     record_access("export", "registry", None, {"archivo": name, "filas": len(rows), "filtros": args})
     body, mimetype = (to_csv(rows), "text/csv; charset=utf-8") if fmt == "csv" else (to_xlsx(rows), XLSX_MIME)
     return Response(body, mimetype=mimetype, headers={

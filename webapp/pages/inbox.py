@@ -9,8 +9,8 @@ from flask_login import current_user, login_required
 from engine.basics.errors import Conflict, Forbidden, NotFound
 from engine.cases.queries import InboxFilters, inbox
 from engine.domain.regions import REGIONS
+from webapp.shared.context import current_engine
 from webapp.shared.error_responses import back_on_failure
-from webapp.shared.guards import engine
 from webapp.shared.redirects import safe_next
 
 bp = Blueprint("inbox", __name__)
@@ -34,7 +34,7 @@ def _filters() -> InboxFilters:
 @login_required
 def index():
     page = max(1, request.args.get("pagina", 1, type=int))
-    result = inbox(engine(), current_user.username, _filters(), page=page)
+    result = inbox(current_engine(), current_user.username, _filters(), page=page)
     return render_template("inbox/index.html", page=result, filters=_filters(), regions=REGIONS,
                            args=request.args.to_dict())
 
@@ -43,15 +43,16 @@ def index():
 @login_required
 def claim(task_id):
     back = safe_next(request.form.get("next")) or url_for(".index")
-    _act(lambda: engine().claim(task_id, current_user.username), _("Tarea tomada: ahora está en «Mis tareas»."), back)
+    _act(lambda: current_engine().claim(task_id, current_user.username),
+         _("Tarea tomada: ahora está en «Mis tareas»."), back)
     return redirect(back)
 
 
 @bp.post("/tareas/<task_id>/liberar")
 @login_required
 def release(task_id):
-    _act(lambda: engine().release(task_id, current_user.username), _("Tarea liberada: vuelve al pool de la región."),
-         url_for(".index"))
+    _act(lambda: current_engine().release(task_id, current_user.username),
+         _("Tarea liberada: vuelve al pool de la región."), url_for(".index"))
     return redirect(url_for(".index"))
 
 

@@ -13,17 +13,17 @@ import json
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
+from engine.accounts import users
 from engine.basics.errors import NotFound
 from engine.domain import roles
 from engine.domain.regions import REGIONS, SHORT_NAMES
 from engine.programme.dashboard import dashboard
 from engine.programme.heatmap import heatmap, versions_of_processes
 from engine.programme.indicators import PYMES_REGISTRADAS, SEGMENT_ORDER, parse_filters
-from engine.store.schema import User
+from webapp.shared.context import current_engine
 from webapp.shared.filters import RESULTS, SEGMENTS
-from webapp.shared.guards import engine, require
+from webapp.shared.guards import require
 
 bp = Blueprint("indicadores", __name__, url_prefix="/indicadores")
 
@@ -49,14 +49,9 @@ def pymes_registradas() -> int:
 
 def _choices(region):
     """Executives (of the region) and rubros for the filter form."""
-    with engine().Session() as s:
-        query = select(User.username, User.full_name).where(
-            User.role.in_(roles.EXECUTIVES), User.active.is_(True)).order_by(User.username)
-        if region:
-            query = query.where(User.region == region)
-        executives = s.execute(query).all()
+    executives = users.executives(current_engine(), region)
     try:
-        schema = json.loads(engine().model_version("form", "registro_empresa")["content"])
+        schema = json.loads(current_engine().model_version("form", "registro_empresa")["content"])
         rubros = [(o["const"], o.get("title", o["const"])) for o in schema["properties"]["rubro"]["oneOf"]]
     except (NotFound, KeyError, TypeError, ValueError):
         rubros = []
@@ -72,7 +67,7 @@ def index():
         executives, rubros = _choices(roles.region_scope(current_user))
         return render_template("indicadores/index.html", error=str(exc), result=None, args=request.args,
                                regions=REGIONS, executives=executives, rubros=rubros), 400
-    result, series = dashboard(engine(), filters, pymes_registradas())  # one read of the cases for both
+    result, series = dashboard(current_engine(), filters, pymes_registradas())  # one read of the cases for both
     executives, rubros = _choices(filters.region)
     chart_data = {
         "embudo": {"labels": [str(STAGES.get(x["etapa"], x["etapa"])) for x in series["embudo"]],
@@ -104,7 +99,7 @@ def _outcomes(by_region: dict) -> dict:
 @bp.get("/mapa")
 @require(roles.SEE_INDICATORS)
 def heatmap_page():
-    processes = versions_of_processes(engine())
+    processes = versions_of_processes(current_engine())
     if not processes:
         return render_template("indicadores/mapa.html", processes=[], chosen=None, data=None, args=request.args)
     key, _sep, number = request.args.get("modelo", "").partition(":")
@@ -130,13 +125,13 @@ def _heatmap(key, version):
         filters = _filters()
     except ValueError as exc:
         abort(Response(str(exc), status=400, mimetype="text/plain"))
-    return {"filters": filters, "result": heatmap(engine(), key, version, filters)}  # NotFound: 404
+    return {"filters": filters, "result": heatmap(current_engine(), key, version, filters)}  # NotFound: 404
 
 
 @bp.get("/mapa/<process_id>/v<int:version>/diagrama.bpmn")
 @require(roles.SEE_INDICATORS)
 def heatmap_diagram(process_id, version):
-    content = engine().model_version("process", process_id, version)["content"]  # NotFound: 404
+    content = current_engine().model_version("process", process_id, version)["content"]  # NotFound: 404
     return Response(content, mimetype="application/xml")
 
 

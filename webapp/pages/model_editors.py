@@ -15,10 +15,11 @@ from engine.basics.errors import DeployError
 from engine.domain import roles
 from engine.models.forms import MAX_FORM_BYTES
 from engine.models.validation import check_files
-from webapp.pages.models import MAX_XML, _problems
 from webapp.shared import formrender
+from webapp.shared.context import current_engine
 from webapp.shared.form_checks import form_problems
-from webapp.shared.guards import engine, require
+from webapp.shared.guards import require
+from webapp.shared.model_uploads import MAX_XML, problems_payload
 
 bp = Blueprint("model_editors", __name__, url_prefix="/modelos")
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -54,7 +55,7 @@ id="Definitions_nueva_decision" name="{name}" namespace="http://cpe.prochile.cl/
 
 
 def _source(kind, key):
-    return engine().model_version(kind, key, request.args.get("v", type=int))  # NotFound: 404
+    return current_engine().model_version(kind, key, request.args.get("v", type=int))  # NotFound: 404
 
 
 def _refuse_size(limit):
@@ -75,7 +76,7 @@ def _body(field, limit):
 
 
 def _taken(kind, keys) -> list[str]:
-    existing = {r["key"] for r in engine().models() if r["kind"] == kind}
+    existing = {r["key"] for r in current_engine().models() if r["kind"] == kind}
     return sorted(set(keys) & existing)
 
 
@@ -84,16 +85,16 @@ def _deploy(files, message, kind, new=False):
     if not message:
         return jsonify({"ok": False, "problems": [{"text": _("Escriba un mensaje que explique el cambio.")}]}), 422
     if new:  # started from "new": never a silent new version of someone else's model
-        artifacts, _found = check_files(files, operators=engine().operator_table)
+        artifacts, _found = check_files(files, operators=current_engine().operator_table)
         taken = _taken(kind, [a.key for a in artifacts if a.kind == kind])
         if taken:
             return jsonify({"ok": False, "problems": [{"text": _(
                 "Ya existe %(key)s: elija otro identificador, o abra ese modelo desde su versión para editarlo.",
                 key=", ".join(taken))}]}), 422
     try:
-        results = engine().deploy(files, author=current_user.username, message=message)
+        results = current_engine().deploy(files, author=current_user.username, message=message)
     except DeployError as exc:
-        return jsonify({"ok": False, "problems": _problems(exc.problems)}), 422
+        return jsonify({"ok": False, "problems": problems_payload(exc.problems)}), 422
     except ValueError as exc:
         return jsonify({"ok": False, "problems": [{"text": str(exc)}]}), 422
     mine = next((r for r in results if r["kind"] == kind), None)
@@ -140,10 +141,10 @@ def validate_decision():
     """Validate the decision table being edited (nothing is stored)."""
     files = _dmn_files(_body("xml", MAX_XML))
     try:
-        problems = engine().validate(files)
+        problems = current_engine().validate(files)
     except ValueError as exc:
         return jsonify({"ok": False, "problems": [{"text": str(exc)}]})
-    return jsonify({"ok": not problems, "problems": _problems(problems)})
+    return jsonify({"ok": not problems, "problems": problems_payload(problems)})
 
 
 @bp.post("/decision/desplegar")

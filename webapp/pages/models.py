@@ -12,28 +12,28 @@ from flask_login import current_user
 
 from engine.basics.errors import Conflict, DeployError, NotFound
 from engine.domain import roles
+from webapp.shared.context import current_engine
 from webapp.shared.error_responses import back_on_failure
-from webapp.shared.guards import engine, require
+from webapp.shared.guards import require
+from webapp.shared.model_uploads import MAX_XML, problems_payload
 
 bp = Blueprint("models", __name__, url_prefix="/modelos")
 KINDS = ("process", "decision", "form")
 MIMETYPES = {"process": "application/xml", "decision": "application/xml", "form": "application/json"}
 MAX_UPLOAD_FILES = 20
-MAX_XML = 2 * 1024 * 1024
-ELEMENT_ID = re.compile(r"^\w+ ([A-Za-z_][\w.-]*)")
 
 
 def _version_or_404(kind, key, version):
     if kind not in KINDS:
         abort(404)
-    return engine().model_version(kind, key, version)  # NotFound: 404
+    return current_engine().model_version(kind, key, version)  # NotFound: 404
 
 
 @bp.get("/")
 @require(roles.MANAGE_MODELS)
 def index():
     grouped = {}
-    for row in engine().models():
+    for row in current_engine().models():
         grouped.setdefault((row["kind"], row["key"]), []).append(row)
     models = [{"kind": kind, "key": key, "name": rows[-1]["name"], "versions": list(reversed(rows)),
                "active_cases": sum(r["active_cases"] for r in rows)} for (kind, key), rows in grouped.items()]
@@ -44,7 +44,7 @@ def index():
 @require(roles.MANAGE_MODELS)
 def version(kind, key, version):
     row = _version_or_404(kind, key, version)
-    history = [r for r in engine().models() if r["kind"] == kind and r["key"] == key]
+    history = [r for r in current_engine().models() if r["kind"] == kind and r["key"] == key]
     current = next(r for r in history if r["version"] == version)
     return render_template("models/version.html", row=row, history=list(reversed(history)), current=current,
                            preview=None)
@@ -66,8 +66,8 @@ def compare(kind, key):
     a, b = request.args.get("a", type=int), request.args.get("b", type=int)
     if kind not in KINDS or not a or not b:
         abort(404)
-    result = engine().compare(kind, key, a, b)  # NotFound: 404
-    versions = [r["version"] for r in engine().models() if r["kind"] == kind and r["key"] == key]
+    result = current_engine().compare(kind, key, a, b)  # NotFound: 404
+    versions = [r["version"] for r in current_engine().models() if r["kind"] == kind and r["key"] == key]
     return render_template("models/compare.html", result=result, versions=versions, kind=kind, key=key)
 
 
@@ -81,12 +81,12 @@ def migrate(key, version):
         flash(_("Elija la versión de destino."), "error")
         return redirect(url_for(".version", kind="process", key=key, version=version))
     with back_on_failure(url_for(".version", kind="process", key=key, version=version), NotFound, Conflict):
-        results = engine().migrate_version(key, version, target, dry_run=not apply, actor=current_user.username)
+        results = current_engine().migrate_version(key, version, target, dry_run=not apply, actor=current_user.username)
     if apply:
         moved = sum(1 for r in results if r["migrated"])
         flash(_("%(moved)s de %(total)s casos migrados a la versión %(target)s.", moved=moved, total=len(results),
                 target=target), "success" if moved == len(results) else "error")
-    history = [r for r in engine().models() if r["kind"] == "process" and r["key"] == key]
+    history = [r for r in current_engine().models() if r["kind"] == "process" and r["key"] == key]
     current = next(r for r in history if r["version"] == version)
     return render_template("models/version.html", row=row, history=list(reversed(history)), current=current,
                            preview={"target": target, "applied": apply, "results": results})
@@ -108,7 +108,7 @@ def deploy():
         else:
             files = [(f.filename.rsplit("/", 1)[-1], f.read()) for f in uploads]
             try:
-                results = engine().deploy(files, author=current_user.username, message=message)
+                results = current_engine().deploy(files, author=current_user.username, message=message)
             except DeployError as exc:
                 problems = [str(p) for p in exc.problems]
             except ValueError as exc:
@@ -120,7 +120,7 @@ def deploy():
 @require(roles.MANAGE_MODELS)
 def catalog():
     """What the modeler's pickers offer: operators, forms, decisions, roles."""
-    return jsonify(engine().catalog())
+    return jsonify(current_engine().catalog())
 
 
 @bp.get("/<key>/editar")
@@ -149,13 +149,6 @@ def _posted_xml():
     return body, [(name, body["xml"].encode("utf-8"))]
 
 
-def _problems(problems):
-    result = []
-    for p in problems:
-        match = ELEMENT_ID.match(p.element or "")
-        result.append({"text": str(p), "line": p.line, "element": p.element, "message": p.message,
-                       "element_id": match.group(1) if match else None})
-    return result
 
 
 @bp.post("/validar")
@@ -164,10 +157,10 @@ def validate_xml():
     """Validate the diagram being edited (nothing is stored)."""
     _body, files = _posted_xml()
     try:
-        problems = engine().validate(files)
+        problems = current_engine().validate(files)
     except ValueError as exc:
         return jsonify({"ok": False, "problems": [{"text": str(exc), "element_id": None}]})
-    return jsonify({"ok": not problems, "problems": _problems(problems)})
+    return jsonify({"ok": not problems, "problems": problems_payload(problems)})
 
 
 @bp.post("/desplegar-xml")
@@ -180,9 +173,9 @@ def deploy_xml():
         return jsonify({"ok": False, "problems": [{"text": _("Escriba un mensaje que explique el cambio."),
                                                   "element_id": None}]}), 422
     try:
-        results = engine().deploy(files, author=current_user.username, message=message)
+        results = current_engine().deploy(files, author=current_user.username, message=message)
     except DeployError as exc:
-        return jsonify({"ok": False, "problems": _problems(exc.problems)}), 422
+        return jsonify({"ok": False, "problems": problems_payload(exc.problems)}), 422
     except ValueError as exc:
         return jsonify({"ok": False, "problems": [{"text": str(exc), "element_id": None}]}), 422
     process = next((r for r in results if r["kind"] == "process"), None)

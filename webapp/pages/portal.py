@@ -12,8 +12,8 @@ from engine.basics.errors import Conflict, FormError, NotFound, ValueRefused
 from engine.cases.drafts import load_draft, save_draft
 from engine.programme import portal, workshops
 from webapp.shared import formrender
+from webapp.shared.context import current_engine
 from webapp.shared.error_responses import back_on_failure, field_errors
-from webapp.shared.guards import engine
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -56,7 +56,7 @@ def _compose_notice(token):
 def _start_schema():
     """The start form of the portal's process, or an error page (503) if it is not deployed."""
     try:
-        return engine().start_form(_process_id()) or {"type": "object", "properties": {}}, None
+        return current_engine().start_form(_process_id()) or {"type": "object", "properties": {}}, None
     except NotFound:
         message = _("El registro en línea no está disponible: el proceso «%(process)s» no está desplegado. "
                     "Contacte a su Centro Pyme Exporta.", process=_process_id())
@@ -64,7 +64,7 @@ def _start_schema():
 
 
 def _company_or_404(token) -> int:
-    company_id = portal.company_for_token(engine(), token)
+    company_id = portal.company_for_token(current_engine(), token)
     if company_id is None:
         abort(404)
     return company_id
@@ -93,7 +93,7 @@ def register():
     if request.method == "POST":
         values = formrender.parse(schema, request.form)
         try:
-            portal.register(engine(), _process_id(), values, _compose, _compose_notice)
+            portal.register(current_engine(), _process_id(), values, _compose, _compose_notice)
         except (FormError, ValueRefused) as exc:
             errors = field_errors(exc)
         except ValueError as exc:  # the RUT, before anything else is checked
@@ -111,7 +111,7 @@ def register():
 @bp.route("/enlace", methods=["GET", "POST"])
 def request_link():
     if request.method == "POST":
-        portal.send_link(engine(), request.form.get("rut", "")[:20], _compose)
+        portal.send_link(current_engine(), request.form.get("rut", "")[:20], _compose)
         # The same answer whether or not the RUT is registered: nothing is revealed.
         flash(_("Si el RUT está registrado, enviamos un enlace nuevo al correo de contacto de la empresa."), "info")
         return redirect(url_for(".landing"))
@@ -121,11 +121,11 @@ def request_link():
 @bp.get("/e/<token>")
 def home(token):
     company_id = _company_or_404(token)
-    info = portal.overview(engine(), company_id)
+    info = portal.overview(current_engine(), company_id)
     return render_template("portal/home.html", token=token, info=info, stages=STAGE_LABELS,
                            in_progress=portal.IN_PROGRESS, link_days=portal.LINK_DAYS,
-                           sessions=workshops.sessions_for_company(engine(), company_id),
-                           my_workshops=workshops.company_workshops(engine(), company_id))
+                           sessions=workshops.sessions_for_company(current_engine(), company_id),
+                           my_workshops=workshops.company_workshops(current_engine(), company_id))
 
 
 @bp.route("/e/<token>/postular", methods=["GET", "POST"])
@@ -138,7 +138,7 @@ def start_again(token):
         return unavailable
     schema = dict(schema, properties={k: v for k, v in schema.get("properties", {}).items() if k != "rut"},
                   required=[k for k in schema.get("required", []) if k != "rut"])
-    info = portal.overview(engine(), company_id)
+    info = portal.overview(current_engine(), company_id)
     in_progress = _("Su empresa ya tiene un proceso en curso: siga sus próximos pasos en esta página.")
     if info["case"] and info["case"]["status"] in portal.IN_PROGRESS:
         flash(in_progress, "info")
@@ -148,14 +148,14 @@ def start_again(token):
         values = formrender.parse(schema, request.form)
         try:
             with back_on_failure(url_for(".home", token=token), Conflict, category="info", prefix=in_progress):
-                portal.start_again(engine(), _process_id(), company_id, values)
+                portal.start_again(current_engine(), _process_id(), company_id, values)
         except (FormError, ValueRefused) as exc:
             errors = field_errors(exc)
         else:
             flash(_("Comenzó un nuevo proceso. Su siguiente paso aparece en esta página."), "success")
             return redirect(url_for(".home", token=token))
     else:
-        values = portal.company_values(engine(), company_id)
+        values = portal.company_values(current_engine(), company_id)
     return render_template("portal/start_again.html", token=token, company=info["company"], errors=errors,
                            schema=schema, fields=formrender.fields(schema, values, errors)), (422 if errors else 200)
 
@@ -165,8 +165,8 @@ def register_workshop(token, session_id):
     """The company registers itself in a session open to it (its region, national or online)."""
     company_id = _company_or_404(token)
     with back_on_failure(url_for(".home", token=token), Conflict):  # the message: at the top of the page
-        session = workshops.get_session(engine(), session_id)
-        workshops.register(engine(), session_id, company_id, portal.PORTAL_ACTOR, self_service=True)
+        session = workshops.get_session(current_engine(), session_id)
+        workshops.register(current_engine(), session_id, company_id, portal.PORTAL_ACTOR, self_service=True)
     flash(_("Quedó inscrita en «%(name)s» del %(date)s. Le esperamos.", name=session["workshop"],
             date=format_datetime(session["starts_at"], "dd-MM-yyyy HH:mm")), "success")
     return redirect(url_for(".home", token=token, _anchor="talleres"))
@@ -177,7 +177,7 @@ def unregister_workshop(token, session_id):
     """The company cancels its own registration before the session starts."""
     company_id = _company_or_404(token)
     with back_on_failure(url_for(".home", token=token), Conflict):
-        workshops.unregister(engine(), session_id, company_id)
+        workshops.unregister(current_engine(), session_id, company_id)
     flash(_("Anulamos su inscripción. El cupo queda disponible para otra empresa."), "success")
     return redirect(url_for(".home", token=token, _anchor="talleres"))
 
@@ -186,7 +186,7 @@ def unregister_workshop(token, session_id):
 def task(token, task_id):
     company_id = _company_or_404(token)
     with back_on_failure(url_for(".home", token=token), Conflict, category="info"):
-        task = portal.company_task(engine(), company_id, task_id)
+        task = portal.company_task(current_engine(), company_id, task_id)
     schema = task["form"] or {"type": "object", "properties": {}}
     values, errors, restored, status = {}, {}, None, 200
     if request.method == "POST":
@@ -194,12 +194,12 @@ def task(token, task_id):
         try:
             with back_on_failure(url_for(".home", token=token), Conflict, category="info"):
                 if request.form.get("accion") == "borrador":
-                    draft = save_draft(engine(), task_id, DRAFT_OWNER, values)
+                    draft = save_draft(current_engine(), task_id, DRAFT_OWNER, values)
                     flash(_("Borrador guardado. Puede volver a esta página con su enlace y seguir donde quedó."),
                           "success")
                     restored = draft["updated_at"]
                 else:
-                    engine().complete(task_id, values, actor=DRAFT_OWNER)
+                    current_engine().complete(task_id, values, actor=DRAFT_OWNER)
                     flash(_("¡Gracias! Recibimos sus respuestas de «%(name)s».", name=task["name"]), "success")
                     return redirect(url_for(".home", token=token))
         except (FormError, ValueRefused) as exc:
@@ -208,7 +208,7 @@ def task(token, task_id):
             flash(_("No se guardó el borrador: %(reason)s", reason=str(exc)), "error")
             status = 422
     else:
-        draft = load_draft(engine(), task_id, DRAFT_OWNER)
+        draft = load_draft(current_engine(), task_id, DRAFT_OWNER)
         if draft is not None:
             values, restored = draft["data"], draft["updated_at"]
     return render_template("portal/task.html", token=token, task=task, schema=schema, errors=errors,

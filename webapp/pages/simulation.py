@@ -15,7 +15,8 @@ from engine.simulate import DEFAULTS
 from engine.simulate.compare_designs import DONE, RUNNING
 from engine.simulate.history import MIN_TASKS
 from webapp.shared import simulation_jobs as simjobs
-from webapp.shared.guards import engine, require
+from webapp.shared.context import current_engine
+from webapp.shared.guards import require
 
 bp = Blueprint("simulacion", __name__, url_prefix="/modelos/simulacion")
 
@@ -53,7 +54,7 @@ HEADLINE = [("resultados", "derivada"), ("resultados", "exportadora"), ("resulta
 
 def designs() -> list[dict]:
     """Every deployed process version, newest version first within each process."""
-    rows = [r for r in engine().models() if r["kind"] == "process"]
+    rows = [r for r in current_engine().models() if r["kind"] == "process"]
     rows.sort(key=lambda r: (r["key"], -r["version"]))
     return [{"value": f"{r['key']}:{r['version']}", "proceso": r["key"], "version": r["version"],
              "nombre": r["name"] or r["key"]} for r in rows]
@@ -127,7 +128,7 @@ def index():
         if not errors and simjobs.running() >= simjobs.max_running():
             errors["_"] = _("Ya hay %(n)s simulaciones en curso; espere a que terminen.", n=simjobs.max_running())
         if not errors:
-            run_id = simjobs.start(engine(), values, current_user.username)
+            run_id = simjobs.start(current_engine(), values, current_user.username)
             flash(_("Simulación iniciada. Esta página se actualiza sola cuando termina."), "info")
             return redirect(url_for(".show", run_id=run_id))
     return render_template("simulacion/index.html", choices=choices, form=form, errors=errors, percents=PERCENTS,

@@ -9,10 +9,11 @@ from flask_login import current_user, login_required
 
 from engine.basics.errors import Conflict, FormError, ValueRefused
 from engine.cases.drafts import load_draft, save_draft
-from webapp.pages.audit import record_access
 from webapp.shared import formrender
+from webapp.shared.access_record import record_access
+from webapp.shared.context import current_engine
 from webapp.shared.error_responses import back_on_failure, field_errors
-from webapp.shared.guards import can_work, engine, task_or_404
+from webapp.shared.guards import can_work, task_or_404
 
 bp = Blueprint("tasks", __name__)
 
@@ -33,7 +34,7 @@ def form(task_id):
         values = formrender.parse(schema, request.form)  # kept as typed: a draft is not validated
         try:
             with back_on_failure(url_for("inbox.index"), Conflict):
-                draft = save_draft(engine(), task_id, _draft_owner(), values)
+                draft = save_draft(current_engine(), task_id, _draft_owner(), values)
         except ValueError as exc:
             flash(_("No se guardó el borrador: %(reason)s", reason=str(exc)), "error")
             status = 422
@@ -44,17 +45,17 @@ def form(task_id):
         values = formrender.parse(schema, request.form)
         try:
             with back_on_failure(url_for("inbox.index"), Conflict):
-                engine().complete(task_id, values, user=current_user.username)
+                current_engine().complete(task_id, values, user=current_user.username)
         except (FormError, ValueRefused) as exc:  # ValueRefused: e.g. a 30-digit number
             errors, status = field_errors(exc), 422
         else:
             flash(_("Tarea «%(name)s» completada.", name=task["name"]), "success")
             return redirect(url_for("cases.detail", case_id=task["case_id"]))
     else:
-        draft = load_draft(engine(), task_id, _draft_owner())
+        draft = load_draft(current_engine(), task_id, _draft_owner())
         if draft is not None:
             values, restored = draft["data"], draft["updated_at"]
-    case = engine().case(task["case_id"])
+    case = current_engine().case(task["case_id"])
     record_access("view", "task", task_id, {"pagina": "tarea", "caso": task["case_id"]})
     return render_template("tasks/form.html", task=task, case=case, schema=schema, restored=restored,
                            fields=formrender.fields(schema, values, errors), errors=errors), status

@@ -25,10 +25,10 @@ from engine.basics.errors import Conflict, FormError, NotFound
 from engine.domain import roles
 from engine.domain.regions import REGIONS, SHORT_NAMES, is_region
 from engine.programme import workshops
-from webapp.pages.audit import record_access
 from webapp.shared import spreadsheets
+from webapp.shared.access_record import record_access
+from webapp.shared.context import current_engine
 from webapp.shared.error_responses import back_on_failure
-from webapp.shared.guards import engine
 
 bp = Blueprint("workshops", __name__, url_prefix="/talleres")
 
@@ -68,7 +68,7 @@ def may_register_for(session: dict, company_region: str | None) -> bool:
 
 
 def _session_or_404(session_id: int) -> dict:
-    session = workshops.get_session(engine(), session_id)  # NotFound: 404
+    session = workshops.get_session(current_engine(), session_id)  # NotFound: 404
     if not may_see(session):
         abort(403)
     return session
@@ -120,12 +120,12 @@ def index():
     if region is None:
         region = request.args.get("region") or None
         region = region if is_region(region) else None
-    now = engine().now()
-    upcoming = workshops.upcoming(engine(), region, include_cancelled=True)
-    recent = workshops.list_sessions(engine(), region, start=now - timedelta(days=RECENT_DAYS), end=now,
+    now = current_engine().now()
+    upcoming = workshops.upcoming(current_engine(), region, include_cancelled=True)
+    recent = workshops.list_sessions(current_engine(), region, start=now - timedelta(days=RECENT_DAYS), end=now,
                                      newest_first=True)
     return render_template("workshops/index.html", upcoming=upcoming, recent=recent, region=region,
-                           regions=REGIONS, catalogue=workshops.catalogue(engine()), may_create=may_create(),
+                           regions=REGIONS, catalogue=workshops.catalogue(current_engine()), may_create=may_create(),
                            may_manage=may_manage)
 
 
@@ -161,7 +161,7 @@ def create():
         except ValueError:
             capacity = None
         try:
-            session = workshops.create_session(engine(), values["taller"], starts_at, values["lugar"], capacity,
+            session = workshops.create_session(current_engine(), values["taller"], starts_at, values["lugar"], capacity,
                                                region=region, online=values["en_linea"],
                                                created_by=current_user.username)
         except FormError as exc:
@@ -173,14 +173,14 @@ def create():
             return redirect(url_for(".detail", session_id=session["id"]))
         flash(_("Revise los campos marcados."), "error")
     return render_template("workshops/new.html", values=values, errors=errors, regions=REGIONS,
-                           catalogue=workshops.catalogue(engine())), (422 if errors else 200)
+                           catalogue=workshops.catalogue(current_engine())), (422 if errors else 200)
 
 
 @bp.get("/<int:session_id>")
 @login_required
 def detail(session_id):
     session = _session_or_404(session_id)
-    sheet = workshops.attendance_sheet(engine(), session_id)
+    sheet = workshops.attendance_sheet(current_engine(), session_id)
     manage = may_manage(session)
     rows = sheet["rows"] if manage else [r for r in sheet["rows"] if r["region"] == current_user.region]
     open_for_registration = not session["cancelled"] and not session["started"]
@@ -201,7 +201,7 @@ def register(session_id):
     back = url_for(".attendance", session_id=session_id) if walk_in else url_for(".detail", session_id=session_id)
     rut, razon_social = request.form.get("rut", "")[:20], request.form.get("razon_social", "")[:300]
     try:
-        company = workshops.find_company(engine(), rut)
+        company = workshops.find_company(current_engine(), rut)
     except ValueError as exc:
         flash(str(exc), "error")
         return redirect(back)
@@ -210,8 +210,8 @@ def register(session_id):
     if not may_register_for(session, region) or (walk_in and not may_manage(session)):
         abort(403)
     with back_on_failure(back, ValueError, Conflict, NotFound):
-        added = workshops.register_rut(engine(), session_id, rut, current_user.username, razon_social=razon_social,
-                                       region=region, walk_in=walk_in)
+        added = workshops.register_rut(current_engine(), session_id, rut, current_user.username,
+                                       razon_social=razon_social, region=region, walk_in=walk_in)
     if walk_in:
         flash(_("%(name)s quedó registrada como presente.", name=added["razon_social"]), "success")
     else:
@@ -223,14 +223,14 @@ def register(session_id):
 @login_required
 def unregister(session_id, company_id):
     session = _session_or_404(session_id)
-    row = next((r for r in workshops.attendance_sheet(engine(), session_id)["rows"]
+    row = next((r for r in workshops.attendance_sheet(current_engine(), session_id)["rows"]
                 if r["company_id"] == company_id), None)
     if row is None:
         abort(404)
     if not may_register_for(session, row["region"]):
         abort(403)
     with back_on_failure(url_for(".detail", session_id=session_id), Conflict, NotFound):
-        workshops.unregister(engine(), session_id, company_id)
+        workshops.unregister(current_engine(), session_id, company_id)
     flash(_("Se anuló la inscripción de %(name)s.", name=row["razon_social"]), "success")
     return redirect(url_for(".detail", session_id=session_id))
 
@@ -242,7 +242,7 @@ def cancel(session_id):
     if not may_manage(session):
         abort(403)
     with back_on_failure(url_for(".detail", session_id=session_id), Conflict):
-        workshops.cancel_session(engine(), session_id, current_user.username)
+        workshops.cancel_session(current_engine(), session_id, current_user.username)
     flash(_("Sesión cancelada. Avisamos por correo a las empresas inscritas."), "success")
     return redirect(url_for(".detail", session_id=session_id))
 
@@ -257,12 +257,12 @@ def attendance(session_id):
     if request.method == "POST":
         back = url_for(".attendance", session_id=session_id)
         with back_on_failure(back, ValueError, Conflict):
-            result = workshops.mark_attendance(engine(), session_id, request.form.getlist("presente"),
+            result = workshops.mark_attendance(current_engine(), session_id, request.form.getlist("presente"),
                                                current_user.username)
         flash(_("Asistencia guardada: %(present)s de %(total)s empresas presentes.", present=result["present"],
                 total=result["registered"]), "success")
         return redirect(back)
-    sheet = workshops.attendance_sheet(engine(), session_id)
+    sheet = workshops.attendance_sheet(current_engine(), session_id)
     return render_template("workshops/attendance.html", session=sheet["session"], rows=sheet["rows"],
                            taken=any(r["attended"] is not None for r in sheet["rows"]))
 
@@ -280,7 +280,7 @@ def export(fmt):
     try:
         date_from, date_to = _day(request.args.get("desde")), _day(request.args.get("hasta"))
         session_id = request.args.get("sesion", type=int)
-        rows = workshops.attendance_rows(engine(), region=region, date_from=date_from, date_to=date_to,
+        rows = workshops.attendance_rows(current_engine(), region=region, date_from=date_from, date_to=date_to,
                                          session_id=session_id)
     except ValueError as exc:
         flash(str(exc), "error")

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, current_app
+from flask import abort
 from flask_login import current_user, login_required
 
 from engine.domain import roles
-
-
-def engine():
-    return current_app.extensions["cpe_engine"]
+from webapp.shared.context import current_engine
 
 
 def require(permission: str):
@@ -44,11 +41,11 @@ def can_see_case(case: dict, user=None) -> bool:
 
 
 def task_or_404(task_id: str) -> dict:
-    return engine().task(task_id)  # NotFound: 404 (webapp/shared/error_responses.py)
+    return current_engine().task(task_id)  # NotFound: 404 (webapp/shared/error_responses.py)
 
 
 def case_or_404(case_id: int, check=True) -> dict:
-    case = engine().case(case_id)  # NotFound: 404 (webapp/shared/error_responses.py)
+    case = current_engine().case(case_id)  # NotFound: 404 (webapp/shared/error_responses.py)
     if check and not can_see_case(case):
         abort(403)
     return case
