@@ -411,11 +411,10 @@ def serve(cli: CliContext, host, port):
 @handle_errors
 def bench(quick, database_url, as_json):
     """Suite de rendimiento del motor y de las páginas web (nunca toca la base configurada)."""
-    from tooling.bench import http_load as bench_http
-    from tooling.bench import suite
+    from tooling.bench import http_load, suite
     from tooling.bench.pages import measure
 
-    results = suite.run(quick=quick, database_url=database_url, web=measure, http=bench_http.measure,
+    results = suite.run(quick=quick, database_url=database_url, web=measure, http=http_load.measure,
                         progress=lambda step: click.echo(f"midiendo {step}…", err=True))
 
     def human(r):

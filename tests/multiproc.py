@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from stdnum.cl import rut as chilean_rut
 
 from engine.basics.clock import as_utc
-from engine.models import spiff as runtime
+from engine.models import spiff
 from engine.store.schema import Activity, Case, CaseEvent, Derivation, OutboxMessage, TaskRow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -212,7 +212,7 @@ def check_case(engine, case_id: int) -> list[str]:
         written = {table: s.scalar(select(func.count()).select_from(table).where(table.case_id == case_id))
                    for table in set(WRITES.values())}
     say = problems.append
-    ready = {str(t.id) for t in runtime.ready_user_tasks(workflow)}
+    ready = {str(t.id) for t in spiff.ready_user_tasks(workflow)}
     ready_rows = {r.id for r in rows if r.state == "ready"}
     if ready != ready_rows:
         say(f"ready tasks {sorted(ready)} but ready rows {sorted(ready_rows)}")
@@ -249,11 +249,11 @@ def check_case(engine, case_id: int) -> list[str]:
         say(f"ended_at {case.ended_at} for finished={finished}")
     if case.error is not None or kinds["error"]:
         say(f"error {case.error}")
-    due = runtime.next_timer(workflow) if not finished else None
+    due = spiff.next_timer(workflow) if not finished else None
     stored = as_utc(case.next_timer_at)
     if (due is None) != (stored is None) or (due is not None and abs((due - stored).total_seconds()) > 1):
         say(f"next_timer_at {stored} but the workflow waits until {due}")
-    source = runtime.ready_user_tasks(workflow)[:1] or [workflow.last_task]  # what the engine stores
-    if case.data != runtime.json_safe(dict(source[0].data)):
+    source = spiff.ready_user_tasks(workflow)[:1] or [workflow.last_task]  # what the engine stores
+    if case.data != spiff.json_safe(dict(source[0].data)):
         say("case.data differs from the workflow's data")
     return problems

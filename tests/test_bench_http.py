@@ -7,7 +7,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from engine.store.schema import CaseEvent
-from tooling.bench import http_load as bench_http
+from tooling.bench import http_load
 from tooling.bench.suite import BENCH_PASSWORD, BENCH_USER, Lifecycle, _compiled
 from webapp.shared import formrender
 
@@ -23,19 +23,19 @@ SCHEMA = {"type": "object", "properties": {
     {"lista": ["x", "z"], "grupo": {"b": "dentro"}},
 ])
 def test_form_fields_are_read_back_by_the_form_renderer(data):
-    assert formrender.parse(SCHEMA, MultiDict(bench_http.form_fields(data))) == data
+    assert formrender.parse(SCHEMA, MultiDict(http_load.form_fields(data))) == data
 
 
 def test_the_bench_tpe_answers_survive_the_rendered_form(deployed):
     forms = {k: f.schema for k, f in _compiled(deployed).forms.items()}
     answers = Lifecycle(forms).answers["tpe_bienes"]
-    assert formrender.parse(forms["tpe_bienes"], MultiDict(bench_http.form_fields(answers))) == answers
+    assert formrender.parse(forms["tpe_bienes"], MultiDict(http_load.form_fields(answers))) == answers
 
 
 def test_completions_through_gunicorn(deployed, database_url):
     deployed.create_user(BENCH_USER, BENCH_PASSWORD, "ejecutivo_cpe", region="CL-RM")
     answers = Lifecycle({k: f.schema for k, f in _compiled(deployed).forms.items()}).answers["tpe_bienes"]
-    figures = bench_http.measure(deployed, database_url, BENCH_USER, BENCH_PASSWORD, answers, clients=2,
+    figures = http_load.measure(deployed, database_url, BENCH_USER, BENCH_PASSWORD, answers, clients=2,
                                  per_client=2, workers=1, threads=2)
     assert figures["http_settings"]["tasks"] == 4
     assert figures["http_complete_p95_ms"] > 0 and figures["http_complete_per_s"] > 0
@@ -47,5 +47,5 @@ def test_completions_through_gunicorn(deployed, database_url):
 def test_a_wrong_password_fails_the_run(deployed, database_url):
     deployed.create_user(BENCH_USER, BENCH_PASSWORD, "ejecutivo_cpe", region="CL-RM")
     with pytest.raises(RuntimeError, match="no se pudo ingresar"):
-        bench_http.measure(deployed, database_url, BENCH_USER, "otra-clave-mala", {}, clients=1, per_client=1,
+        http_load.measure(deployed, database_url, BENCH_USER, "otra-clave-mala", {}, clients=1, per_client=1,
                            workers=1, threads=1)

@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select
 
 from engine.cases.queries import DUE_SOON, InboxFilters, cases, inbox, offered_to
 from engine.store.schema import Case, Company, ModelVersion, TaskRow, User
-from tooling.bench import suite as bench
+from tooling.bench import suite
 
 WEB_KEYS = ("web_inbox_p95_ms", "web_inbox_filtered_p95_ms", "web_case_p95_ms", "web_cases_list_p95_ms",
             "dashboard_p95_ms", "dashboard_region_p95_ms", "heatmap_p95_ms")
@@ -24,22 +24,22 @@ WEB_KEYS = ("web_inbox_p95_ms", "web_inbox_filtered_p95_ms", "web_case_p95_ms", 
 @pytest.fixture
 def filled(deployed):
     """A few engine-made cases of cpe_actual (half past the TPE) copied up to 50 open cases."""
-    deployed.create_user(bench.BENCH_USER, bench.BENCH_PASSWORD, "ejecutivo_cpe", region="CL-RM")
-    forms = {k: f.schema for k, f in bench._compiled(deployed).forms.items()}
-    life = bench.Lifecycle(forms)
+    deployed.create_user(suite.BENCH_USER, suite.BENCH_PASSWORD, "ejecutivo_cpe", region="CL-RM")
+    forms = {k: f.schema for k, f in suite._compiled(deployed).forms.items()}
+    life = suite.Lifecycle(forms)
     for i in range(4):
-        case_id = deployed.start("cpe_actual", bench.COMPANY, actor="bench")
+        case_id = deployed.start("cpe_actual", suite.COMPANY, actor="bench")
         if i % 2:
             [task] = deployed.ready_tasks(case_id=case_id)
-            deployed.complete(task["id"], life.answers["tpe_bienes"], user=bench.BENCH_USER)
-    bench._fill(deployed, 50)
+            deployed.complete(task["id"], life.answers["tpe_bienes"], user=suite.BENCH_USER)
+    suite._fill(deployed, 50)
     return deployed
 
 
 def test_web_timings_are_measured_through_the_app(filled):
     from tooling.bench.pages import measure
 
-    results = measure(filled, runs=3, executive=bench.BENCH_USER, password=bench.BENCH_PASSWORD)
+    results = measure(filled, runs=3, executive=suite.BENCH_USER, password=suite.BENCH_PASSWORD)
     for key in WEB_KEYS:
         assert isinstance(results[key], float | int) and results[key] > 0, key
     assert isinstance(results["web_inbox_tasks"], int) and results["web_inbox_tasks"] > 0
@@ -59,7 +59,7 @@ def test_fill_makes_open_cases_with_their_company_history_and_tasks(filled):
 def test_new_cases_and_companies_can_be_started_after_the_fill(filled):
     """The copies get explicit ids; on PostgreSQL the sequences must be moved past them (the HTTP
     part of the bench starts new companies after the fill)."""
-    case_id = filled.start("cpe_actual", {**bench.COMPANY, "rut": "70.000.000-1", "razon_social": "Nueva SpA"})
+    case_id = filled.start("cpe_actual", {**suite.COMPANY, "rut": "70.000.000-1", "razon_social": "Nueva SpA"})
     assert filled.case(case_id)["status"] == "active"
 
 
@@ -120,7 +120,7 @@ def test_inbox_pages_match_the_plain_query(filled):
              InboxFilters(process="cpe_actual", version=1, scope="mine"), InboxFilters(process="otro"),
              InboxFilters(process="cpe_actual", segmento="rojo", due="overdue")]
     checked = 0
-    for username in (bench.BENCH_USER, "eje.bio", "analista.b"):
+    for username in (suite.BENCH_USER, "eje.bio", "analista.b"):
         for filters in [InboxFilters(scope=a, order=o, due=d) for a, o, d in combos] + extra:
             for page in (1, 2, 3):
                 result = inbox(filled, username, filters, page=page, per_page=4)

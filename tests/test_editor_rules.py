@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from engine.models import dmn_validation as dmn_checks
+from engine.models import dmn_validation
 from engine.models.forms import load_form
 from engine.models.validation import check_files
 
@@ -19,7 +19,7 @@ from engine.models.validation import check_files
     ("? .__class__", False), ("lambda: 1", False), ('"abierto', False),
 ])
 def test_input_cells(text, ok):
-    assert (dmn_checks.input_entry_problem(text) is None) is ok
+    assert (dmn_validation.input_entry_problem(text) is None) is ok
 
 
 def test_a_huge_input_cell_is_refused_before_the_question_mark_scan():
@@ -27,7 +27,7 @@ def test_a_huge_input_cell_is_refused_before_the_question_mark_scan():
     cap comes first, so a deploy check of any cell is fast."""
     import time
     began = time.monotonic()
-    assert "4000" in dmn_checks.input_entry_problem("?" * 100_000)
+    assert "4000" in dmn_validation.input_entry_problem("?" * 100_000)
     assert time.monotonic() - began < 5
 
 
@@ -36,7 +36,7 @@ def test_a_huge_input_cell_is_refused_before_the_question_mark_scan():
     ("rojo plan", False), ("import os", False), ("x.__dict__", False), ('"verde', False),
 ])
 def test_output_cells(text, ok):
-    assert (dmn_checks.output_entry_problem(text) is None) is ok
+    assert (dmn_validation.output_entry_problem(text) is None) is ok
 
 
 DMN = """<?xml version="1.0" encoding="UTF-8"?>

@@ -14,7 +14,7 @@ from sqlalchemy import event, select, update
 
 from engine.basics.errors import Conflict, FormError
 from engine.cases import rows
-from engine.models import spiff as runtime
+from engine.models import spiff
 from engine.models.forms import FORMAT_CHECKER, Form
 from engine.store.schema import Case, CaseEvent, TaskRow
 from tooling.bench.suite import COMPANY, Lifecycle, _compiled
@@ -115,13 +115,13 @@ def test_a_task_row_no_longer_ready_is_not_completed_twice(deployed, life):
 
 
 def test_a_failed_step_writes_the_case_row_once(deployed, statements, monkeypatch):
-    from engine.programme import operators as registry
+    from engine.programme import operators
 
     def broken(ctx, ventas_uf):
         raise ValueError("servicio caído")
 
-    monkeypatch.setitem(registry.OPERATORS, "verificar_tamano",
-                        registry.Operator("verificar_tamano", broken, registry.OPERATORS["verificar_tamano"].params))
+    monkeypatch.setitem(operators.OPERATORS, "verificar_tamano",
+                        operators.Operator("verificar_tamano", broken, operators.OPERATORS["verificar_tamano"].params))
     case_id = deployed.start("cpe_actual", COMPANY)
     case = deployed.case(case_id)
     assert case["status"] == "error" and "servicio caído" in case["error"]["message"]
@@ -134,9 +134,9 @@ def test_open_tasks_match_the_separate_walks(deployed, life):
     [task] = deployed.ready_tasks(case_id=case_id)
     deployed.complete(task["id"], life.answers[task["form_id"]])
     (_stamp, workflow, _tasks) = deployed.workflows._items[case_id]
-    found = runtime.open_tasks(workflow)
-    assert found.ready == runtime.ready_user_tasks(workflow) and found.ready
-    assert runtime.next_timer_of(found.waiting) == runtime.next_timer(workflow)
+    found = spiff.open_tasks(workflow)
+    assert found.ready == spiff.ready_user_tasks(workflow) and found.ready
+    assert spiff.next_timer_of(found.waiting) == spiff.next_timer(workflow)
     assert not found.automatic_ready
 
 

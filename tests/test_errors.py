@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from engine.basics.errors import Conflict
 from engine.models.validation import collect_files
-from engine.programme import operators as registry
+from engine.programme import operators
 from engine.store.schema import Derivation
 
 MODEL = Path(__file__).parent / "models" / "diagnostico"
@@ -19,7 +19,7 @@ MICRO = {"rut": "76086428-5", "razon_social": "Pequeñita", "region": "CL-VS", "
 
 def test_operator_failure_sets_error_state_and_retry_resumes(engine, monkeypatch):
     engine.deploy(collect_files([MODEL]))
-    original = registry.OPERATORS["derivar"]
+    original = operators.OPERATORS["derivar"]
     calls = []
 
     def flaky(ctx, motivo, region):
@@ -28,7 +28,7 @@ def test_operator_failure_sets_error_state_and_retry_resumes(engine, monkeypatch
             raise ValueError("directorio de derivación no disponible")
         return original.run(ctx, motivo, region)
 
-    monkeypatch.setitem(registry.OPERATORS, "derivar", registry.Operator("derivar", flaky, original.params))
+    monkeypatch.setitem(operators.OPERATORS, "derivar", operators.Operator("derivar", flaky, original.params))
     case_id = engine.start("diagnostico_rapido", MICRO)
     case = engine.case(case_id)
     assert case["status"] == "error"

@@ -22,7 +22,7 @@ from cli.context import CliContext
 from cli.main import cpe
 from engine.basics.errors import EngineError, ValueRefused
 from engine.models.validation import collect_files
-from engine.programme import operators as registry
+from engine.programme import operators
 from engine.store.schema import Case, CaseEvent
 from webapp import create_app
 
@@ -143,8 +143,8 @@ def test_nan_does_not_pass_the_forms_minimum_and_maximum(hostile):
 def test_skip_values_are_checked(hostile, monkeypatch, values):
     def broken(ctx, motivo, region):
         raise ValueError("directorio caído")
-    monkeypatch.setitem(registry.OPERATORS, "derivar",
-                        registry.Operator("derivar", broken, registry.OPERATORS["derivar"].params))
+    monkeypatch.setitem(operators.OPERATORS, "derivar",
+                        operators.Operator("derivar", broken, operators.OPERATORS["derivar"].params))
     case_id = hostile.start("diagnostico_rapido", dict(START, ventas_uf=900))
     assert hostile.case(case_id)["status"] == "error"
     history = len(hostile.case(case_id)["history"])
@@ -160,9 +160,9 @@ def test_skip_values_are_checked(hostile, monkeypatch, values):
     {"tramo": 10**40, "elegible": True},
 ])
 def test_an_operator_returning_a_bad_value_puts_the_case_in_error(hostile, monkeypatch, result):
-    monkeypatch.setitem(registry.OPERATORS, "verificar_tamano",
-                        registry.Operator("verificar_tamano", lambda ctx, ventas_uf: result,
-                                          registry.OPERATORS["verificar_tamano"].params))
+    monkeypatch.setitem(operators.OPERATORS, "verificar_tamano",
+                        operators.Operator("verificar_tamano", lambda ctx, ventas_uf: result,
+                                          operators.OPERATORS["verificar_tamano"].params))
     case_id = hostile.start("diagnostico_rapido", dict(START, ventas_uf=900))
     case = _readable(hostile, case_id)
     assert case["status"] == "error", case
@@ -244,8 +244,8 @@ def test_cli_start_refuses_with_a_message(hostile, run, data):
 def test_cli_skip_refuses_hostile_values(hostile, run, monkeypatch):
     def broken(ctx, motivo, region):
         raise ValueError("directorio caído")
-    monkeypatch.setitem(registry.OPERATORS, "derivar",
-                        registry.Operator("derivar", broken, registry.OPERATORS["derivar"].params))
+    monkeypatch.setitem(operators.OPERATORS, "derivar",
+                        operators.Operator("derivar", broken, operators.OPERATORS["derivar"].params))
     case_id = hostile.start("diagnostico_rapido", dict(START, ventas_uf=900))
     _cli_refused(run("skip", case_id, "--reason", "x", "--data", '{"derivacion": NaN}'))
     _cli_refused(run("skip", case_id, "--reason", "x", "--data", '{"derivacion": "\\ud800"}'))

@@ -15,7 +15,7 @@ from engine.assembly import build_engine
 from engine.basics.errors import Conflict, DeployError, EngineError
 from engine.models.retry_policy import retry_policy
 from engine.models.validation import collect_files
-from engine.programme import operators as registry
+from engine.programme import operators
 from engine.store.schema import Derivation
 
 MODEL = Path(__file__).parent / "models" / "diagnostico"
@@ -39,7 +39,7 @@ def _model(retries=None, wait=None):
 @pytest.fixture
 def failing(monkeypatch):
     """`derivar` fails the first `state["fail"]` times it is called."""
-    original = registry.OPERATORS["derivar"]
+    original = operators.OPERATORS["derivar"]
     state = {"fail": 1, "calls": 0}
 
     def flaky(ctx, motivo, region):
@@ -48,7 +48,7 @@ def failing(monkeypatch):
             raise ValueError("directorio de derivación no disponible")
         return original.run(ctx, motivo, region)
 
-    monkeypatch.setitem(registry.OPERATORS, "derivar", registry.Operator("derivar", flaky, original.params))
+    monkeypatch.setitem(operators.OPERATORS, "derivar", operators.Operator("derivar", flaky, original.params))
     return state
 
 
@@ -221,7 +221,7 @@ def test_case_page_lets_an_analyst_retry_or_skip_and_no_one_else(engine, failing
 
 
 def test_an_operator_that_wrote_rows_and_then_failed_leaves_none_behind(engine, monkeypatch):
-    original = registry.OPERATORS["derivar"]
+    original = operators.OPERATORS["derivar"]
     state = {"calls": 0}
 
     def writes_then_fails(ctx, motivo, region):
@@ -231,8 +231,8 @@ def test_an_operator_that_wrote_rows_and_then_failed_leaves_none_behind(engine, 
             raise ValueError("falló después de escribir")
         return result
 
-    monkeypatch.setitem(registry.OPERATORS, "derivar",
-                        registry.Operator("derivar", writes_then_fails, original.params))
+    monkeypatch.setitem(operators.OPERATORS, "derivar",
+                        operators.Operator("derivar", writes_then_fails, original.params))
     engine.deploy(_model())
     case_id = engine.start("diagnostico_rapido", MICRO)
     assert engine.case(case_id)["status"] == "error" and _derivations(engine) == 0

@@ -214,13 +214,13 @@ def test_model_errors_name_the_exception_and_the_element(engine):
 
 
 def test_an_operator_that_breaks_gives_a_generic_message_and_logs(engine, monkeypatch, caplog):
-    from engine.programme import operators as registry
+    from engine.programme import operators
 
     def broken(ctx, motivo, region):
         raise KeyError("campo interno")
 
-    original = registry.OPERATORS["derivar"]
-    monkeypatch.setitem(registry.OPERATORS, "derivar", registry.Operator("derivar", broken, original.params))
+    original = operators.OPERATORS["derivar"]
+    monkeypatch.setitem(operators.OPERATORS, "derivar", operators.Operator("derivar", broken, original.params))
     from engine.models.validation import collect_files
 
     engine.deploy(collect_files([ROOT / "tests" / "models" / "diagnostico"]))
@@ -423,7 +423,7 @@ SHIPPED_IN_CHILD = {'inicio_programado[:7]',
 def test_the_shipped_processes_model_code_takes_the_fast_path():
     from lxml import etree
 
-    from engine.models import dmn_validation as dmn_checks
+    from engine.models import dmn_validation
 
     found = 0
     for path in sorted((ROOT / "processes").glob("*.bpmn")):
@@ -449,8 +449,8 @@ def test_the_shipped_processes_model_code_takes_the_fast_path():
                 if text == "-":
                     continue
                 found += 1
-                if dmn_checks._QUESTION.search(text):
-                    expression = dmn_checks._QUESTION.sub("dmninputexpr", text)
+                if dmn_validation._QUESTION.search(text):
+                    expression = dmn_validation._QUESTION.sub("dmninputexpr", text)
                 elif sandbox.check(text) is None:
                     expression = f"({inputs[column]}) == ({text})"
                 else:

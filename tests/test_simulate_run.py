@@ -127,9 +127,9 @@ def test_a_finished_case_keeps_only_what_the_figures_need(deployed):
 
 
 def test_the_bench_measures_the_simulation(deployed):
-    from tooling.bench import suite as bench
+    from tooling.bench import suite
 
-    figures = bench._simulation(deployed, 12)
+    figures = suite._simulation(deployed, 12)
     assert set(figures) == {"simulation_s", "simulation_cases_per_s", "simulation_steps"}
     assert figures["simulation_s"] > 0 and figures["simulation_cases_per_s"] > 0
     assert figures["simulation_steps"] >= 12 * 3  # every case at least starts, checks its size and scores

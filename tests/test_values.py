@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.basics import case_values as values
+from engine.basics import case_values
 from engine.basics.errors import ValueRefused
 
 
@@ -20,7 +20,7 @@ def _nested(depth):
 
 ACCEPTED = [
     None, True, 0, -5, 10**18 - 1, 1.5, "", "ñandú ☃ 😀", [], {}, (1, 2),
-    {"a": {"b": [1, "x", None, {"c": 2.0}]}}, _nested(values.MAX_DEPTH - 1),
+    {"a": {"b": [1, "x", None, {"c": 2.0}]}}, _nested(case_values.MAX_DEPTH - 1),
 ]
 
 REFUSED = [
@@ -40,22 +40,22 @@ REFUSED = [
     ({"a": 10**18}, "a", "cifras"),
     ({"a": -(10**40)}, "a", "cifras"),
     ({"a": _nested(100_000)}, "a", "niveles"),
-    ({"a": list(range(values.MAX_NODES + 1))}, "a", "elementos"),
-    ({"a": "x" * (values.MAX_TEXT + 1)}, "", "caracteres"),
-    ({"k" * (values.MAX_KEY + 1): 1}, "", "caracteres"),
+    ({"a": list(range(case_values.MAX_NODES + 1))}, "a", "elementos"),
+    ({"a": "x" * (case_values.MAX_TEXT + 1)}, "", "caracteres"),
+    ({"k" * (case_values.MAX_KEY + 1): 1}, "", "caracteres"),
     ({"a": object()}, "a", "object"),
 ]
 
 
 @pytest.mark.parametrize("value", ACCEPTED)
 def test_plain_bounded_json_is_accepted(value):
-    values.check(value)
+    case_values.check(value)
 
 
 @pytest.mark.parametrize("value,path,reason", REFUSED)
 def test_anything_else_is_refused_naming_where(value, path, reason):
     with pytest.raises(ValueRefused) as caught:
-        values.check(value)
+        case_values.check(value)
     assert caught.value.path.startswith(path)
     assert reason in str(caught.value)
     str(caught.value).encode("utf-8")  # the message itself is always valid text
@@ -63,7 +63,7 @@ def test_anything_else_is_refused_naming_where(value, path, reason):
 
 def test_a_non_object_is_not_a_set_of_fields():
     with pytest.raises(ValueRefused):
-        values.check_fields([1, 2])
+        case_values.check_fields([1, 2])
 
 
 _scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(), st.binary(),
@@ -79,7 +79,7 @@ _hostile = st.recursive(_scalars, lambda inner: st.one_of(
 def test_whatever_is_accepted_is_strict_json_and_survives_the_serializer(value):
     from engine.models.spiff import SERIALIZER
     try:
-        values.check({"x": value})
+        case_values.check({"x": value})
     except ValueRefused as exc:
         str(exc).encode("utf-8")
         return
@@ -92,11 +92,11 @@ def test_whatever_is_accepted_is_strict_json_and_survives_the_serializer(value):
 @settings(derandomize=True, max_examples=200, deadline=None)
 @given(_hostile)
 def test_displayable_always_gives_strict_json(value):
-    shown = values.displayable({"x": value})
+    shown = case_values.displayable({"x": value})
     json.dumps(shown, allow_nan=False, ensure_ascii=False).encode("utf-8")
 
 
 def test_displayable_repairs_what_older_versions_stored():
-    shown = values.displayable({"a": "x\ud800", "b": math.nan, "c": _nested(1000)})
+    shown = case_values.displayable({"a": "x\ud800", "b": math.nan, "c": _nested(1000)})
     assert shown["a"] == "x\ufffd" and shown["b"] is None
     json.dumps(shown, allow_nan=False)

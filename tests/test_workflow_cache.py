@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from engine.assembly import build_engine
 from engine.basics.errors import FormError
-from engine.models import spiff as runtime
+from engine.models import spiff
 from engine.store.schema import CaseEvent, CaseState
 from tooling.bench.suite import COMPANY, Lifecycle, _compiled
 
@@ -34,7 +34,7 @@ def test_the_cached_workflow_is_the_stored_state(deployed, life):
     deployed.complete(task["id"], life.answers[task["form_id"]])
     assert len(deployed.workflows) == 1
     (_stamp, workflow, _tasks) = deployed.workflows._items[case_id]
-    assert runtime.dump(workflow) == _stored(deployed, case_id)
+    assert spiff.dump(workflow) == _stored(deployed, case_id)
 
 
 def test_a_step_taken_by_another_process_is_never_hidden_by_the_cache(deployed, life, database_url, clock):
@@ -89,7 +89,7 @@ class _Workflow:
 
 
 def test_the_cache_is_bounded():
-    cache = runtime.WorkflowCache(2)
+    cache = spiff.WorkflowCache(2)
     for case_id in (1, 2, 3):
         cache.put(case_id, 1, None, 7, _Workflow(3))
     assert len(cache) == 2 and cache.take(1, 1, None, 7) is None
@@ -107,14 +107,14 @@ def test_the_cache_is_bounded():
     ([(4, 3, 3), 5], 14, [2], 5),
 ])
 def test_the_cache_is_bounded_by_the_tasks_it_holds(sizes, budget, kept, held):
-    cache = runtime.WorkflowCache(10, tasks=budget)
+    cache = spiff.WorkflowCache(10, tasks=budget)
     for case_id, size in enumerate(sizes, start=1):
         cache.put(case_id, 1, None, 7, _Workflow(*size) if isinstance(size, tuple) else _Workflow(size))
     assert list(cache._items) == kept and cache.held_tasks == held
 
 
 def test_taking_and_putting_back_keeps_the_count_of_tasks():
-    cache = runtime.WorkflowCache(10, tasks=100)
+    cache = spiff.WorkflowCache(10, tasks=100)
     cache.put(1, 1, None, 7, _Workflow(20))
     cache.put(2, 1, None, 7, _Workflow(30))
     grown = cache.take(1, 1, None, 7)

@@ -56,8 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=_locale)
 
     from webapp.api import routes as api
-    from webapp.pages import audit as auditlog
-    from webapp.pages import auth, cases, inbox, models, portal, tasks, workshops
+    from webapp.pages import audit, auth, cases, inbox, models, portal, tasks, workshops
     from webapp.shared import error_responses, filters, vendor
 
     app.register_blueprint(auth.bp)
@@ -70,21 +69,21 @@ def create_app(config: dict | None = None) -> Flask:
     from webapp.pages import model_editors
 
     app.register_blueprint(model_editors.bp)
-    from webapp.pages import simulation as simulacion
+    from webapp.pages import simulation
 
-    app.register_blueprint(simulacion.bp)
+    app.register_blueprint(simulation.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(workshops.bp)
-    app.register_blueprint(auditlog.bp)
+    app.register_blueprint(audit.bp)
     from webapp.pages import benefits
 
     app.register_blueprint(benefits.bp)
-    from webapp.pages import indicators as indicadores
+    from webapp.pages import indicators
 
-    app.register_blueprint(indicadores.bp)
-    from webapp.pages import company_records as registro
+    app.register_blueprint(indicators.bp)
+    from webapp.pages import company_records
 
-    app.register_blueprint(registro.bp)
+    app.register_blueprint(company_records.bp)
     error_responses.init_app(app)
     filters.init_app(app)
 

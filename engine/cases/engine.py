@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.accounts import users
-from engine.basics import case_values as values
+from engine.basics import case_values
 from engine.basics import clock as clockmod
 from engine.basics.clock import iso_utc
 from engine.basics.errors import Conflict, EngineError, Forbidden, FormError, NotFound
@@ -24,9 +24,7 @@ from engine.cases.migration import MigrationVerbs
 from engine.cases.queries import offered_to
 from engine.cases.recovery import RecoveryVerbs
 from engine.domain import roles
-from engine.models import diff as compare
-from engine.models import spiff as runtime
-from engine.models import versions
+from engine.models import diff, spiff, versions
 from engine.store.db import default_url, open_database, session_factory, upgrade
 from engine.store.schema import Case, CaseEvent, ModelVersion, TaskRow, User
 
@@ -48,9 +46,9 @@ class Engine(RecoveryVerbs, MigrationVerbs):
         self.db = open_database(self.url)
         self.Session = session_factory(self.db)
         self.clock = clock or clockmod.configured()  # CPE_CLOCK_FILE: shared virtual time (tests only)
-        self.specs = runtime.SpecCache()
+        self.specs = spiff.SpecCache()
         # at most 1024 workflows and 50 000 tasks (~4 kB a task: ~200 MB a process)
-        self.workflows = runtime.WorkflowCache(workflow_cache, workflow_cache_tasks)
+        self.workflows = spiff.WorkflowCache(workflow_cache, workflow_cache_tasks)
 
     # -- infrastructure ------------------------------------------------------------
     def upgrade(self) -> None:
@@ -139,17 +137,17 @@ class Engine(RecoveryVerbs, MigrationVerbs):
                 "forms": latest["form"], "decisions": latest["decision"], "processes": latest["process"],
                 "roles": list(roles.ROLES)}
 
-    def compare(self, kind, key, a, b) -> dict:
+    def diff(self, kind, key, a, b) -> dict:
         """What changed from version `a` to version `b` of a model."""
         old, new = self.model_version(kind, key, a), self.model_version(kind, key, b)
         result = {"kind": kind, "key": key, "from_version": old["version"], "to_version": new["version"]}
         if kind == "form":
-            result["diff"] = compare.compare_text(old["content"], new["content"], f"{key} v{a}", f"{key} v{b}")
+            result["diff"] = diff.compare_text(old["content"], new["content"], f"{key} v{a}", f"{key} v{b}")
         else:
-            result.update(compare.compare_xml(old["content"], new["content"]))
+            result.update(diff.compare_xml(old["content"], new["content"]))
         return result
 
-    def _build(self, s, row: ModelVersion) -> runtime.CompiledProcess:
+    def _build(self, s, row: ModelVersion) -> spiff.CompiledProcess:
         return self.specs.get(row.id, lambda: versions.compile_process(s, row))
 
     # -- cases -----------------------------------------------------------------------
@@ -164,13 +162,13 @@ class Engine(RecoveryVerbs, MigrationVerbs):
         The data must be plain JSON (engine.basics.case_values: ValueRefused otherwise), checked before the
         start form sees it (jsonschema lets NaN through minimum/maximum) and again after."""
         data = {} if data is None else data
-        values.check_fields(data)
+        case_values.check_fields(data)
         data = dict(data)
         row = rows.process_version(s, process_id, version)
         compiled = self._compiled(s, row.id)
         if compiled.start_form:
             data = compiled.forms[compiled.start_form].validate(data)
-            values.check_fields(data)
+            case_values.check_fields(data)
         now = self.now()
         company = rows.upsert_company(s, data, now) if data.get("rut") else None
         workflow = compiled.new_workflow()
@@ -198,7 +196,7 @@ class Engine(RecoveryVerbs, MigrationVerbs):
         """The ids of the tasks people do in a process version (its subprocesses' too)."""
         return self.compiled_process(process_id, version).human_tasks()
 
-    def compiled_process(self, process_id, version=None) -> runtime.CompiledProcess:
+    def compiled_process(self, process_id, version=None) -> spiff.CompiledProcess:
         """The compiled process version (the latest if `version` is None), from the spec cache."""
         with self.Session() as s:
             return self._build(s, versions.version_row(s, "process", process_id, version))
@@ -216,7 +214,7 @@ class Engine(RecoveryVerbs, MigrationVerbs):
         case = rows.case(s, case_id, lock=for_update and self.db.dialect.name == "postgresql")
         return case, self._compiled(s, case.model_version_id)
 
-    def _compiled(self, s, version_id) -> runtime.CompiledProcess:
+    def _compiled(self, s, version_id) -> spiff.CompiledProcess:
         return self.specs.get(version_id, lambda: versions.compile_process(s, s.get(ModelVersion, version_id)))
 
     def _workflow(self, s, case, compiled):
@@ -266,7 +264,7 @@ class Engine(RecoveryVerbs, MigrationVerbs):
         before anything else: the form's own validation is not made for NaN or deep nesting.
         """
         if isinstance(data, dict):
-            values.check_fields(data)
+            case_values.check_fields(data)
         with self.transaction() as s:
             row, account = rows.task(s, task_id, user)
             if row.state != "ready":
@@ -282,7 +280,7 @@ class Engine(RecoveryVerbs, MigrationVerbs):
                 raise Conflict(f"El caso {case.id} no está activo (estado: {case.status}).")
             form = compiled.forms.get(row.form_key) if row.form_key else None
             clean = form.validate(data) if form else (data or {})
-            values.check_fields(clean)
+            case_values.check_fields(clean)
             workflow = self._workflow(s, case, compiled)
             task = workflow.get_task_from_id(UUID(task_id))
             if task is None or task.state != TaskState.READY:
@@ -391,7 +389,7 @@ def _shown(value):
     try:
         json.dumps(value, allow_nan=False, ensure_ascii=False).encode("utf-8")
     except (TypeError, ValueError, RecursionError):
-        return values.displayable(value)
+        return case_values.displayable(value)
     return value
 
 

@@ -16,7 +16,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
 from engine.basics.errors import Conflict
-from engine.cases import task_index as taskindex
+from engine.cases import task_index
 from engine.models import versions
 from engine.models.spiff import SERIALIZER
 from engine.store.schema import Case, CaseEvent, ModelVersion
@@ -125,7 +125,7 @@ class MigrationVerbs:
             s.add(CaseEvent(case_id=case.id, at=self.now(), actor=actor, kind="migrated",
                             name=f"v{current.version} → v{target_row.version}", detail=preview))
             self._advance(s, case, target, workflow, actor)
-            taskindex.refresh_ready_rows(s, case, target, workflow)
+            task_index.refresh_ready_rows(s, case, target, workflow)
             return preview
 
     def migrate_version(self, process_id, from_version, to_version, dry_run=False, actor="sistema",

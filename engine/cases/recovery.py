@@ -23,7 +23,7 @@ from engine.basics import case_values as plain_json
 from engine.basics import clock as clockmod
 from engine.basics.clock import iso_utc
 from engine.basics.errors import Conflict, EngineError
-from engine.models import spiff as runtime
+from engine.models import spiff
 from engine.models.retry_policy import retry_policy
 from engine.store.schema import Case, CaseEvent
 
@@ -41,7 +41,7 @@ def schedule(case: Case, workflow, error: dict, previous: dict | None, now) -> N
     if not failed:
         return
     try:
-        policy = retry_policy(runtime.task_properties(failed[0]))
+        policy = retry_policy(spiff.task_properties(failed[0]))
     except ValueError:
         policy = None  # deploy refuses bad values; an old version with one just gets no retries
     if policy is None:
@@ -100,12 +100,12 @@ class RecoveryVerbs:
                 raise Conflict(f"El caso {case_id} no tiene un paso fallido que omitir.")
             previous = dict(case.error or {})
             for task in failed:
-                task.data.update(runtime.json_safe(values))
+                task.data.update(spiff.json_safe(values))
                 task._set_state(TaskState.READY)
                 task.complete()
             s.add(CaseEvent(case_id=case.id, at=self.now(), actor=actor, kind="step_skipped",
                             bpmn_id=previous.get("bpmn_id"), name=previous.get("name"),
-                            detail={"motivo": reason, "valores": runtime.json_safe(values),
+                            detail={"motivo": reason, "valores": spiff.json_safe(values),
                                     "error": previous.get("message")}))
             self._advance(s, case, compiled, workflow, actor)
             return {"case_id": case.id, "status": case.status}

@@ -37,7 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from engine.basics import clock as clockmod
 from engine.basics.clock import as_utc, iso_utc
 from engine.basics.xmlsafe import parse_xml
-from engine.models import spiff as runtime
+from engine.models import spiff
 from engine.models.validation import NS
 from engine.store.schema import ModelVersion, TimerStart, TimerStartRun
 
@@ -80,7 +80,7 @@ def evaluate(expression: str) -> str:
     """The value of a timer expression: a Python expression in the sandbox (a quoted literal
     such as `"R/2026-01-01T09:00:00/P1M"`, or `dias_habiles(5)`), or the bare literal."""
     try:
-        value = runtime.SCRIPT_ENGINE.environment.evaluate(expression, {})
+        value = spiff.SCRIPT_ENGINE.environment.evaluate(expression, {})
     except Exception:  # noqa: BLE001 - a bare ISO literal is not Python
         value = expression
     if isinstance(value, datetime):

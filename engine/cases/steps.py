@@ -16,9 +16,8 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine.basics.errors import Conflict, EngineError
-from engine.cases import recovery, rows
-from engine.cases import task_index as taskindex
-from engine.models import spiff as runtime
+from engine.cases import recovery, rows, task_index
+from engine.models import spiff
 from engine.models.sandbox import SandboxError
 from engine.operators.dispatch import ServiceContext, ServiceError
 from engine.store.schema import Case
@@ -59,17 +58,17 @@ def advance(s, case: Case, compiled, workflow, actor, now, cache, completed_task
     ctx = ServiceContext(session=s, case=case, now=now, form=lambda key: _form(compiled, key), actor=actor,
                          operators=operators)
     error = settled = None
-    with runtime.service_context(ctx):
+    with spiff.service_context(ctx):
         try:
             if completed_task is not None:
                 completed_task.run()
-            settled = runtime.settle(workflow, did_complete_task=record)
+            settled = spiff.settle(workflow, did_complete_task=record)
         except (SQLAlchemyError, Conflict):
             raise  # the database or a concurrent change: the whole transaction rolls back (retried later)
         except Exception as exc:  # noqa: BLE001 - whatever the model's code or an operator raised: case in error
             error = _describe_error(exc, workflow, case.id)
     if settled is None:
-        settled = runtime.open_tasks(workflow)
+        settled = spiff.open_tasks(workflow)
     for bpmn_id, name, kind in automatic:
         event(s, case.id, now, "sistema", "step_completed", bpmn_id=bpmn_id, name=name, detail={"type": kind})
     # What the caller or an operator left pending in the unit of work (history rows added with
@@ -79,7 +78,7 @@ def advance(s, case: Case, compiled, workflow, actor, now, cache, completed_task
     ready = settled.ready
     snapshot = _case_data(workflow, ready)
     previous_segment = case.segmento
-    values = {"data": snapshot, "updated_at": now, "next_timer_at": runtime.next_timer_of(settled.waiting),
+    values = {"data": snapshot, "updated_at": now, "next_timer_at": spiff.next_timer_of(settled.waiting),
               "ended_at": case.ended_at}
     earlier = case.data or {}
     for name in SUMMARY_FIELDS:
@@ -101,14 +100,14 @@ def advance(s, case: Case, compiled, workflow, actor, now, cache, completed_task
     else:
         values.update(status="active", error=None)
     version = rows.store_case(s, case, values)
-    taskindex.sync(s, case, compiled, ready, now, new_case=new_case)
+    task_index.sync(s, case, compiled, ready, now, new_case=new_case)
     segment = values["segmento"]
     if segment and segment != previous_segment:
         rows.insert_segment_change(s, case.company_id, case.id, previous_segment, segment, now)
     events = s.info.pop("events", None)
     if events:  # the step's history in one INSERT (executemany, no RETURNING)
         rows.insert_events(s, events)
-    rows.store_state(s, case.id, runtime.dump(workflow), new=new_case)  # after the case row: same lock order
+    rows.store_state(s, case.id, spiff.dump(workflow), new=new_case)  # after the case row: same lock order
     stamp = (case.id, version, now, compiled.version_id)
     s.info.setdefault("after_commit", []).append(lambda: cache.put(*stamp, workflow))
 
@@ -178,5 +177,5 @@ def _describe_error(exc, workflow=None, case_id=None) -> dict:
 def _case_data(workflow, ready) -> dict:
     source = ready[0] if ready else workflow.last_task
     data = dict(source.data) if source is not None else {}
-    return runtime.json_safe(data)
+    return spiff.json_safe(data)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import delete, insert, select, update
 
 from engine.cases.rows import DRAFTS, TASKS, ready_task_ids
-from engine.models import spiff as runtime
+from engine.models import spiff
 from engine.store.schema import TaskRow
 
 
@@ -30,7 +30,7 @@ def sync(s, case, compiled, ready_tasks, now, new_case=False) -> None:
 
 
 def _row(case, compiled, task_id, task, now) -> dict:
-    props = runtime.task_properties(task)
+    props = spiff.task_properties(task)
     assignee = None
     if props.get("asignadoA"):
         try:
@@ -39,18 +39,18 @@ def _row(case, compiled, task_id, task, now) -> dict:
             assignee = None
     spec = task.task_spec
     return {"id": task_id, "case_id": case.id, "bpmn_id": spec.bpmn_id, "name": spec.bpmn_name or spec.bpmn_id,
-            "lane": compiled.lanes.get(spec.bpmn_id), "form_key": runtime.form_key(props), "region": case.region,
+            "lane": compiled.lanes.get(spec.bpmn_id), "form_key": spiff.form_key(props), "region": case.region,
             "assignee": assignee if isinstance(assignee, str) else None, "state": "ready", "created_at": now,
-            "due_at": runtime.task_due(task, now), "completed_at": None, "completed_by": None}
+            "due_at": spiff.task_due(task, now), "completed_at": None, "completed_by": None}
 
 
 def refresh_ready_rows(s, case, compiled, workflow) -> None:
     """Ready tasks that survived a migration show the new version's name, lane and form."""
-    ready = {str(t.id): t for t in runtime.ready_user_tasks(workflow)}
+    ready = {str(t.id): t for t in spiff.ready_user_tasks(workflow)}
     for row in s.scalars(select(TaskRow).where(TaskRow.case_id == case.id, TaskRow.state == "ready")):
         task = ready.get(row.id)
         if task is not None:
             spec = task.task_spec
             row.bpmn_id, row.name = spec.bpmn_id, spec.bpmn_name or spec.bpmn_id
             row.lane = compiled.lanes.get(spec.bpmn_id)
-            row.form_key = runtime.form_key(runtime.task_properties(task))
+            row.form_key = spiff.form_key(spiff.task_properties(task))

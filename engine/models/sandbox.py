@@ -98,8 +98,7 @@ from RestrictedPython.Guards import (
 )
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
-from engine.basics import case_values as values
-from engine.basics import clock
+from engine.basics import case_values, clock
 from engine.basics.errors import ValueRefused
 from engine.domain.workdays import add_working_days
 
@@ -896,7 +895,7 @@ def _refuse_constant(name):
 
 def _plain(value, what: str):
     try:
-        values.check(value)
+        case_values.check(value)
     except ValueRefused as exc:
         raise SandboxError(f"{what}: {exc.reason}" if not exc.path else
                            f"{what} («{exc.path}»): {exc.reason}") from None
@@ -999,7 +998,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         if not isinstance(result, dict) or not set(result) <= wanted:
             raise SandboxError("respuesta no válida del proceso de evaluación")
         try:
-            values.check_fields(result)
+            case_values.check_fields(result)
         except ValueRefused as exc:
             raise SandboxError(f"el script dejó en «{exc.path}» un valor que no es JSON: {exc.reason}") from None
         for key in wanted - set(BASE_GLOBALS) - set(external_context or {}):

@@ -25,8 +25,7 @@ import struct
 import sys
 from datetime import datetime
 
-from engine.basics import case_values as values
-from engine.basics import clock
+from engine.basics import case_values, clock
 from engine.basics.errors import ValueRefused
 from engine.models import sandbox
 
@@ -60,7 +59,7 @@ def _read(stream, size: int) -> bytes | None:
 
 def _check(value, what: str) -> None:
     try:
-        values.check(value)
+        case_values.check(value)
     except ValueRefused as exc:
         where = f" («{exc.path}»)" if exc.path else ""
         raise sandbox.SandboxError(f"{what}{where}: {exc.reason}") from None
@@ -78,7 +77,7 @@ def run(request: dict):
             return value
         left = sandbox.run_script(request["code"], data, extra)
         try:
-            values.check_fields(left)
+            case_values.check_fields(left)
         except ValueRefused as exc:
             raise sandbox.SandboxError(f"el script dejó en «{exc.path}» un valor que no es JSON: "
                                        f"{exc.reason}") from None

@@ -20,8 +20,7 @@ from SpiffWorkflow.spiff.parser.process import SPIFF_XSD
 from engine.basics.errors import DeployError, Problem  # noqa: F401 - DeployError: its old import path
 from engine.basics.xmlsafe import XmlError, parse_xml
 from engine.domain import roles
-from engine.models import dmn_validation as dmn_checks
-from engine.models import sandbox
+from engine.models import dmn_validation, sandbox
 from engine.models.forms import load_form
 from engine.models.retry_policy import retry_policy
 from engine.operators import deadline
@@ -284,7 +283,7 @@ def check_dmn(filename: str, tree) -> tuple[list[Artifact], list[Problem]]:
                 if reason:
                     problems.append(Problem(filename, expr.sourceline, _describe(decision),
                                             f"código no permitido en la expresión de entrada: {reason}"))
-        for node, message in dmn_checks.table_problems(decision, ns):
+        for node, message in dmn_validation.table_problems(decision, ns):
             problems.append(Problem(filename, node.sourceline, _describe(node), message))
     if not artifacts:
         problems.append(Problem(filename, root.sourceline, "definitions", "el DMN no contiene decisiones"))

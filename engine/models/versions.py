@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from engine.basics.errors import BrokenModel, DeployError, NotFound, Problem
 from engine.basics.xmlsafe import parse_xml
-from engine.models import spiff as runtime
+from engine.models import spiff
 from engine.models import validation as checks
 from engine.models.forms import Form, load_form
 from engine.store.schema import Case, ModelVersion
@@ -84,13 +84,13 @@ def listing(s) -> list[dict]:
              "active_cases": counts.get(r.id, 0)} for r in rows]
 
 
-def compile_process(s, row: ModelVersion) -> runtime.CompiledProcess:
+def compile_process(s, row: ModelVersion) -> spiff.CompiledProcess:
     deps = row.dependencies or {}
     dmn = [(d.filename, d.content) for key, v in deps.get("decisions", {}).items()
            for d in [version_row(s, "decision", key, v)]]
-    spec, subs = runtime.parse_process(row.key, row.content, row.filename, dmn)
+    spec, subs = spiff.parse_process(row.key, row.content, row.filename, dmn)
     forms = {key: stored_form(s, key, v) for key, v in deps.get("forms", {}).items()}
-    compiled = runtime.CompiledProcess(row.id, row.key, spec, subs, forms)
+    compiled = spiff.CompiledProcess(row.id, row.key, spec, subs, forms)
     compiled.lanes, compiled.start_form = lanes_and_start_form(row.content, row.key)
     return compiled
 

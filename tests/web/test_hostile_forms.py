@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import update
 
 from engine.accounts import apitokens
-from engine.models import spiff as runtime
+from engine.models import spiff
 from engine.store.schema import ModelVersion
 
 from ..test_form_hostile import CATALOGUE, _nest, _text, loopback  # noqa: F401 - loopback is a fixture
@@ -60,7 +60,7 @@ def test_a_hostile_form_already_stored_gives_an_error_page_not_a_500(client, aut
     with engine.transaction() as s:  # an older version stored before the rules existed
         s.execute(update(ModelVersion).where(ModelVersion.kind == "form", ModelVersion.key == "dr_cuestionario")
                   .values(content=hostile))
-    engine.specs = runtime.SpecCache()  # a new process: nothing compiled yet
+    engine.specs = spiff.SpecCache()  # a new process: nothing compiled yet
     page = client.get(f"/tareas/{task['id']}")
     assert page.status_code == 422, page.status_code
     text = html.unescape(page.text)

@@ -19,7 +19,7 @@ from cli.context import CliContext
 from cli.main import cpe
 from engine.accounts import apitokens
 from engine.models.validation import collect_files
-from engine.programme import operators as registry
+from engine.programme import operators
 from engine.store.schema import Case
 
 from ..test_hostile_values import ANSWERS, HOSTILE_TEXT, START, store_old_values, strict_json
@@ -160,9 +160,9 @@ def test_pages_api_and_cli_show_a_case_with_old_hostile_data(site, engine):
 
 
 def test_an_operator_returning_a_bad_value_leaves_a_readable_case_in_error(site, engine, monkeypatch):
-    monkeypatch.setitem(registry.OPERATORS, "verificar_tamano",
-                        registry.Operator("verificar_tamano", lambda ctx, ventas_uf: {"tramo": float("nan")},
-                                          registry.OPERATORS["verificar_tamano"].params))
+    monkeypatch.setitem(operators.OPERATORS, "verificar_tamano",
+                        operators.Operator("verificar_tamano", lambda ctx, ventas_uf: {"tramo": float("nan")},
+                                          operators.OPERATORS["verificar_tamano"].params))
     response, body = site.api("POST", "/cases", _raw(json.dumps(
         {"process_id": "diagnostico_rapido", "data": dict(START, ventas_uf=900)})))
     assert response.status_code == 201, body
@@ -222,8 +222,8 @@ def test_flask_json_is_strict_both_ways(app):
 def test_the_skip_form_refuses_values_a_case_may_not_hold(site, client, engine, auth, monkeypatch):
     def broken(ctx, motivo, region):
         raise ValueError("directorio caído")
-    monkeypatch.setitem(registry.OPERATORS, "derivar",
-                        registry.Operator("derivar", broken, registry.OPERATORS["derivar"].params))
+    monkeypatch.setitem(operators.OPERATORS, "derivar",
+                        operators.Operator("derivar", broken, operators.OPERATORS["derivar"].params))
     case_id = engine.start("diagnostico_rapido", dict(START, ventas_uf=900))
     client.post("/salir")
     auth.login("analista")

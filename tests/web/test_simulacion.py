@@ -18,7 +18,7 @@ from engine.models.validation import collect_files
 from engine.simulate.compare_designs import DONE, FAILED, RUNNING, STATUS, write_json
 from engine.store.schema import Case
 from webapp import create_app
-from webapp.shared import simulation_jobs as simjobs
+from webapp.shared import simulation_jobs
 
 from ..test_simulate_history import _first_tasks
 from .conftest import PASSWORD
@@ -52,7 +52,7 @@ def _runs(tmp_path):
 def _fake_run(app, run_id, estado, pid=None, creada="2026-01-01T00:00:00+00:00"):
     """A run folder as the worker leaves it (for the status and cleanup rules, without simulating)."""
     with app.app_context():
-        folder = simjobs.folder() / run_id
+        folder = simulation_jobs.folder() / run_id
     folder.mkdir(parents=True)
     write_json(folder / STATUS, {"estado": estado, "pid": pid, "creada": creada, "autor": "analista",
                                  "parametros": {"casos": 10, "semilla": 1, "horizonte_meses": 24},
@@ -124,7 +124,7 @@ def test_runs_at_once_are_capped_and_old_runs_are_cleaned(sim_app, analyst, tmp_
         _fake_run(sim_app, f"F{n}".ljust(22, "x"), DONE, creada=f"2026-01-0{n + 1}T00:00:00+00:00")
     sim_app.config["SIMULATIONS_KEEP"] = 2
     with sim_app.app_context():
-        simjobs.cleanup()
+        simulation_jobs.cleanup()
     # running runs stay; of the finished ones, the newest two
     assert _runs(tmp_path) == sorted(["R0".ljust(22, "x"), "R1".ljust(22, "x"), "F2".ljust(22, "x"),
                                       "F3".ljust(22, "x")])

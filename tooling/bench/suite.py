@@ -25,7 +25,7 @@ from engine.assembly import build_engine
 from engine.basics.clock import VirtualClock
 from engine.cases.queries import inbox
 from engine.domain import roles
-from engine.models import spiff as runtime
+from engine.models import spiff
 from engine.models.validation import collect_files
 from engine.simulate import simulate
 from engine.store import backup
@@ -153,7 +153,7 @@ def _lifecycle(engine, life):
         engine.complete(task["id"], life.answers[task["form_id"]], user=BENCH_USER)
 
 
-class _BareEngine(runtime.PythonScriptEngine):
+class _BareEngine(spiff.PythonScriptEngine):
     """Bare SpiffWorkflow: plain eval, service tasks answered by the pure domain rules."""
 
     def __init__(self, forms):
@@ -189,14 +189,14 @@ def _bare_lifecycles(engine, life, count) -> float:
     begin = time.perf_counter()
     for _ in range(count):
         workflow = BpmnWorkflow(compiled.spec, compiled.subprocess_specs, script_engine=script_engine)
-        workflow.get_next_task(state=runtime.TaskState.READY).data.update(COMPANY)
-        runtime.run_steps(workflow)
+        workflow.get_next_task(state=spiff.TaskState.READY).data.update(COMPANY)
+        spiff.run_steps(workflow)
         while not workflow.is_completed():
-            task = runtime.ready_user_tasks(workflow)[0]
-            key = runtime.form_key(runtime.task_properties(task))
+            task = spiff.ready_user_tasks(workflow)[0]
+            key = spiff.form_key(spiff.task_properties(task))
             task.data.update(life.answers[key])
             task.run()
-            runtime.run_steps(workflow)
+            spiff.run_steps(workflow)
     return (time.perf_counter() - begin) / count
 
 
@@ -319,7 +319,7 @@ def _fill(engine, target: int) -> None:
 
 
 def _fill_due(n, now, created):
-    created = runtime.as_utc(created)  # SQLite gives back naive datetimes (in UTC)
+    created = spiff.as_utc(created)  # SQLite gives back naive datetimes (in UTC)
     kind = n % 5
     if kind == 0:
         return None

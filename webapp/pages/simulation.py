@@ -14,7 +14,7 @@ from engine.programme.heatmap import level
 from engine.simulate import DEFAULTS
 from engine.simulate.compare_designs import DONE, RUNNING
 from engine.simulate.history import MIN_TASKS
-from webapp.shared import simulation_jobs as simjobs
+from webapp.shared import simulation_jobs
 from webapp.shared.context import current_engine
 from webapp.shared.guards import require
 
@@ -125,20 +125,21 @@ def index():
     if request.method == "POST":
         form = {k: request.form.get(k, "") for k in form}
         values, errors = validate(request.form, choices)
-        if not errors and simjobs.running() >= simjobs.max_running():
-            errors["_"] = _("Ya hay %(n)s simulaciones en curso; espere a que terminen.", n=simjobs.max_running())
+        if not errors and simulation_jobs.running() >= simulation_jobs.max_running():
+            errors["_"] = _("Ya hay %(n)s simulaciones en curso; espere a que terminen.",
+                            n=simulation_jobs.max_running())
         if not errors:
-            run_id = simjobs.start(current_engine(), values, current_user.username)
+            run_id = simulation_jobs.start(current_engine(), values, current_user.username)
             flash(_("Simulación iniciada. Esta página se actualiza sola cuando termina."), "info")
             return redirect(url_for(".show", run_id=run_id))
     return render_template("simulacion/index.html", choices=choices, form=form, errors=errors, percents=PERCENTS,
-                           runs=simjobs.recent(), cases=CASES, horizon=HORIZON, seed_max=SEED_MAX,
+                           runs=simulation_jobs.recent(), cases=CASES, horizon=HORIZON, seed_max=SEED_MAX,
                            min_history=MIN_TASKS), \
         (422 if errors else 200)
 
 
 def _status_or_404(run_id):
-    state = simjobs.status(run_id)
+    state = simulation_jobs.status(run_id)
     if state is None:
         abort(404)
     return state
@@ -155,7 +156,7 @@ def state(run_id):
 @require(roles.MANAGE_MODELS)
 def show(run_id):
     state = _status_or_404(run_id)
-    data = simjobs.result(run_id) if state["estado"] == DONE else None
+    data = simulation_jobs.result(run_id) if state["estado"] == DONE else None
     if data is None:
         return render_template("simulacion/pending.html", state=state, running=state["estado"] == RUNNING)
     return render_template("simulacion/result.html", state=state, r=data, labels=LABELS, groups=GROUPS,

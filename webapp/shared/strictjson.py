@@ -18,12 +18,12 @@ import re
 
 from flask.json.provider import DefaultJSONProvider
 
-from engine.basics import case_values as values
+from engine.basics import case_values
 from engine.basics.errors import ValueRefused
 
 __all__ = ["NotJson", "ValueRefused", "loads", "parse", "dumps", "StrictJSONProvider"]
 
-_BIG = 10 ** (values.MAX_INT_DIGITS + 1)
+_BIG = 10 ** (case_values.MAX_INT_DIGITS + 1)
 
 
 class NotJson(ValueError):
@@ -42,7 +42,7 @@ def _constant(name):  # NaN, Infinity, -Infinity: kept as floats so that `values
 def _integer(digits: str) -> int:
     # past MAX_INT_DIGITS the exact value does not matter: it is refused by `values.check`, which
     # names the field, and Python's own limit (4300 digits) never raises an English message here
-    if len(digits.lstrip("-")) > values.MAX_INT_DIGITS + 1:
+    if len(digits.lstrip("-")) > case_values.MAX_INT_DIGITS + 1:
         return -_BIG if digits.startswith("-") else _BIG
     return int(digits)
 
@@ -62,11 +62,12 @@ def parse(text):
     try:
         return json.loads(text, parse_constant=_constant, parse_int=_integer, object_pairs_hook=_no_repeats)
     except _Repeated as exc:  # where the object is, the hook cannot know
-        raise ValueRefused("", f"la clave «{values.displayable(exc.key)}» está repetida en un mismo objeto") from None
+        key = case_values.displayable(exc.key)
+        raise ValueRefused("", f"la clave «{key}» está repetida en un mismo objeto") from None
     except json.JSONDecodeError as exc:
         raise NotJson(f"no es JSON válido: {_reason(exc.msg)} (línea {exc.lineno}, columna {exc.colno})") from None
     except RecursionError:
-        raise NotJson(f"no es JSON válido: anida demasiados niveles (máximo {values.MAX_DEPTH})") from None
+        raise NotJson(f"no es JSON válido: anida demasiados niveles (máximo {case_values.MAX_DEPTH})") from None
     except ValueError:  # bytes that are not UTF-8/16/32 text
         raise NotJson("no es JSON válido: el texto no está codificado en UTF-8") from None
 
@@ -74,7 +75,7 @@ def parse(text):
 def loads(text):
     """`parse`, then `values.check` on the whole value."""
     value = parse(text)
-    values.check(value)
+    case_values.check(value)
     return value
 
 
@@ -118,7 +119,7 @@ def dumps(value, **kwargs) -> str:
         pass
     default = kwargs.get("default")
     plain = json.loads(json.dumps(value, default=default, ensure_ascii=False)) if default else value
-    return _writable(values.displayable(plain), **kwargs)
+    return _writable(case_values.displayable(plain), **kwargs)
 
 
 class StrictJSONProvider(DefaultJSONProvider):
