@@ -1,3 +1,4 @@
-"""The `cpe` command (cli.main): builds the Engine from the environment; only `serve`, `bench` and the
-registry export build the web app. Commands print in Spanish and exit 1 on a person's mistake, 2 on a fault.
+"""The `cpe` command (cli.main): builds the Engine from the environment (cli.context); only `serve` and
+`export registro` build the web app (`bench` builds its own, on a throwaway engine). Commands print in
+Spanish and exit 1 on a person's mistake, 2 on a fault.
 """

@@ -1,4 +1,4 @@
-"""The in-process cache of deserialized workflows (runtime.WorkflowCache): a cached workflow is
+"""The in-process cache of deserialized workflows (spiff.WorkflowCache): a cached workflow is
 only used while it is the stored state of its case, and a rolled-back step never enters it."""
 
 from __future__ import annotations

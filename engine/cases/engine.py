@@ -18,7 +18,7 @@ from engine.accounts import users
 from engine.basics import case_values
 from engine.basics import clock as clockmod
 from engine.basics.clock import iso_utc
-from engine.basics.errors import Conflict, EngineError, Forbidden, FormError, NotFound
+from engine.basics.errors import Conflict, Forbidden, NotFound
 from engine.cases import rows, scheduler, steps
 from engine.cases.migration import MigrationVerbs
 from engine.cases.queries import offered_to
@@ -393,4 +393,4 @@ def _shown(value):
     return value
 
 
-__all__ = ["Engine", "EngineError", "NotFound", "Forbidden", "Conflict", "FormError"]
+__all__ = ["Engine"]

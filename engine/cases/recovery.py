@@ -19,7 +19,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from engine.basics import case_values as plain_json
+from engine.basics import case_values
 from engine.basics import clock as clockmod
 from engine.basics.clock import iso_utc
 from engine.basics.errors import Conflict, EngineError
@@ -85,7 +85,7 @@ class RecoveryVerbs:
         if not isinstance(values, dict) or len(values) > MAX_SKIP_VALUES or \
                 not all(isinstance(k, str) and k.isidentifier() and not k.startswith("_") for k in values):
             raise EngineError("los valores deben ser un objeto con nombres de variable válidos")
-        plain_json.check_fields(values)  # ValueRefused: NaN, lone surrogates, typename keys, …
+        case_values.check_fields(values)  # ValueRefused: NaN, lone surrogates, typename keys, …
         reason = (reason or "").strip()
         if not reason:
             raise EngineError("indique por qué se omite el paso")

@@ -46,7 +46,7 @@ def summary_value(name: str, value):
 def advance(s, case: Case, compiled, workflow, actor, now, cache, completed_task=None, new_case=False,
             operators=None) -> None:
     """Run the workflow as far as it goes, then store it with its index and history (one
-    serialization); after the commit the workflow stays in `cache` (runtime.WorkflowCache).
+    serialization); after the commit the workflow stays in `cache` (spiff.WorkflowCache).
     Its service tasks call the operators of `operators` (the Engine's table; None: none known)."""
     automatic = []
 

@@ -11,7 +11,7 @@ from engine.store.schema import TaskRow
 
 
 def sync(s, case, compiled, ready_tasks, now, new_case=False) -> None:
-    """Rows for the user tasks that became ready (`ready_tasks`: runtime.ready_user_tasks of the
+    """Rows for the user tasks that became ready (`ready_tasks`: spiff.ready_user_tasks of the
     workflow); rows of ready tasks that are gone become cancelled (with their drafts deleted).
     A new case has no rows yet: nothing is read. SQLAlchemy Core: the ids of the case's ready
     rows are read, and at most one UPDATE, one DELETE and one INSERT (executemany) are written."""

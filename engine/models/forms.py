@@ -467,7 +467,7 @@ class Form:
     schema: dict
 
     def __post_init__(self):
-        # compiled once per form version (Form objects live in the spec cache, runtime.SpecCache);
+        # compiled once per form version (Form objects live in the spec cache, spiff.SpecCache);
         # whatever built the schema, the structure is checked again: no validator for a hostile form
         uses_refs = check_structure(self.schema)
         schema = self.schema if uses_refs else _for_validation(self.schema)  # a $ref may point into a oneOf

@@ -1,4 +1,4 @@
-"""Deploy: validate (XML safety, XSD, then semantics) and store versioned models.
+"""Validation before deploy: XML safety, XSD, then semantics (storing versions is engine/models/versions.py).
 
 Every problem names the file, the line and the element (id and name), so an analyst can
 find it in the modeler. Nothing is stored unless the whole set of files is valid.
@@ -17,7 +17,7 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from SpiffWorkflow.spiff.parser.process import SPIFF_XSD
 
-from engine.basics.errors import DeployError, Problem  # noqa: F401 - DeployError: its old import path
+from engine.basics.errors import Problem
 from engine.basics.xmlsafe import XmlError, parse_xml
 from engine.domain import roles
 from engine.models import dmn_validation, sandbox

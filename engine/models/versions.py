@@ -8,8 +8,7 @@ from sqlalchemy import func, select
 
 from engine.basics.errors import BrokenModel, DeployError, NotFound, Problem
 from engine.basics.xmlsafe import parse_xml
-from engine.models import spiff
-from engine.models import validation as checks
+from engine.models import spiff, validation
 from engine.models.forms import Form, load_form
 from engine.store.schema import Case, ModelVersion
 
@@ -39,14 +38,14 @@ def version_row(s, kind, key, version=None) -> ModelVersion:
 
 def check(s, files, operators):
     """The problems of `files` against what is deployed; service tasks may call `operators` (the Engine's table)."""
-    _, problems = checks.check_files(files, latest_versions(s, "form"), latest_versions(s, "decision"), operators)
+    _, problems = validation.check_files(files, latest_versions(s, "form"), latest_versions(s, "decision"), operators)
     return problems
 
 
 def deploy(s, files, author, message, now, build, operators) -> list[dict]:
     """Store a new version of every changed model; `build` compiles a process row (and must
     succeed: a process that cannot run does not deploy); service tasks may call `operators`."""
-    artifacts, problems = checks.check_files(files, latest_versions(s, "form"), latest_versions(s, "decision"),
+    artifacts, problems = validation.check_files(files, latest_versions(s, "form"), latest_versions(s, "decision"),
                                              operators)
     if problems:
         raise DeployError(problems)
@@ -54,7 +53,7 @@ def deploy(s, files, author, message, now, build, operators) -> list[dict]:
     for art in sorted(artifacts, key=lambda a: DEPLOY_ORDER[a.kind]):
         deps = {}
         if art.kind == "process":
-            deps = checks.dependencies_json(art, latest_versions(s, "form"), latest_versions(s, "decision"))
+            deps = validation.dependencies_json(art, latest_versions(s, "form"), latest_versions(s, "decision"))
         current = latest_row(s, art.kind, art.key)
         if current is not None and current.checksum == art.checksum and (current.dependencies or {}) == deps:
             results.append({"kind": art.kind, "key": art.key, "version": current.version, "created": False})
@@ -106,7 +105,7 @@ def stored_form(s, key, version) -> Form:
 
 def lanes_and_start_form(bpmn: str, process_id: str):
     """Which lane (role) each flow node is in, and the start event's form, from the XML."""
-    ns = checks.NS
+    ns = validation.NS
     process = parse_xml(bpmn).getroot().find(f"bpmn:process[@id='{process_id}']", ns)
     lanes = {}
     for lane in process.iter(etree.QName(ns["bpmn"], "lane").text):
@@ -115,5 +114,5 @@ def lanes_and_start_form(bpmn: str, process_id: str):
                 lanes[ref.text.strip()] = lane.get("id")
     start_form = None
     for start in process.findall("bpmn:startEvent", ns):
-        start_form = checks.form_key_of(checks.properties(start).get("formJsonSchemaFilename")) or start_form
+        start_form = validation.form_key_of(validation.properties(start).get("formJsonSchemaFilename")) or start_form
     return lanes, start_form

@@ -14,6 +14,9 @@ tables), in a throwaway database and on a virtual clock. The configured database
   its own throwaway database (shard.py); each shard reduces its cases to a summary and the
   summaries are merged into the figures (figures.py). The parent process never holds the
   companies, and a worker holds only its own.
+- Workshops in the simulation (workshop_attendance.py) go through the engine's own workshop
+  functions; compare_designs.py runs two designs on one cohort for the web page «Simulación»
+  (a background process, `python -m engine.simulate.compare_designs`).
 
 Same seed and configuration → identical result, whatever the number of worker processes; every
 random draw of a case comes from its own generator, so a case's answers do not depend on the

@@ -24,7 +24,7 @@ from engine.basics.errors import EngineError, FormError
 from engine.domain.regions import REGIONS
 from engine.domain.roles import PYME
 from engine.models.forms import load_form
-from engine.simulate import workshop_attendance as workshops
+from engine.simulate import workshop_attendance
 from engine.simulate.cohort import shard_items
 from engine.simulate.config import MEMORY_LIMIT, TIMER_MARGIN, WORKFLOW_CACHE, WORKFLOW_CACHE_TASKS, _clamp
 from engine.simulate.figures import shard_summary
@@ -59,9 +59,9 @@ def run_shard(files, process_id, cases, indices, seed, cfg, start, end, database
         try:
             sim.upgrade()
             sim.deploy(files, author="simulacion", message=f"simulación de {process_id}")
-            trained = workshops.enabled(cfg, sim.operators(process_id))
+            trained = workshop_attendance.enabled(cfg, sim.operators(process_id))
             if trained:
-                workshops.seed_catalogue(sim, list(catalogue))
+                workshop_attendance.seed_catalogue(sim, list(catalogue))
             return _Run(sim, clock, process_id, items, seed, cfg, start, end, progress, trained).execute()
         finally:
             sim.db.dispose()
@@ -117,7 +117,7 @@ class _Run:
         self.forms: dict = {}
         self.start_schema = None
         self.began = time.process_time()
-        self.workshops = workshops.Workshops(sim, seed, cfg, self._push_session) if with_workshops else None
+        self.workshops = workshop_attendance.Workshops(sim, seed, cfg, self._push_session) if with_workshops else None
 
     def push(self, moment, kind, company, payload=None):
         self.push_at(moment, kind, company.index, payload)

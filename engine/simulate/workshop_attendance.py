@@ -1,5 +1,5 @@
 """Simulated workshop attendance: companies register in sessions of the workshop catalogue and
-attend them, through the engine's own workshop functions (engine/programme/workshops.py), so a diagram
+attend them, through the engine's own workshop functions (engine/programme/workshops/), so a diagram
 that asks `verificar_capacitacion` whether its company was trained gets the answer it would get
 in production.
 

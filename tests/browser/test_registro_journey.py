@@ -15,7 +15,7 @@ from engine.store.schema import Case
 
 from .. import profiles as P
 from ..driver import Driver
-from ..test_registro import _exporter
+from ..test_company_records import _exporter
 from .conftest import login
 
 

@@ -1,6 +1,6 @@
 """Page timings for `cpe bench`: the inbox, the case page and the case search measured as HTTP
 requests through the real Flask app (routing, session and login, queries, templates) on the
-bench's throwaway engine. It lives in webapp/ so that engine/ never imports Flask; the bench
+bench's throwaway engine. It lives in tooling/ (it imports webapp; engine/ and webapp/ never import tooling); the bench
 calls it through the `web` hook of `tooling.bench.suite.run`.
 """
 

@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 document of the JSON API (served at /api/v1/openapi.json).
 
-Written by hand, next to the views in api.py; tests/web/test_api.py checks that every
+Written by hand, next to the views in routes.py; tests/web/test_api.py checks that every
 route under /api/v1 is described here (and nothing else), that the document is valid
 OpenAPI 3.1, and that the answers of the happy paths match the schemas below.
 """

@@ -3,7 +3,7 @@ systems, authenticated with a personal token (`Authorization: Bearer cpe_…`, s
 `cpe tokens`). It calls only the engine's verbs and read-only queries, and the same
 role-and-region rules as the pages apply. Every answer is JSON, errors included
 (`{"error": "…", "errors": {campo: mensaje}}`); it never redirects to the login page.
-The OpenAPI document (api_spec.py) is served at /api/v1/openapi.json.
+The OpenAPI document (openapi.py) is served at /api/v1/openapi.json.
 """
 
 from __future__ import annotations
@@ -151,7 +151,7 @@ def _body() -> dict:
     if not raw.strip():
         return {}
     try:
-        data = strictjson.parse(raw)  # NaN, Infinity, repeated keys: refused or left for values.check
+        data = strictjson.parse(raw)  # NaN, Infinity, repeated keys: refused or left for case_values.check
     except strictjson.NotJson:
         raise ApiError("El cuerpo no es JSON válido.") from None
     if not isinstance(data, dict):

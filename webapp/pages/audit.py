@@ -1,5 +1,5 @@
-"""Audit of access to companies' personal data (issue 8): the rows the pages, the API and the
-exports write, and the analysts' page that lists them (/auditoria/)."""
+"""The analysts' page that lists the audit of access to companies' personal data (/auditoria/, issue 8);
+the rows are written by webapp/shared/access_record.py and engine/programme/audit.py."""
 
 from __future__ import annotations
 

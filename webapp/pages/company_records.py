@@ -14,8 +14,7 @@ from flask_login import current_user, login_required
 
 from engine.domain import roles
 from engine.domain.regions import REGIONS, is_region
-from engine.programme import audit
-from engine.programme import company_records as reg
+from engine.programme import audit, company_records
 from webapp.shared import spreadsheets
 from webapp.shared.access_record import ACTIONS, record_access
 from webapp.shared.context import current_engine
@@ -36,12 +35,12 @@ ARGS = {"q": "q", "region": "region", "rubro": "rubro", "segmento": "segmento", 
 def _require_access():
     if not roles.may(current_user, roles.SEE_REGISTRY):
         abort(403)
-    reg.scope_region(current_user)  # Forbidden: 403
+    company_records.scope_region(current_user)  # Forbidden: 403
 
 
-def _filters() -> tuple[reg.RegistryFilters, dict, list[str]]:
+def _filters() -> tuple[company_records.RegistryFilters, dict, list[str]]:
     """The filters of the query string, checked: unknown values are dropped with a message."""
-    args = {key: (request.args.get(name) or "").strip()[:reg.MAX_SEARCH] for key, name in ARGS.items()}
+    args = {key: (request.args.get(name) or "").strip()[:company_records.MAX_SEARCH] for key, name in ARGS.items()}
     errors = []
     if args["region"] and not is_region(args["region"]):
         errors.append(_("La región «%(value)s» no existe (use un código como CL-RM).", value=args["region"]))
@@ -54,7 +53,7 @@ def _filters() -> tuple[reg.RegistryFilters, dict, list[str]]:
         args["segmento"] = ""
     if not roles.may(current_user, roles.ALL_REGIONS):
         args["region"] = ""  # a regional user sees their region only
-    filters = reg.RegistryFilters(**{k: v or None for k, v in args.items()})
+    filters = company_records.RegistryFilters(**{k: v or None for k, v in args.items()})
     return filters, {k: v for k, v in args.items() if v}, errors
 
 
@@ -64,17 +63,17 @@ def index():
     _require_access()
     filters, args, errors = _filters()
     page = max(1, min(request.args.get("pagina", 1, type=int), 100_000))
-    result = reg.search(current_engine(), current_user, filters, page=page)
-    return render_template("registro/index.html", page=result, args=args, errors=errors,
-                           options=reg.options(current_engine(), current_user), regions=REGIONS, states=STATES), \
-        (400 if errors else 200)
+    result = company_records.search(current_engine(), current_user, filters, page=page)
+    options = company_records.options(current_engine(), current_user)
+    return render_template("registro/index.html", page=result, args=args, errors=errors, options=options,
+                           regions=REGIONS, states=STATES), (400 if errors else 200)
 
 
 @bp.get("/<int:company_id>")
 @login_required
 def detail(company_id):
     _require_access()
-    record = reg.company_record(current_engine(), current_user, company_id)  # NotFound: 404
+    record = company_records.company_record(current_engine(), current_user, company_id)  # NotFound: 404
     record_access("view", "company", company_id, {"pagina": "registro"})
     accesses = []
     if roles.may(current_user, roles.SEE_AUDIT):
@@ -92,8 +91,8 @@ def export(fmt):
     filters, args, errors = _filters()
     if errors:
         return Response("\n".join(errors), status=400, mimetype="text/plain")
-    rows = reg.export_rows(current_engine(), current_user, filters)
-    scope = reg.scope_region(current_user) or filters.region or "todas"
+    rows = company_records.export_rows(current_engine(), current_user, filters)
+    scope = company_records.scope_region(current_user) or filters.region or "todas"
     name = f"registro-cpe-{scope}-{current_engine().now().date().isoformat()}.{fmt}"
     record_access("export", "registry", None, {"archivo": name, "filas": len(rows), "filtros": args})
     body, mimetype = (to_csv(rows), "text/csv; charset=utf-8") if fmt == "csv" else (to_xlsx(rows), XLSX_MIME)

@@ -1,5 +1,7 @@
-"""What pages and the API share: extensions, the current Engine, access guards, error responses, form
-rendering and checks, filters, spreadsheet exports, vendored assets, simulation jobs.
+"""What pages and the API share: extensions, the current Engine (context), access guards, error
+responses, audit rows of data access (access_record), model uploads, form rendering and checks, strict
+JSON, safe redirects, the proxy's client address, filters, spreadsheet exports, vendored assets,
+simulation jobs.
 
 Never imports webapp.pages or webapp.api.routes: a helper two pages need moves here.
 """

@@ -35,12 +35,12 @@ class _Repeated(Exception):
         self.key = key
 
 
-def _constant(name):  # NaN, Infinity, -Infinity: kept as floats so that `values.check` names the field
+def _constant(name):  # NaN, Infinity, -Infinity: kept as floats so that `case_values.check` names the field
     return float(name.replace("Infinity", "inf"))
 
 
 def _integer(digits: str) -> int:
-    # past MAX_INT_DIGITS the exact value does not matter: it is refused by `values.check`, which
+    # past MAX_INT_DIGITS the exact value does not matter: it is refused by `case_values.check`, which
     # names the field, and Python's own limit (4300 digits) never raises an English message here
     if len(digits.lstrip("-")) > case_values.MAX_INT_DIGITS + 1:
         return -_BIG if digits.startswith("-") else _BIG
@@ -58,7 +58,7 @@ def _no_repeats(pairs):
 
 def parse(text):
     """JSON text (str or bytes) as Python values, refusing repeated keys; NaN and ±Infinity are
-    read as floats for `values.check` to refuse. Raises NotJson or ValueRefused."""
+    read as floats for `case_values.check` to refuse. Raises NotJson or ValueRefused."""
     try:
         return json.loads(text, parse_constant=_constant, parse_int=_integer, object_pairs_hook=_no_repeats)
     except _Repeated as exc:  # where the object is, the hook cannot know
@@ -73,7 +73,7 @@ def parse(text):
 
 
 def loads(text):
-    """`parse`, then `values.check` on the whole value."""
+    """`parse`, then `case_values.check` on the whole value."""
     value = parse(text)
     case_values.check(value)
     return value
@@ -112,7 +112,7 @@ def _writable(value, **kwargs) -> str:
 
 def dumps(value, **kwargs) -> str:
     """json.dumps, strict: what cannot be written as valid JSON and Unicode is written repaired
-    (values.displayable: NaN and infinities as null, invalid characters as U+FFFD)."""
+    (case_values.displayable: NaN and infinities as null, invalid characters as U+FFFD)."""
     try:
         return _writable(value, **kwargs)
     except (ValueError, RecursionError):

@@ -14,7 +14,7 @@ depends_on = None
 
 
 def upgrade():
-    # The dashboard (engine/indicators.py, engine/dashboard.py) reads only these columns; with them
+    # The dashboard (engine/programme/indicators.py, dashboard.py) reads only these columns; with them
     # in one index the aggregates are index-only scans instead of scans of the wide cases table
     # (its JSON columns: on SQLite `created_at` sits after them, on overflow pages).
     op.create_index('ix_cases_indicators', 'cases',

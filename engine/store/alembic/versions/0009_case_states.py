@@ -16,7 +16,7 @@ depends_on = None
 
 def upgrade():
     # `cases.workflow` (~10 kB of JSON a case) made every scan of `cases` (lists, indicators,
-    # dashboard) read it; now only the engine reads it, to act on one case (engine/core.py).
+    # dashboard) read it; now only the engine reads it, to act on one case (engine/cases/engine.py).
     op.create_table('case_states',
     sa.Column('case_id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('workflow', sa.JSON(), nullable=False),
