@@ -137,7 +137,7 @@ class Engine(RecoveryVerbs, MigrationVerbs):
                 "forms": latest["form"], "decisions": latest["decision"], "processes": latest["process"],
                 "roles": list(roles.ROLES)}
 
-    def diff(self, kind, key, a, b) -> dict:
+    def compare(self, kind, key, a, b) -> dict:
         """What changed from version `a` to version `b` of a model."""
         old, new = self.model_version(kind, key, a), self.model_version(kind, key, b)
         result = {"kind": kind, "key": key, "from_version": old["version"], "to_version": new["version"]}
