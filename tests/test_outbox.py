@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from engine.assembly import build_engine
 from engine.basics.clock import as_utc
+from engine.basics.errors import Conflict
 from engine.programme import outbox, portal
 from engine.programme.outbox import LEASE, MAX_ATTEMPTS, SmtpSettings, backoff, deliver_due
 from engine.store.schema import Company, OutboxMessage, PortalLink
@@ -154,6 +155,11 @@ def test_after_the_last_attempt_a_message_is_failed_and_never_tried_again(engine
     assert deliver_due(engine, smtp) == 0
     assert states(engine) == {message: ("failed", MAX_ATTEMPTS, "no se pudo conectar con el servidor de correo")}
     assert server.mailbox.received == []
+    outbox.retry(engine, message, by="analista")  # an analyst, once the cause is fixed
+    assert states(engine) == {message: ("pending", 0, None)}
+    with pytest.raises(Conflict):
+        outbox.retry(engine, message, by="analista")
+    assert deliver_due(engine, smtp) == 1 and states(engine) == {message: ("sent", 1, None)}
 
 
 def test_the_server_refusing_an_address_fails_it_for_good_and_a_busy_mailbox_is_retried(engine, clock, server, smtp):

@@ -43,6 +43,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from sqlalchemy import func, select
 
 from engine.basics.clock import as_utc
+from engine.basics.errors import Conflict, NotFound
 from engine.programme.portal import without_links
 from engine.store.schema import (
     OUTBOX_FAILED,
@@ -329,3 +330,16 @@ def message(engine, message_id: int) -> dict | None:
         row = s.get(OutboxMessage, message_id)
         return None if row is None else {**_summary(row), "mensaje": row.mensaje}
 
+
+
+def retry(engine, message_id: int, by: str) -> None:
+    """A failed message is tried again from scratch (its attempts start over), e.g. after the
+    address or the server's settings were fixed. Conflict for any other state."""
+    with engine.transaction() as s:
+        row = s.scalar(engine.locked(select(OutboxMessage).where(OutboxMessage.id == message_id)))
+        if row is None:
+            raise NotFound(f"no existe el mensaje {message_id}")
+        if row.status != OUTBOX_FAILED:
+            raise Conflict("Solo se reintenta un mensaje fallido.")
+        row.status, row.attempts, row.next_attempt_at, row.last_error = OUTBOX_PENDING, 0, engine.now(), None
+    log.info("mensaje %s: %s pidió reintentarlo", message_id, by)

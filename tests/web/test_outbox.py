@@ -63,3 +63,19 @@ def test_only_analysts_see_the_outbox(client, auth, engine):
     assert 'href="/correo/"' not in client.get("/bandeja").get_data(as_text=True)
     with engine.Session() as s:
         assert s.scalars(select(DataAccess)).all() == []
+
+
+def test_an_analyst_sends_a_failed_message_again(client, auth, engine):
+    failed = queue(engine, "dos@example.cl", "Aviso fallido", status="failed", attempts=8, last_error="x")
+    pending = queue(engine, "uno@example.cl", "Aviso")
+    auth.login("analista")
+    assert "Reintentar el envío" in client.get(f"/correo/{failed}").get_data(as_text=True)
+    assert "Reintentar el envío" not in client.get(f"/correo/{pending}").get_data(as_text=True)
+    answer = client.post(f"/correo/{failed}/reintentar", follow_redirects=True)
+    assert answer.status_code == 200 and "volverá a enviarse" in answer.get_data(as_text=True)
+    again = client.post(f"/correo/{pending}/reintentar", follow_redirects=True)
+    assert "Solo se reintenta un mensaje fallido." in again.get_data(as_text=True)
+    assert client.post("/correo/999999/reintentar").status_code == 404
+    with engine.Session() as s:
+        rows = {m.id: (m.status, m.attempts, m.last_error) for m in s.scalars(select(OutboxMessage))}
+    assert rows == {failed: ("pending", 0, None), pending: ("pending", 0, None)}

@@ -142,7 +142,7 @@ def world(tmp_path_factory):
     link = portal.issue_link(eng, "76.086.428-5")
     with eng.transaction() as s:
         message = OutboxMessage(destinatario="pyme", to_address="contacto@empresa.cl", asunto="Aviso",
-                                mensaje="Hola.", created_at=eng.now())
+                                mensaje="Hola.", created_at=eng.now(), status="failed", attempts=8)
         s.add(message)
         s.flush()
         message_id = message.id

@@ -4,14 +4,17 @@ no CPE_SMTP_URL, nothing is sent and this is where the mail is read."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
+from engine.basics.errors import Conflict, NotFound
 from engine.domain import roles
 from engine.programme import outbox
 from webapp.shared.access_record import record_access
 from webapp.shared.context import current_engine
+from webapp.shared.error_responses import back_on_failure
 from webapp.shared.guards import require
 
 bp = Blueprint("correo", __name__, url_prefix="/correo")
@@ -48,3 +51,17 @@ def detail(message_id: int):
                                                                          if message["case_id"] else {})})
     return render_template("outbox/detail.html", message=message, labels=STATUS_LABELS,
                            mail_sent=current_app.config["MAIL_SENT"])
+
+
+@bp.post("/<int:message_id>/reintentar")
+@require(roles.SEE_OUTBOX)
+def retry(message_id: int):
+    """A failed message goes back to pending with its attempts from zero (after fixing the cause)."""
+    back = url_for(".detail", message_id=message_id)
+    try:
+        with back_on_failure(back, Conflict):
+            outbox.retry(current_engine(), message_id, by=current_user.username)
+    except NotFound:
+        abort(404)
+    flash(_("El mensaje volverá a enviarse en la próxima ronda de cpe worker."), "success")
+    return redirect(back)
