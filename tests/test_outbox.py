@@ -234,6 +234,9 @@ def test_credentials_and_sender_come_from_the_environment():
     settings = SmtpSettings.from_env({"CPE_SMTP_URL": "smtp://a:b@mail.example.cl:587?starttls=1",
                                       "CPE_SMTP_USER": "cpe@prochile.test", "CPE_SMTP_PASSWORD": "secreto"})
     assert (settings.user, settings.password, settings.sender) == ("cpe@prochile.test", "secreto", "cpe@prochile.test")
+    named = SmtpSettings.from_env({"CPE_SMTP_URL": "smtps://mail.example.cl",
+                                   "CPE_MAIL_FROM": "CPE ProChile <cpe@x.cl>"})
+    assert named.sender == "CPE ProChile <cpe@x.cl>"
 
 
 @pytest.mark.parametrize(("url", "sender", "message"), [
@@ -246,17 +249,21 @@ def test_credentials_and_sender_come_from_the_environment():
     ("smtp://mail.example.cl?timeout=0", "a@b.cl", "timeout"),
     ("smtp://mail.example.cl", "", "CPE_MAIL_FROM"),
     ("smtp://mail.example.cl", "cpe\r\nBcc: x@y.cl", "no es una dirección válida"),
+    ("smtp://mail.example.cl", "CPE <cpe>", "no es una dirección válida"),
 ])
 def test_an_unusable_smtp_setting_is_refused_with_a_clear_reason(url, sender, message):
     with pytest.raises(ValueError, match=message):
         SmtpSettings.from_url(url, sender=sender)
 
 
-def test_a_subject_with_line_breaks_is_sent_on_one_line(engine, server, smtp):
+def test_a_subject_with_line_breaks_is_sent_on_one_line(engine, server):
+    smtp = SmtpSettings.from_url(f"smtp://127.0.0.1:{server.port}", sender="Centros Pyme Exporta <cpe@prochile.test>")
     queue(engine, "uno@example.cl", asunto="Aviso\r\nBcc: otro@example.cl")
     assert deliver_due(engine, smtp) == 1
     [received] = server.mailbox.received
     assert received["Subject"] == "Aviso Bcc: otro@example.cl 0" and received["Bcc"] is None
+    assert received["From"] == "Centros Pyme Exporta <cpe@prochile.test>"
+    assert received["Message-ID"].endswith("@prochile.test>")
 
 
 def test_cpe_worker_sends_the_outbox_when_smtp_is_configured(engine, server, monkeypatch):

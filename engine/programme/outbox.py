@@ -71,7 +71,7 @@ class SmtpSettings:
 
     host: str
     port: int
-    sender: str
+    sender: str  # an address, or "Name <address>"
     security: str = "none"
     user: str | None = None
     password: str | None = field(default=None, repr=False)
@@ -115,7 +115,7 @@ class SmtpSettings:
         sender = (sender or "").strip() or (user if user and "@" in user else "")
         if not sender:
             raise ValueError("falta el remitente: defina CPE_MAIL_FROM (p. ej. cpe@prochile.gob.cl)")
-        if not _valid_address(sender):
+        if any(c in sender for c in "\r\n") or not _valid_address(parseaddr(sender)[1]):
             raise ValueError(f"CPE_MAIL_FROM no es una dirección válida: «{sender[:80]}»")
         return cls(host=host, port=port or (465 if security == "ssl" else 587 if security == "starttls" else 25),
                    sender=sender, security=security, user=user, password=password, timeout=timeout)
@@ -260,7 +260,7 @@ def _email(message: dict, sender: str) -> EmailMessage:
     email["Subject"] = " ".join((message["asunto"] or "").split())  # one line, whatever the diagram wrote
     email["Date"] = format_datetime(message["created_at"])
     email["Message-ID"] = (f"<cpe-outbox-{message['id']}-{int(message['created_at'].timestamp())}"
-                           f"@{sender.rpartition('@')[2].strip('>')}>")
+                           f"@{parseaddr(sender)[1].rpartition('@')[2]}>")
     email.set_content(message["mensaje"] or "")
     return email
 
