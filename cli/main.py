@@ -369,26 +369,37 @@ def users_create(name, role, region, rubros, email, full_name, password_stdin):
 @click.option("--interval", default=5.0, show_default=True, help="Segundos entre rondas.")
 @handle_errors
 def worker(once, interval):
-    """Trabajador en segundo plano: dispara los temporizadores vencidos (engine/cases/worker.py).
+    """Trabajador en segundo plano: dispara los temporizadores vencidos (engine/cases/worker.py) y
+    envía el correo de la bandeja de salida por SMTP (CPE_SMTP_URL; engine/programme/outbox.py).
 
     Puede haber varios a la vez, en una o varias máquinas: ninguno dispara dos veces un mismo
-    temporizador. Sigue intentando si la base de datos no responde; SIGTERM lo detiene entre lotes."""
+    temporizador ni envía dos veces un mismo mensaje. Sigue intentando si la base de datos no
+    responde; SIGTERM lo detiene entre lotes."""
     import logging
 
     from engine.cases.worker import BATCH, Worker
+    from engine.programme import outbox
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
     def report(done):
         for name, count in done.items():
             if count:
-                click.echo(f"{count} caso(s) avanzados: {name}", err=True)
+                click.echo(f"{count} mensaje(s) enviados" if name == "correo" else f"{count} caso(s) avanzados: {name}",
+                           err=True)
     from engine.cases import scheduler
 
+    smtp = outbox.SmtpSettings.from_env()  # ValueError: a clear message before anything runs
     eng = current_engine()
     jobs = [("inicios programados", lambda: scheduler.run_due(eng)),
             ("temporizadores", lambda: eng.fire_due_timers(limit=BATCH)),
             ("reintentos", lambda: eng.retry_due(limit=BATCH))]
+    if smtp is None:
+        click.echo("correo: CPE_SMTP_URL no está definido; no se envía nada (los mensajes se leen en /correo/).",
+                   err=True)
+    else:
+        click.echo(f"correo: se envía por {smtp.describe()}.", err=True)
+        jobs.append(("correo", lambda: outbox.deliver_due(eng, smtp, limit=BATCH)))
     Worker(eng, jobs=jobs, interval=interval, report=report).run(once=once)
 
 
@@ -401,6 +412,9 @@ def serve(cli: CliContext, host, port):
     from werkzeug.serving import run_simple
 
     click.echo(f"CPE Workflow en http://{host}:{port}/  (usuarios de la demo: ver README)", err=True)
+    if not os.environ.get("CPE_SMTP_URL"):
+        click.echo(f"Correo: no se envía (sin CPE_SMTP_URL); léalo como analista en http://{host}:{port}/correo/",
+                   err=True)
     run_simple(host, port, cli.app, threaded=True, use_reloader=False)
 
 

@@ -48,6 +48,7 @@ def test_second_model_runs_to_completion_through_timer(engine, clock):
         assert [a.tipo for a in s.scalars(select(Activity))] == ["diagnostico"]
         [message] = s.scalars(select(OutboxMessage)).all()
         assert message.mensaje == "Su nivel es alto"
+        assert (message.to_address, message.status) == (None, "sin_direccion")  # no contact email: never attempted
 
 
 def test_second_model_low_level_is_derived(engine):

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from engine.basics.clock import as_utc
 from engine.basics.errors import Conflict, FormError, NotFound
 from engine.programme import workshops as W
 from engine.store.schema import Company, OutboxMessage, Workshop, WorkshopRegistration, WorkshopSession
@@ -335,6 +336,7 @@ def test_cancelling_a_session_tells_the_registered_companies(seeded, companies, 
         [message] = s.scalars(select(OutboxMessage)).all()
     assert message.to_address == "contacto@empresa.cl" and "Taller 123 Exporta" in message.asunto
     assert "10-03-2026 10:00" in message.mensaje
+    assert (message.status, as_utc(message.next_attempt_at)) == ("pending", seeded.now())  # cpe worker sends it
     with pytest.raises(Conflict, match="ya estaba cancelada"):
         W.cancel_session(seeded, session["id"], "eje.rm")
     other = new_session(seeded)

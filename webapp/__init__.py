@@ -38,6 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         PORTAL_PROCESS=os.environ.get("CPE_PORTAL_PROCESS", "cpe_actual"),
         PROXY_HOPS=os.environ.get("CPE_PROXY_HOPS", "0"),
+        MAIL_SENT=bool((os.environ.get("CPE_SMTP_URL") or "").strip()),  # the workers send (else: /correo/ only)
     )
     if config:
         app.config.update(config)
@@ -84,6 +85,9 @@ def create_app(config: dict | None = None) -> Flask:
     from webapp.pages import company_records
 
     app.register_blueprint(company_records.bp)
+    from webapp.pages import outbox
+
+    app.register_blueprint(outbox.bp)
     error_responses.init_app(app)
     filters.init_app(app)
 

@@ -28,6 +28,7 @@ SEE_AUDIT = "see_audit"  # the personal-data audit, also a company's recent acce
 SEE_INDICATORS = "see_indicators"
 SEE_REGISTRY = "see_registry"
 SEE_BENEFITS = "see_benefits"
+SEE_OUTBOX = "see_outbox"  # the outbox: every message, its text and its delivery state
 MANAGE_WORKSHOPS = "manage_workshops"  # create sessions, register companies, take attendance
 START_CASES = "start_cases"  # through the API
 WORK_TASKS = "work_tasks"  # claim and complete the tasks of one's lanes
@@ -41,6 +42,7 @@ PERMISSIONS = {
     SEE_INDICATORS: {ANALISTA, *REGIONAL},
     SEE_REGISTRY: {ANALISTA, *REGIONAL},
     SEE_BENEFITS: {JEFE_REGIONAL, ANALISTA},
+    SEE_OUTBOX: {ANALISTA},
     MANAGE_WORKSHOPS: {EJECUTIVO_CPE, JEFE_REGIONAL, ANALISTA},
     START_CASES: {EJECUTIVO_CPE, JEFE_REGIONAL, ANALISTA},
     WORK_TASKS: set(ROLES) - {ANALISTA},

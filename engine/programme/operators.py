@@ -163,7 +163,8 @@ def notificar(ctx, destinatario, asunto, mensaje, region=None):
                             asunto=asunto, mensaje=mensaje, created_at=ctx.now)
     ctx.session.add(message)
     ctx.session.flush()
-    # Delivery happens outside the transaction (the worker sends the outbox when SMTP is set).
+    # Delivery happens outside the transaction: `cpe worker` sends the outbox through SMTP when
+    # CPE_SMTP_URL is set (engine/programme/outbox.py); without an address the message is sin_direccion.
     return {"enviado": False, "en_cola": True, "mensaje_id": message.id}
 
 

@@ -14,6 +14,7 @@ needs no change here.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import timedelta
 
@@ -38,6 +39,21 @@ STAGES = ("registro", "tpe", "entrevista", "clasificacion", "capacitacion", "exp
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+_TOKEN = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")  # secrets.token_urlsafe(32)
+REDACTED = "[enlace privado retirado]"
+
+
+def without_links(s, text: str) -> str:
+    """`text` with every private link in it (a token whose SHA-256 is a stored link) replaced by
+    REDACTED: once its message has left, the outbox keeps no working link (only the hash is kept)."""
+    tokens = {_digest(token): token for token in _TOKEN.findall(text or "")}
+    if not tokens:
+        return text
+    for digest in s.scalars(select(PortalLink.token_hash).where(PortalLink.token_hash.in_(list(tokens)))):
+        text = text.replace(tokens[digest], REDACTED)
+    return text
 
 
 def _new_link(s, company_id, now) -> str:

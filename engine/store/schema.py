@@ -266,8 +266,31 @@ class Activity(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+OUTBOX_PENDING, OUTBOX_SENT, OUTBOX_FAILED, OUTBOX_NO_ADDRESS = "pending", "sent", "failed", "sin_direccion"
+
+
+def _outbox_status(context) -> str:
+    """A new message without an address is never attempted (a documented state, not an error)."""
+    return OUTBOX_PENDING if (context.get_current_parameters().get("to_address") or "").strip() \
+        else OUTBOX_NO_ADDRESS
+
+
+def _outbox_due(context):
+    """A new pending message is due at once (at its creation, the engine's clock)."""
+    parameters = context.get_current_parameters()
+    return parameters.get("created_at") if (parameters.get("to_address") or "").strip() else None
+
+
 class OutboxMessage(Base):
+    """A message to send (engine/programme/outbox.py delivers them from `cpe worker`).
+
+    `status`: pending → sent, or failed after the last attempt; sin_direccion when there is no
+    address. A worker claims a due pending message (claimed_by, claimed_at; next_attempt_at moves
+    to the end of the claim's lease), sends it and marks it sent; a failed attempt sets
+    last_error (a short reason in Spanish) and the next attempt after a growing pause."""
+
     __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_due", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -277,6 +300,12 @@ class OutboxMessage(Base):
     mensaje: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(20), default=_outbox_status)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=_outbox_due)
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(String(300))
 
 
 class PortalLink(Base):

@@ -26,7 +26,7 @@ from engine.basics.clock import VirtualClock
 from engine.models.validation import collect_files
 from engine.programme import portal
 from engine.programme import workshops as W
-from engine.store.schema import ApiToken
+from engine.store.schema import ApiToken, OutboxMessage
 from webapp import create_app
 
 from ..test_workshops import add_company
@@ -92,6 +92,7 @@ PATTERNS = [
     (r"^/indicadores(/|$)", STAFF),
     (r"^/beneficios(/|$)", {"analista", "jefe_rm"}),
     (r"^/modelos(/|$)", ANALYST),                     # model editors, simulation
+    (r"^/correo(/|$)", ANALYST),                      # the outbox: every message and its text
 ]
 
 # routes whose engine answers about the content with an error message (the access check came
@@ -139,12 +140,18 @@ def world(tmp_path_factory):
     W.register(eng, session_id, company, "eje.rm")
     W.register(eng, session_id, W.find_company(eng, "76.086.428-5")["id"], "eje.rm")  # the portal's company
     link = portal.issue_link(eng, "76.086.428-5")
+    with eng.transaction() as s:
+        message = OutboxMessage(destinatario="pyme", to_address="contacto@empresa.cl", asunto="Aviso",
+                                mensaje="Hola.", created_at=eng.now(), status="failed", attempts=8)
+        s.add(message)
+        s.flush()
+        message_id = message.id
     eng.db.dispose()
     return {"file": folder / "plantilla.sqlite3", "folder": folder, "tokens": tokens, "link": link,
             "args": {"case_id": free_case, "task_id": free_task, "held_task": held_task, "session_id": session_id,
                      "company_id": company, "key": "diagnostico_rapido", "kind": "process", "version": 1,
                      "process_id": "diagnostico_rapido", "fmt": "csv", "code": "en", "name": next(iter(_vendor())),
-                     "filename": "css/app.css"}}
+                     "filename": "css/app.css", "message_id": message_id}}
 
 
 def _vendor():

@@ -12,7 +12,7 @@ from webapp.shared.context import current_engine
 
 SUBJECTS = {"case": _l("Caso"), "task": _l("Tarea"), "attendance": _l("Asistencia a talleres"),
             "backup": _l("Copia de seguridad"), "company": _l("Empresa"), "registry": _l("Registro CPE"),
-            "benefit_extract": _l("Extracto de beneficios")}
+            "benefit_extract": _l("Extracto de beneficios"), "outbox": _l("Mensaje de correo")}
 ACTIONS = {"view": _l("Vio"), "export": _l("Exportó"), "download": _l("Descargó")}
 
 
