@@ -108,3 +108,13 @@ def test_a_simulation_takes_the_called_processes_along(engine):
     engine.deploy([FORM, PARENT, CHILD])
     _, files = model_files(engine, "p_padre")
     assert [name for name, _ in files] == ["padre.bpmn", "f.json", "hijo.bpmn"]
+
+
+TWO_WAYS_OUT = ("salidas.bpmn", bpmn("p_salidas", '<bpmn:startEvent id="S"/>' + flow("F1", "S", "X")
+                                     + script("X", "x = 1") + flow("F2", "X", "E") + flow("F3", "X", "E2")
+                                     + END + '<bpmn:endEvent id="E2"/>'))
+
+
+def test_a_task_with_two_ways_out_is_told_to_use_a_gateway(engine):
+    [text] = _same_refusal(engine, [TWO_WAYS_OUT])
+    assert text.startswith("salidas.bpmn:") and "scriptTask X" in text and "agregue una compuerta" in text
