@@ -17,7 +17,7 @@ import click
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from cli.context import CliContext, cli_actor, current_engine
-from engine.basics.errors import DeployError, EngineError, FormError, describe
+from engine.basics.errors import DeployError, EngineError, FormError, describe, errors_of
 from engine.models.validation import collect_files
 from engine.programme import audit
 from webapp.shared import strictjson
@@ -131,16 +131,17 @@ def db_upgrade():
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
 def validate(paths, as_json):
-    """Valida archivos .bpmn, .dmn y formularios .json (o carpetas)."""
+    """Valida archivos .bpmn, .dmn y formularios .json (o carpetas). Los avisos no impiden desplegar."""
     problems = current_engine().validate(collect_files(paths))
+    errors = errors_of(problems)
     if as_json:
-        emit({"valid": not problems, "problems": [p.__dict__ for p in problems]}, True)
+        emit({"valid": not errors, "problems": [p.__dict__ for p in problems]}, True)
     else:
         for problem in problems:
             click.echo(str(problem))
-        if not problems:
-            click.echo("sin problemas", err=True)
-    sys.exit(1 if problems else 0)
+        if not errors:
+            click.echo(f"sin errores ({len(problems)} avisos)" if problems else "sin problemas", err=True)
+    sys.exit(1 if errors else 0)
 
 
 @cpe.command()
@@ -154,6 +155,8 @@ def deploy(paths, message, author, as_json):
     import getpass
 
     results = current_engine().deploy(collect_files(paths), author=author or getpass.getuser(), message=message)
+    for warning in results.warnings:  # on stderr: --json keeps its document
+        click.echo(str(warning), err=True)
 
     def human(rows):
         for r in rows:

@@ -33,8 +33,6 @@ CASES = [
      "serviceTask Service_Derivar (Derivar a SERCOTEC)", "falta el parámetro 'region'"),
     ("unknown parameter", {'id="ventas_uf" type="any"': 'id="ventas" type="any"'},
      "serviceTask Service_Tamano (Verificar tamaño)", "no tiene el parámetro 'ventas'"),
-    ("gateway without default", {'name="¿Nivel?" default="F10"': 'name="¿Nivel?"'},
-     "exclusiveGateway Gateway_Nivel (¿Nivel?)", "no tiene un flujo por defecto"),
     ("lane that is not a role", {'lane id="ejecutivo_cpe"': 'lane id="gerente"'},
      "lane gerente", "el carril debe tener como id un rol"),
     ("import in script", {'puntaje = resultado_cuestionario["puntaje"]': "import os"},

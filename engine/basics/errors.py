@@ -49,15 +49,24 @@ class ValueRefused(EngineError, ValueError):
 
 @dataclass
 class Problem:
-    """One reason a set of model files cannot be deployed, where an analyst finds it."""
+    """One reason a set of model files cannot be deployed, where an analyst finds it. A "warning"
+    is told by validate and deploy but does not refuse the deploy (e.g. an exclusive gateway
+    without a default flow: the case stops with an error only if no condition holds)."""
 
     file: str
     line: int | None
     element: str
     message: str
+    severity: str = "error"  # error | warning
 
     def __str__(self):
-        return f"{self.file}:{self.line or 0}: {self.element}: {self.message}"
+        kind = "aviso: " if self.severity == "warning" else ""
+        return f"{self.file}:{self.line or 0}: {self.element}: {kind}{self.message}"
+
+
+def errors_of(problems) -> list[Problem]:
+    """The problems that refuse a deploy (warnings left out)."""
+    return [p for p in problems if p.severity != "warning"]
 
 
 class DeployError(Exception):

@@ -12,6 +12,7 @@ import json
 import threading
 from collections import OrderedDict
 from contextvars import ContextVar
+from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
@@ -125,12 +126,57 @@ def dump(workflow: BpmnWorkflow) -> dict:
     return SERIALIZER.to_dict(workflow)
 
 
-def parse_process(process_id: str, bpmn: str, filename: str, dmn_files: list[tuple[str, str]]):
+def parse_process(process_id: str, bpmn_files: list[tuple[str, str]], dmn_files: list[tuple[str, str]]):
+    """The spec of `process_id` and of the subprocesses and called processes it runs, from the BPMN
+    files (its own first, then those of the processes it calls) and the DMN files its decisions are in."""
     parser = SpiffBpmnParser()
-    parser.add_bpmn_xml(parse_xml(bpmn).getroot(), filename=filename)
+    for filename, bpmn in bpmn_files:
+        parser.add_bpmn_xml(join_links(parse_xml(bpmn).getroot()), filename=filename)
     for dmn_name, dmn_content in dmn_files:
-        parser.add_dmn_xml(parse_xml(dmn_content).getroot(), filename=dmn_name)
+        for decision in one_decision_each(parse_xml(dmn_content).getroot()):
+            parser.add_dmn_xml(decision, filename=dmn_name)
     return parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
+
+
+BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+
+
+def link_name(event) -> str | None:
+    definition = event.find(f"{BPMN}linkEventDefinition")
+    return (definition.get("name") or definition.get("id")) if definition is not None else None
+
+
+def join_links(root):
+    """The diagram with each link throw event joined to the link catch event of its name (in the same
+    process or subprocess) by a sequence flow: SpiffWorkflow 3.2 reads link events as plain events, so
+    without the flow the path would end at the throw event."""
+    for scope in root.iter(f"{BPMN}process", f"{BPMN}subProcess", f"{BPMN}transaction", f"{BPMN}adHocSubProcess"):
+        catches = {}
+        for event in scope.findall(f"{BPMN}intermediateCatchEvent"):
+            if link_name(event):
+                catches.setdefault(link_name(event), event.get("id"))
+        for event in scope.findall(f"{BPMN}intermediateThrowEvent"):
+            target = catches.get(link_name(event)) if link_name(event) else None
+            if target:
+                scope.append(scope.makeelement(f"{BPMN}sequenceFlow", {
+                    "id": f"{event.get('id')}__link", "sourceRef": event.get("id"), "targetRef": target}))
+    return root
+
+
+def one_decision_each(root) -> list:
+    """A DMN document as one document per decision: SpiffWorkflow's DMN parser reads only the first
+    decision of a document (and fails on a second), so each decision gets a copy without the others."""
+    decisions = [child for child in root if isinstance(child.tag, str) and child.tag.endswith("}decision")]
+    if len(decisions) < 2:
+        return [root]
+    parts = []
+    for keep in range(len(decisions)):
+        part = deepcopy(root)
+        for index, child in enumerate([c for c in part if isinstance(c.tag, str) and c.tag.endswith("}decision")]):
+            if index != keep:
+                part.remove(child)
+        parts.append(part)
+    return parts
 
 
 class SpecCache:

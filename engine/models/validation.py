@@ -20,7 +20,7 @@ from SpiffWorkflow.spiff.parser.process import SPIFF_XSD
 from engine.basics.errors import Problem
 from engine.basics.xmlsafe import XmlError, parse_xml
 from engine.domain import roles
-from engine.models import dmn_validation, sandbox
+from engine.models import dmn_validation, sandbox, spiff
 from engine.models.forms import load_form
 from engine.models.retry_policy import retry_policy
 from engine.operators import deadline
@@ -52,6 +52,7 @@ class Artifact:
     checksum: str
     uses_forms: set = field(default_factory=set)
     uses_decisions: set = field(default_factory=set)
+    uses_processes: set = field(default_factory=set)  # (process id, callActivity node) of other files
 
 
 def checksum(content: str) -> str:
@@ -111,8 +112,8 @@ def check_bpmn(filename: str, tree, operators=None) -> tuple[list[Artifact], lis
     root = tree.getroot()
     artifacts = []
 
-    def problem(node, message):
-        problems.append(Problem(filename, node.sourceline, _describe(node), message))
+    def problem(node, message, severity="error"):
+        problems.append(Problem(filename, node.sourceline, _describe(node), message, severity))
 
     def check_code(node, source, mode, what):
         if source is None or not source.strip():
@@ -123,6 +124,7 @@ def check_bpmn(filename: str, tree, operators=None) -> tuple[list[Artifact], lis
             problem(node, f"código no permitido en {what}: {reason}")
 
     processes = root.findall("bpmn:process", NS)
+    in_file = {p.get("id") for p in processes}
     executable = [p for p in processes if p.get("isExecutable", "true") != "false"]
     if not executable:
         problems.append(Problem(filename, root.sourceline, "definitions", "no hay un proceso ejecutable"))
@@ -141,14 +143,14 @@ def check_bpmn(filename: str, tree, operators=None) -> tuple[list[Artifact], lis
             if lane.get("id") not in roles.ROLES:
                 problem(lane, f"el carril debe tener como id un rol: {', '.join(roles.ROLES)}")
             in_lane.update(ref.text.strip() for ref in lane.findall("bpmn:flowNodeRef", NS) if ref.text)
-        for node in process.iter(f"{{{NS['bpmn']}}}userTask"):
+        for node in process.iter(f"{{{NS['bpmn']}}}userTask"):  # inside a subprocess: the lane of the subprocess
             props = properties(node)
             key = form_key_of(props.get("formJsonSchemaFilename"))
             if not key:
                 problem(node, "la tarea de usuario no tiene formulario (formJsonSchemaFilename)")
             else:
                 art.uses_forms.add((key, node))
-            if lanes and node.get("id") not in in_lane:
+            if lanes and not any(n.get("id") in in_lane for n in containers(node, process)):
                 problem(node, "la tarea de usuario no está en un carril (rol)")
             if props.get("asignadoA"):
                 check_code(node, props["asignadoA"], "eval", "la expresión asignadoA")
@@ -185,6 +187,21 @@ def check_bpmn(filename: str, tree, operators=None) -> tuple[list[Artifact], lis
         for node in process.iter(f"{{{NS['bpmn']}}}scriptTask"):
             script = node.find("bpmn:script", NS)
             check_code(node, script.text if script is not None else None, "exec", "el script")
+        for node in process.iter(f"{{{NS['bpmn']}}}callActivity"):
+            called = (node.get("calledElement") or "").strip()
+            if not called:
+                problem(node, "la actividad de llamada no indica el proceso que llama (calledElement)")
+            elif called not in in_file:
+                art.uses_processes.add((called, node))
+        for tag in SUBPROCESS_TAGS[:2]:  # SpiffWorkflow builds these as a workflow of their own
+            for node in process.iter(f"{{{NS['bpmn']}}}{tag}"):
+                starts = node.findall("bpmn:startEvent", NS)
+                if len(starts) != 1:
+                    problem(node, f"el subproceso debe tener exactamente un evento de inicio (tiene {len(starts)}): "
+                                  + ("agregue uno al comienzo del subproceso" if not starts else
+                                     "deje uno solo y una los demás caminos a él"))
+                if not node.findall("bpmn:endEvent", NS):
+                    problem(node, "el subproceso no tiene un evento de fin: agregue uno al final de su camino")
         for node in process.iter(f"{{{NS['bpmn']}}}businessRuleTask"):
             decision = _extension(node, "calledDecisionId")
             if decision is None or not (decision.text or "").strip():
@@ -198,13 +215,14 @@ def check_bpmn(filename: str, tree, operators=None) -> tuple[list[Artifact], lis
                 check_code(flow, condition.text, "eval", "la condición")
         for tag in ("exclusiveGateway", "inclusiveGateway"):
             for gateway in process.iter(f"{{{NS['bpmn']}}}{tag}"):
-                outgoing = [flows[o.text.strip()] for o in gateway.findall("bpmn:outgoing", NS)
-                            if o.text and o.text.strip() in flows]
+                # the flows whose source is the gateway (what the engine reads; not every modeler writes <outgoing>)
+                outgoing = [f for f in flows.values() if f.get("sourceRef") == gateway.get("id")]
                 if len(outgoing) < 2:
                     continue
                 default = gateway.get("default")
                 if tag == "exclusiveGateway" and not default:
-                    problem(gateway, "la compuerta no tiene un flujo por defecto")
+                    problem(gateway, "la compuerta no tiene un flujo por defecto: si ninguna condición se cumple, "
+                                     "el caso se detiene con un error", "warning")
                 seen_conditions = {}
                 for flow in outgoing:
                     condition = flow.find("bpmn:conditionExpression", NS)
@@ -216,6 +234,13 @@ def check_bpmn(filename: str, tree, operators=None) -> tuple[list[Artifact], lis
                             problem(flow, f"la condición «{text}» repite la del flujo {seen_conditions[text]}: "
                                           "las dos salidas se superponen")
                         seen_conditions.setdefault(text, flow.get("id"))
+        for scope in (process, *(n for tag in SUBPROCESS_TAGS for n in process.iter(f"{{{NS['bpmn']}}}{tag}"))):
+            names = {spiff.link_name(n) for n in scope.findall("bpmn:intermediateCatchEvent", NS)} - {None}
+            for node in scope.findall("bpmn:intermediateThrowEvent", NS):
+                name = spiff.link_name(node)
+                if name and name not in names:
+                    problem(node, f"el evento de enlace «{name}» no tiene un evento de enlace de captura con el "
+                                  "mismo nombre en este proceso o subproceso")
         for node in unreachable(process):
             problem(node, "el elemento no es alcanzable desde ningún evento de inicio")
         for timer in process.iter(f"{{{NS['bpmn']}}}timerEventDefinition"):
@@ -227,20 +252,35 @@ def check_bpmn(filename: str, tree, operators=None) -> tuple[list[Artifact], lis
     return artifacts, problems
 
 
+SUBPROCESS_TAGS = ("subProcess", "transaction", "adHocSubProcess")
 FLOW_NODE_TAGS = ("task", "userTask", "serviceTask", "scriptTask", "businessRuleTask", "manualTask", "sendTask",
-                  "receiveTask", "callActivity", "subProcess", "exclusiveGateway", "inclusiveGateway",
-                  "parallelGateway", "eventBasedGateway", "intermediateCatchEvent", "intermediateThrowEvent",
-                  "endEvent", "startEvent", "boundaryEvent")
+                  "receiveTask", "callActivity", *SUBPROCESS_TAGS, "exclusiveGateway", "inclusiveGateway",
+                  "parallelGateway", "eventBasedGateway", "complexGateway", "intermediateCatchEvent",
+                  "intermediateThrowEvent", "endEvent", "startEvent", "boundaryEvent")
+
+
+def containers(node, process):
+    """The node and the subprocesses around it, up to the process."""
+    while node is not None and node is not process:
+        yield node
+        node = node.getparent()
 
 
 def unreachable(scope) -> list:
     """Flow nodes of a process or subprocess that no path from a start event reaches (boundary
-    events count as reached with the activity they are attached to; subprocesses are checked
-    on their own)."""
+    events count as reached with the activity they are attached to, a link catch event with the
+    link throw events of its name; subprocesses, transactions included, are checked on their own)."""
     nodes = {n.get("id"): n for tag in FLOW_NODE_TAGS for n in scope.findall(f"bpmn:{tag}", NS)}
     targets: dict[str, list[str]] = {}
     for flow in scope.findall("bpmn:sequenceFlow", NS):
         targets.setdefault(flow.get("sourceRef"), []).append(flow.get("targetRef"))
+    catches: dict[str, str] = {}  # the first catch event of each link name, as spiff.join_links joins them
+    for node in scope.findall("bpmn:intermediateCatchEvent", NS):
+        if spiff.link_name(node):
+            catches.setdefault(spiff.link_name(node), node.get("id"))
+    for node in scope.findall("bpmn:intermediateThrowEvent", NS):
+        if spiff.link_name(node) in catches:
+            targets.setdefault(node.get("id"), []).append(catches[spiff.link_name(node)])
     boundaries: dict[str, list[str]] = {}
     for node in nodes.values():
         if etree.QName(node).localname == "boundaryEvent":
@@ -256,9 +296,10 @@ def unreachable(scope) -> list:
                 reached.add(nxt)
                 queue.append(nxt)
     result = [n for i, n in nodes.items() if i not in reached]
-    for sub in scope.findall("bpmn:subProcess", NS):
-        if sub.get("triggeredByEvent") != "true":
-            result.extend(unreachable(sub))
+    for tag in SUBPROCESS_TAGS:
+        for sub in scope.findall(f"bpmn:{tag}", NS):
+            if sub.get("triggeredByEvent") != "true":
+                result.extend(unreachable(sub))
     return result
 
 
@@ -290,9 +331,11 @@ def check_dmn(filename: str, tree) -> tuple[list[Artifact], list[Problem]]:
     return artifacts, problems
 
 
-def check_files(files: list[tuple[str, bytes]], known_forms=(), known_decisions=(), operators=None):
+def check_files(files: list[tuple[str, bytes]], known_forms=(), known_decisions=(), operators=None,
+                known_processes=()):
     """Validate a set of files; returns (artifacts, problems). Nothing is written. `operators` is the
-    table service tasks may call (the Engine's `operator_table`); without it every service task is refused."""
+    table service tasks may call (the Engine's `operator_table`); without it every service task is refused.
+    `known_*`: what is already deployed (a call activity may call a deployed process)."""
     artifacts: list[Artifact] = []
     problems: list[Problem] = []
     for filename, raw in files:
@@ -340,20 +383,72 @@ def check_files(files: list[tuple[str, bytes]], known_forms=(), known_decisions=
         keys[(art.kind, art.key)] = art.filename
     forms = {a.key for a in artifacts if a.kind == "form"} | set(known_forms)
     decisions = {a.key for a in artifacts if a.kind == "decision"} | set(known_decisions)
+    processes = {a.key for a in artifacts if a.kind == "process"} | set(known_processes)
     for art in artifacts:
         references = [(key, node, forms, "formulario desconocido") for key, node in art.uses_forms]
         references += [(key, node, decisions, "decisión desconocida") for key, node in art.uses_decisions]
         for key, node, known, message in sorted(references, key=lambda r: (r[3], r[0])):
             if key not in known:
                 problems.append(Problem(art.filename, node.sourceline, _describe(node), f"{message} '{key}'"))
+        for key, node in sorted(art.uses_processes, key=lambda r: r[0]):
+            if key not in processes:
+                problems.append(Problem(art.filename, node.sourceline, _describe(node),
+                                        f"llama al proceso '{key}', que no está en estos archivos ni desplegado: "
+                                        "súbalo junto a este archivo o despliéguelo antes"))
+    problems.extend(_call_cycles(artifacts))
     return artifacts, problems
 
 
-def dependencies_json(art: Artifact, form_versions: dict, decision_versions: dict) -> dict:
-    return {
+def _call_cycles(artifacts) -> list[Problem]:
+    """Processes of different files that call each other in a circle: each pins the other's version, so
+    they cannot be deployed (put them in one file, where a call needs no pin)."""
+    calls = {a.key: a for a in artifacts if a.kind == "process"}
+    problems, state = [], {}
+
+    def visit(key, path):
+        state[key] = "open"
+        for called, node in sorted(calls[key].uses_processes, key=lambda r: r[0]):
+            if state.get(called) == "open":
+                circle = " → ".join([*path[path.index(called):], called])
+                problems.append(Problem(calls[key].filename, node.sourceline, _describe(node),
+                                        f"llamada circular entre archivos ({circle}): ponga esos procesos en un "
+                                        "mismo archivo"))
+            elif called in calls and called not in state:
+                visit(called, [*path, called])
+        state[key] = "done"
+    for key in sorted(calls):
+        if key not in state:
+            visit(key, [key])
+    return problems
+
+
+def call_order(artifacts) -> list:
+    """The artifacts with every called process before the processes that call it (so each caller pins
+    the version this deploy stores)."""
+    calls = {a.key: a for a in artifacts if a.kind == "process"}
+    ordered, seen = [], set()
+
+    def visit(key):
+        seen.add(key)
+        for called, _node in sorted(calls[key].uses_processes, key=lambda r: r[0]):
+            if called in calls and called not in seen:
+                visit(called)
+        ordered.append(calls[key])
+    for art in artifacts:
+        if art.kind == "process" and art.key not in seen:
+            visit(art.key)
+    return [a for a in artifacts if a.kind != "process"] + ordered
+
+
+def dependencies_json(art: Artifact, form_versions: dict, decision_versions: dict,
+                      process_versions: dict | None = None) -> dict:
+    deps = {
         "forms": {k: form_versions[k] for k in sorted({k for k, _ in art.uses_forms})},
         "decisions": {k: decision_versions[k] for k in sorted({k for k, _ in art.uses_decisions})},
     }
+    if art.uses_processes:  # only then: a version stored before calls were pinned keeps its dependencies
+        deps["processes"] = {k: process_versions[k] for k in sorted({k for k, _ in art.uses_processes})}
+    return deps
 
 
 def dependency_checksum(content_checksum: str, deps: dict) -> str:

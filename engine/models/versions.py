@@ -6,9 +6,9 @@ from __future__ import annotations
 from lxml import etree
 from sqlalchemy import func, select
 
-from engine.basics.errors import BrokenModel, DeployError, NotFound, Problem
+from engine.basics.errors import BrokenModel, DeployError, NotFound, errors_of
 from engine.basics.xmlsafe import parse_xml
-from engine.models import spiff, validation
+from engine.models import parser_errors, spiff, validation
 from engine.models.forms import Form, load_form
 from engine.store.schema import Case, ModelVersion
 
@@ -36,24 +36,79 @@ def version_row(s, kind, key, version=None) -> ModelVersion:
     return row
 
 
+class Deployed(list):
+    """What a deploy did (one dict per model), with the warnings it passed over."""
+
+    def __init__(self, results, warnings):
+        super().__init__(results)
+        self.warnings = warnings
+
+
+def _checked(s, files, operators):
+    """(artifacts, problems) of `files` against what is deployed: the checks, then, if they find no error,
+    SpiffWorkflow builds each process exactly as deploy will (with the processes it calls and the
+    decisions it uses, from these files or deployed)."""
+    artifacts, problems = validation.check_files(files, latest_versions(s, "form"), latest_versions(s, "decision"),
+                                             operators, latest_versions(s, "process"))
+    if errors_of(problems):
+        return artifacts, problems
+    pending = {(a.kind, a.key): a for a in artifacts}
+    for art in (a for a in artifacts if a.kind == "process"):
+        bpmn, dmn, _nodes = _sources(s, art, pending)
+        try:
+            spiff.parse_process(art.key, bpmn, dmn)
+        except Exception as exc:  # noqa: BLE001 - SpiffWorkflow raises many types; each becomes a Problem
+            problems.append(parser_errors.problem(exc, art.filename, art.key, dict(bpmn + dmn)))
+    return artifacts, problems
+
+
+def _sources(s, root, pending):
+    """The BPMN and DMN files (filename, content) that build process `root` (an Artifact of this deploy,
+    or a stored row), its own first, and the artifacts and rows visited: an artifact's calls and decisions
+    resolve to this deploy's (`pending`: (kind, key) -> Artifact) or else to the latest deployed, a row's to
+    the versions it pins."""
+    bpmn, dmn, nodes, seen = {}, {}, [], set()
+
+    def visit(node):
+        nodes.append(node)
+        seen.add(node.key)
+        bpmn.setdefault(node.checksum, (node.filename, node.content))
+        if isinstance(node, validation.Artifact):
+            decisions = [pending.get(("decision", k)) or latest_row(s, "decision", k)
+                         for k in sorted({k for k, _ in node.uses_decisions})]
+            called = [pending.get(("process", k)) or latest_row(s, "process", k)
+                      for k in sorted({k for k, _ in node.uses_processes})]
+        else:
+            deps = node.dependencies or {}
+            decisions = [version_row(s, "decision", k, v) for k, v in sorted(deps.get("decisions", {}).items())]
+            called = [version_row(s, "process", k, v) for k, v in sorted(deps.get("processes", {}).items())]
+        for decision in decisions:
+            dmn.setdefault(decision.checksum, (decision.filename, decision.content))
+        for process in called:
+            if process.key not in seen:
+                visit(process)
+    visit(root)
+    return list(bpmn.values()), list(dmn.values()), nodes
+
+
 def check(s, files, operators):
     """The problems of `files` against what is deployed; service tasks may call `operators` (the Engine's table)."""
-    _, problems = validation.check_files(files, latest_versions(s, "form"), latest_versions(s, "decision"), operators)
-    return problems
+    return _checked(s, files, operators)[1]
 
 
-def deploy(s, files, author, message, now, build, operators) -> list[dict]:
+def deploy(s, files, author, message, now, build, operators) -> Deployed:
     """Store a new version of every changed model; `build` compiles a process row (and must
-    succeed: a process that cannot run does not deploy); service tasks may call `operators`."""
-    artifacts, problems = validation.check_files(files, latest_versions(s, "form"), latest_versions(s, "decision"),
-                                             operators)
-    if problems:
+    succeed: a process that cannot run does not deploy); service tasks may call `operators`.
+    Refuses (DeployError, with every problem) exactly when `check` finds an error."""
+    artifacts, problems = _checked(s, files, operators)
+    if errors_of(problems):
         raise DeployError(problems)
     results = []
-    for art in sorted(artifacts, key=lambda a: DEPLOY_ORDER[a.kind]):
+    for art in sorted(validation.call_order(artifacts), key=lambda a: DEPLOY_ORDER[a.kind]):
         deps = {}
         if art.kind == "process":
-            deps = validation.dependencies_json(art, latest_versions(s, "form"), latest_versions(s, "decision"))
+            deps = validation.dependencies_json(art, latest_versions(s, "form"), latest_versions(s, "decision"),
+                                            latest_versions(s, "process"))
         current = latest_row(s, art.kind, art.key)
         if current is not None and current.checksum == art.checksum and (current.dependencies or {}) == deps:
             results.append({"kind": art.kind, "key": art.key, "version": current.version, "created": False})
@@ -65,12 +120,13 @@ def deploy(s, files, author, message, now, build, operators) -> list[dict]:
         s.flush()
         results.append({"kind": art.kind, "key": art.key, "version": version, "created": True})
     for art in (a for a in artifacts if a.kind == "process"):
+        row = latest_row(s, "process", art.key)
         try:
-            build(s, latest_row(s, "process", art.key))
+            build(s, row)
         except Exception as exc:  # noqa: BLE001 - SpiffWorkflow raises many types
-            raise DeployError([Problem(art.filename, getattr(exc, "line_number", None),
-                                       f"process {art.key}", str(exc))]) from None
-    return results
+            bpmn, dmn, _nodes = _sources(s, row, {})
+            raise DeployError([parser_errors.problem(exc, art.filename, art.key, dict(bpmn + dmn))]) from None
+    return Deployed(results, problems)
 
 
 def listing(s) -> list[dict]:
@@ -84,13 +140,17 @@ def listing(s) -> list[dict]:
 
 
 def compile_process(s, row: ModelVersion) -> spiff.CompiledProcess:
-    deps = row.dependencies or {}
-    dmn = [(d.filename, d.content) for key, v in deps.get("decisions", {}).items()
-           for d in [version_row(s, "decision", key, v)]]
-    spec, subs = spiff.parse_process(row.key, row.content, row.filename, dmn)
-    forms = {key: stored_form(s, key, v) for key, v in deps.get("forms", {}).items()}
+    """The process version with the processes it calls and the decisions and forms they all use, at the
+    versions each pins. A called process's tasks take their forms and lanes from its own version."""
+    bpmn, dmn, rows = _sources(s, row, {})
+    spec, subs = spiff.parse_process(row.key, bpmn, dmn)
+    forms, lanes = {}, {}
+    for each in reversed(rows):  # the process itself last: its own forms and lanes win
+        forms.update({key: stored_form(s, key, v) for key, v in (each.dependencies or {}).get("forms", {}).items()})
+        lanes.update(lanes_and_start_form(each.content, each.key)[0])
     compiled = spiff.CompiledProcess(row.id, row.key, spec, subs, forms)
-    compiled.lanes, compiled.start_form = lanes_and_start_form(row.content, row.key)
+    compiled.lanes = lanes
+    compiled.start_form = lanes_and_start_form(row.content, row.key)[1]
     return compiled
 
 
@@ -112,6 +172,14 @@ def lanes_and_start_form(bpmn: str, process_id: str):
         for ref in lane.findall("bpmn:flowNodeRef", ns):
             if ref.text:
                 lanes[ref.text.strip()] = lane.get("id")
+    listed = dict(lanes)
+    for node in process.iter():  # a node inside a subprocess no lane lists: the lane of the nearest listed one
+        ident = node.get("id") if isinstance(node.tag, str) else None
+        if ident and ident not in listed and node.getparent() is not process:
+            lane = next((listed[n.get("id")] for n in validation.containers(node.getparent(), process)
+                         if n.get("id") in listed), None)
+            if lane:
+                lanes[ident] = lane
     start_form = None
     for start in process.findall("bpmn:startEvent", ns):
         start_form = validation.form_key_of(validation.properties(start).get("formJsonSchemaFilename")) or start_form

@@ -19,16 +19,25 @@ from engine.simulate.shard import run_shard
 
 
 def model_files(source: Engine, process_id: str, version: int | None = None):
-    """The process version and the exact form and decision versions it pins, as deployable files."""
+    """The process version, the process versions it calls, and the exact form and decision versions they
+    pin, as deployable files (a file holding several of them, once; the process's own file first)."""
     process = source.model_version("process", process_id, version)
-    deps = process.get("dependencies") or {}
-    files = []
-    for kind, group in (("form", "forms"), ("decision", "decisions")):
-        for key, v in sorted(deps.get(group, {}).items()):
-            row = source.model_version(kind, key, v)
-            files.append((row["filename"], row["content"].encode("utf-8")))
-    files.append((process["filename"], process["content"].encode("utf-8")))
-    return process, files
+    files, seen = {}, set()
+
+    def add(row):
+        for kind, group in (("form", "forms"), ("decision", "decisions"), ("process", "processes")):
+            for key, v in sorted((row.get("dependencies") or {}).get(group, {}).items()):
+                if (kind, key) not in seen:
+                    seen.add((kind, key))
+                    pinned = source.model_version(kind, key, v)
+                    if kind == "process":
+                        add(pinned)
+                    files.setdefault((pinned["filename"], pinned["content"]), None)
+        files.setdefault((row["filename"], row["content"]), None)
+    files[(process["filename"], process["content"])] = None  # first: its diagram is the design's (compare_designs)
+    seen.add(("process", process_id))
+    add(process)
+    return process, [(name, content.encode("utf-8")) for name, content in files]
 
 
 def simulate(source: Engine, process_id: str, cases: int, version: int | None = None, seed=0,

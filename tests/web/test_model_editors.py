@@ -173,7 +173,8 @@ def test_deploy_a_form(analyst, engine):
     assert v2["version"] == 2 and v2["author"] == "analista" and "Solo castellano" in v2["content"]
     again = analyst.post(DEPLOY_FORM, json={"json": text, "key": "dr_cuestionario", "message": "otra vez"})
     assert again.json == {"ok": True, "created": False, "url": "/modelos/form/dr_cuestionario/v2",
-                          "results": [{"kind": "form", "key": "dr_cuestionario", "version": 2, "created": False}]}
+                          "results": [{"kind": "form", "key": "dr_cuestionario", "version": 2, "created": False}],
+                          "warnings": []}
     assert "Castellano" in analyst.get("/modelos/").text
     taken = analyst.post(DEPLOY_FORM, json={"json": text, "key": "dr_cuestionario", "message": "x", "new": True})
     assert taken.status_code == 422 and "Ya existe dr_cuestionario" in taken.json["problems"][0]["text"]

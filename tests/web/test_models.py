@@ -112,3 +112,24 @@ def test_modeler_endpoints(client, auth, engine):
                                                            "filename": "diagnostico_rapido.bpmn"}).json
     assert deployed["ok"] and deployed["url"] == "/modelos/process/diagnostico_rapido/v2"
     assert engine.model_version("process", "diagnostico_rapido")["message"] == "Nombre corto"
+
+
+def test_a_warning_is_shown_as_such_and_does_not_refuse(client, auth, engine):
+    auth.login("analista")
+    xml = (MODEL / "diagnostico_rapido.bpmn").read_text()
+    no_default = xml.replace('name="¿Nivel?" default="F10"', 'name="¿Nivel?"').replace(
+        '<bpmn:sequenceFlow id="F10" sourceRef="Gateway_Nivel" targetRef="Service_Sra" />',
+        '<bpmn:sequenceFlow id="F10" sourceRef="Gateway_Nivel" targetRef="Service_Sra">'
+        '<bpmn:conditionExpression>nivel != "bajo"</bpmn:conditionExpression></bpmn:sequenceFlow>')
+    checked = client.post("/modelos/validar", json={"xml": no_default, "filename": "diagnostico_rapido.bpmn"}).json
+    assert checked["ok"] is True
+    assert [(p["severity"], p["element_id"]) for p in checked["problems"]] == [("warning", "Gateway_Nivel")]
+    deployed = client.post("/modelos/desplegar-xml", json={"xml": no_default, "message": "Sin defecto",
+                                                           "filename": "diagnostico_rapido.bpmn"}).json
+    assert deployed["ok"] and [w["element_id"] for w in deployed["warnings"]] == ["Gateway_Nivel"]
+    again = no_default.replace('name="Llamar a la empresa"', 'name="Llamar"')
+    upload = [(io.BytesIO(again.encode()), "diagnostico_rapido.bpmn")]
+    page = client.post("/modelos/desplegar", data={"archivos": upload, "mensaje": "otra"},
+                       content_type="multipart/form-data")
+    assert page.status_code == 200 and "nueva versión" in page.text
+    assert "flash-warning" in page.text and "aviso: la compuerta no tiene un flujo por defecto" in page.text

@@ -11,7 +11,7 @@ from flask import Blueprint, abort, jsonify, make_response, render_template, req
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from engine.basics.errors import DeployError
+from engine.basics.errors import DeployError, errors_of
 from engine.domain import roles
 from engine.models.forms import MAX_FORM_BYTES
 from engine.models.validation import check_files
@@ -98,7 +98,8 @@ def _deploy(files, message, kind, new=False):
     except ValueError as exc:
         return jsonify({"ok": False, "problems": [{"text": str(exc)}]}), 422
     mine = next((r for r in results if r["kind"] == kind), None)
-    return jsonify({"ok": True, "results": results, "created": bool(mine and mine["created"]),
+    return jsonify({"ok": True, "results": results, "warnings": problems_payload(results.warnings),
+                    "created": bool(mine and mine["created"]),
                     "url": url_for("models.version", kind=kind, key=mine["key"], version=mine["version"])
                     if mine else None})
 
@@ -144,7 +145,7 @@ def validate_decision():
         problems = current_engine().validate(files)
     except ValueError as exc:
         return jsonify({"ok": False, "problems": [{"text": str(exc)}]})
-    return jsonify({"ok": not problems, "problems": problems_payload(problems)})
+    return jsonify({"ok": not errors_of(problems), "problems": problems_payload(problems)})
 
 
 @bp.post("/decision/desplegar")

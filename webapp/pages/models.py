@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_t
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from engine.basics.errors import Conflict, DeployError, NotFound
+from engine.basics.errors import Conflict, DeployError, NotFound, errors_of
 from engine.domain import roles
 from webapp.shared.context import current_engine
 from webapp.shared.error_responses import back_on_failure
@@ -95,7 +95,7 @@ def migrate(key, version):
 @bp.route("/desplegar", methods=["GET", "POST"])
 @require(roles.MANAGE_MODELS)
 def deploy():
-    problems, results = [], None
+    problems, results, warnings = [], None, []
     if request.method == "POST":
         uploads = [f for f in request.files.getlist("archivos") if f and f.filename]
         message = request.form.get("mensaje", "").strip()[:2000]
@@ -109,11 +109,13 @@ def deploy():
             files = [(f.filename.rsplit("/", 1)[-1], f.read()) for f in uploads]
             try:
                 results = current_engine().deploy(files, author=current_user.username, message=message)
+                warnings = [str(w) for w in results.warnings]
             except DeployError as exc:
                 problems = [str(p) for p in exc.problems]
             except ValueError as exc:
                 problems = [str(exc)]
-    return render_template("models/deploy.html", problems=problems, results=results), (422 if problems else 200)
+    return (render_template("models/deploy.html", problems=problems, results=results, warnings=warnings),
+            422 if problems else 200)
 
 
 @bp.get("/catalogo.json")
@@ -160,7 +162,7 @@ def validate_xml():
         problems = current_engine().validate(files)
     except ValueError as exc:
         return jsonify({"ok": False, "problems": [{"text": str(exc), "element_id": None}]})
-    return jsonify({"ok": not problems, "problems": problems_payload(problems)})
+    return jsonify({"ok": not errors_of(problems), "problems": problems_payload(problems)})
 
 
 @bp.post("/desplegar-xml")
@@ -179,6 +181,6 @@ def deploy_xml():
     except ValueError as exc:
         return jsonify({"ok": False, "problems": [{"text": str(exc), "element_id": None}]}), 422
     process = next((r for r in results if r["kind"] == "process"), None)
-    return jsonify({"ok": True, "results": results,
+    return jsonify({"ok": True, "results": results, "warnings": problems_payload(results.warnings),
                     "url": url_for(".version", kind="process", key=process["key"], version=process["version"])
                     if process else None})

@@ -10,10 +10,11 @@ ELEMENT_ID = re.compile(r"^\w+ ([A-Za-z_][\w.-]*)")
 
 
 def problems_payload(problems) -> list[dict]:
-    """Deploy problems as the editors read them: text, line, element, message and the element's id."""
+    """Deploy problems as the editors read them: text, line, element, message, the element's id and the
+    severity ("error" refuses the deploy, "warning" does not)."""
     result = []
     for p in problems:
         match = ELEMENT_ID.match(p.element or "")
         result.append({"text": str(p), "line": p.line, "element": p.element, "message": p.message,
-                       "element_id": match.group(1) if match else None})
+                       "severity": p.severity, "element_id": match.group(1) if match else None})
     return result

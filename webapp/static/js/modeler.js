@@ -241,16 +241,22 @@
 
   // -- validate, deploy, download -----------------------------------------------------------
   function showProblems(problems) {
-    problemIds.forEach(function (id) { if (registry.get(id)) { canvas.removeMarker(id, "cpe-problem"); } });
+    problemIds.forEach(function (m) { if (registry.get(m[0])) { canvas.removeMarker(m[0], m[1]); } });
     problemIds = [];
     result.textContent = "";
-    if (!problems.length) { return; }
+    var errors = problems.filter(function (p) { return p.severity !== "warning"; });
+    var warnings = problems.filter(function (p) { return p.severity === "warning"; });
+    if (errors.length) { result.appendChild(problemBox(errors, "cpe-problem", "flash flash-error", T.problems)); }
+    if (warnings.length) { result.appendChild(problemBox(warnings, "cpe-warning", "flash flash-warning", T.warnings)); }
+  }
+  // warnings (severity "warning") are told apart: they do not stop a deploy
+  function problemBox(problems, marker, boxClass, title) {
     var list = el("ul");
     problems.forEach(function (p) {
       var item = el("li", { text: p.text });
       if (p.element_id && registry.get(p.element_id)) {
-        canvas.addMarker(p.element_id, "cpe-problem");
-        problemIds.push(p.element_id);
+        canvas.addMarker(p.element_id, marker);
+        problemIds.push([p.element_id, marker]);
         item.classList.add("clickable");
         item.addEventListener("click", function () {
           modeler.get("selection").select(registry.get(p.element_id));
@@ -258,7 +264,7 @@
       }
       list.appendChild(item);
     });
-    result.appendChild(el("div", { "class": "flash flash-error" }, [el("strong", { text: T.problems }), list]));
+    return el("div", { "class": boxClass }, [el("strong", { text: title }), list]);
   }
   function post(url, body) { return window.CPEEditor.postJson(url, body, csrf); }
   function currentXml() { return modeler.saveXML({ format: true }).then(function (r) { return r.xml; }); }
@@ -280,7 +286,7 @@
     currentXml().then(function (xml) {
       return post(app.getAttribute("data-deploy"), { xml: xml, filename: filename(), message: message });
     }).then(function (r) {
-      showProblems(r.problems || []);
+      showProblems((r.problems || []).concat(r.warnings || []));
       if (r.ok) {
         var list = el("ul");
         r.results.forEach(function (x) {
