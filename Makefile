@@ -6,7 +6,7 @@ PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test test-sqlite test-postgres lint clean translations
+.PHONY: install wheel run test test-sqlite test-postgres lint clean translations
 
 $(BIN)/cpe: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -18,7 +18,15 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
+# After `npm ci`: copy the served front-end files (with licences) and the shipped models into the package
+# (webapp/static/vendor/, engine/programme/shipped_models/; generated, git-ignored). Cheap: runs every time.
 install: $(BIN)/cpe node_modules/.package-lock.json
+	$(BIN)/python tooling/build_assets.py
+
+# The installable package (what production installs): dist/cpe_workflow-<version>-py3-none-any.whl
+wheel: install
+	rm -rf build
+	$(BIN)/pip wheel -q --no-deps . -w dist
 
 run: install
 	$(BIN)/cpe db upgrade
@@ -46,7 +54,7 @@ test-postgres: install
 	fi
 
 clean:
-	rm -rf $(VENV) node_modules instance .pytest_cache
+	rm -rf $(VENV) node_modules instance .pytest_cache build dist webapp/static/vendor engine/programme/shipped_models
 
 # After changing UI strings: refresh the catalogue, translate the new entries in
 # webapp/translations/en/LC_MESSAGES/messages.po, then compile it.

@@ -14,6 +14,7 @@ import click
 
 from engine.assembly import build_engine
 from engine.cases.engine import Engine
+from engine.programme import shipped
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = ROOT / "instance"
@@ -28,8 +29,8 @@ def _build_engine(url: str | None, instance_dir: str) -> Engine:
 def environment_settings() -> dict:
     """The settings the commands read, with `webapp.create_app`'s defaults."""
     return {"DATABASE_URL": os.environ.get("CPE_DATABASE_URL"),
-            "PROCESSES_DIR": str(ROOT / "processes"),
-            "FORMS_DIR": str(ROOT / "forms")}
+            "PROCESSES_DIR": str(shipped.processes_dir()),
+            "FORMS_DIR": str(shipped.forms_dir())}
 
 
 class CliContext:
@@ -43,8 +44,8 @@ class CliContext:
 
     @classmethod
     def from_environment(cls) -> CliContext:
-        """The command as installed: CPE_DATABASE_URL (or instance/cpe.sqlite3) and the repository's
-        processes/ and forms/."""
+        """The command as installed: CPE_DATABASE_URL (or instance/cpe.sqlite3) and the shipped models
+        (the repository's processes/ and forms/, or the installed package's copy: engine/programme/shipped.py)."""
         config = environment_settings()
         return cls(config, lambda: _build_engine(config["DATABASE_URL"], str(INSTANCE_DIR)))
 

@@ -145,15 +145,19 @@ def validate(paths, as_json):
 
 
 @cpe.command()
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1)
 @click.option("--message", "-m", default="", help="Motivo del cambio.")
 @click.option("--author", default=None, help="Autor (por defecto, el usuario del sistema).")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
 def deploy(paths, message, author, as_json):
-    """Valida y guarda nuevas versiones de procesos, decisiones y formularios."""
+    """Valida y guarda nuevas versiones de procesos, decisiones y formularios (sin PATHS: los modelos
+    del programa, los de processes/ y forms/ o, instalado, la copia que trae el paquete)."""
     import getpass
 
+    from engine.programme import shipped
+
+    paths = paths or (shipped.forms_dir(), shipped.processes_dir())
     results = current_engine().deploy(collect_files(paths), author=author or getpass.getuser(), message=message)
     for warning in results.warnings:  # on stderr: --json keeps its document
         click.echo(str(warning), err=True)

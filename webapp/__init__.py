@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from engine.assembly import build_engine
 from engine.domain import roles
+from engine.programme import shipped
 from webapp.shared.extensions import LANGUAGES, babel, csrf, login_manager
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,8 +27,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(
         DATABASE_URL=os.environ.get("CPE_DATABASE_URL"),
         SECRET_KEY=os.environ.get("CPE_SECRET_KEY"),
-        PROCESSES_DIR=str(ROOT / "processes"),
-        FORMS_DIR=str(ROOT / "forms"),
+        PROCESSES_DIR=str(shipped.processes_dir()),
+        FORMS_DIR=str(shipped.forms_dir()),
         BABEL_DEFAULT_LOCALE="es_CL",
         BABEL_DEFAULT_TIMEZONE="America/Santiago",
         SESSION_COOKIE_HTTPONLY=True,

@@ -17,7 +17,6 @@ import time
 import tracemalloc
 from collections import defaultdict
 from datetime import date, timedelta
-from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
@@ -27,13 +26,13 @@ from engine.cases.queries import inbox
 from engine.domain import roles
 from engine.models import spiff
 from engine.models.validation import collect_files
+from engine.programme import shipped
 from engine.simulate import simulate
 from engine.store import backup
 from engine.store.db import analyze
 from engine.store.schema import Case, CaseEvent, CaseState, Company, TaskRow, TpeHistory
 from tooling.demo import answers_for_level
 
-ROOT = Path(__file__).resolve().parents[2]
 QUICK = {"start_cases": 300, "lifecycles": 100, "inbox_cases": 10_000, "bare_lifecycles": 300, "inbox_runs": 40,
          "http_clients": 8, "http_tasks_per_client": 30, "simulation_cases": 300}
 FULL = {"start_cases": 2_000, "lifecycles": 500, "inbox_cases": 100_000, "bare_lifecycles": 1_000, "inbox_runs": 100,
@@ -79,7 +78,7 @@ def run(quick: bool = True, database_url: str | None = None, progress=None, web=
         url = database_url or f"sqlite:///{folder}/bench.sqlite3"
         engine = build_engine(url=url, clock=VirtualClock())
         engine.upgrade()
-        engine.deploy(collect_files([ROOT / "forms", ROOT / "processes"]), author="bench", message="bench")
+        engine.deploy(collect_files([shipped.forms_dir(), shipped.processes_dir()]), author="bench", message="bench")
         engine.create_user(BENCH_USER, BENCH_PASSWORD, roles.EJECUTIVO_CPE, region="CL-RM")
         forms = {k: f.schema for k, f in _compiled(engine).forms.items()}
         life = Lifecycle(forms)

@@ -1,0 +1,24 @@
+"""Where the programme's shipped models are read from (`cpe demo`, `cpe deploy` without paths,
+`cpe bench`, the web app's PROCESSES_DIR and FORMS_DIR): the repository's processes/ and forms/ in a
+source checkout (the analysts' source of truth), else the copy the installed package carries in
+engine/programme/shipped_models/ (made by tooling/build_assets.py when the package is built)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SOURCE_TREE = Path(__file__).resolve().parents[2]
+PACKAGED = Path(__file__).resolve().parent / "shipped_models"
+
+
+def _folder(name: str) -> Path:
+    source = SOURCE_TREE / name
+    return source if source.is_dir() else PACKAGED / name
+
+
+def processes_dir() -> Path:
+    return _folder("processes")
+
+
+def forms_dir() -> Path:
+    return _folder("forms")
