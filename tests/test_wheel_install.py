@@ -1,7 +1,8 @@
 """The installed package works without the source tree: build the wheel as production does
 (tooling/build_assets.py after `npm ci`, then `pip wheel`), install it into a new virtual environment and,
 from a folder outside the repository, run `cpe db upgrade`, `cpe deploy` (no paths: the shipped models),
-`cpe demo` and GET every /vendor/ file the templates use.
+`cpe demo`, open as the demo analyst the pages with a diagram, the editors and the charts, and GET every
+/vendor/ file they (and the templates) use.
 
 The new environment holds only the wheel; its dependencies come from this interpreter's site-packages
 (a .pth line, so this machine's editable install of the project is not on the path and nothing has to
@@ -33,12 +34,17 @@ pytestmark = pytest.mark.skipif(not (NODE_MODULES / "bpmn-js").is_dir() and not 
                                 reason="node_modules is not installed (`npm ci`); CI never skips this")
 
 CHECK_APP = """
-import hashlib, json, sys
+import hashlib, json, re, sys
 import cli, engine, tooling, webapp
 from engine.programme import shipped
 from webapp import create_app
 from webapp.shared import vendor
-client = create_app().test_client()
+client = create_app({"WTF_CSRF_ENABLED": False}).test_client()
+assert client.post("/ingresar", data={"username": "analista", "password": "cpe-demo-2026"}).status_code == 302
+pages = {}
+for url in ("/casos/1", "/modelos/cpe_actual/editar", "/modelos/decision/segmento_cpe/editar", "/indicadores/"):
+    r = client.get(url)
+    pages[url] = [r.status_code, sorted(set(re.findall(r'/vendor/([\\w.-]+)', r.get_data(as_text=True))))]
 served = {}
 for name in json.loads(sys.argv[1]):
     r = client.get("/vendor/" + name)
@@ -46,7 +52,7 @@ for name in json.loads(sys.argv[1]):
 print(json.dumps({"modules": [m.__file__ for m in (cli, engine, tooling, webapp)],
                   "models": [str(shipped.processes_dir()), str(shipped.forms_dir())],
                   "assets_root": str(vendor.assets_root()), "served": served,
-                  "unlisted": client.get("/vendor/versions.json").status_code}))
+                  "unlisted": client.get("/vendor/versions.json").status_code, "pages": pages}))
 """
 
 
@@ -141,6 +147,8 @@ def test_the_installed_package_runs_the_demo_and_serves_the_front_end(installed,
     assert all(Path(m).is_relative_to(site / "engine/programme/shipped_models") for m in report["models"])
     assert Path(report["assets_root"]) == site / "webapp/static/vendor"
     assert report["unlisted"] == 404
+    assert all(status == 200 for status, _ in report["pages"].values()), report["pages"]
+    assert set().union(*(names for _, names in report["pages"].values())) == set(FILES), report["pages"]
     for name, (status, mimetype, digest) in report["served"].items():
         assert status == 200, name
         assert mimetype == ("text/css" if name.endswith(".css") else "text/javascript"), (name, mimetype)
