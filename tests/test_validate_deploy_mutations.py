@@ -12,7 +12,7 @@ from lxml import etree
 
 from engine.basics.errors import DeployError, errors_of
 from engine.models.validation import collect_files
-from tests.test_deploy import MODEL
+from tests.test_validation import MODEL
 
 REFERENCES = ("sourceRef", "targetRef", "attachedToRef", "default", "calledElement")
 ENGLISH = re.compile(r"\b(the|is|was|not found|object|has no|attribute|must|Error|Exception)\b")
