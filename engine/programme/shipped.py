@@ -12,8 +12,10 @@ PACKAGED = Path(__file__).resolve().parent / "shipped_models"
 
 
 def _folder(name: str) -> Path:
+    """The checkout's folder only in a checkout (its pyproject.toml beside it): installed, the package's
+    parent is site-packages, where a stray processes/ or forms/ must not be taken for the models."""
     source = SOURCE_TREE / name
-    return source if source.is_dir() else PACKAGED / name
+    return source if source.is_dir() and (SOURCE_TREE / "pyproject.toml").is_file() else PACKAGED / name
 
 
 def processes_dir() -> Path:
