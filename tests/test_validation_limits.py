@@ -162,3 +162,20 @@ def test_redeploying_one_file_whose_older_version_a_deployed_process_pins(engine
 @pytest.mark.parametrize("text", ["Duplicate process ID: A.", "Duplicate process ID: A.b."])
 def test_a_duplicate_process_is_named_without_the_sentence_period(text):
     assert parser_errors._translate(text) == f"el proceso '{text[22:-1]}' está definido en más de un archivo"
+
+
+def test_a_process_calling_one_of_its_file_that_calls_another_file_deploys_and_runs(engine):
+    engine.deploy([bpmn_file("y.bpmn", process("B", body="b = 1"))])
+    x = bpmn_file("x.bpmn", process("A", "C"), process("C", "B"))
+    assert engine.validate([x]) == []
+    engine.deploy([x])
+    [a] = [m for m in engine.models() if m["key"] == "A"]
+    assert a["dependencies"]["processes"] == {"B": 1}  # what A runs through C is pinned with A
+    case = engine.case(engine.start("A"))
+    assert case["status"] == "completed" and case["data"]["b"] == 1
+
+
+def test_a_problem_of_a_process_called_in_its_own_file_is_told_once(engine):
+    x = bpmn_file("x.bpmn", process("A", "C"), process("C", "nada"))
+    [text] = [str(p) for p in engine.validate([x])]
+    assert "callActivity C_C" in text and "'nada'" in text

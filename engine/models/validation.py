@@ -132,6 +132,7 @@ def check_bpmn(filename: str, tree, operators=None) -> tuple[list[Artifact], lis
     executable = [p for p in processes if p.get("isExecutable", "true") != "false"]
     if not executable:
         problems.append(Problem(filename, root.sourceline, "definitions", "no hay un proceso ejecutable"))
+    same_file: dict[str, set] = {}  # process id -> the processes of this file it calls
     for process in executable:
         art = Artifact("process", process.get("id"), process.get("name") or process.get("id"), filename, "", "")
         for node in process.iter():
@@ -197,6 +198,8 @@ def check_bpmn(filename: str, tree, operators=None) -> tuple[list[Artifact], lis
                 problem(node, "la actividad de llamada no indica el proceso que llama (calledElement)")
             elif called not in in_file:
                 art.uses_processes.add((called, node))
+            else:
+                same_file.setdefault(art.key, set()).add(called)
         for tag in SUBPROCESS_TAGS[:2]:  # SpiffWorkflow builds these as a workflow of their own
             for node in process.iter(f"{{{NS['bpmn']}}}{tag}"):
                 starts = node.findall("bpmn:startEvent", NS)
@@ -253,7 +256,27 @@ def check_bpmn(filename: str, tree, operators=None) -> tuple[list[Artifact], lis
                 if expr is not None:
                     check_code(timer.getparent(), expr.text, "eval", "la expresión del temporizador")
         artifacts.append(art)
+    _inherit_same_file_calls(artifacts, same_file)
     return artifacts, problems
+
+
+def _inherit_same_file_calls(artifacts, same_file):
+    """A process that calls a process of its own file runs what that one uses: its forms, decisions and
+    the processes of other files it calls (at any depth) become the caller's too, so validate builds the
+    caller with them and deploy pins their versions."""
+    by_key = {a.key: a for a in artifacts}
+    for art in artifacts:
+        reached, stack = {art.key}, list(same_file.get(art.key, ()))
+        while stack:
+            key = stack.pop()
+            if key in reached or key not in by_key:
+                continue
+            reached.add(key)
+            callee = by_key[key]
+            art.uses_forms |= callee.uses_forms
+            art.uses_decisions |= callee.uses_decisions
+            art.uses_processes |= callee.uses_processes
+            stack.extend(same_file.get(key, ()))
 
 
 SUBPROCESS_TAGS = ("subProcess", "transaction", "adHocSubProcess")
@@ -426,7 +449,10 @@ def check_files(files: list[tuple[str, bytes]], known_forms=(), known_decisions=
                                         f"llama al proceso '{key}', que no está en estos archivos ni desplegado: "
                                         "súbalo junto a este archivo o despliéguelo antes"))
     problems.extend(_call_cycles(artifacts))
-    return artifacts, problems
+    unique = {}  # a process that calls one of its own file repeats that one's problems: each is told once
+    for each in problems:
+        unique.setdefault((str(each), each.severity), each)
+    return artifacts, list(unique.values())
 
 
 def _call_cycles(artifacts) -> list[Problem]:
