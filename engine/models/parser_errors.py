@@ -40,7 +40,7 @@ TRANSLATIONS = [
      "el motor no ejecuta subprocesos ad hoc secuenciales: márquelo como paralelo"),
     (r"Ad hoc subprocesses may not contain start or end events",
      "un subproceso ad hoc no lleva eventos de inicio ni de fin: quítelos"),
-    (r"Duplicate process ID: (\S+)", "el proceso '{0}' está definido en más de un archivo"),
+    (r"Duplicate process ID: (\S+?)\.?(?:\s|$)", "el proceso '{0}' está definido en más de un archivo"),
     (r"Could not find messageRef|Correlation|Message identifier",
      "el mensaje o la correlación a la que se refiere no está definida en el archivo"),
     (r"(Signal|Error|Escalation) identifier is missing",

@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
+from lxml import etree
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask as SubWorkflowTaskMixin
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
@@ -129,13 +131,37 @@ def dump(workflow: BpmnWorkflow) -> dict:
 def parse_process(process_id: str, bpmn_files: list[tuple[str, str]], dmn_files: list[tuple[str, str]]):
     """The spec of `process_id` and of the subprocesses and called processes it runs, from the BPMN
     files (its own first, then those of the processes it calls) and the DMN files its decisions are in."""
+    return specs_of(parser_for(bpmn_files, dmn_files), process_id)
+
+
+def parser_for(bpmn_files: list[tuple[str, str]], dmn_files: list[tuple[str, str]]) -> SpiffBpmnParser:
+    """One parser holding the BPMN files and the DMN files (each file read once): every process it
+    holds can then be built from it (`specs_of`) without reading the files again."""
     parser = SpiffBpmnParser()
     for filename, bpmn in bpmn_files:
         parser.add_bpmn_xml(join_links(parse_xml(bpmn).getroot()), filename=filename)
     for dmn_name, dmn_content in dmn_files:
         for decision in one_decision_each(parse_xml(dmn_content).getroot()):
             parser.add_dmn_xml(decision, filename=dmn_name)
-    return parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
+    return parser
+
+
+def specs_of(parser: SpiffBpmnParser, process_id: str):
+    """The spec of `process_id` and of the subprocesses and called processes it runs (at any depth), in
+    the order SpiffWorkflow's own `get_subprocess_specs` gives them, walked with a stack (a long chain of
+    calls does not exhaust Python's recursion limit)."""
+    spec = parser.get_spec(process_id)
+    used: dict = {}
+    stack = [iter(spec.task_specs.values())]
+    while stack:
+        task_spec = next(stack[-1], None)
+        if task_spec is None:
+            stack.pop()
+        elif isinstance(task_spec, SubWorkflowTaskMixin) and task_spec.spec not in used:
+            sub = used[task_spec.spec] = parser.get_spec(task_spec.spec, required=True)
+            if sub is not None:
+                stack.append(iter(sub.task_specs.values()))
+    return spec, used
 
 
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
@@ -165,16 +191,16 @@ def join_links(root):
 
 def one_decision_each(root) -> list:
     """A DMN document as one document per decision: SpiffWorkflow's DMN parser reads only the first
-    decision of a document (and fails on a second), so each decision gets a copy without the others."""
+    decision of a document (and fails on a second), so each decision gets a document of its own: the
+    root's tag, attributes and namespaces and that one decision (copied alone: the cost grows with the
+    document, not with its square)."""
     decisions = [child for child in root if isinstance(child.tag, str) and child.tag.endswith("}decision")]
     if len(decisions) < 2:
         return [root]
     parts = []
-    for keep in range(len(decisions)):
-        part = deepcopy(root)
-        for index, child in enumerate([c for c in part if isinstance(c.tag, str) and c.tag.endswith("}decision")]):
-            if index != keep:
-                part.remove(child)
+    for decision in decisions:
+        part = etree.Element(root.tag, dict(root.attrib), nsmap=root.nsmap)
+        part.append(deepcopy(decision))
         parts.append(part)
     return parts
 

@@ -30,6 +30,10 @@ NS = {
     "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
 }
 MAX_FILES = 200
+# What one upload may hold: building each process reads its files, so the work grows with these
+# (the shipped models hold 1 process a BPMN file and 1 decision a DMN file).
+MAX_PROCESSES = 200  # in all the BPMN files of one upload
+MAX_DECISIONS = 200  # in one DMN file
 MAX_ID, MAX_NAME = 120, 300  # an element's id and name as the history and inbox store them (engine/store/schema.py)
 RESERVED_IDS = {"Start", "End", "Root"}  # names SpiffWorkflow gives its own internal task specs
 _BPMN_VALIDATOR = None
@@ -128,6 +132,7 @@ def check_bpmn(filename: str, tree, operators=None) -> tuple[list[Artifact], lis
     executable = [p for p in processes if p.get("isExecutable", "true") != "false"]
     if not executable:
         problems.append(Problem(filename, root.sourceline, "definitions", "no hay un proceso ejecutable"))
+    same_file: dict[str, set] = {}  # process id -> the processes of this file it calls
     for process in executable:
         art = Artifact("process", process.get("id"), process.get("name") or process.get("id"), filename, "", "")
         for node in process.iter():
@@ -193,6 +198,8 @@ def check_bpmn(filename: str, tree, operators=None) -> tuple[list[Artifact], lis
                 problem(node, "la actividad de llamada no indica el proceso que llama (calledElement)")
             elif called not in in_file:
                 art.uses_processes.add((called, node))
+            else:
+                same_file.setdefault(art.key, set()).add(called)
         for tag in SUBPROCESS_TAGS[:2]:  # SpiffWorkflow builds these as a workflow of their own
             for node in process.iter(f"{{{NS['bpmn']}}}{tag}"):
                 starts = node.findall("bpmn:startEvent", NS)
@@ -249,7 +256,27 @@ def check_bpmn(filename: str, tree, operators=None) -> tuple[list[Artifact], lis
                 if expr is not None:
                     check_code(timer.getparent(), expr.text, "eval", "la expresión del temporizador")
         artifacts.append(art)
+    _inherit_same_file_calls(artifacts, same_file)
     return artifacts, problems
+
+
+def _inherit_same_file_calls(artifacts, same_file):
+    """A process that calls a process of its own file runs what that one uses: its forms, decisions and
+    the processes of other files it calls (at any depth) become the caller's too, so validate builds the
+    caller with them and deploy pins their versions."""
+    by_key = {a.key: a for a in artifacts}
+    for art in artifacts:
+        reached, stack = {art.key}, list(same_file.get(art.key, ()))
+        while stack:
+            key = stack.pop()
+            if key in reached or key not in by_key:
+                continue
+            reached.add(key)
+            callee = by_key[key]
+            art.uses_forms |= callee.uses_forms
+            art.uses_decisions |= callee.uses_decisions
+            art.uses_processes |= callee.uses_processes
+            stack.extend(same_file.get(key, ()))
 
 
 SUBPROCESS_TAGS = ("subProcess", "transaction", "adHocSubProcess")
@@ -331,6 +358,25 @@ def check_dmn(filename: str, tree) -> tuple[list[Artifact], list[Problem]]:
     return artifacts, problems
 
 
+def _over_cap(filename, ext, tree, processes_before) -> Problem | None:
+    """The problem of a file that takes the upload over what it may hold (checked before anything
+    else of the file: the checks of an oversized upload would take too long)."""
+    root = tree.getroot()
+    if ext == ".bpmn":
+        total = processes_before + len(root.findall("bpmn:process", NS))
+        if total > MAX_PROCESSES:
+            return Problem(filename, root.sourceline, "definitions",
+                           f"con este archivo la carga tiene {total} procesos y el máximo es {MAX_PROCESSES}: "
+                           "despliegue los procesos en varias cargas (un proceso puede llamar a otro ya desplegado)")
+        return None
+    decisions = [c for c in root if isinstance(c.tag, str) and etree.QName(c).localname == "decision"]
+    if len(decisions) > MAX_DECISIONS:
+        return Problem(filename, root.sourceline, "definitions",
+                       f"el archivo tiene {len(decisions)} decisiones y el máximo es {MAX_DECISIONS} por archivo: "
+                       "repártalas en varios archivos DMN")
+    return None
+
+
 def check_files(files: list[tuple[str, bytes]], known_forms=(), known_decisions=(), operators=None,
                 known_processes=()):
     """Validate a set of files; returns (artifacts, problems). Nothing is written. `operators` is the
@@ -338,6 +384,7 @@ def check_files(files: list[tuple[str, bytes]], known_forms=(), known_decisions=
     `known_*`: what is already deployed (a call activity may call a deployed process)."""
     artifacts: list[Artifact] = []
     problems: list[Problem] = []
+    process_count = 0
     for filename, raw in files:
         ext = os.path.splitext(filename)[1].lower()
         try:
@@ -361,6 +408,12 @@ def check_files(files: list[tuple[str, bytes]], known_forms=(), known_decisions=
             tree = parse_xml(raw)
         except XmlError as exc:
             problems.append(Problem(filename, exc.line, "xml", str(exc)))
+            continue
+        too_many = _over_cap(filename, ext, tree, process_count)
+        if ext == ".bpmn":
+            process_count += len(tree.getroot().findall("bpmn:process", NS))
+        if too_many:
+            problems.append(too_many)
             continue
         if ext == ".bpmn":
             xsd = _xsd_problems(filename, tree, _bpmn_validator())
@@ -396,47 +449,69 @@ def check_files(files: list[tuple[str, bytes]], known_forms=(), known_decisions=
                                         f"llama al proceso '{key}', que no está en estos archivos ni desplegado: "
                                         "súbalo junto a este archivo o despliéguelo antes"))
     problems.extend(_call_cycles(artifacts))
-    return artifacts, problems
+    unique = {}  # a process that calls one of its own file repeats that one's problems: each is told once
+    for each in problems:
+        unique.setdefault((str(each), each.severity), each)
+    return artifacts, list(unique.values())
 
 
 def _call_cycles(artifacts) -> list[Problem]:
     """Processes of different files that call each other in a circle: each pins the other's version, so
-    they cannot be deployed (put them in one file, where a call needs no pin)."""
+    they cannot be deployed (put them in one file, where a call needs no pin). Walked with a stack: a
+    long chain of calls does not exhaust Python's recursion limit."""
     calls = {a.key: a for a in artifacts if a.kind == "process"}
     problems, state = [], {}
 
-    def visit(key, path):
-        state[key] = "open"
-        for called, node in sorted(calls[key].uses_processes, key=lambda r: r[0]):
+    def calls_of(key):
+        return iter(sorted(calls[key].uses_processes, key=lambda r: r[0]))
+
+    for start in sorted(calls):
+        if start in state:
+            continue
+        state[start] = "open"
+        path, stack = [start], [calls_of(start)]
+        while stack:
+            step = next(stack[-1], None)
+            if step is None:
+                state[path.pop()] = "done"
+                stack.pop()
+                continue
+            called, node = step
             if state.get(called) == "open":
                 circle = " → ".join([*path[path.index(called):], called])
-                problems.append(Problem(calls[key].filename, node.sourceline, _describe(node),
+                problems.append(Problem(calls[path[-1]].filename, node.sourceline, _describe(node),
                                         f"llamada circular entre archivos ({circle}): ponga esos procesos en un "
                                         "mismo archivo"))
             elif called in calls and called not in state:
-                visit(called, [*path, called])
-        state[key] = "done"
-    for key in sorted(calls):
-        if key not in state:
-            visit(key, [key])
+                state[called] = "open"
+                path.append(called)
+                stack.append(calls_of(called))
     return problems
 
 
 def call_order(artifacts) -> list:
     """The artifacts with every called process before the processes that call it (so each caller pins
-    the version this deploy stores)."""
+    the version this deploy stores). Walked with a stack, as `_call_cycles`."""
     calls = {a.key: a for a in artifacts if a.kind == "process"}
     ordered, seen = [], set()
 
-    def visit(key):
-        seen.add(key)
-        for called, _node in sorted(calls[key].uses_processes, key=lambda r: r[0]):
-            if called in calls and called not in seen:
-                visit(called)
-        ordered.append(calls[key])
+    def called_of(key):
+        return iter(sorted(calls[key].uses_processes, key=lambda r: r[0]))
+
     for art in artifacts:
-        if art.kind == "process" and art.key not in seen:
-            visit(art.key)
+        if art.kind != "process" or art.key in seen:
+            continue
+        seen.add(art.key)
+        path, stack = [art.key], [called_of(art.key)]
+        while stack:
+            step = next(stack[-1], None)
+            if step is None:
+                ordered.append(calls[path.pop()])
+                stack.pop()
+            elif step[0] in calls and step[0] not in seen:
+                seen.add(step[0])
+                path.append(step[0])
+                stack.append(called_of(step[0]))
     return [a for a in artifacts if a.kind != "process"] + ordered
 
 

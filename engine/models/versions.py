@@ -47,48 +47,98 @@ class Deployed(list):
 def _checked(s, files, operators):
     """(artifacts, problems) of `files` against what is deployed: the checks, then, if they find no error,
     SpiffWorkflow builds each process exactly as deploy will (with the processes it calls and the
-    decisions it uses, from these files or deployed)."""
+    decisions it uses, from these files or deployed). The processes that read the same files share one
+    parser, so each file is read once, not once per process it holds."""
     artifacts, problems = validation.check_files(files, latest_versions(s, "form"), latest_versions(s, "decision"),
                                              operators, latest_versions(s, "process"))
     if errors_of(problems):
         return artifacts, problems
     pending = {(a.kind, a.key): a for a in artifacts}
+    groups: dict = {}  # (BPMN checksums, DMN checksums) -> (bpmn, dmn, [artifacts])
+    lookups = _Lookups(s)
     for art in (a for a in artifacts if a.kind == "process"):
-        bpmn, dmn, _nodes = _sources(s, art, pending)
+        bpmn, dmn, _nodes = _sources(s, art, pending, lookups)
+        group = groups.setdefault((tuple(c for c, _ in bpmn), tuple(c for c, _ in dmn)),
+                                  ([f for _, f in bpmn], [f for _, f in dmn], []))
+        group[2].append(art)
+    for bpmn, dmn, members in groups.values():
         try:
-            spiff.parse_process(art.key, bpmn, dmn)
+            parser = spiff.parser_for(bpmn, dmn)
         except Exception as exc:  # noqa: BLE001 - SpiffWorkflow raises many types; each becomes a Problem
-            problems.append(parser_errors.problem(exc, art.filename, art.key, dict(bpmn + dmn)))
+            problems.extend(parser_errors.problem(exc, art.filename, art.key, dict(bpmn + dmn)) for art in members)
+            continue
+        for art in members:
+            try:
+                spiff.specs_of(parser, art.key)
+            except Exception as exc:  # noqa: BLE001
+                problems.append(parser_errors.problem(exc, art.filename, art.key, dict(bpmn + dmn)))
     return artifacts, problems
 
 
-def _sources(s, root, pending):
-    """The BPMN and DMN files (filename, content) that build process `root` (an Artifact of this deploy,
-    or a stored row), its own first, and the artifacts and rows visited: an artifact's calls and decisions
-    resolve to this deploy's (`pending`: (kind, key) -> Artifact) or else to the latest deployed, a row's to
-    the versions it pins."""
-    bpmn, dmn, nodes, seen = {}, {}, [], set()
+class _Lookups:
+    """The stored rows and the process ids of each file one check reads, each asked for once."""
 
-    def visit(node):
+    def __init__(self, s):
+        self.s, self.rows, self.ids = s, {}, {}
+
+    def row(self, kind, key, version=None):
+        if (kind, key, version) not in self.rows:
+            self.rows[(kind, key, version)] = (latest_row(self.s, kind, key) if version is None
+                                               else version_row(self.s, kind, key, version))
+        return self.rows[(kind, key, version)]
+
+    def processes_in(self, checksum, content) -> set:
+        if checksum not in self.ids:
+            root = parse_xml(content).getroot()
+            self.ids[checksum] = {p.get("id") for p in root.findall("bpmn:process", validation.NS)}
+        return self.ids[checksum]
+
+
+def _sources(s, root, pending, lookups=None):
+    """The BPMN and DMN files that build process `root` (an Artifact of this deploy, or a stored row),
+    as lists of (checksum, (filename, content)), its own first, and the artifacts and rows visited: an
+    artifact's calls and decisions resolve to this deploy's (`pending`: (kind, key) -> Artifact) or else
+    to the latest deployed, a row's to the versions it pins. A called process that a file already taken
+    defines (the file being deployed defines it anew, say) comes from that file: an older file that
+    defines it, or any other process already taken, is left out (two definitions of a process cannot be
+    built together). Walked with a stack: a long chain of calls does not exhaust Python's recursion limit."""
+    lookups = lookups or _Lookups(s)
+    bpmn, dmn, nodes, seen, defined = {}, {}, [], set(), set()
+
+    def enter(node):
+        """The node's dependencies to walk next, or None if its file is left out."""
+        if node.checksum not in bpmn:
+            ids = lookups.processes_in(node.checksum, node.content)
+            if nodes and ids & defined:
+                return None
+            defined.update(ids)
+            bpmn[node.checksum] = (node.filename, node.content)
         nodes.append(node)
-        seen.add(node.key)
-        bpmn.setdefault(node.checksum, (node.filename, node.content))
         if isinstance(node, validation.Artifact):
-            decisions = [pending.get(("decision", k)) or latest_row(s, "decision", k)
+            decisions = [pending.get(("decision", k)) or lookups.row("decision", k)
                          for k in sorted({k for k, _ in node.uses_decisions})]
-            called = [pending.get(("process", k)) or latest_row(s, "process", k)
+            called = [pending.get(("process", k)) or lookups.row("process", k)
                       for k in sorted({k for k, _ in node.uses_processes})]
         else:
             deps = node.dependencies or {}
-            decisions = [version_row(s, "decision", k, v) for k, v in sorted(deps.get("decisions", {}).items())]
-            called = [version_row(s, "process", k, v) for k, v in sorted(deps.get("processes", {}).items())]
+            decisions = [lookups.row("decision", k, v) for k, v in sorted(deps.get("decisions", {}).items())]
+            called = [lookups.row("process", k, v) for k, v in sorted(deps.get("processes", {}).items())]
         for decision in decisions:
             dmn.setdefault(decision.checksum, (decision.filename, decision.content))
-        for process in called:
-            if process.key not in seen:
-                visit(process)
-    visit(root)
-    return list(bpmn.values()), list(dmn.values()), nodes
+        return iter(called)
+
+    seen.add(root.key)
+    stack = [enter(root)]
+    while stack:
+        process = next(stack[-1], None)
+        if process is None:
+            stack.pop()
+        elif process.key not in seen:
+            seen.add(process.key)
+            following = enter(process)
+            if following is not None:
+                stack.append(following)
+    return list(bpmn.items()), list(dmn.items()), nodes
 
 
 def check(s, files, operators):
@@ -125,7 +175,8 @@ def deploy(s, files, author, message, now, build, operators) -> Deployed:
             build(s, row)
         except Exception as exc:  # noqa: BLE001 - SpiffWorkflow raises many types
             bpmn, dmn, _nodes = _sources(s, row, {})
-            raise DeployError([parser_errors.problem(exc, art.filename, art.key, dict(bpmn + dmn))]) from None
+            sources = dict(f for _, f in bpmn + dmn)
+            raise DeployError([parser_errors.problem(exc, art.filename, art.key, sources)]) from None
     return Deployed(results, problems)
 
 
@@ -143,7 +194,7 @@ def compile_process(s, row: ModelVersion) -> spiff.CompiledProcess:
     """The process version with the processes it calls and the decisions and forms they all use, at the
     versions each pins. A called process's tasks take their forms and lanes from its own version."""
     bpmn, dmn, rows = _sources(s, row, {})
-    spec, subs = spiff.parse_process(row.key, bpmn, dmn)
+    spec, subs = spiff.parse_process(row.key, [f for _, f in bpmn], [f for _, f in dmn])
     forms, lanes = {}, {}
     for each in reversed(rows):  # the process itself last: its own forms and lanes win
         forms.update({key: stored_form(s, key, v) for key, v in (each.dependencies or {}).get("forms", {}).items()})
