@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import socket
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 
 import pytest
@@ -352,13 +352,20 @@ def test_the_migration_keeps_existing_messages(engine, clock):
             getattr(command, verb)(config, revision)
 
     migrate("downgrade", "0011")
+    now = datetime.now(UTC)  # the migration runs at the real time, not the test's clock
+    recent, old = now - timedelta(hours=1), now - timedelta(days=8)
     with engine.db.begin() as connection:
-        for address, sent in (("uno@example.cl", clock.now()), ("dos@example.cl", None), (None, None)):
+        for address, created, sent in (("uno@example.cl", old, old), ("dos@example.cl", recent, None),
+                                       ("tres@example.cl", old, None), (None, old, None)):
             connection.execute(text("INSERT INTO outbox (destinatario, to_address, asunto, mensaje, created_at, "
                                     "sent_at) VALUES ('pyme', :a, 's', 'm', :c, :s)"),
-                               {"a": address, "c": clock.now(), "s": sent})
+                               {"a": address, "c": created, "s": sent})
     migrate("upgrade", "head")
-    assert sorted(states(engine).values()) == [("pending", 0, None), ("sent", 0, None), ("sin_direccion", 0, None)]
+    assert sorted(states(engine).values()) == [
+        ("failed", 0, "anterior al envío por correo: no se envió"),  # months-old history is not mailed now
+        ("pending", 0, None), ("sent", 0, None), ("sin_direccion", 0, None)]
     with engine.Session() as s:
         pending = s.scalar(select(OutboxMessage).where(OutboxMessage.status == "pending"))
-        assert as_utc(pending.next_attempt_at) == clock.now()
+        assert pending.to_address == "dos@example.cl" and as_utc(pending.next_attempt_at) == recent
+        old_one = s.scalar(select(OutboxMessage).where(OutboxMessage.status == "failed"))
+        assert old_one.to_address == "tres@example.cl" and old_one.next_attempt_at is None
