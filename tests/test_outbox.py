@@ -207,6 +207,22 @@ def test_an_error_opening_the_session_leaves_the_message_pending_with_a_reason(e
                               second: ("pending", 0, None)}
 
 
+def test_a_message_the_sending_cannot_take_fails_alone(engine, server, smtp, monkeypatch):
+    import smtplib
+    send = smtplib.SMTP.send_message
+
+    def picky(connection, email, *args, **kwargs):  # an error smtplib raises for this one message only
+        if email["To"] == "raro@example.cl":
+            raise UnicodeEncodeError("ascii", "ñ", 0, 1, "ordinal not in range(128)")
+        return send(connection, email, *args, **kwargs)
+    monkeypatch.setattr(smtplib.SMTP, "send_message", picky)
+    odd, fine = queue(engine, "raro@example.cl", "bien@example.cl")
+    assert deliver_due(engine, smtp) == 1
+    assert states(engine) == {odd: ("failed", 1, "el mensaje no se pudo enviar (contenido o dirección no admitidos)"),
+                              fine: ("sent", 1, None)}
+    assert [str(m["To"]) for m in server.mailbox.received] == ["bien@example.cl"]
+
+
 def test_a_message_at_its_last_attempt_is_failed_not_claimed_again(engine, clock, server, smtp):
     [message] = queue(engine, "uno@example.cl")
     with engine.transaction() as s:  # its worker died in the middle of every attempt
