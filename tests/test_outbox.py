@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import socket
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 
 import pytest
@@ -18,7 +18,7 @@ from engine.assembly import build_engine
 from engine.basics.clock import as_utc
 from engine.basics.errors import Conflict
 from engine.programme import outbox, portal
-from engine.programme.outbox import LEASE, MAX_ATTEMPTS, SmtpSettings, backoff, deliver_due
+from engine.programme.outbox import LEASE, MAX_ATTEMPTS, SEND_STEPS, SmtpSettings, backoff, deliver_due
 from engine.store.schema import Company, OutboxMessage, PortalLink
 
 
@@ -188,6 +188,64 @@ def test_a_message_without_an_address_is_a_state_not_an_error(engine, clock, ser
     assert server.mailbox.received == []
 
 
+@pytest.mark.parametrize("address", ["a@\u2028b.cl", "a\u0085b@c.cl", "a@\x00b.cl", "ñandú@b.cl", "a b@c.cl",
+                                     "a@b.cl>", "<a@b.cl>", "a..b@c.cl", "a@b"])
+def test_a_bad_address_fails_its_message_and_the_round_goes_on(engine, server, smtp, address):
+    bad, good = queue(engine, address, "uno@example.cl")
+    assert deliver_due(engine, smtp) == 1
+    assert states(engine) == {bad: ("failed", 1, "la dirección de destino no es válida"), good: ("sent", 1, None)}
+    assert [str(m["To"]) for m in server.mailbox.received] == ["uno@example.cl"]
+
+
+def test_an_error_opening_the_session_leaves_the_message_pending_with_a_reason(engine, server, smtp, monkeypatch):
+    def login_fails(settings):  # e.g. smtplib encoding a credential it cannot send
+        raise UnicodeEncodeError("ascii", "ñ", 0, 1, "ordinal not in range(128)")
+    monkeypatch.setattr(SmtpSettings, "connect", login_fails)
+    first, second = queue(engine, "uno@example.cl", "dos@example.cl")
+    assert deliver_due(engine, smtp) == 0
+    assert states(engine) == {first: ("pending", 1, "no se pudo abrir la sesión con el servidor de correo"),
+                              second: ("pending", 0, None)}
+
+
+def test_a_message_the_sending_cannot_take_fails_alone(engine, server, smtp, monkeypatch):
+    import smtplib
+    send = smtplib.SMTP.send_message
+
+    def picky(connection, email, *args, **kwargs):  # an error smtplib raises for this one message only
+        if email["To"] == "raro@example.cl":
+            raise UnicodeEncodeError("ascii", "ñ", 0, 1, "ordinal not in range(128)")
+        return send(connection, email, *args, **kwargs)
+    monkeypatch.setattr(smtplib.SMTP, "send_message", picky)
+    odd, fine = queue(engine, "raro@example.cl", "bien@example.cl")
+    assert deliver_due(engine, smtp) == 1
+    assert states(engine) == {odd: ("failed", 1, "el mensaje no se pudo enviar (contenido o dirección no admitidos)"),
+                              fine: ("sent", 1, None)}
+    assert [str(m["To"]) for m in server.mailbox.received] == ["bien@example.cl"]
+
+
+def test_a_message_at_its_last_attempt_is_failed_not_claimed_again(engine, clock, server, smtp):
+    [message] = queue(engine, "uno@example.cl")
+    with engine.transaction() as s:  # its worker died in the middle of every attempt
+        s.get(OutboxMessage, message).attempts = MAX_ATTEMPTS
+    assert deliver_due(engine, smtp) == 0
+    assert states(engine) == {message: ("failed", MAX_ATTEMPTS, "se agotaron los intentos de envío")}
+    assert server.mailbox.received == []
+
+
+def test_a_claim_whose_lease_is_nearly_over_is_given_back_not_sent(engine, clock, server, smtp, monkeypatch):
+    [message] = queue(engine, "uno@example.cl")
+    connect = SmtpSettings.connect
+
+    def slow(settings):  # the connection took so long that sending could outlive the claim
+        clock.advance(LEASE - timedelta(seconds=smtp.timeout * SEND_STEPS) + timedelta(seconds=1))
+        return connect(settings)
+    monkeypatch.setattr(SmtpSettings, "connect", slow)
+    assert deliver_due(engine, smtp) == 0
+    assert server.mailbox.received == [] and states(engine) == {message: ("pending", 0, None)}
+    monkeypatch.setattr(SmtpSettings, "connect", connect)
+    assert deliver_due(engine, smtp) == 1 and states(engine) == {message: ("sent", 1, None)}
+
+
 def test_a_claim_whose_worker_died_is_taken_again_after_its_lease(engine, clock, server, smtp):
     [message] = queue(engine, "uno@example.cl")
     claimed = outbox._claim(engine, "muerto")  # a worker claims, then dies before sending
@@ -210,7 +268,14 @@ def test_a_private_portal_link_leaves_by_mail_and_is_not_kept(engine, clock, ser
         s.add(PortalLink(company_id=company.id, token_hash=hashlib.sha256(token.encode()).hexdigest(),
                          created_at=clock.now(), expires_at=clock.now() + timedelta(days=1)))
     other = "Z" * 43  # not a stored link: left as is
-    queue(engine, "uno@example.cl", mensaje=f"Su enlace: https://cpe.example/portal/e/{token}\nOtro: {other}")
+    server.mailbox.refuse = {"uno@example.cl": "550 5.1.1 No such user"}
+    [message] = queue(engine, "uno@example.cl",
+                      mensaje=f"Su enlace: https://cpe.example/portal/e/{token}\nOtro: {other}")
+    assert deliver_due(engine, smtp) == 0 and states(engine)[message][0] == "failed"
+    with engine.Session() as s:
+        assert token in s.scalar(select(OutboxMessage.mensaje))  # failed: kept, so a retry sends a working link
+    server.mailbox.refuse = {}
+    outbox.retry(engine, message, by="analista")
     assert deliver_due(engine, smtp) == 1
     assert token in server.mailbox.received[0].get_content()
     with engine.Session() as s:
@@ -247,6 +312,8 @@ def test_credentials_and_sender_come_from_the_environment():
     ("smtp://mail.example.cl?starttls=quizas", "a@b.cl", "starttls debe ser 1 o 0"),
     ("smtps://mail.example.cl?starttls=1", "a@b.cl", "ya cifra"),
     ("smtp://mail.example.cl?timeout=0", "a@b.cl", "timeout"),
+    ("smtp://mail.example.cl?timeout=61", "a@b.cl", "entre 1 y 60 segundos"),
+    ("smtp://u:%C3%B1o@mail.example.cl", "a@b.cl", "solo pueden tener caracteres ASCII"),
     ("smtp://mail.example.cl", "", "CPE_MAIL_FROM"),
     ("smtp://mail.example.cl", "cpe\r\nBcc: x@y.cl", "no es una dirección válida"),
     ("smtp://mail.example.cl", "CPE <cpe>", "no es una dirección válida"),
@@ -301,13 +368,20 @@ def test_the_migration_keeps_existing_messages(engine, clock):
             getattr(command, verb)(config, revision)
 
     migrate("downgrade", "0011")
+    now = datetime.now(UTC)  # the migration runs at the real time, not the test's clock
+    recent, old = now - timedelta(hours=1), now - timedelta(days=8)
     with engine.db.begin() as connection:
-        for address, sent in (("uno@example.cl", clock.now()), ("dos@example.cl", None), (None, None)):
+        for address, created, sent in (("uno@example.cl", old, old), ("dos@example.cl", recent, None),
+                                       ("tres@example.cl", old, None), (None, old, None)):
             connection.execute(text("INSERT INTO outbox (destinatario, to_address, asunto, mensaje, created_at, "
                                     "sent_at) VALUES ('pyme', :a, 's', 'm', :c, :s)"),
-                               {"a": address, "c": clock.now(), "s": sent})
+                               {"a": address, "c": created, "s": sent})
     migrate("upgrade", "head")
-    assert sorted(states(engine).values()) == [("pending", 0, None), ("sent", 0, None), ("sin_direccion", 0, None)]
+    assert sorted(states(engine).values()) == [
+        ("failed", 0, "anterior al envío por correo: no se envió"),  # months-old history is not mailed now
+        ("pending", 0, None), ("sent", 0, None), ("sin_direccion", 0, None)]
     with engine.Session() as s:
         pending = s.scalar(select(OutboxMessage).where(OutboxMessage.status == "pending"))
-        assert as_utc(pending.next_attempt_at) == clock.now()
+        assert pending.to_address == "dos@example.cl" and as_utc(pending.next_attempt_at) == recent
+        old_one = s.scalar(select(OutboxMessage).where(OutboxMessage.status == "failed"))
+        assert old_one.to_address == "tres@example.cl" and old_one.next_attempt_at is None

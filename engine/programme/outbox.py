@@ -11,14 +11,20 @@ per message across any number of workers:
 2. send through smtplib, outside any transaction;
 3. mark `sent` only if the claim is still this worker's; a failed attempt keeps it pending with a
    short reason in Spanish (`last_error`, never an internal text) and the next attempt after a
-   growing pause (BACKOFF), or `failed` after MAX_ATTEMPTS (at once when the server refuses the
-   address or the message for good, a 5xx answer).
+   growing pause (BACKOFF), or `failed` after MAX_ATTEMPTS (at once when the address is not valid,
+   the message cannot be built, or the server refuses the address or the message for good, a 5xx
+   answer). A message already at MAX_ATTEMPTS is never claimed again: the claim marks it failed.
 
 A worker that dies between claim and mark leaves the message pending: after the lease any worker
 takes it again. Only a death after the server accepted and before the mark (a few milliseconds)
 can send a message twice; its Message-ID is stable (`<cpe-outbox-ID-…@domain>`), so mail systems
-can tell the copy. Once a message has left (or failed for good), the private portal links in its
-text are removed (engine.programme.portal.without_links): the database keeps no working link.
+can tell the copy. A slow server cannot make a claim outlive its lease: each SMTP operation waits
+at most the timeout (at most MAX_TIMEOUT, 60 s), and just before sending, a claim with less than
+SEND_STEPS × timeout left of its lease is given back untouched (no attempt counted) instead of
+sent. Once a message has left, the private portal links in its text are removed
+(engine.programme.portal.without_links): the database keeps no working link. A failed message
+keeps them, so that retrying it sends a working link; pages hide them while SMTP is configured
+(`message(..., hide_links=True)`).
 
 Settings come from the environment (`SmtpSettings.from_env`): CPE_SMTP_URL
 (`smtp://user:password@host:587?starttls=1`, `smtps://host:465`), CPE_SMTP_USER and
@@ -36,15 +42,17 @@ import ssl
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
+from functools import partial
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from sqlalchemy import func, select
 
 from engine.basics.clock import as_utc
 from engine.basics.errors import Conflict, NotFound
-from engine.programme.portal import without_links
+from engine.programme.portal import HIDDEN, without_links
 from engine.store.schema import (
     OUTBOX_FAILED,
     OUTBOX_NO_ADDRESS,
@@ -60,6 +68,8 @@ MAX_ATTEMPTS = 8
 BACKOFF = tuple(timedelta(minutes=m) for m in (1, 5, 15, 60, 180, 360, 720))  # after attempt 1, 2, …
 LEASE = timedelta(minutes=10)  # a claim older than this is taken again (its worker died)
 TIMEOUT = 30.0  # seconds for each SMTP operation
+MAX_TIMEOUT = 60.0  # the largest timeout allowed: SEND_STEPS of them fit well inside LEASE
+SEND_STEPS = 6  # SMTP operations of one send_message (MAIL, RCPT, DATA, content, reply) and a margin
 TRUE, FALSE = ("1", "true", "yes", "si", "sí"), ("0", "false", "no", "")
 
 
@@ -106,12 +116,16 @@ class SmtpSettings:
             timeout = float(options.get("timeout", TIMEOUT))
         except ValueError:
             raise ValueError("CPE_SMTP_URL: timeout debe ser un número de segundos") from None
-        if not 1 <= timeout <= 300:
-            raise ValueError("CPE_SMTP_URL: timeout debe estar entre 1 y 300 segundos")
+        if not 1 <= timeout <= MAX_TIMEOUT:
+            raise ValueError(f"CPE_SMTP_URL: timeout debe estar entre 1 y {MAX_TIMEOUT:.0f} segundos")
         user = user or (unquote(parts.username) if parts.username else None)
         password = password or (unquote(parts.password) if parts.password else None)
         if password and not user:
             raise ValueError("CPE_SMTP_URL: hay contraseña pero no usuario (CPE_SMTP_USER)")
+        if not (user or "").isascii() or not (password or "").isascii():
+            # smtplib sends the credentials as ASCII: a letter like «ñ» would fail every login
+            raise ValueError("el usuario y la contraseña del servidor de correo solo pueden tener caracteres "
+                             "ASCII (sin tildes ni «ñ»)")
         sender = (sender or "").strip() or (user if user and "@" in user else "")
         if not sender:
             raise ValueError("falta el remitente: defina CPE_MAIL_FROM (p. ej. cpe@prochile.gob.cl)")
@@ -155,11 +169,16 @@ class SmtpSettings:
 
 
 def _valid_address(address: str | None) -> bool:
-    if not address or any(c in address for c in "\r\n"):
+    """A plain ASCII address (`local@domain.tld`) that email.headerregistry takes as it is: no
+    control character, space or line separator (U+2028, U+0085…), which the parser would drop."""
+    text = (address or "").strip()
+    if not text or not text.isascii() or any(c.isspace() or not c.isprintable() for c in text):
         return False
-    name, parsed = parseaddr(address)
-    local, at, domain = parsed.partition("@")
-    return bool(local and at and "." in domain and parsed == address.strip())
+    try:
+        parsed = Address(addr_spec=text)
+    except Exception:  # noqa: BLE001 - header defects (ValueError), HeaderParseError, …
+        return False
+    return bool(parsed.username and "." in parsed.domain and parsed.addr_spec == text)
 
 
 def _close(connection) -> None:
@@ -170,6 +189,9 @@ def _close(connection) -> None:
 
 
 # -- why an attempt failed (what analysts read) --------------------------------------------
+
+UNKNOWN = "error al enviar el mensaje"
+
 
 class _Permanent(Exception):
     """The server (or the address) will never take this message: failed at once."""
@@ -203,7 +225,7 @@ def reason(exc: BaseException) -> tuple[str, bool]:
         return "no se encontró el servidor de correo (nombre desconocido)", False
     if isinstance(exc, OSError):
         return "no se pudo conectar con el servidor de correo", False
-    return "error al enviar el mensaje", False
+    return UNKNOWN, False
 
 
 def backoff(attempts: int) -> timedelta:
@@ -213,20 +235,42 @@ def backoff(attempts: int) -> timedelta:
 
 # -- delivery --------------------------------------------------------------------------------
 
-def _claim(engine, token: str) -> dict | None:
+EXHAUSTED = "se agotaron los intentos de envío"
+
+
+def _claim(engine, token: str, max_attempts: int = MAX_ATTEMPTS) -> dict | None:
+    """The oldest due message, claimed for `token` until its lease ends; a due message already at
+    `max_attempts` (its worker died mid-attempt each time) becomes failed instead."""
     now = engine.now()
     with engine.transaction() as s:
         query = (select(OutboxMessage).where(OutboxMessage.status == OUTBOX_PENDING,
                                              OutboxMessage.next_attempt_at <= now)
                  .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(1))
-        row = s.scalar(engine.locked(query, skip_locked=True))
+        while (row := s.scalar(engine.locked(query, skip_locked=True))) is not None:
+            if row.attempts < max_attempts:
+                break
+            row.status, row.next_attempt_at = OUTBOX_FAILED, None
+            row.claimed_by = row.claimed_at = None
+            row.last_error = row.last_error or EXHAUSTED
+            s.flush()
+            log.warning("mensaje %s: fallido tras %s intentos", row.id, row.attempts)
         if row is None:
             return None
         row.claimed_by, row.claimed_at = token, now
         row.attempts += 1
         row.next_attempt_at = now + LEASE
         return {"id": row.id, "to": row.to_address, "asunto": row.asunto, "mensaje": row.mensaje,
-                "created_at": as_utc(row.created_at)}
+                "created_at": as_utc(row.created_at), "lease_ends": now + LEASE}
+
+
+def _release(engine, message_id: int, token: str) -> None:
+    """Give a claim back untouched (not sent, the attempt not counted): due again at once."""
+    with engine.transaction() as s:
+        row = s.scalar(engine.locked(select(OutboxMessage).where(OutboxMessage.id == message_id)))
+        if row is not None and row.claimed_by == token and row.status == OUTBOX_PENDING:
+            row.claimed_by = row.claimed_at = None
+            row.attempts = max(row.attempts - 1, 0)
+            row.next_attempt_at = engine.now()
 
 
 def _settle(engine, message_id: int, token: str, *, error: str | None = None, permanent=False,
@@ -246,7 +290,7 @@ def _settle(engine, message_id: int, token: str, *, error: str | None = None, pe
             row.status, row.next_attempt_at, row.last_error = OUTBOX_FAILED, None, error[:300]
         else:
             row.next_attempt_at, row.last_error = now + backoff(row.attempts), error[:300]
-        if row.status != OUTBOX_PENDING:
+        if row.status == OUTBOX_SENT:  # a failed message keeps its links: retrying it sends working ones
             row.mensaje = without_links(s, row.mensaje)
         return True
 
@@ -274,20 +318,46 @@ def deliver_due(engine, settings: SmtpSettings, limit: int = 50, worker: str | N
     sent, connection = 0, None
     try:
         for _ in range(limit):
-            message = _claim(engine, token)
+            message = _claim(engine, token, max_attempts)
             if message is None:
                 break
+            failed = partial(_settle, engine, message["id"], token, max_attempts=max_attempts)
             try:
                 email = _email(message, settings.sender)
+            except Exception as exc:  # noqa: BLE001 - this message can never be built: failed, the round goes on
+                text = str(exc) if isinstance(exc, _Permanent) else "el mensaje no se pudo preparar para el envío"
+                log.warning("mensaje %s no enviado: %s (%s: %s)", message["id"], text, type(exc).__name__, exc)
+                failed(error=text, permanent=True)
+                continue
+            try:
                 if connection is None:
                     connection = settings.connect()
+            except Exception as exc:  # noqa: BLE001 - the server or the settings are at fault
+                text, _permanent = reason(exc)
+                text = text if text != UNKNOWN else "no se pudo abrir la sesión con el servidor de correo"
+                log.warning("mensaje %s no enviado: %s (%s: %s)", message["id"], text, type(exc).__name__, exc)
+                failed(error=text)  # pending, with the reason: the rest waits for a later round
+                break
+            if engine.now() + timedelta(seconds=settings.timeout * SEND_STEPS) > message["lease_ends"]:
+                # a slow connection ate the lease: sending now could outlive it (another worker would
+                # send the message too), so the claim is given back for a later round
+                log.warning("mensaje %s: el plazo del reclamo casi venció; se envía en otra ronda", message["id"])
+                _release(engine, message["id"], token)
+                break
+            try:
                 connection.send_message(email)
-            except (_Permanent, OSError, smtplib.SMTPException) as exc:
+            except (OSError, smtplib.SMTPException) as exc:
                 text, permanent = reason(exc)
                 log.warning("mensaje %s no enviado: %s (%s: %s)", message["id"], text, type(exc).__name__, exc)
-                _settle(engine, message["id"], token, error=text, permanent=permanent, max_attempts=max_attempts)
-                if not isinstance(exc, _Permanent | smtplib.SMTPRecipientsRefused | smtplib.SMTPDataError):
+                failed(error=text, permanent=permanent)
+                if not isinstance(exc, smtplib.SMTPRecipientsRefused | smtplib.SMTPDataError):
                     break  # the server or the connection is at fault: leave the rest for a later round
+                continue
+            except Exception as exc:  # noqa: BLE001 - something in this message the sending cannot take
+                log.warning("mensaje %s no enviado (%s: %s)", message["id"], type(exc).__name__, exc)
+                failed(error="el mensaje no se pudo enviar (contenido o dirección no admitidos)", permanent=True)
+                _close(connection)  # its SMTP dialogue may be cut half-way: a fresh one for the next
+                connection = None
                 continue
             if _settle(engine, message["id"], token, max_attempts=max_attempts):
                 sent += 1
@@ -324,11 +394,15 @@ def counts(engine) -> dict[str, int]:
     return {status: found.get(status, 0) for status in STATUSES}
 
 
-def message(engine, message_id: int) -> dict | None:
-    """One message with its full text, or None."""
+def message(engine, message_id: int, *, hide_links: bool = False) -> dict | None:
+    """One message with its full text, or None; with `hide_links` (mail is really sent) a private
+    portal link still working in it is masked: it belongs to the company's mailbox, not the page."""
     with engine.Session() as s:
         row = s.get(OutboxMessage, message_id)
-        return None if row is None else {**_summary(row), "mensaje": row.mensaje}
+        if row is None:
+            return None
+        text = without_links(s, row.mensaje, HIDDEN) if hide_links else row.mensaje
+        return {**_summary(row), "mensaje": text}
 
 
 

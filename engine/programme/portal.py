@@ -43,16 +43,18 @@ def _digest(token: str) -> str:
 
 _TOKEN = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")  # secrets.token_urlsafe(32)
 REDACTED = "[enlace privado retirado]"
+HIDDEN = "[enlace privado oculto: solo va por correo]"
 
 
-def without_links(s, text: str) -> str:
+def without_links(s, text: str, replacement: str = REDACTED) -> str:
     """`text` with every private link in it (a token whose SHA-256 is a stored link) replaced by
-    REDACTED: once its message has left, the outbox keeps no working link (only the hash is kept)."""
+    REDACTED: once its message has left, the outbox keeps no working link (only the hash is kept).
+    Pages showing a message not yet sent replace them by HIDDEN instead (the stored text keeps them)."""
     tokens = {_digest(token): token for token in _TOKEN.findall(text or "")}
     if not tokens:
         return text
     for digest in s.scalars(select(PortalLink.token_hash).where(PortalLink.token_hash.in_(list(tokens)))):
-        text = text.replace(tokens[digest], REDACTED)
+        text = text.replace(tokens[digest], replacement)
     return text
 
 

@@ -3,9 +3,12 @@ and one message's full text (an audited view of a company's data)."""
 
 from __future__ import annotations
 
+import hashlib
+from datetime import timedelta
+
 from sqlalchemy import select
 
-from engine.store.schema import DataAccess, OutboxMessage
+from engine.store.schema import Company, DataAccess, OutboxMessage, PortalLink
 
 from .conftest import PASSWORD
 
@@ -42,8 +45,10 @@ def test_analysts_read_the_outbox_and_filter_it_by_state(client, auth, engine):
     text = detail.get_data(as_text=True)
     assert detail.status_code == 200 and "Entre aquí: https://cpe/portal/e/x\nGracias." in text
     with engine.Session() as s:
-        [row] = s.scalars(select(DataAccess)).all()
-    assert (row.actor, row.action, row.subject, row.subject_id) == ("analista", "view", "outbox", str(pending))
+        rows = [(row.actor, row.action, row.subject, row.subject_id, row.detail.get("estado"))
+                for row in s.scalars(select(DataAccess).order_by(DataAccess.id))]
+    listed = [("analista", "view", "outbox", None, shown) for shown in ("todos", "failed", "sin_direccion", "todos")]
+    assert rows == [*listed, ("analista", "view", "outbox", str(pending), None)]  # every list page, then the message
     assert client.get("/correo/999999").status_code == 404
 
 
@@ -78,4 +83,26 @@ def test_an_analyst_sends_a_failed_message_again(client, auth, engine):
     assert client.post("/correo/999999/reintentar").status_code == 404
     with engine.Session() as s:
         rows = {m.id: (m.status, m.attempts, m.last_error) for m in s.scalars(select(OutboxMessage))}
+        retried = [(row.actor, row.subject_id) for row in s.scalars(select(DataAccess))
+                   if row.detail.get("accion") == "reintentar"]
     assert rows == {failed: ("pending", 0, None), pending: ("pending", 0, None)}
+    assert retried == [("analista", str(failed))]  # only the retry that happened
+
+
+def test_a_working_portal_link_is_masked_on_the_page_when_mail_is_really_sent(app, client, auth, engine):
+    token = "A" * 20 + "b-_" + "9" * 20  # the shape of secrets.token_urlsafe(32)
+    with engine.transaction() as s:
+        company = Company(rut="76086428-5", razon_social="Conservas del Sur SpA", created_at=engine.now(),
+                          updated_at=engine.now())
+        s.add(company)
+        s.flush()
+        s.add(PortalLink(company_id=company.id, token_hash=hashlib.sha256(token.encode()).hexdigest(),
+                         created_at=engine.now(), expires_at=engine.now() + timedelta(days=1)))
+    message = queue(engine, "uno@example.cl", "Su enlace", f"Entre aquí: https://cpe/portal/e/{token}\nGracias.")
+    auth.login("analista")
+    assert token in client.get(f"/correo/{message}").get_data(as_text=True)  # development: read it here
+    app.config["MAIL_SENT"] = True
+    html = client.get(f"/correo/{message}").get_data(as_text=True)
+    assert token not in html and "/portal/e/[enlace privado oculto" in html
+    with engine.Session() as s:
+        assert token in s.get(OutboxMessage, message).mensaje  # only the page masks it: the mail carries it

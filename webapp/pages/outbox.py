@@ -1,6 +1,8 @@
 """The outbox (engine.programme.outbox): every message the programme wrote, its delivery state
 (pending, sent, failed, no address) and its text, for analysts (/correo/). In development, with
-no CPE_SMTP_URL, nothing is sent and this is where the mail is read."""
+no CPE_SMTP_URL, nothing is sent and this is where the mail is read (portal links included); with
+SMTP configured, a working portal link is masked on the page. The list, each message opened and
+each retry leave an audit row."""
 
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ def index():
     page = max(1, min(request.args.get("pagina", 1, type=int), 10_000))
     rows = outbox.messages(current_engine(), status=status, limit=PER_PAGE + 1, offset=(page - 1) * PER_PAGE)
     args = {"estado": status} if status else {}
+    record_access("view", "outbox", None, {"pagina": "correo", "estado": status or "todos", "pagina_n": page})
     return render_template("outbox/index.html", rows=rows[:PER_PAGE], more=len(rows) > PER_PAGE, page=page,
                            status=status, counts=outbox.counts(current_engine()), labels=STATUS_LABELS,
                            errors=errors, args=args, mail_sent=current_app.config["MAIL_SENT"]), \
@@ -44,7 +47,8 @@ def index():
 @bp.get("/<int:message_id>")
 @require(roles.SEE_OUTBOX)
 def detail(message_id: int):
-    message = outbox.message(current_engine(), message_id)
+    # with SMTP configured a working portal link goes only to the company's mailbox, never on a page
+    message = outbox.message(current_engine(), message_id, hide_links=current_app.config["MAIL_SENT"])
     if message is None:
         abort(404)
     record_access("view", "outbox", message_id, {"pagina": "correo", **({"caso": message["case_id"]}
@@ -63,5 +67,6 @@ def retry(message_id: int):
             outbox.retry(current_engine(), message_id, by=current_user.username)
     except NotFound:
         abort(404)
+    record_access("view", "outbox", message_id, {"pagina": "correo", "accion": "reintentar"})
     flash(_("El mensaje volverá a enviarse en la próxima ronda de cpe worker."), "success")
     return redirect(back)

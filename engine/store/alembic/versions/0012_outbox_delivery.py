@@ -4,6 +4,8 @@ Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-07
 """
+from datetime import UTC, datetime, timedelta
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -11,6 +13,10 @@ revision = '0012'
 down_revision = '0011'
 branch_labels = None
 depends_on = None
+
+# Before this revision nothing was ever mailed: an old message is history, not something to send now.
+OLD = timedelta(days=7)
+OLD_REASON = "anterior al envío por correo: no se envió"
 
 
 def upgrade():
@@ -22,10 +28,15 @@ def upgrade():
         batch_op.add_column(sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('last_error', sa.String(length=300), nullable=True))
     # Existing rows keep their meaning: what was sent is `sent`, what has no address is
-    # `sin_direccion`, everything else is due now.
+    # `sin_direccion`; a message written more than OLD before this upgrade is `failed` (never sent,
+    # an analyst can still retry it from /correo/), a recent one is due now.
     op.execute("UPDATE outbox SET status = 'sent' WHERE sent_at IS NOT NULL")
     op.execute("UPDATE outbox SET status = 'sin_direccion' WHERE sent_at IS NULL "
                "AND (to_address IS NULL OR TRIM(to_address) = '')")
+    op.execute(sa.text("UPDATE outbox SET status = 'failed', last_error = :reason "
+                       "WHERE status = 'pending' AND created_at < :cutoff")
+               .bindparams(sa.bindparam("cutoff", datetime.now(UTC) - OLD, type_=sa.DateTime(timezone=True)),
+                           reason=OLD_REASON))
     op.execute("UPDATE outbox SET next_attempt_at = created_at WHERE status = 'pending'")
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.alter_column('status', server_default=None)
