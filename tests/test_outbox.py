@@ -191,6 +191,8 @@ def test_a_message_without_an_address_is_a_state_not_an_error(engine, clock, ser
 @pytest.mark.parametrize("address", ["a@\u2028b.cl", "a\u0085b@c.cl", "a@\x00b.cl", "ñandú@b.cl", "a b@c.cl",
                                      "a@b.cl>", "<a@b.cl>", "a..b@c.cl", "a@b"])
 def test_a_bad_address_fails_its_message_and_the_round_goes_on(engine, server, smtp, address):
+    if "\x00" in address and engine.db.dialect.name == "postgresql":
+        pytest.skip("PostgreSQL cannot store a NUL, so no stored address holds one there")
     bad, good = queue(engine, address, "uno@example.cl")
     assert deliver_due(engine, smtp) == 1
     assert states(engine) == {bad: ("failed", 1, "la dirección de destino no es válida"), good: ("sent", 1, None)}
