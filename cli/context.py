@@ -20,12 +20,6 @@ ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = ROOT / "instance"
 
 
-def _build_engine(url: str | None, instance_dir: str) -> Engine:
-    """The Engine of `webapp.create_app` when its configuration brings none: `url` or else the SQLite
-    file under `instance_dir`; the clock of CPE_CLOCK_FILE or the system's; default caches."""
-    return build_engine(url, instance_dir=instance_dir)
-
-
 def environment_settings() -> dict:
     """The settings the commands read, with `webapp.create_app`'s defaults."""
     return {"DATABASE_URL": os.environ.get("CPE_DATABASE_URL"),
@@ -47,7 +41,7 @@ class CliContext:
         """The command as installed: CPE_DATABASE_URL (or instance/cpe.sqlite3) and the shipped models
         (the repository's processes/ and forms/, or the installed package's copy: engine/programme/shipped.py)."""
         config = environment_settings()
-        return cls(config, lambda: _build_engine(config["DATABASE_URL"], str(INSTANCE_DIR)))
+        return cls(config, lambda: build_engine(config["DATABASE_URL"], instance_dir=str(INSTANCE_DIR)))
 
     @classmethod
     def for_app(cls, app) -> CliContext:
