@@ -447,20 +447,40 @@ def bench(quick, database_url, as_json):
 
 
 @cpe.command()
+@click.option("--empresas", "companies", type=click.IntRange(min=0), default=None,
+              help="Empresas de los meses ya transcurridos del programa (por defecto 1000; 0: solo los casos de hoy).")
+@click.option("--meses", "months", type=click.IntRange(min=1, max=120), default=24, show_default=True,
+              help="Meses de historia del programa, hasta hoy.")
+@click.option("--semilla", "seed", type=int, default=2026, show_default=True,
+              help="Semilla: la misma da la misma demo.")
+@click.option("--procesos", "workers", type=click.IntRange(min=1, max=64), default=None,
+              help="Procesos que recorren las regiones en paralelo (por defecto, hasta 2).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 @handle_errors
-def demo(cli: CliContext, as_json):
-    """Carga usuarios, empresas y casos de demostración."""
+def demo(cli: CliContext, companies, months, seed, workers, as_json):
+    """Carga la demo: usuarios de cada rol, dos años de un programa recorridos por el proceso real
+    (con fecha retroactiva) y casos de hoy en cada etapa."""
     from tooling.demo import load_demo
 
     def human(result):
-        click.echo(f"demo: {result['usuarios']} usuarios, {result['casos']} casos, {result['modelos']} modelos, "
+        click.echo(f"demo: {result['usuarios']} usuarios, {result['casos']} casos de hoy, {result['modelos']} modelos, "
                    f"{result.get('talleres', 0)} sesiones de talleres {result.get('nota', '')}".rstrip(), err=True)
+        history = result.get("historia")
+        if history:
+            outcomes = ", ".join(f"{count} {name.replace('_', ' ')}" for name, count in history["resultados"].items())
+            click.echo(f"historia: {history['empresas']} empresas en {history['meses']} meses ({outcomes}); "
+                       f"{history['tareas']} tareas, {history['talleres'].get('asistencias', 0)} asistencias a "
+                       f"talleres", err=True)
         for name, path in result.get("portal", {}).items():
             click.echo(f"portal de {name}: {path}  (en el servidor, p. ej. http://127.0.0.1:5000{path})", err=True)
 
-    emit(load_demo(cli.engine, cli.config["PROCESSES_DIR"], cli.config["FORMS_DIR"]), as_json, human)
+    def progress(message):
+        if not as_json:
+            click.echo(f"demo: {message}", err=True)
+
+    emit(load_demo(cli.engine, cli.config["PROCESSES_DIR"], cli.config["FORMS_DIR"], companies=companies,
+                   seed=seed, months=months, workers=workers, progress=progress), as_json, human)
 
 
 # -- API tokens ------------------------------------------------------------------------

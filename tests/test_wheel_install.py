@@ -139,8 +139,9 @@ def test_the_installed_package_runs_the_demo_and_serves_the_front_end(installed,
     _run([cpe, "db", "upgrade"], cwd=run, env=env)
     deployed = json.loads(_run([cpe, "deploy", "--json", "-m", "versión inicial"], cwd=run, env=env))
     assert {r["key"] for r in deployed} >= {"cpe_actual", "segmento_cpe", "tpe_bienes"}
-    demo = json.loads(_run([cpe, "demo", "--json"], cwd=run, env=env, timeout=180))
-    assert demo["casos"] > 0 and demo["usuarios"] > 0
+    demo = json.loads(_run([cpe, "demo", "--json", "--empresas", "30", "--meses", "6"], cwd=run, env=env,
+                           timeout=180))
+    assert demo["casos"] > 0 and demo["usuarios"] > 0 and demo["historia"]["errores"] == []
     report = json.loads(_run([str(venv / "bin" / "python"), "-c", CHECK_APP, json.dumps(sorted(FILES))],
                              cwd=run, env=env))
     assert all(Path(m).is_relative_to(site) for m in report["modules"]), report["modules"]

@@ -507,7 +507,7 @@ def test_the_demo_has_sessions_with_registrations(engine):
 
     from .conftest import ROOT
 
-    result = load_demo(engine, ROOT / "processes", ROOT / "forms")
+    result = load_demo(engine, ROOT / "processes", ROOT / "forms", companies=0)
     assert result["talleres"] == len(DEMO_WORKSHOPS)
     sessions = W.upcoming(engine)
     assert len(sessions) == len(DEMO_WORKSHOPS) and sum(s["registered"] for s in sessions) == 4

@@ -1,19 +1,41 @@
-"""Demo data for `cpe demo`: users of every role, companies of every profile and cases at
-different stages, all created through the engine's verbs (nothing inserted by hand)."""
+"""Demo data for `cpe demo`: a living Centro Pyme Exporta.
+
+- Two years of a programme (`DEMO_SIZE` companies across every region, by default) run through
+  the real process, operators and decision tables on a backdated clock (engine/simulate/backfill.py):
+  every segment, derivations, workshops with attendance, exports, desertion, and the cases still in
+  progress today, worked by the regional staff the demo creates (all with the demo password).
+- Then, at today's date, a few hand-made companies at each early stage (`DEMO_COMPANIES`), upcoming
+  workshop sessions with registrations and private portal links of two companies.
+
+Everything goes through the engine's verbs (nothing inserted by hand but the staff accounts).
+The same seed gives the same programme."""
 
 from __future__ import annotations
 
+import os
+import random
+import unicodedata
+from collections import Counter
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from engine.domain.roles import ANALISTA, EJECUTIVO_CPE, EJECUTIVO_PROCHILE, JEFE_REGIONAL
+from engine.accounts import users as accounts
+from engine.domain.regions import REGIONS
+from engine.domain.roles import ANALISTA, EJECUTIVO_CPE, EJECUTIVO_PROCHILE, JEFE_REGIONAL, PYME
 from engine.models.validation import collect_files
 from engine.programme import workshops
 from engine.programme.portal import PORTAL_ACTOR, issue_link
+from engine.simulate.backfill import backfill
+from engine.simulate.cohort import shard_items
+from engine.simulate.config import merged_config
+from engine.simulate.shard import Cast
 from engine.store.schema import Case, Company, User
 
 DEMO_PASSWORD = "cpe-demo-2026"
+DEMO_SIZE = 1000  # companies in the programme's past: a couple of years of a CPE across the regions
+DEMO_SEED = 2026
+DEMO_MONTHS = 24
 DEMO_ANALYST = ANALISTA  # the demo analyst's username is the role's name (README, the browser tests)
 DEMO_USERS = [
     # username, role, region, rubros, full name
@@ -79,7 +101,15 @@ def answers_for_level(schema: dict, level: float, overrides: dict | None = None)
     return answers
 
 
-def load_demo(engine, processes_dir, forms_dir) -> dict:
+def load_demo(engine, processes_dir, forms_dir, companies: int | None = None, seed: int = DEMO_SEED,
+              months: int = DEMO_MONTHS, workers: int | None = None, progress=None) -> dict:
+    """Load the demo once (a database that has cases already is left as it is). `companies`: how
+    many companies the programme's past holds (`DEMO_SIZE` by default; 0: only today's hand-made
+    cases); `workers`: processes that run its regions (by default up to 2); `progress(message)` hears
+    what it is doing."""
+    companies = DEMO_SIZE if companies is None else companies
+    if companies < 0 or months < 1:
+        raise ValueError("--empresas no puede ser negativo y --meses debe ser al menos 1")
     engine.upgrade()
     workshops.seed_catalogue(engine)
     deployed = engine.deploy(collect_files([forms_dir, processes_dir]), author="demo", message="Modelos iniciales")
@@ -87,19 +117,173 @@ def load_demo(engine, processes_dir, forms_dir) -> dict:
         existing = set(s.scalars(select(User.username)))
         if s.scalar(select(Case.id).limit(1)) is not None:
             return {"usuarios": 0, "casos": 0, "modelos": len(deployed), "nota": "la demo ya estaba cargada"}
-    created_users = 0
-    for username, role, region, rubros, full_name in DEMO_USERS:
-        if username not in existing:
-            engine.create_user(username, DEMO_PASSWORD, role, region=region, rubros=rubros, full_name=full_name,
-                               email=f"{username}@demo.cpe.cl")
-            created_users += 1
+    people = [{"username": username, "role": role, "region": region, "rubros": rubros, "full_name": full_name,
+               "email": f"{username}@demo.cpe.cl"} for username, role, region, rubros, full_name in DEMO_USERS]
+    if companies:
+        people += regional_staff(seed)
+    created_users = accounts.create_accounts(engine, [p for p in people if p["username"] not in existing],
+                                             DEMO_PASSWORD)
+    history = None
+    if companies:
+        if progress is not None:
+            progress(f"{months} meses de programa: {companies} empresas recorren el proceso real…")
+        history = _history(engine, companies, seed, months, workers or min(2, os.cpu_count() or 1))
     cases = [_demo_case(engine, *company) for company in DEMO_COMPANIES]
     sessions = _demo_workshops(engine)
     # Private portal pages of two companies, to try the company's side of the process.
     links = {name: f"/portal/e/{issue_link(engine, rut)}" for rut, name, *_ in DEMO_COMPANIES
              if name in DEMO_PORTAL}
-    return {"usuarios": created_users, "casos": len(cases), "modelos": len(deployed), "talleres": sessions,
-            "portal": links}
+    result = {"usuarios": created_users, "casos": len(cases), "modelos": len(deployed), "talleres": sessions,
+              "portal": links}
+    if history is not None:
+        result["historia"] = history
+    return result
+
+
+# -- two years of a programme ----------------------------------------------------------------------
+STAFF_PREFIX = {EJECUTIVO_CPE: "ejecutivo", EJECUTIVO_PROCHILE: "prochile", JEFE_REGIONAL: "jefe"}
+SLUG = {"CL-BI": "bio"}  # the hand-made demo users' spelling; other regions: the code's letters
+FIRST_NAMES = ["Camila", "Javiera", "Constanza", "Francisca", "Catalina", "Valentina", "Daniela", "Carolina",
+               "Macarena", "Fernanda", "Matías", "Sebastián", "Benjamín", "Nicolás", "Felipe", "Cristóbal",
+               "Diego", "Tomás", "Ignacio", "Rodrigo", "Claudia", "Patricio", "Marcela", "Gonzalo"]
+SURNAMES = ["González", "Muñoz", "Rojas", "Díaz", "Pérez", "Soto", "Contreras", "Silva", "Martínez", "Sepúlveda",
+            "Morales", "Rodríguez", "López", "Fuentes", "Hernández", "Torres", "Araya", "Flores", "Espinoza",
+            "Valenzuela", "Castillo", "Tapia", "Reyes", "Gutiérrez", "Castro", "Pizarro", "Álvarez", "Vásquez"]
+# a few real comunas of each region, for the companies' addresses
+COMUNAS = {
+    "CL-AP": ["Arica", "Putre"], "CL-TA": ["Iquique", "Alto Hospicio", "Pozo Almonte"],
+    "CL-AN": ["Antofagasta", "Calama", "Mejillones"], "CL-AT": ["Copiapó", "Vallenar", "Caldera"],
+    "CL-CO": ["La Serena", "Coquimbo", "Ovalle", "Vicuña"],
+    "CL-VS": ["Valparaíso", "Viña del Mar", "Quillota", "San Antonio", "Los Andes", "Casablanca"],
+    "CL-RM": ["Santiago", "Providencia", "Las Condes", "Maipú", "Ñuñoa", "Pudahuel", "Quilicura", "San Bernardo",
+              "Puente Alto", "Talagante", "Buin"],
+    "CL-LI": ["Rancagua", "San Fernando", "Santa Cruz", "Rengo"], "CL-ML": ["Talca", "Curicó", "Linares", "Molina"],
+    "CL-NB": ["Chillán", "San Carlos", "Bulnes"], "CL-BI": ["Concepción", "Talcahuano", "Los Ángeles", "Coronel"],
+    "CL-AR": ["Temuco", "Villarrica", "Angol", "Pucón"], "CL-LR": ["Valdivia", "La Unión", "Panguipulli"],
+    "CL-LL": ["Puerto Montt", "Osorno", "Castro", "Puerto Varas"], "CL-AI": ["Coyhaique", "Puerto Aysén"],
+    "CL-MA": ["Punta Arenas", "Puerto Natales"],
+}
+# the first word of a company's name by rubro, and the words that may follow it
+TRADE_WORDS = {
+    "agroindustria": ["Agrícola", "Frutícola", "Berries", "Hortalizas", "Nogales"],
+    "alimentos_procesados": ["Alimentos", "Conservas", "Deshidratados", "Aceites", "Chocolates"],
+    "vitivinicola": ["Viña", "Viñedos", "Bodega"],
+    "acuicola_pesca": ["Pesquera", "Cultivos Marinos", "Mariscos", "Algas"],
+    "manufacturas": ["Manufacturas", "Textiles", "Metalúrgica", "Cerámicas", "Envases"],
+    "forestal_madera": ["Maderas", "Muebles", "Forestal"],
+    "tecnologia_software": ["Software", "Tecnologías", "Datos", "Sistemas"],
+    "servicios_profesionales": ["Consultora", "Ingeniería", "Asesorías"],
+    "industrias_creativas": ["Diseño", "Estudio", "Artesanías", "Producciones"],
+    "turismo": ["Turismo", "Expediciones", "Lodge"],
+    "otro": ["Comercial", "Importadora y Exportadora", "Distribuidora"],
+}
+PLACE_WORDS = ["del Valle", "Los Robles", "Santa Elena", "El Roble", "Las Acacias", "Del Sur", "Andina", "Austral",
+               "del Pacífico", "Cordillera", "San Isidro", "Los Aromos", "La Esperanza", "Tres Ríos", "El Mirador"]
+
+
+def _person(rng) -> str:
+    return f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)} {rng.choice(SURNAMES)}"
+
+
+def _slug(text: str) -> str:
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return "".join(ch if ch.isalnum() else "-" for ch in plain).strip("-").replace("--", "-")
+
+
+def regional_staff(seed: int = DEMO_SEED) -> list[dict]:
+    """The staff of every region (the simulation's `personal` counts), besides the hand-made demo
+    users, who are part of it: accounts for accounts.create_accounts."""
+    counts = merged_config()["personal"]
+    rng = random.Random(f"demo-personal:{seed}")
+    taken = {username for username, *_ in DEMO_USERS}
+    staff = []
+    for region in REGIONS:
+        per_role = {**counts["por_region"], **counts.get("regiones", {}).get(region, {})}
+        for role, count in per_role.items():
+            have = sum(1 for _, r, reg, *_ in DEMO_USERS if r == role and reg == region)
+            base = f"{STAFF_PREFIX[role]}.{SLUG.get(region, region[3:].lower())}"
+            n = 1
+            for _ in range(count - have):
+                while (username := base if n == 1 else f"{base}.{n}") in taken:
+                    n += 1
+                taken.add(username)
+                staff.append({"username": username, "role": role, "region": region, "rubros": [],
+                              "full_name": _person(rng), "email": f"{username}@demo.cpe.cl"})
+    return staff
+
+
+class DemoCast(Cast):
+    """Who acts in the demo's past: the company starts its case and answers its own tasks in the
+    portal; a task assigned to someone is done by them; a task offered to a role of a region is
+    done by one of its staff (always the same one for a company); workshop sessions are organised
+    by the regional head, at the region's Centro Pyme Exporta."""
+
+    def __init__(self, staff: dict, cities: dict):
+        self.staff, self.cities = staff, cities  # (role, region) -> usernames; region -> city
+
+    def start(self, company) -> str:
+        return PORTAL_ACTOR
+
+    def task(self, task, company) -> str:
+        if task["assignee"]:
+            return task["assignee"]
+        if task["lane"] == PYME:
+            return PORTAL_ACTOR
+        people = self.staff.get((task["lane"], task["region"])) or self.staff.get((task["lane"], None))
+        return people[company.index % len(people)] if people else "sistema"
+
+    def workshops(self, region) -> tuple[str, str]:
+        heads = self.staff.get((JEFE_REGIONAL, region)) or ["sistema"]
+        return heads[0], f"Centro Pyme Exporta {self.cities.get(region, region)}"
+
+
+def demo_cohort(companies: int, seed: int, cfg: dict, start) -> list[tuple]:
+    """The simulation's cohort (cohort.shard_items) dressed as real companies: names by rubro,
+    real comunas, contacts with names."""
+    items = []
+    for index, company, arrival in shard_items(companies, seed, cfg, start, range(companies)):
+        rng = random.Random(f"demo-empresa:{seed}:{index}")
+        contact = _person(rng)
+        if company["tipo_persona"] == "natural":
+            name = contact
+        else:
+            name = f"{rng.choice(TRADE_WORDS[company['rubro']])} {rng.choice(PLACE_WORDS)} " \
+                   f"{rng.choice(['SpA', 'SpA', 'Ltda.', 'S.A.', 'E.I.R.L.'])}"
+        domain = _slug(name.rsplit(" ", 1)[0] if company["tipo_persona"] == "juridica" else contact)
+        company.update(razon_social=name, comuna=rng.choice(COMUNAS[company["region"]]), contacto_nombre=contact,
+                       contacto_email=f"{_slug(contact.split()[0])}@{domain}-{index + 1}.cl")
+        items.append((index, company, arrival))
+    return items
+
+
+def _history(engine, companies: int, seed: int, months: int, workers: int) -> dict:
+    """The programme's past: `companies` arriving over `months` months up to today, through the
+    deployed cpe_actual (see the module's doc)."""
+    end = engine.now()
+    start = end - timedelta(days=round(30.44 * months))
+    cfg = merged_config({"inicio": start.isoformat(), "horizonte_meses": months,
+                         "meses_ingreso": max(1, months - 1), "talleres": {"simular": True, "frecuencia": "mensual"},
+                         "duraciones": {"desde_historial": False}})
+    with engine.Session() as s:
+        people = s.execute(select(User.role, User.region, User.username).where(User.active.is_(True))
+                           .order_by(User.id)).all()
+    staff: dict = {}
+    for role, region, username in people:
+        staff.setdefault((role, region), []).append(username)
+    cities = {region: _city(region) for region in REGIONS}
+    url = engine.db.url.render_as_string(hide_password=False)
+    done = backfill(url, "cpe_actual", demo_cohort(companies, seed, cfg, start), seed, cfg, start, end,
+                    DemoCast(staff, cities), workers=workers)
+    with engine.Session() as s:
+        results = Counter(dict(s.execute(select(Case.resultado, func.count()).group_by(Case.resultado)).all()))
+    return {"empresas": companies, "meses": months, "semilla": seed,
+            "resultados": {str(k or "en_curso"): v for k, v in sorted(results.items(), key=lambda kv: str(kv[0]))},
+            "tareas": done["counts"].get("tareas_completadas", 0), "talleres": done["workshops"],
+            "errores": done["errors"]}
+
+
+def _city(region: str) -> str:
+    return COMUNAS[region][0]
 
 
 def _demo_workshops(engine) -> int:
@@ -141,5 +325,6 @@ def _demo_case(engine, rut, razon_social, region, rubro, ventas, oferta, tpe_lev
         if not tasks:
             break
         task = tasks[0]
-        engine.complete(task["id"], answers[task["form_id"]](task["form"]), user=task["assignee"])
+        engine.complete(task["id"], answers[task["form_id"]](task["form"]), user=task["assignee"],
+                        actor=PORTAL_ACTOR if task["lane"] == PYME else "demo")
     return case_id

@@ -33,6 +33,32 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method="scrypt")
 
 
+def create_accounts(engine, accounts, password: str) -> int:
+    """Create several accounts that share one password (demo staff, a roll-out batch) in one
+    transaction: each checked as `check_new_user`, one hash for all (the same password would
+    give the same protection with a salt each; hashing is the costly part). `accounts`:
+    dicts with username, role, region, rubros, full_name, email. A username that exists already
+    is kept as it is. Returns how many were created."""
+    accounts = list(accounts)
+    for account in accounts:
+        check_new_user(account["username"], account["role"], account.get("region"), password)
+    hashed = hash_password(password)
+    with engine.transaction() as s:
+        existing = set(s.scalars(select(User.username).where(
+            User.username.in_([a["username"] for a in accounts]))))
+        created = 0
+        for account in accounts:
+            if account["username"] in existing:
+                continue
+            existing.add(account["username"])
+            s.add(User(username=account["username"], password_hash=hashed, role=account["role"],
+                       region=account.get("region"), rubros=list(account.get("rubros") or ()),
+                       full_name=account.get("full_name") or account["username"], email=account.get("email"),
+                       created_at=engine.now()))
+            created += 1
+        return created
+
+
 def verify_password(password_hash: str, password: str) -> bool:
     return check_password_hash(password_hash, password)
 

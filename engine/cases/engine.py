@@ -347,8 +347,10 @@ class Engine(RecoveryVerbs, MigrationVerbs):
                              "name": e.name, "detail": _shown(e.detail)} for e in events],
             }
 
-    def fire_due_timers(self, now=None, limit=200) -> int:
+    def fire_due_timers(self, now=None, limit=200, regions=None) -> int:
         """Advance every active case whose next timer is due; returns how many were advanced.
+        `regions`: only the cases of these regions (a backfill that shares its database with
+        others on their own clocks, engine/simulate/backfill.py).
 
         A timer is due once its time has passed (strictly, as SpiffWorkflow decides it), so a
         case selected here always moves.
@@ -360,9 +362,11 @@ class Engine(RecoveryVerbs, MigrationVerbs):
         moment = now or self.now()
         frozen = clockmod.VirtualClock(moment) if now is not None else None
         fired = 0
+        due = select(Case.id).where(Case.status == "active", Case.next_timer_at < moment)
+        if regions is not None:
+            due = due.where(Case.region.in_(sorted(regions)))
         with self.Session() as s:
-            ids = s.scalars(select(Case.id).where(Case.status == "active", Case.next_timer_at < moment)
-                            .order_by(Case.next_timer_at).limit(limit)).all()
+            ids = s.scalars(due.order_by(Case.next_timer_at).limit(limit)).all()
         for case_id in ids:
             try:
                 with self.transaction(frozen) as s:

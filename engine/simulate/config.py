@@ -82,8 +82,10 @@ DEFAULTS: dict = {
                  "regiones": {"CL-RM": {EJECUTIVO_CPE: 6, EJECUTIVO_PROCHILE: 2}}},
     # workshops (workshops.py): simulated when the process asks verificar_capacitacion ("auto"), or
     # always (true) or never (false); monthly chance of taking one: base + pendiente × potencial
-    # (assumption), chance of turning up once registered (assumption), seats per session
-    "talleres": {"simular": "auto", "asistencia_mensual": [0.10, 0.40], "presentes": 0.85, "cupo": 30},
+    # (assumption), chance of turning up once registered (assumption), seats per session, and how often
+    # a region holds each workshop ("semanal": any Tuesday a week ahead; "mensual": first Tuesdays)
+    "talleres": {"simular": "auto", "asistencia_mensual": [0.10, 0.40], "presentes": 0.85, "cupo": 30,
+                 "frecuencia": "semanal"},
     "orden_segmentos": ["rojo", "amarillo", "verde"],
     "pymes_registradas": 206773,  # tesis §1.1: denominator of the Promoción indicator
 }

@@ -103,9 +103,28 @@ class _Company:
         self.done, self.data, self.rng, self.scheduled, self.timers = True, None, None, None, None
 
 
+class Cast:
+    """Who acts in a simulation's history. A throwaway simulation writes «simulacion» everywhere;
+    a backfill into a real database (engine/simulate/backfill.py) names people instead."""
+
+    def start(self, company) -> str:
+        return "simulacion"
+
+    def task(self, task, company) -> str:
+        return "simulacion"
+
+    def workshops(self, region) -> tuple[str, str]:
+        """(who organises a session of `region`, where it takes place)"""
+        return "simulacion", f"CPE {region}"
+
+
 class _Run:
-    def __init__(self, sim, clock, process_id, items, seed, cfg, start, end, progress, with_workshops=False):
+    def __init__(self, sim, clock, process_id, items, seed, cfg, start, end, progress, with_workshops=False,
+                 cast=None, timer_regions=None):
         self.sim, self.clock, self.process_id, self.cfg, self.seed = sim, clock, process_id, cfg, seed
+        self.cast = cast or Cast()
+        # on a database shared with other runs, fire only the timers of this run's regions
+        self.timer_regions = timer_regions
         self.start, self.end, self.progress = start, end, progress or (lambda _msg: None)
         self.companies = {i: _Company(i, c) for i, c, _ in items}
         self.arrivals = [(moment, i) for i, _, moment in items]
@@ -117,7 +136,8 @@ class _Run:
         self.forms: dict = {}
         self.start_schema = None
         self.began = time.process_time()
-        self.workshops = workshop_attendance.Workshops(sim, seed, cfg, self._push_session) if with_workshops else None
+        self.workshops = (workshop_attendance.Workshops(sim, seed, cfg, self._push_session, self.cast.workshops)
+                          if with_workshops else None)
 
     def push(self, moment, kind, company, payload=None):
         self.push_at(moment, kind, company.index, payload)
@@ -129,8 +149,11 @@ class _Run:
     def _push_session(self, moment, session_id):
         self.push_at(moment, SESSION, -1, session_id)
 
-    def execute(self) -> dict:
-        self._staff()
+    def execute(self, staff=True, summarize=True) -> dict:
+        """Run the events up to the end; the shard's summary (`summarize`) or its counts. `staff`:
+        create the simulated people (a backfill brings its own)."""
+        if staff:
+            self._staff()
         self._load_forms()
         for moment, index in self.arrivals:
             self.push(moment, START, self.companies[index])
@@ -156,7 +179,7 @@ class _Run:
                 if following is not None:
                     self.push(following, WORKSHOP, company)
             else:
-                while self.sim.fire_due_timers(limit=500) == 500:
+                while self.sim.fire_due_timers(limit=500, regions=self.timer_regions) == 500:
                     pass
                 if not company.done:
                     self._refresh(company)
@@ -166,6 +189,9 @@ class _Run:
         self.events = None
         self.progress(f"{handled} pasos, terminado ({time.process_time() - self.began:.1f} s de CPU, "
                       f"memoria máxima {peak_memory_mb()} MB)")
+        if not summarize:
+            return {"counts": dict(self.counts), "workshops": self.workshops.summary() if self.workshops else None,
+                    "errors": sorted({c.failed for c in self.companies.values() if c.failed})}
         summary = shard_summary(self.sim, self.companies, self.cfg, self.end, self.work, self.counts)
         summary["workshops"] = self.workshops.summary() if self.workshops else None
         return summary
@@ -201,7 +227,7 @@ class _Run:
         form = self.start_schema
         data = self._answer(form, company.data, company.rng) if form else dict(company.data)
         try:
-            company.case_id = self.sim.start(self.process_id, data, actor="simulacion")
+            company.case_id = self.sim.start(self.process_id, data, actor=self.cast.start(company))
         except (FormError, EngineError) as exc:
             company.failed = str(exc)
             company.finish()
@@ -219,7 +245,7 @@ class _Run:
         for _ in range(3):
             data = self._answer(task["form"] or {}, profile, company.rng)
             try:
-                self.sim.complete(task["id"], data, actor="simulacion")
+                self.sim.complete(task["id"], data, actor=self.cast.task(task, company))
                 break
             except FormError as exc:
                 last = exc

@@ -37,11 +37,15 @@ def enabled(cfg: dict, operators: set[str]) -> bool:
     return OPERATOR in operators if setting == "auto" else setting is True
 
 
-def next_session_day(now: datetime) -> datetime:
+def next_session_day(now: datetime, monthly: bool = False) -> datetime:
     """The first Tuesday on or after the day a week after `now`, at SESSION_HOUR (UTC): a company
-    registers six days or more before its session."""
+    registers six days or more before its session. `monthly`: the first such Tuesday that is the
+    first Tuesday of its month (a region holds each workshop once a month)."""
     day = (now + timedelta(days=7)).replace(hour=SESSION_HOUR, minute=0, second=0, microsecond=0)
-    return day + timedelta(days=(1 - day.weekday()) % 7)
+    day += timedelta(days=(1 - day.weekday()) % 7)
+    while monthly and day.day > 7:
+        day += timedelta(days=7)
+    return day
 
 
 def seed_catalogue(sim, catalogue: list[dict]) -> None:
@@ -51,8 +55,10 @@ def seed_catalogue(sim, catalogue: list[dict]) -> None:
 
 
 class Workshops:
-    def __init__(self, sim, seed, cfg, push_session):
+    def __init__(self, sim, seed, cfg, push_session, hosts=None):
         self.sim, self.seed, self.cfg = sim, seed, cfg["talleres"]
+        # region -> (who organises and takes attendance, place): shard.Cast.workshops
+        self.hosts = hosts or (lambda region: ("simulacion", f"CPE {region}"))
         self.push_session = push_session  # (moment, session id) -> None: a SESSION event
         with sim.Session() as s:
             rows = s.execute(select(Workshop.key, Workshop.stage).where(Workshop.active.is_(True))
@@ -61,6 +67,7 @@ class Workshops:
         self.catalogue = [(rank.get(stage, len(rank)), key) for key, stage in rows]
         self.sessions: dict[tuple, int] = {}  # (region, workshop key, day) -> session id
         self.turning_up: dict[int, set] = {}  # session id -> company ids that will attend
+        self.by: dict[int, str] = {}  # session id -> who organised it
         self.taken: dict[int, list] = {}  # company index -> [decisions so far, workshop keys taken]
         self.counts = {"sesiones": 0, "inscripciones": 0, "asistencias": 0, "sin_cupo": 0}
 
@@ -92,24 +99,26 @@ class Workshops:
     def session(self, session_id) -> None:
         """The session starts: mark who attended."""
         present = self.turning_up.pop(session_id, set())
-        engine_workshops.mark_attendance(self.sim, session_id, present, by="simulacion")
+        engine_workshops.mark_attendance(self.sim, session_id, present, by=self.by.get(session_id, "simulacion"))
         self.counts["asistencias"] += len(present)
 
     def _register(self, company, key, now, turns_up) -> bool:
         region = company.data["region"]
-        day = next_session_day(now)
+        day = next_session_day(now, self.cfg.get("frecuencia") == "mensual")
         session_id = self.sessions.get((region, key, day))
         if session_id is None:
-            created = engine_workshops.create_session(self.sim, key, day, f"CPE {region}", self.cfg["cupo"],
-                                                      region=region, created_by="simulacion")
+            host, place = self.hosts(region)
+            created = engine_workshops.create_session(self.sim, key, day, place, self.cfg["cupo"],
+                                                      region=region, created_by=host)
             session_id = self.sessions[(region, key, day)] = created["id"]
+            self.by[session_id] = host
             self.turning_up[session_id] = set()
             self.counts["sesiones"] += 1
             self.push_session(day + SESSION_LENGTH / 2, session_id)
         with self.sim.Session() as s:
             company_id = s.scalar(select(Case.company_id).where(Case.id == company.case_id))
         try:
-            engine_workshops.register(self.sim, session_id, company_id, by="simulacion")
+            engine_workshops.register(self.sim, session_id, company_id, by=self.by.get(session_id, "simulacion"))
         except Conflict:  # no seats left
             self.counts["sin_cupo"] += 1
             return False
