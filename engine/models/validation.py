@@ -250,6 +250,11 @@ def check_bpmn(filename: str, tree, operators=None) -> tuple[list[Artifact], lis
                                   "mismo nombre en este proceso o subproceso")
         for node in unreachable(process):
             problem(node, "el elemento no es alcanzable desde ningún evento de inicio")
+        for node in waitless_cycles(process):
+            problem(node, f"el ciclo que pasa por «{node.get('name') or node.get('id')}» no espera una tarea de "
+                          "usuario, un mensaje ni un temporizador: si sus condiciones no lo dejan salir, el caso "
+                          f"da vueltas sin detenerse y queda en error (tras {spiff.MAX_ENGINE_STEPS} pasos como "
+                          "máximo)", "warning")
         for timer in process.iter(f"{{{NS['bpmn']}}}timerEventDefinition"):
             for kind in ("timeDate", "timeDuration", "timeCycle"):
                 expr = timer.find(f"bpmn:{kind}", NS)
@@ -328,6 +333,79 @@ def unreachable(scope) -> list:
             if sub.get("triggeredByEvent") != "true":
                 result.extend(unreachable(sub))
     return result
+
+
+# What a path stops at until someone or something acts (a subprocess or a called process may hold one:
+# counted as waiting, so a loop through one is not warned about).
+WAIT_TAGS = ("userTask", "manualTask", "receiveTask", "callActivity", *SUBPROCESS_TAGS, "eventBasedGateway")
+
+
+def _waits(node) -> bool:
+    tag = etree.QName(node).localname
+    return tag in WAIT_TAGS or (tag == "intermediateCatchEvent" and not spiff.link_name(node))
+
+
+def waitless_cycles(scope) -> list:
+    """One node (a gateway where there is one) of each cycle of flows of the process or subprocess
+    that passes through no wait state (user or manual task, receive task, catch event other than a
+    link, event-based gateway, subprocess or call activity): such a loop runs until the step budget
+    of engine.models.spiff stops it. Strongly connected components, found with Kosaraju's two
+    walks, both with stacks (no recursion)."""
+    nodes = {n.get("id"): n for tag in FLOW_NODE_TAGS for n in scope.findall(f"bpmn:{tag}", NS)}
+    loose = {i for i, n in nodes.items() if not _waits(n)}
+    targets: dict[str, list[str]] = {i: [] for i in loose}
+    catches = {}
+    for node in scope.findall("bpmn:intermediateCatchEvent", NS):
+        if spiff.link_name(node):
+            catches.setdefault(spiff.link_name(node), node.get("id"))
+    edges = [(f.get("sourceRef"), f.get("targetRef")) for f in scope.findall("bpmn:sequenceFlow", NS)]
+    edges += [(n.get("id"), catches.get(spiff.link_name(n))) for n in scope.findall("bpmn:intermediateThrowEvent", NS)
+              if spiff.link_name(n)]
+    edges += [(n.get("attachedToRef"), n.get("id")) for n in nodes.values()
+              if etree.QName(n).localname == "boundaryEvent"]
+    for source, target in edges:
+        if source in loose and target in loose:
+            targets[source].append(target)
+    sources: dict[str, list[str]] = {i: [] for i in loose}
+    for source, nexts in targets.items():
+        for target in nexts:
+            sources[target].append(source)
+    order, seen = [], set()
+    for start in loose:
+        if start in seen:
+            continue
+        seen.add(start)
+        stack = [(start, iter(targets[start]))]
+        while stack:
+            current, pending = stack[-1]
+            nxt = next(pending, None)
+            if nxt is None:
+                order.append(current)
+                stack.pop()
+            elif nxt not in seen:
+                seen.add(nxt)
+                stack.append((nxt, iter(targets[nxt])))
+    found, assigned = [], set()
+    for start in reversed(order):
+        if start in assigned:
+            continue
+        component, stack = [], [start]
+        assigned.add(start)
+        while stack:
+            current = stack.pop()
+            component.append(current)
+            for prev in sources[current]:
+                if prev not in assigned:
+                    assigned.add(prev)
+                    stack.append(prev)
+        if len(component) > 1 or start in targets[start]:
+            members = [nodes[i] for i in component]
+            members.sort(key=lambda n: (not etree.QName(n).localname.endswith("Gateway"), n.sourceline or 0))
+            found.append(members[0])
+    for tag in SUBPROCESS_TAGS:
+        for sub in scope.findall(f"bpmn:{tag}", NS):
+            found.extend(waitless_cycles(sub))
+    return found
 
 
 def check_dmn(filename: str, tree) -> tuple[list[Artifact], list[Problem]]:
