@@ -398,11 +398,88 @@ def run_steps(workflow: BpmnWorkflow, did_complete_task=None) -> None:
     settle(workflow, did_complete_task)
 
 
+# A loop that goes back through script, service or rule tasks only (no user task, message or timer
+# to wait on) never lets a step end. Two budgets stop it and put the case in error instead:
+MAX_ENGINE_STEPS = 2000  # automatic tasks one settle may complete (the shipped models need a few dozen)
+# SpiffWorkflow 3.2 walks the task tree to at most 1000 levels (TaskIterator's max_depth, subprocesses
+# counting from the task that runs them): below that, tasks are invisible, so a workflow whose ready
+# task is deeper reports itself completed. Each pass of a loop adds its tasks below the previous ones.
+MAX_TASK_DEPTH = 900
+
+
+class EngineStepLimit(RuntimeError):
+    """A settle went over a budget: the case goes to error with this (Spanish) message, naming the
+    element the steps went around (`task`, as SpiffWorkflow's own exceptions carry it)."""
+
+    def __init__(self, message: str, task):
+        super().__init__(message)
+        self.task = task
+
+
+def tree_depth(task) -> int:
+    """How deep SpiffWorkflow's task iterator must go to reach `task` (subprocesses included)."""
+    depth = 0
+    while task is not None:
+        depth += task.depth + 1
+        parent_id = getattr(task.workflow, "parent_task_id", None)
+        task = task.workflow.top_workflow.get_task_from_id(parent_id) if parent_id is not None else None
+    return depth
+
+
+class _StepBudget:
+    """The did_complete_task callback of one settle: counts the automatic tasks completed and the
+    depth they reach, and raises EngineStepLimit past MAX_ENGINE_STEPS or MAX_TASK_DEPTH."""
+
+    def __init__(self, then=None):
+        self.then, self.steps = then, 0
+
+    def __call__(self, task):
+        if self.then is not None:
+            self.then(task)
+        self.steps += 1
+        if self.steps > MAX_ENGINE_STEPS:
+            raise self._loop(f"más de {MAX_ENGINE_STEPS}", task)
+        if tree_depth(task) > MAX_TASK_DEPTH:
+            if self.steps > MAX_TASK_DEPTH // 4:  # this settle went deep: a loop without waiting
+                raise self._loop(str(self.steps), task)
+            raise EngineStepLimit(  # a case that went around a loop with waits many times, over several steps
+                f"El caso encadenó más de {MAX_TASK_DEPTH} pasos, lo más que el motor puede seguir en un caso; "
+                f"revise el ciclo en «{_label(task)}» (cada vuelta agrega pasos al caso) o termine el caso e "
+                "inicie otro", task)
+
+    def _loop(self, steps: str, last) -> EngineStepLimit:
+        task = self._loop_task(last)
+        return EngineStepLimit(f"El caso dio {steps} pasos sin esperar una tarea de usuario, un mensaje ni un "
+                               f"temporizador; revise el ciclo en «{_label(task)}»: cada vuelta debe esperar algo "
+                               "o tener una salida que se cumpla", task)
+
+    @staticmethod
+    def _loop_task(last):
+        """The element the loop turns back at: the tasks from the last one completed up its parents to
+        the previous run of the same element are one pass of the loop; a gateway among them if any,
+        else the last task."""
+        name, task, one_pass = last.task_spec.name, last.parent, [last]
+        while task is not None and task.task_spec.name != name and len(one_pass) < MAX_TASK_DEPTH:
+            one_pass.append(task)
+            task = task.parent
+        if task is None:  # no earlier run of it above: not a loop of its parents (many tasks side by side)
+            return last
+        gateways = [t for t in one_pass if "Gateway" in type(t.task_spec).__name__]
+        return gateways[0] if gateways else last
+
+
+def _label(task) -> str:
+    spec = task.task_spec
+    return getattr(spec, "bpmn_name", None) or getattr(spec, "bpmn_id", None) or spec.name
+
+
 def settle(workflow: BpmnWorkflow, did_complete_task=None) -> OpenTasks:
     """`run_steps`, returning what is left open: the walk that checks that the engine is done
-    also gives the ready user tasks and the waiting timers (no second and third walk)."""
-    for _ in range(1000):
-        workflow.do_engine_steps(did_complete_task=did_complete_task)
+    also gives the ready user tasks and the waiting timers (no second and third walk). Raises
+    EngineStepLimit when the steps go over MAX_ENGINE_STEPS or MAX_TASK_DEPTH."""
+    budget = _StepBudget(did_complete_task)
+    for _ in range(1000):  # a pass that completes nothing leaves nothing ready; this only bounds the odd case
+        workflow.do_engine_steps(did_complete_task=budget)
         found = open_tasks(workflow)
         if not found.automatic_ready:
             return found

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from copy import deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,11 +40,25 @@ RESERVED_IDS = {"Start", "End", "Root"}  # names SpiffWorkflow gives its own int
 _BPMN_VALIDATOR = None
 
 
-def _bpmn_validator():
+def _bpmn_validator() -> BpmnValidator:
     global _BPMN_VALIDATOR
     if _BPMN_VALIDATOR is None:
-        _BPMN_VALIDATOR = BpmnValidator(imports={"spiffworkflow": SPIFF_XSD}).validator
+        _BPMN_VALIDATOR = BpmnValidator(imports={"spiffworkflow": SPIFF_XSD})
     return _BPMN_VALIDATOR
+
+
+def _bpmn_xsd_problems(filename, tree) -> list[Problem]:
+    """The XSD check of a BPMN file as SpiffWorkflow's own validator makes it: first its `preprocess`
+    (bpmn-js and SpiffArena save a correlation property's retrieval expression as a
+    `formalExpression`, which the BPMN schema does not allow there; SpiffWorkflow reads it as the
+    `messagePath` the schema expects), applied to a copy: what is stored and built is the file as
+    uploaded (SpiffWorkflow's parser reads the expression under either tag). The copy keeps the
+    source lines, so a problem still points into the uploaded file."""
+    validator = _bpmn_validator()
+    if tree.getroot().find(".//bpmn:correlationPropertyRetrievalExpression", NS) is not None:
+        tree = deepcopy(tree)
+        validator.preprocess(tree)
+    return _xsd_problems(filename, tree, validator.validator)
 
 
 @dataclass
@@ -57,6 +72,9 @@ class Artifact:
     uses_forms: set = field(default_factory=set)
     uses_decisions: set = field(default_factory=set)
     uses_processes: set = field(default_factory=set)  # (process id, callActivity node) of other files
+    calls: set = field(default_factory=set)  # the ids of the processes it calls, in any file
+    sends: dict = field(default_factory=dict)  # message name -> the first node that throws it
+    receives: dict = field(default_factory=dict)  # message name -> the first node that catches it
 
 
 def checksum(content: str) -> str:
@@ -127,6 +145,15 @@ def check_bpmn(filename: str, tree, operators=None) -> tuple[list[Artifact], lis
         if reason:
             problem(node, f"código no permitido en {what}: {reason}")
 
+    message_names = {m.get("id"): m.get("name") or m.get("id") for m in root.iter(f"{{{NS['bpmn']}}}message")}
+    for message in root.iter(f"{{{NS['bpmn']}}}message"):
+        payload = _extension(message, "messagePayload")
+        if payload is not None:
+            check_code(message, payload.text, "eval", "la carga del mensaje (messagePayload)")
+    for expression in root.iter(f"{{{NS['bpmn']}}}correlationPropertyRetrievalExpression"):
+        for child in expression:
+            if isinstance(child.tag, str):
+                check_code(expression.getparent(), child.text, "eval", "la expresión de correlación")
     processes = root.findall("bpmn:process", NS)
     in_file = {p.get("id") for p in processes}
     executable = [p for p in processes if p.get("isExecutable", "true") != "false"]
@@ -196,10 +223,22 @@ def check_bpmn(filename: str, tree, operators=None) -> tuple[list[Artifact], lis
             called = (node.get("calledElement") or "").strip()
             if not called:
                 problem(node, "la actividad de llamada no indica el proceso que llama (calledElement)")
-            elif called not in in_file:
+                continue
+            art.calls.add(called)
+            if called not in in_file:
                 art.uses_processes.add((called, node))
             else:
                 same_file.setdefault(art.key, set()).add(called)
+        for node in process.iter():
+            if not isinstance(node.tag, str):
+                continue
+            definition = node.find("bpmn:messageEventDefinition", NS)
+            ref = node.get("messageRef") if definition is None else definition.get("messageRef")
+            tag = etree.QName(node).localname
+            if ref is None or tag not in _MESSAGE_SENDERS + _MESSAGE_RECEIVERS:
+                continue
+            side = art.sends if tag in _MESSAGE_SENDERS else art.receives
+            side.setdefault(message_names.get(ref, ref), node)
         for tag in SUBPROCESS_TAGS[:2]:  # SpiffWorkflow builds these as a workflow of their own
             for node in process.iter(f"{{{NS['bpmn']}}}{tag}"):
                 starts = node.findall("bpmn:startEvent", NS)
@@ -250,6 +289,11 @@ def check_bpmn(filename: str, tree, operators=None) -> tuple[list[Artifact], lis
                                   "mismo nombre en este proceso o subproceso")
         for node in unreachable(process):
             problem(node, "el elemento no es alcanzable desde ningún evento de inicio")
+        for node in waitless_cycles(process):
+            problem(node, f"el ciclo que pasa por «{node.get('name') or node.get('id')}» no espera una tarea de "
+                          "usuario, un mensaje ni un temporizador: si sus condiciones no lo dejan salir, el caso "
+                          f"da vueltas sin detenerse y queda en error (tras {spiff.MAX_ENGINE_STEPS} pasos como "
+                          "máximo)", "warning")
         for timer in process.iter(f"{{{NS['bpmn']}}}timerEventDefinition"):
             for kind in ("timeDate", "timeDuration", "timeCycle"):
                 expr = timer.find(f"bpmn:{kind}", NS)
@@ -328,6 +372,79 @@ def unreachable(scope) -> list:
             if sub.get("triggeredByEvent") != "true":
                 result.extend(unreachable(sub))
     return result
+
+
+# What a path stops at until someone or something acts (a subprocess or a called process may hold one:
+# counted as waiting, so a loop through one is not warned about).
+WAIT_TAGS = ("userTask", "manualTask", "receiveTask", "callActivity", *SUBPROCESS_TAGS, "eventBasedGateway")
+
+
+def _waits(node) -> bool:
+    tag = etree.QName(node).localname
+    return tag in WAIT_TAGS or (tag == "intermediateCatchEvent" and not spiff.link_name(node))
+
+
+def waitless_cycles(scope) -> list:
+    """One node (a gateway where there is one) of each cycle of flows of the process or subprocess
+    that passes through no wait state (user or manual task, receive task, catch event other than a
+    link, event-based gateway, subprocess or call activity): such a loop runs until the step budget
+    of engine.models.spiff stops it. Strongly connected components, found with Kosaraju's two
+    walks, both with stacks (no recursion)."""
+    nodes = {n.get("id"): n for tag in FLOW_NODE_TAGS for n in scope.findall(f"bpmn:{tag}", NS)}
+    loose = {i for i, n in nodes.items() if not _waits(n)}
+    targets: dict[str, list[str]] = {i: [] for i in loose}
+    catches = {}
+    for node in scope.findall("bpmn:intermediateCatchEvent", NS):
+        if spiff.link_name(node):
+            catches.setdefault(spiff.link_name(node), node.get("id"))
+    edges = [(f.get("sourceRef"), f.get("targetRef")) for f in scope.findall("bpmn:sequenceFlow", NS)]
+    edges += [(n.get("id"), catches.get(spiff.link_name(n))) for n in scope.findall("bpmn:intermediateThrowEvent", NS)
+              if spiff.link_name(n)]
+    edges += [(n.get("attachedToRef"), n.get("id")) for n in nodes.values()
+              if etree.QName(n).localname == "boundaryEvent"]
+    for source, target in edges:
+        if source in loose and target in loose:
+            targets[source].append(target)
+    sources: dict[str, list[str]] = {i: [] for i in loose}
+    for source, nexts in targets.items():
+        for target in nexts:
+            sources[target].append(source)
+    order, seen = [], set()
+    for start in loose:
+        if start in seen:
+            continue
+        seen.add(start)
+        stack = [(start, iter(targets[start]))]
+        while stack:
+            current, pending = stack[-1]
+            nxt = next(pending, None)
+            if nxt is None:
+                order.append(current)
+                stack.pop()
+            elif nxt not in seen:
+                seen.add(nxt)
+                stack.append((nxt, iter(targets[nxt])))
+    found, assigned = [], set()
+    for start in reversed(order):
+        if start in assigned:
+            continue
+        component, stack = [], [start]
+        assigned.add(start)
+        while stack:
+            current = stack.pop()
+            component.append(current)
+            for prev in sources[current]:
+                if prev not in assigned:
+                    assigned.add(prev)
+                    stack.append(prev)
+        if len(component) > 1 or start in targets[start]:
+            members = [nodes[i] for i in component]
+            members.sort(key=lambda n: (not etree.QName(n).localname.endswith("Gateway"), n.sourceline or 0))
+            found.append(members[0])
+    for tag in SUBPROCESS_TAGS:
+        for sub in scope.findall(f"bpmn:{tag}", NS):
+            found.extend(waitless_cycles(sub))
+    return found
 
 
 def check_dmn(filename: str, tree) -> tuple[list[Artifact], list[Problem]]:
@@ -416,7 +533,7 @@ def check_files(files: list[tuple[str, bytes]], known_forms=(), known_decisions=
             problems.append(too_many)
             continue
         if ext == ".bpmn":
-            xsd = _xsd_problems(filename, tree, _bpmn_validator())
+            xsd = _bpmn_xsd_problems(filename, tree)
             if xsd:
                 problems.extend(xsd)
                 continue
@@ -449,10 +566,62 @@ def check_files(files: list[tuple[str, bytes]], known_forms=(), known_decisions=
                                         f"llama al proceso '{key}', que no está en estos archivos ni desplegado: "
                                         "súbalo junto a este archivo o despliéguelo antes"))
     problems.extend(_call_cycles(artifacts))
+    problems.extend(_undelivered_messages(artifacts))
     unique = {}  # a process that calls one of its own file repeats that one's problems: each is told once
     for each in problems:
         unique.setdefault((str(each), each.severity), each)
     return artifacts, list(unique.values())
+
+
+_MESSAGE_SENDERS = ("sendTask", "intermediateThrowEvent", "endEvent")
+_MESSAGE_RECEIVERS = ("receiveTask", "startEvent", "intermediateCatchEvent", "boundaryEvent")
+
+
+def _undelivered_messages(artifacts) -> list[Problem]:
+    """Warnings for messages that would have to go from one case to another: SpiffWorkflow delivers a
+    message inside one workflow (a process, its subprocesses and the processes it calls), and the
+    engine does not carry messages between cases. Processes that call each other form one case; a
+    message sent in it that nothing in it receives is lost, a message waited for that nothing in it
+    sends keeps the case waiting. (A group that calls a process not in these files is not judged.)"""
+    processes = {a.key: a for a in artifacts if a.kind == "process"}
+    group = {key: key for key in processes}
+
+    def root(key):
+        while group[key] != key:
+            group[key] = group[group[key]]
+            key = group[key]
+        return key
+
+    outside = set()
+    for art in processes.values():
+        for called in art.calls:
+            if called in processes:
+                group[root(called)] = root(art.key)
+            else:
+                outside.add(art.key)
+    members: dict[str, list] = {}
+    for key in processes:
+        members.setdefault(root(key), []).append(processes[key])
+    problems = []
+    for arts in members.values():
+        if any(a.key in outside for a in arts):
+            continue
+        sent = {name for a in arts for name in a.sends}
+        received = {name for a in arts for name in a.receives}
+        for art in arts:
+            for name, node in sorted(art.receives.items()):
+                if name not in sent:
+                    problems.append(Problem(art.filename, node.sourceline, _describe(node),
+                                            f"espera el mensaje «{name}», que nada en este caso envía: el motor no "
+                                            "lleva mensajes de un caso a otro, así que el caso quedaría esperando "
+                                            "aquí", "warning"))
+            for name, node in sorted(art.sends.items()):
+                if name not in received:
+                    problems.append(Problem(art.filename, node.sourceline, _describe(node),
+                                            f"envía el mensaje «{name}», que nada en este caso recibe: el motor no "
+                                            "lleva mensajes de un caso a otro, así que el mensaje se pierde",
+                                            "warning"))
+    return problems
 
 
 def _call_cycles(artifacts) -> list[Problem]:

@@ -1,0 +1,137 @@
+"""BPMN files with messages saved by bpmn-js / SpiffArena (issue 17, item 5). bpmn-js writes a
+correlation property's retrieval expression as a `formalExpression`, which the BPMN schema does not
+allow there; SpiffWorkflow's own validator renames it to `messagePath` before its schema check, and
+so does ours, on a copy (what is stored is what was uploaded). Messages between processes of one case
+deploy and correlate; messages between cases are not carried by the engine, and validate says so.
+The files and their origin: tests/models/interop_messages/SOURCES.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.basics.errors import errors_of
+from tests.minimal_models import FORM
+
+MODELS = Path(__file__).resolve().parent / "models" / "interop_messages"
+UPSTREAM = sorted((MODELS / "upstream").glob("*.bpmn"))
+ADAPTED = sorted((MODELS / "adapted").glob("*.bpmn"))
+
+
+def _files(paths):
+    return [(p.name, p.read_bytes()) for p in paths]
+
+
+def test_the_upstream_files_pass_the_schema_check(engine):
+    assert len(UPSTREAM) == 3
+    problems = engine.validate(_files(UPSTREAM))
+    assert not [p for p in problems if p.element == "xsd"], [str(p) for p in problems]
+    # what is left is the script dialect of SpiffArena (attribute access on dictionaries, `time`)
+    errors = errors_of(problems)
+    assert errors and all("código no permitido" in p.message for p in errors), [str(p) for p in errors]
+
+
+def _with_formal_expression(extra=""):
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="D" targetNamespace="x">
+  <bpmn:correlationProperty id="cp" name="cp">
+    <bpmn:correlationPropertyRetrievalExpression messageRef="m">
+      <bpmn:formalExpression>clave</bpmn:formalExpression>
+    </bpmn:correlationPropertyRetrievalExpression>
+  </bpmn:correlationProperty>
+  <bpmn:message id="m" name="m" />
+  <bpmn:process id="p_fx" isExecutable="true">
+    <bpmn:startEvent id="S" />{extra}
+    <bpmn:scriptTask id="A"><bpmn:script>clave = 1</bpmn:script></bpmn:scriptTask>
+    <bpmn:endEvent id="E" />
+    <bpmn:sequenceFlow id="F1" sourceRef="S" targetRef="A" />
+    <bpmn:sequenceFlow id="F2" sourceRef="A" targetRef="E" />
+  </bpmn:process>
+</bpmn:definitions>
+""".encode()
+
+
+def test_a_formal_expression_is_accepted_and_stored_as_uploaded(engine):
+    content = _with_formal_expression()
+    assert engine.validate([("fx.bpmn", content)]) == []
+    engine.deploy([("fx.bpmn", content)])
+    stored = engine.model_version("process", "p_fx")["content"]
+    assert stored == content.decode() and "<bpmn:formalExpression>clave</bpmn:formalExpression>" in stored
+
+
+def test_schema_problems_of_a_normalised_file_point_into_the_uploaded_file(engine):
+    content = _with_formal_expression("\n    <bpmn:noSuchElement id=\"X\" />")
+    [problem] = engine.validate([("fx.bpmn", content)])
+    assert problem.element == "xsd" and "noSuchElement" in problem.message
+    lines = content.decode().splitlines()
+    assert problem.line == next(i for i, line in enumerate(lines, 1) if "noSuchElement" in line)
+
+
+def test_a_correlation_expression_is_checked_like_other_model_code(engine):
+    content = _with_formal_expression().replace(b">clave</bpmn:formalExpression>",
+                                                b">clave.__class__</bpmn:formalExpression>")
+    [problem] = engine.validate([("fx.bpmn", content)])
+    assert "correlationProperty cp" in str(problem) and "expresión de correlación" in problem.message, str(problem)
+
+
+def test_the_adapted_files_validate_and_deploy_with_a_warning_for_each_message_between_cases(engine):
+    files = _files(ADAPTED)
+    problems = engine.validate(files)
+    assert errors_of(problems) == [], [str(p) for p in problems]
+    warned = {(p.file, p.element.split(" ")[1]) for p in problems}
+    assert ("message_sender.bpmn", "send_message_to_one") in warned
+    assert ("message_receiver_one.bpmn", "receive_message") in warned
+    assert all("el motor no lleva mensajes de un caso a otro" in p.message for p in problems)
+    deployed = engine.deploy(files)
+    assert deployed is not None
+    assert {"message_send_process", "message_receiver_process_one", "message_receiver_process_two"} <= {
+        m["key"] for m in engine.models() if m["kind"] == "process"}
+
+
+PEDIDO = [FORM, ("pedido.bpmn", (MODELS / "pedido.bpmn").read_bytes()),
+          ("cotizar.bpmn", (MODELS / "cotizar.bpmn").read_bytes())]
+
+
+def test_two_processes_of_one_case_exchange_a_correlated_message(engine):
+    assert engine.validate(PEDIDO) == []  # sender and receiver in one case: no warning
+    engine.deploy(PEDIDO)
+    case_id = engine.start("p_pedido")
+    case = engine.case(case_id)
+    assert case["status"] == "active", case["error"]
+    assert case["data"]["cotizacion"] == {"pedido": 7, "monto": 70}  # the payload, under messageVariable
+    [task] = engine.ready_tasks(case_id=case_id)
+    assert task["bpmn_id"] == "Revisar"
+    engine.complete(task["id"], {"ok": True})
+    assert engine.case(case_id)["status"] == "completed"
+
+
+def _second_quote(script: str) -> tuple:
+    content = (MODELS / "cotizar.bpmn").read_text().replace("p_cotizar", "p_cotizar_otro")
+    content = content.replace('id="D_cotizar"', 'id="D_cotizar_otro"').replace("monto = pedido * 10", script)
+    return "cotizar_otro.bpmn", content.encode()
+
+
+@pytest.mark.parametrize("script, caught", [("monto = 80", True), ("pedido = pedido + 1\nmonto = 80", False)])
+def test_the_second_message_is_caught_only_for_the_order_the_case_correlates_on(engine, script, caught):
+    files = [*PEDIDO, ("pedido_doble.bpmn", (MODELS / "pedido_doble.bpmn").read_bytes()), _second_quote(script)]
+    assert errors_of(engine.validate(files)) == []
+    engine.deploy(files)
+    case_id = engine.start("p_pedido_doble")
+    case = engine.case(case_id)
+    assert case["status"] == "active", case["error"]
+    tasks = engine.ready_tasks(case_id=case_id)
+    # (the case's `cotizacion` stays the first one: the parallel join merges the callee's branch last)
+    if caught:  # the same order: the second quote is caught, the review is ready
+        assert [t["bpmn_id"] for t in tasks] == ["Revisar"]
+    else:  # order 8 while the case correlates on order 7: not caught, the case keeps waiting for a quote
+        assert tasks == [] and case["data"]["pedido"] == 8
+
+
+@pytest.mark.xfail(strict=True, reason="the engine does not carry messages between cases (see the report of "
+                                       "issue 17 item 5): a message start event or a receive task waiting for "
+                                       "another case's message is never reached")
+def test_a_message_to_another_process_starts_and_answers_it(engine):
+    engine.deploy(_files(ADAPTED))
+    case_id = engine.start("message_send_process", {"conversacion": 1})
+    assert "payload_var_two" in engine.case(case_id)["data"]
