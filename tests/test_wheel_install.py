@@ -251,11 +251,13 @@ def _services():
         yield started
     finally:
         for process in started:
-            _stop(process)
             try:
-                os.killpg(process.pid, signal.SIGKILL)  # anything of its group still alive
-            except ProcessLookupError:
-                pass
+                _stop(process)
+            finally:
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)  # anything of its group still alive
+                except ProcessLookupError:
+                    pass
 
 
 def _wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float = 60):
