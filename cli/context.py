@@ -8,16 +8,13 @@ from __future__ import annotations
 import getpass
 import os
 from collections.abc import Callable, Mapping
-from pathlib import Path
 
 import click
 
 from engine.assembly import build_engine
+from engine.basics.installation import instance_dir
 from engine.cases.engine import Engine
 from engine.programme import shipped
-
-ROOT = Path(__file__).resolve().parent.parent
-INSTANCE_DIR = ROOT / "instance"
 
 
 def environment_settings() -> dict:
@@ -38,10 +35,12 @@ class CliContext:
 
     @classmethod
     def from_environment(cls) -> CliContext:
-        """The command as installed: CPE_DATABASE_URL (or instance/cpe.sqlite3) and the shipped models
-        (the repository's processes/ and forms/, or the installed package's copy: engine/programme/shipped.py)."""
+        """The command as installed: CPE_DATABASE_URL (or cpe.sqlite3 in the instance folder, CPE_INSTANCE_DIR:
+        engine/basics/installation.py) and the shipped models (the repository's processes/ and forms/, or the
+        installed package's copy: engine/programme/shipped.py)."""
         config = environment_settings()
-        return cls(config, lambda: build_engine(config["DATABASE_URL"], instance_dir=str(INSTANCE_DIR)))
+        folder = str(instance_dir())
+        return cls(config, lambda: build_engine(config["DATABASE_URL"], instance_dir=folder))
 
     @classmethod
     def for_app(cls, app) -> CliContext:

@@ -12,15 +12,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from engine.assembly import build_engine
+from engine.basics.installation import instance_dir
 from engine.domain import roles
 from engine.programme import shipped
 from webapp.shared.extensions import LANGUAGES, babel, csrf, login_manager
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_path=str(ROOT / "instance"))
+    app = Flask(__name__, instance_path=str(instance_dir()))  # CPE_INSTANCE_DIR: engine/basics/installation.py
     from webapp.shared.strictjson import StrictJSONProvider
 
     app.json = StrictJSONProvider(app)  # jsonify never writes NaN nor invalid Unicode (strictjson.py)
@@ -95,6 +94,12 @@ def create_app(config: dict | None = None) -> Flask:
     @app.get("/")
     def home():
         return redirect(url_for("inbox.index") if current_user.is_authenticated else url_for("auth.login"))
+
+    @app.get("/salud")
+    def health():
+        """For a load balancer or a deploy script: 200 once this process serves requests (no session,
+        no database query; `cpe db upgrade` is what checks the database)."""
+        return {"estado": "ok"}
 
     @app.before_request
     def refuse_nul():

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-SOURCE_TREE = Path(__file__).resolve().parents[2]
+from engine.basics.installation import SOURCE_TREE, source_checkout
+
 PACKAGED = Path(__file__).resolve().parent / "shipped_models"
 
 
@@ -15,7 +16,7 @@ def _folder(name: str) -> Path:
     """The checkout's folder only in a checkout (its pyproject.toml beside it): installed, the package's
     parent is site-packages, where a stray processes/ or forms/ must not be taken for the models."""
     source = SOURCE_TREE / name
-    return source if source.is_dir() and (SOURCE_TREE / "pyproject.toml").is_file() else PACKAGED / name
+    return source if source.is_dir() and source_checkout() else PACKAGED / name
 
 
 def processes_dir() -> Path:

@@ -8,6 +8,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.orm import sessionmaker
 
+from engine.basics.installation import instance_dir as configured_instance_dir
+
 MIGRATIONS = Path(__file__).parent / "alembic"
 
 
@@ -15,7 +17,7 @@ def default_url(instance_dir: str | os.PathLike | None = None) -> str:
     url = os.environ.get("CPE_DATABASE_URL")
     if url:
         return url
-    folder = Path(instance_dir or Path.cwd() / "instance")
+    folder = Path(instance_dir or configured_instance_dir())
     folder.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{folder / 'cpe.sqlite3'}"
 

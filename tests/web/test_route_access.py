@@ -45,7 +45,8 @@ MANAGERS_ANY = MANAGERS_RM | {"eje_bio"}
 
 # (endpoint, method) -> who gets "ok"; everyone else gets "login" (anonymous) or "denied"
 ROUTES = {
-    ("home", "GET"): EVERYONE, ("static", "GET"): EVERYONE, ("vendor.asset", "GET"): EVERYONE,
+    ("home", "GET"): EVERYONE, ("health", "GET"): EVERYONE, ("static", "GET"): EVERYONE,
+    ("vendor.asset", "GET"): EVERYONE,
     ("auth.login", "GET"): EVERYONE, ("auth.login", "POST"): EVERYONE, ("auth.language", "POST"): EVERYONE,
     ("auth.logout", "POST"): STAFF,
     ("inbox.index", "GET"): STAFF,
