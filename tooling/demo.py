@@ -177,8 +177,11 @@ TRADE_WORDS = {
     "turismo": ["Turismo", "Expediciones", "Lodge"],
     "otro": ["Comercial", "Importadora y Exportadora", "Distribuidora"],
 }
+FAMILY = ["Hermanos", "Familia", "Don", "Doña", "Los", "Sucesión"]
 PLACE_WORDS = ["del Valle", "Los Robles", "Santa Elena", "El Roble", "Las Acacias", "Del Sur", "Andina", "Austral",
-               "del Pacífico", "Cordillera", "San Isidro", "Los Aromos", "La Esperanza", "Tres Ríos", "El Mirador"]
+               "del Pacífico", "Cordillera", "San Isidro", "Los Aromos", "La Esperanza", "Tres Ríos", "El Mirador",
+               "Los Boldos", "Quillay", "Piedra Azul", "Lomas Verdes", "Monte Alto", "Río Claro", "Las Vertientes",
+               "Puerto Nuevo", "Los Maitenes", "El Canelo", "Altos del Sol", "Bahía Azul", "Los Coihues", "Pangue"]
 
 
 def _person(rng) -> str:
@@ -241,17 +244,26 @@ def demo_cohort(companies: int, seed: int, cfg: dict, start) -> list[tuple]:
     """The simulation's cohort (cohort.shard_items) dressed as real companies: names by rubro,
     real comunas, contacts with names."""
     items = []
+    taken = {name for _, name, *_ in DEMO_COMPANIES}
     for index, company, arrival in shard_items(companies, seed, cfg, start, range(companies)):
         rng = random.Random(f"demo-empresa:{seed}:{index}")
         contact = _person(rng)
+        comuna = rng.choice(COMUNAS[company["region"]])
         if company["tipo_persona"] == "natural":
             name = contact
         else:
-            name = f"{rng.choice(TRADE_WORDS[company['rubro']])} {rng.choice(PLACE_WORDS)} " \
-                   f"{rng.choice(['SpA', 'SpA', 'Ltda.', 'S.A.', 'E.I.R.L.'])}"
+            words = TRADE_WORDS[company["rubro"]]
+            for attempt in range(8):  # a name no other company of the demo has
+                family = f"{rng.choice(FAMILY)} {rng.choice(SURNAMES)}"
+                second = rng.choice(PLACE_WORDS) if rng.random() < 0.5 else family
+                base = f"{rng.choice(words)} {second}" + (f" de {comuna}" if attempt >= 4 else "")
+                name = f"{base} {rng.choice(['SpA', 'SpA', 'Ltda.', 'S.A.', 'E.I.R.L.'])}"
+                if name not in taken:
+                    break
+        taken.add(name)
         domain = _slug(name.rsplit(" ", 1)[0] if company["tipo_persona"] == "juridica" else contact)
-        company.update(razon_social=name, comuna=rng.choice(COMUNAS[company["region"]]), contacto_nombre=contact,
-                       contacto_email=f"{_slug(contact.split()[0])}@{domain}-{index + 1}.cl")
+        company.update(razon_social=name, comuna=comuna, contacto_nombre=contact,
+                       contacto_email=f"{_slug(contact.split()[0])}@{domain}.cl")
         items.append((index, company, arrival))
     return items
 
@@ -262,7 +274,7 @@ def _history(engine, companies: int, seed: int, months: int, workers: int) -> di
     end = engine.now()
     start = end - timedelta(days=round(30.44 * months))
     cfg = merged_config({"inicio": start.isoformat(), "horizonte_meses": months,
-                         "meses_ingreso": max(1, months - 1), "talleres": {"simular": True, "frecuencia": "mensual"},
+                         "meses_ingreso": months, "talleres": {"simular": True, "frecuencia": "mensual"},
                          "duraciones": {"desde_historial": False}})
     with engine.Session() as s:
         people = s.execute(select(User.role, User.region, User.username).where(User.active.is_(True))
