@@ -246,6 +246,18 @@ def test_camunda_result_variable_is_a_warning(engine):
     assert any("camunda:resultVariable" in str(p) and "businessRuleTask R" in str(p) for p in problems)
 
 
+@pytest.mark.parametrize("expression,said", [
+    ("${monto}", "está en JUEL (el lenguaje de expresiones de Camunda); aquí las expresiones se escriben en "
+                 "Python: escriba «monto»"),
+    ("get_current_user()", "la función 'get_current_user' (una función de SpiffArena) no existe aquí"),
+])
+def test_a_dmn_input_expression_in_another_language_is_refused(engine, expression, said):
+    table = dmn("defs", decision("clasificar", "segmento", "verde")).replace(
+        b"<text>x</text></inputExpression>", f"<text>{escape(expression)}</text></inputExpression>".encode())
+    [message] = _errors(engine, [("d.dmn", table)])
+    assert "decision clasificar" in message and said in message
+
+
 # -- property: whatever text a condition holds, it deploys or gets a Spanish message naming the flow -----
 
 FRAGMENTS = ["${", "#{", "}", "[", "]", "..", "&&", "||", "!", "=", "==", " and ", " or ", " not ", " eq ", " gt ",

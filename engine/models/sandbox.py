@@ -619,7 +619,11 @@ def unavailable_names(source: str, mode: str = "eval") -> str | None:
         return None
     assigned = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load)}
     known = set(BASE_GLOBALS) | set(BASE_GLOBALS["__builtins__"]) | assigned
+    # `raise Error(...)` is meant to stop the case with an error: it does, whatever the name
+    raised = {id(node.exc) for node in ast.walk(tree) if isinstance(node, ast.Raise)}
     for node in ast.walk(tree):
+        if id(node) in raised:
+            continue
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and \
                 node.value.id in SPIFFARENA_MODULES and node.value.id not in known:
             return (f"el módulo '{node.value.id}' (del entorno de SpiffArena) no está disponible aquí; "

@@ -430,10 +430,12 @@ def check_dmn(filename: str, tree) -> tuple[list[Artifact], list[Problem]]:
         for expr in decision.iter(f"{{{namespace}}}inputExpression"):
             text = expr.find("dmn:text", ns)
             if text is not None and text.text:
-                reason = sandbox.check(text.text, "eval")
-                if reason:
+                what = "la expresión de entrada"
+                other = expression_languages.foreign(text.text, what)
+                reason = None if other else sandbox.unavailable_names(text.text) or sandbox.check(text.text, "eval")
+                if other or reason:
                     problems.append(Problem(filename, expr.sourceline, _describe(decision),
-                                            f"código no permitido en la expresión de entrada: {reason}"))
+                                            other or f"código no permitido en {what}: {reason}"))
         for node, message in dmn_validation.table_problems(decision, ns):
             problems.append(Problem(filename, node.sourceline, _describe(node), message))
     if not artifacts:
