@@ -102,10 +102,9 @@ def _juel_to_python(inner: str) -> str | None:
     tokens = _scan(inner)
     if tokens is None:
         return None
+    tokens = _variables_read(kind_text for kind_text in tokens if kind_text[0] != "space")
     parts = []
     for kind, text in tokens:
-        if kind == "space":
-            continue
         if kind == "op" and text in _JUEL_OPS:
             parts.append(_JUEL_OPS[text])
         elif kind == "name" and text in _JUEL_WORDS:
@@ -115,6 +114,25 @@ def _juel_to_python(inner: str) -> str | None:
         else:
             parts.append(text)
     return _python(_join(parts))
+
+
+_GET_VARIABLE = [("name", "execution"), ("op", "."), ("name", "getVariable"), ("op", "(")]
+
+
+def _variables_read(tokens) -> list:
+    """The tokens with Camunda's `execution.getVariable("x")` as the name `x` (case values are
+    names here)."""
+    tokens, out, i = list(tokens), [], 0
+    while i < len(tokens):
+        window = tokens[i:i + 6]
+        if window[:4] == _GET_VARIABLE and len(window) == 6 and window[4][0] == "str" and window[5] == ("op", ")") \
+                and window[4][1][1:-1].isidentifier():
+            out.append(("name", window[4][1][1:-1]))
+            i += 6
+        else:
+            out.append(tokens[i])
+            i += 1
+    return out
 
 
 def _juel(text: str):
@@ -191,19 +209,23 @@ def _cron(text: str):
     return "cron (como en Quartz y Camunda)", None
 
 
-def _iso_literal(text: str, kind: str) -> bool:
-    """Whether `text` is a bare ISO 8601 value of the timer kind (what Camunda reads as a literal)."""
+_ISO_KINDS = {"timeDuration": "duración", "timeDate": "fecha", "timeCycle": "ciclo"}
+
+
+def _iso_kind(text: str) -> str | None:
+    """What a bare ISO 8601 timer value is ("duración", "fecha", "ciclo"; what Camunda reads as a
+    literal), or None if it is not one SpiffWorkflow reads."""
     value = text.strip()
     if not value or value[0] in "'\"" or len(value) > 200:
-        return False
+        return None
     try:
-        if kind == "timeCycle":
+        if value.upper().startswith("R"):
             TimerEventDefinition.parse_iso_recurring_interval(value)
-        else:
-            TimerEventDefinition.parse_time_or_duration(value)
+            return "ciclo"
+        parsed = TimerEventDefinition.parse_time_or_duration(value)
     except Exception:  # noqa: BLE001 - not an ISO value SpiffWorkflow reads
-        return False
-    return True
+        return None
+    return "duración" if isinstance(parsed, dict) else "fecha"
 
 
 def _message(what: str, language: str, equivalent: str | None, hint: str | None = None) -> str:
@@ -219,9 +241,15 @@ def foreign(source: str | None, what: str, timer: str | None = None, condition: 
     is not recognised as one. `timer`: the timer's kind (timeDate, timeDuration, timeCycle)."""
     if not source or not source.strip() or len(source) > sandbox.MAX_SOURCE:
         return None
-    if timer and _iso_literal(source, timer):
-        return (f"{what} es un valor ISO 8601 sin comillas (así lo escribe Camunda); {PYTHON}, donde "
+    iso = _iso_kind(source) if timer else None
+    if iso:
+        text = (f"{what} es un valor ISO 8601 sin comillas (así lo escribe Camunda); {PYTHON}, donde "
                 f"{source.strip()} sería el nombre de un dato: escriba «\"{source.strip()}\"»")
+        if iso != _ISO_KINDS[timer]:
+            kind = next(k for k, v in _ISO_KINDS.items() if v == iso)
+            article = "un" if iso == "ciclo" else "una"
+            text += f", y como es {article} {iso}, use un temporizador {kind} (este es {timer})"
+        return text
     try:
         tree = ast.parse(source.strip(), mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
