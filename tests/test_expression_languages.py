@@ -173,12 +173,21 @@ def _script_model(text: str, script_format: str | None = None) -> bytes:
 def test_a_script_keeps_dates_and_durations_as_iso_texts(engine, clock):
     files = [FORM, ("s.bpmn", _script_model(
         "inicio = datetime.now()\nplazo = timedelta(days=2)\nvence = (datetime.now() + plazo).date()\n"
-        "dias = (datetime.now() - datetime.fromisoformat('2026-03-01T09:00:00+00:00')).days"))]
+        "dias = (datetime.now() - datetime.fromisoformat('2026-03-01T09:00:00+00:00')).days\n"
+        "texto = datetime.now().strftime('%d-%m-%Y')"))]
     assert engine.validate(files) == []
     engine.deploy(files)
     data = engine.case(engine.start("p_s"))["data"]
     assert data["inicio"] == clock.now().isoformat()
     assert data["plazo"] == "P2D" and data["vence"] == "2026-03-04" and data["dias"] == 1
+    assert data["texto"] == "02-03-2026"
+
+
+def test_a_date_format_stays_small():
+    env = sandbox.RestrictedEnvironment()
+    with pytest.raises(sandbox.SandboxError, match="formato de fecha"):
+        env.evaluate("datetime.now().strftime('%0999999999Y')", {})
+    assert env.evaluate("timedelta(hours=1) + timedelta(minutes=30)", {}) == "PT1H30M"
 
 
 SCRIPT_REFUSALS = [  # (script, scriptFormat, what the message says)

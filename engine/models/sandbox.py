@@ -125,7 +125,7 @@ _ALLOWED_ATTRS = {
     "isoformat", "year", "month", "day",
     # dates and durations (SpiffArena's script environment offers `datetime` and `timedelta`)
     "now", "utcnow", "today", "fromisoformat", "total_seconds", "days", "seconds", "hour", "minute",
-    "second", "weekday", "isoweekday", "date",
+    "second", "weekday", "isoweekday", "date", "strftime",
 }
 
 
@@ -332,7 +332,17 @@ def _getattr(obj, name, default=None):
         return _replace(obj)
     if isinstance(obj, list) and name == "extend":
         return _extend(obj)
+    if isinstance(obj, (date, datetime)) and name == "strftime":
+        return _strftime(obj)
     return safer_getattr(obj, name, default)
+
+
+def _strftime(moment):
+    def strftime(pattern):
+        if not isinstance(pattern, str) or len(pattern) > 200 or any(len(run) > 3 for run in _digit_runs(pattern)):
+            raise SandboxError("formato de fecha no permitido (hasta 200 caracteres, anchos de hasta 3 dígitos)")
+        return moment.strftime(pattern)
+    return strftime
 
 
 def _inplacevar(op, x, y):
