@@ -316,3 +316,22 @@ def test_foreign_is_linear_on_long_input():
     assert "JUEL" in expression_languages.foreign(text, "la condición")
     assert "FEEL" in expression_languages.foreign("x in [" + "1" * 3900 + "..2]", "la condición")
     assert time.process_time() - started < 2
+
+
+TIMER_FRAGMENTS = [*FRAGMENTS, "P", "T", "30S", "5D", "R3/", "0 ", "* ", "? ", "timedelta(seconds=30)", "days=",
+                   "datetime.now()", ".isoformat()", "2026-03-02", "T09:00:00", '"PT1H"', "dias_habiles(2)"]
+
+
+@settings(derandomize=True, max_examples=120, deadline=None)
+@given(st.sampled_from(["timeDuration", "timeDate", "timeCycle"]),
+       st.lists(st.sampled_from(TIMER_FRAGMENTS), min_size=1, max_size=6).map("".join))
+def test_any_timer_deploys_or_gets_a_spanish_message_naming_the_event(engine_for_property, kind, expression):
+    files = [FORM, ("t.bpmn", _timer_model(kind, expression))]
+    problems = errors_of(engine_for_property.validate(files))
+    if not problems:
+        engine_for_property.deploy(files)
+        return
+    for problem in problems:
+        text = str(problem)
+        assert "intermediateCatchEvent T (Espera)" in text or not expression.strip(), text
+        assert not any(word in text for word in ENGLISH), text
