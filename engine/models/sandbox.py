@@ -6,6 +6,16 @@ code in them is untrusted. Every snippet is compiled with RestrictedPython (no i
 or attributes starting with "_", a small set of builtins, at most MAX_SOURCE characters);
 `check()` gives the deploy-time errors naming the problem.
 
+Dates and durations
+-------------------
+As in SpiffArena's script environment, code may use `datetime` (whose `now()`, `utcnow()` and
+`today()` read the engine's clock, in UTC) and `timedelta`, with the attributes listed in
+_ALLOWED_ATTRS. Case values are plain JSON, so what an expression gives or a script leaves is
+turned into ISO 8601 text in the child (`plain_times`): a date-time or date its `isoformat()`, a
+duration "PT30S"/"P2DT3H" — what timer definitions take (a timer `timedelta(seconds=30)` waits
+30 seconds). `unavailable_names` tells at deploy which functions and SpiffArena modules do not
+exist here (a call to one would always fail).
+
 Where model code runs
 ---------------------
 Model code runs in a separate **sandbox child process** (engine/models/sandbox_child.py), never in the
@@ -88,6 +98,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec, safe_builtins
@@ -112,6 +123,9 @@ _ALLOWED_ATTRS = {
     "get", "keys", "values", "items", "append", "extend", "lower", "upper", "strip",
     "startswith", "endswith", "split", "join", "replace", "title", "count", "index",
     "isoformat", "year", "month", "day",
+    # dates and durations (SpiffArena's script environment offers `datetime` and `timedelta`)
+    "now", "utcnow", "today", "fromisoformat", "total_seconds", "days", "seconds", "hour", "minute",
+    "second", "weekday", "isoweekday", "date", "strftime",
 }
 
 
@@ -318,7 +332,17 @@ def _getattr(obj, name, default=None):
         return _replace(obj)
     if isinstance(obj, list) and name == "extend":
         return _extend(obj)
+    if isinstance(obj, (date, datetime)) and name == "strftime":
+        return _strftime(obj)
     return safer_getattr(obj, name, default)
+
+
+def _strftime(moment):
+    def strftime(pattern):
+        if not isinstance(pattern, str) or len(pattern) > 200 or any(len(run) > 3 for run in _digit_runs(pattern)):
+            raise SandboxError("formato de fecha no permitido (hasta 200 caracteres, anchos de hasta 3 dígitos)")
+        return moment.strftime(pattern)
+    return strftime
 
 
 def _inplacevar(op, x, y):
@@ -335,6 +359,58 @@ def dias_habiles(n):
 
 def ahora():
     return clock.now().isoformat()
+
+
+class CaseDatetime(datetime):
+    """`datetime` as model code sees it (SpiffArena offers it to expressions and scripts): `now()`,
+    `utcnow()` and `today()` read the engine's clock (UTC), so virtual time moves them too."""
+
+    @classmethod
+    def now(cls, tz=None):
+        moment = clock.now()
+        return cls.fromisoformat((moment.astimezone(tz) if tz is not None else moment).isoformat())
+
+    @classmethod
+    def utcnow(cls):
+        return cls.now()
+
+    @classmethod
+    def today(cls):
+        return cls.now()
+
+
+def iso_duration(delta: timedelta) -> str:
+    """A timedelta as an ISO 8601 duration ("PT30S", "P2DT3H"), what a timer's timeDuration takes."""
+    micros = (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+    sign, micros = ("-", -micros) if micros < 0 else ("", micros)
+    days, rest = divmod(micros, 86400 * 1_000_000)
+    hours, rest = divmod(rest, 3600 * 1_000_000)
+    minutes, rest = divmod(rest, 60 * 1_000_000)
+    seconds, fraction = divmod(rest, 1_000_000)
+    text = f"{sign}P" + (f"{days}D" if days else "")
+    clock_part = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+    if fraction:
+        clock_part += f"{seconds}.{fraction:06d}".rstrip("0") + "S"
+    elif seconds or not (days or clock_part):
+        clock_part += f"{seconds}S"
+    return text + (f"T{clock_part}" if clock_part else "")
+
+
+def plain_times(value, depth: int = 0):
+    """`value` with its dates, date-times and durations as ISO 8601 texts (case values are plain
+    JSON): what an expression gives or a script leaves. Deeper than case values may be, nothing is
+    changed (the check of the value refuses it)."""
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return iso_duration(value)
+    if depth > case_values.MAX_DEPTH:
+        return value
+    if isinstance(value, list):
+        return [plain_times(item, depth + 1) for item in value]
+    if isinstance(value, dict):
+        return {key: plain_times(item, depth + 1) for key, item in value.items()}
+    return value
 
 
 def _builtins():
@@ -361,6 +437,8 @@ BASE_GLOBALS = {
     "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
     "dias_habiles": dias_habiles,
     "ahora": ahora,
+    "datetime": CaseDatetime,
+    "timedelta": timedelta,
     "cpe_add": cpe_add,
     "cpe_mod": cpe_mod,
     "cpe_mult": cpe_mult,
@@ -411,7 +489,7 @@ def _check_ast(source: str, mode: str):
     try:
         tree = ast.parse(source.strip() if mode == "eval" else source, mode=mode)
     except SyntaxError as exc:
-        raise SandboxError(f"error de sintaxis en la línea {exc.lineno}: {exc.msg}") from None
+        raise SandboxError(syntax_message(exc)) from None
     for node in ast.walk(tree):
         for kind, reason in _FORBIDDEN_NODES.items():
             if isinstance(node, kind):
@@ -430,6 +508,35 @@ def _check_ast(source: str, mode: str):
     return tree
 
 
+_SYNTAX_HINTS = (  # Python's own (English) words -> what an analyst reads
+    ("unterminated string", "un texto no tiene su comilla de cierre"),
+    ("unterminated triple-quoted", "un texto no tiene sus comillas de cierre"),
+    ("was never closed", "un paréntesis o corchete abierto no se cierra"),
+    ("unmatched", "un paréntesis o corchete se cierra sin haberse abierto"),
+    ("does not match opening", "un paréntesis o corchete se cierra con otro tipo"),
+    ("forgot a comma", "¿falta una coma?"),
+    ("cannot assign", "no se puede asignar a eso (¿quiso comparar con '=='?)"),
+    ("maybe you meant '=='", "¿quiso comparar con '=='?"),
+    ("invalid character", "hay un carácter que Python no admite"),
+    ("invalid decimal literal", "un número está mal escrito"),
+    ("leading zeros", "un número no puede empezar con ceros"),
+    ("unexpected indent", "sangría inesperada"),
+    ("expected an indented block", "falta la sangría de un bloque"),
+    ("unindent does not match", "la sangría no coincide"),
+    ("unexpected EOF", "el código termina antes de tiempo"),
+    ("expected ':'", "falta ':'"),
+    ("null bytes", "el código contiene un carácter nulo"),
+)
+
+
+def syntax_message(exc: SyntaxError) -> str:
+    """A Spanish description of a Python syntax error (line, column, and what Python meant)."""
+    where = (f" en la línea {exc.lineno}" + (f", columna {exc.offset}" if exc.offset else "")) if exc.lineno else ""
+    msg = (exc.msg or "").lower()
+    hints = [text for words, text in _SYNTAX_HINTS if words.lower() in msg]
+    return f"error de sintaxis de Python{where}" + (f": {'; '.join(hints[:2])}" if hints else "")
+
+
 def _digit_runs(text):
     run = ""
     for char in text:
@@ -443,6 +550,17 @@ def _digit_runs(text):
         yield run
 
 
+def _restricted_message(errors) -> str:
+    """RestrictedPython's refusals (English) as a Spanish reason, its words kept as detail."""
+    text = "; ".join(errors)
+    for words, reason in (("Eval calls", "no se permite llamar a eval"), ("Exec calls", "no se permite llamar a exec"),
+                          ("invalid variable name", "nombre no permitido"),
+                          ("invalid attribute name", "atributo no permitido")):
+        if words in text:
+            return f"{reason} ({text[:300]})"
+    return f"el código usa una construcción no permitida ({text[:300]})"
+
+
 _TOO_DEEP = "el código está demasiado anidado (divídalo en partes más simples)"
 
 
@@ -454,10 +572,10 @@ def _compile(source: str, mode: str):
         result = compiler(ast.fix_missing_locations(tree))
     except (RecursionError, MemoryError):
         raise SandboxError(_TOO_DEEP) from None
-    except ValueError as exc:  # e.g. a NUL character in the source
-        raise SandboxError(f"el código no es válido: {exc}") from None
+    except ValueError:  # e.g. a NUL character in the source
+        raise SandboxError("el código contiene un carácter no válido (por ejemplo, un carácter nulo)") from None
     if result.errors:
-        raise SandboxError("; ".join(result.errors))
+        raise SandboxError(_restricted_message(result.errors))
     return result.code
 
 
@@ -479,6 +597,58 @@ def check(source: str, mode: str = "eval") -> str | None:
         return str(exc)
     return None
 
+
+
+# Names of SpiffArena's script environment (spiffworkflow-backend) that are not offered here: its
+# modules (reached as `modulo.funcion(...)`) and its helper scripts (called by name).
+SPIFFARENA_MODULES = frozenset({"calendar", "dateparser", "decimal", "json", "pytz", "random", "re", "time", "uuid"})
+SPIFFARENA_HELPERS = frozenset({
+    "get_current_user", "get_env", "get_secret", "set_secret", "get_frontend_url", "get_group_members",
+    "get_groups_for_user", "get_localtime", "get_process_initiator_user", "get_last_user_completing_task",
+    "get_task_data_value", "get_current_task_info", "get_toplevel_process_info", "get_url_for_task",
+    "get_url_for_task_with_bpmn_identifier", "get_user", "get_user_properties", "set_user_properties",
+    "get_users_assigned_to_task", "get_task_potential_owners", "get_data_sizes", "get_encoded_file_data",
+    "get_all_permissions", "markdown_file_download_link", "times_executed_by_user", "user_has_started_instance",
+    "update_task_data_with_dictionary", "extract_from_task_data", "generate_markdown_table", "set_feature_flags",
+    "refresh_permissions", "fact_service", "delete_process_instances_with_criteria", "get_current_task_data",
+    "create_unique_kkv_top_level_key", "filter", "map", "format",
+})
+FEEL_FUNCTIONS = frozenset({"date", "time", "duration", "number", "string", "substring", "contains", "matches", "today",
+                            "now", "floor", "ceiling", "count", "mean", "append", "concatenate"})
+HELPERS = ("ahora", "dias_habiles", "datetime", "timedelta")
+
+
+@lru_cache(maxsize=4096)
+def unavailable_names(source: str, mode: str = "eval") -> str | None:
+    """A Spanish reason when code that compiles calls a function that does not exist here (case
+    values are plain JSON and code cannot define functions, so such a call always fails) or uses a
+    SpiffArena module; None otherwise (also for code that does not parse: `check` tells why)."""
+    try:
+        tree = ast.parse(source.strip() if mode == "eval" else source, mode=mode)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    assigned = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load)}
+    known = set(BASE_GLOBALS) | set(BASE_GLOBALS["__builtins__"]) | assigned
+    # `raise Error(...)` is meant to stop the case with an error: it does, whatever the name
+    raised = {id(node.exc) for node in ast.walk(tree) if isinstance(node, ast.Raise)}
+    for node in ast.walk(tree):
+        if id(node) in raised:
+            continue
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and \
+                node.value.id in SPIFFARENA_MODULES and node.value.id not in known:
+            return (f"el módulo '{node.value.id}' (del entorno de SpiffArena) no está disponible aquí; "
+                    f"para fechas y plazos use {', '.join(HELPERS)}")
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id not in known:
+            name = node.func.id
+            if name in SPIFFARENA_HELPERS:
+                origin = " (una función de SpiffArena)"
+            elif name in FEEL_FUNCTIONS:
+                origin = " (una función de FEEL; aquí las expresiones se escriben en Python)"
+            else:
+                origin = ""
+            return (f"la función '{name}'{origin} no existe aquí; las funciones propias de este motor son "
+                    f"{', '.join(HELPERS)}, más las de Python como len, min, max, round, str, int")
+    return None
 
 
 # -- the fast path ---------------------------------------------------------------------

@@ -72,10 +72,10 @@ def run(request: dict):
     data, extra = request["data"], request["extra"]
     with clock.using(clock.VirtualClock(moment)):
         if request["op"] == "eval":
-            value = sandbox.run_expression(request["code"], data, extra)
+            value = sandbox.plain_times(sandbox.run_expression(request["code"], data, extra))
             _check(value, "la expresión dio un valor que no es JSON")
             return value
-        left = sandbox.run_script(request["code"], data, extra)
+        left = sandbox.plain_times(sandbox.run_script(request["code"], data, extra))
         try:
             case_values.check_fields(left)
         except ValueRefused as exc:

@@ -139,7 +139,7 @@ def parser_for(bpmn_files: list[tuple[str, str]], dmn_files: list[tuple[str, str
     holds can then be built from it (`specs_of`) without reading the files again."""
     parser = SpiffBpmnParser()
     for filename, bpmn in bpmn_files:
-        parser.add_bpmn_xml(join_links(parse_xml(bpmn).getroot()), filename=filename)
+        parser.add_bpmn_xml(camunda_decisions(join_links(parse_xml(bpmn).getroot())), filename=filename)
     for dmn_name, dmn_content in dmn_files:
         for decision in one_decision_each(parse_xml(dmn_content).getroot()):
             parser.add_dmn_xml(decision, filename=dmn_name)
@@ -186,6 +186,36 @@ def join_links(root):
             if target:
                 scope.append(scope.makeelement(f"{BPMN}sequenceFlow", {
                     "id": f"{event.get('id')}__link", "sourceRef": event.get("id"), "targetRef": target}))
+    return root
+
+
+CAMUNDA = "{http://camunda.org/schema/1.0/bpmn}"
+SPIFF = "{http://spiffworkflow.org/bpmn/schema/1.0/core}"
+
+
+def called_decision(node) -> str | None:
+    """The decision a business rule task calls: spiffworkflow:calledDecisionId, or Camunda Modeler's
+    camunda:decisionRef attribute (the same thing, drawn in Camunda)."""
+    found = node.find(f"{BPMN}extensionElements/{SPIFF}calledDecisionId")
+    if found is not None and (found.text or "").strip():
+        return found.text.strip()
+    return (node.get(f"{CAMUNDA}decisionRef") or "").strip() or None
+
+
+def camunda_decisions(root):
+    """The diagram with each business rule task drawn in Camunda (camunda:decisionRef) given the
+    spiffworkflow:calledDecisionId SpiffWorkflow's parser reads, so it needs no other parser."""
+    for node in root.iter(f"{BPMN}businessRuleTask"):
+        decision = called_decision(node)
+        if decision is None or node.find(f"{BPMN}extensionElements/{SPIFF}calledDecisionId") is not None:
+            continue
+        extensions = node.find(f"{BPMN}extensionElements")
+        if extensions is None:
+            extensions = node.makeelement(f"{BPMN}extensionElements", {})
+            node.insert(0, extensions)
+        called = extensions.makeelement(f"{SPIFF}calledDecisionId", {})
+        called.text = decision
+        extensions.append(called)
     return root
 
 

@@ -6,22 +6,25 @@ find it in the modeler. Nothing is stored unless the whole set of files is valid
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
 from copy import deepcopy
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from SpiffWorkflow.spiff.parser.process import SPIFF_XSD
 
 from engine.basics.errors import Problem
 from engine.basics.xmlsafe import XmlError, parse_xml
 from engine.domain import roles
-from engine.models import dmn_validation, sandbox, spiff
+from engine.models import dmn_validation, expression_languages, sandbox, spiff
 from engine.models.forms import load_form
 from engine.models.retry_policy import retry_policy
 from engine.operators import deadline
@@ -137,13 +140,24 @@ def check_bpmn(filename: str, tree, operators=None) -> tuple[list[Artifact], lis
     def problem(node, message, severity="error"):
         problems.append(Problem(filename, node.sourceline, _describe(node), message, severity))
 
-    def check_code(node, source, mode, what):
+    def check_code(node, source, mode, what, timer=None, condition=False, language=None):
         if source is None or not source.strip():
             problem(node, f"{what} vacío")
             return
-        reason = sandbox.check(source, mode)
-        if reason:
+        other = expression_languages.foreign(source, what, timer, condition) if mode == "eval" else None
+        if other:
+            problem(node, other)
+            return
+        reason = sandbox.unavailable_names(source, mode) or sandbox.check(source, mode)
+        if reason and language:
+            problem(node, f"{what} está en {language} (scriptFormat); aquí los scripts se escriben en Python: "
+                          f"escriba su equivalente en Python ({reason})")
+        elif reason:
             problem(node, f"código no permitido en {what}: {reason}")
+        elif timer:
+            reason = timer_value_problem(source, timer)
+            if reason:
+                problem(node, f"{what}: {reason}")
 
     message_names = {m.get("id"): m.get("name") or m.get("id") for m in root.iter(f"{{{NS['bpmn']}}}message")}
     for message in root.iter(f"{{{NS['bpmn']}}}message"):
@@ -218,7 +232,9 @@ def check_bpmn(filename: str, tree, operators=None) -> tuple[list[Artifact], lis
                 check_code(node, value, "eval", f"el parámetro '{name}'")
         for node in process.iter(f"{{{NS['bpmn']}}}scriptTask"):
             script = node.find("bpmn:script", NS)
-            check_code(node, script.text if script is not None else None, "exec", "el script")
+            language = (node.get("scriptFormat") or "").strip()
+            check_code(node, script.text if script is not None else None, "exec", "el script",
+                       language=language if language and "python" not in language.lower() else None)
         for node in process.iter(f"{{{NS['bpmn']}}}callActivity"):
             called = (node.get("calledElement") or "").strip()
             if not called:
@@ -249,16 +265,23 @@ def check_bpmn(filename: str, tree, operators=None) -> tuple[list[Artifact], lis
                 if not node.findall("bpmn:endEvent", NS):
                     problem(node, "el subproceso no tiene un evento de fin: agregue uno al final de su camino")
         for node in process.iter(f"{{{NS['bpmn']}}}businessRuleTask"):
-            decision = _extension(node, "calledDecisionId")
-            if decision is None or not (decision.text or "").strip():
+            decision = spiff.called_decision(node)
+            if decision is None:
                 problem(node, "la tarea de regla de negocio no indica la decisión (calledDecisionId)")
+            elif "${" in decision or "#{" in decision:
+                problem(node, f"la decisión «{decision}» está en JUEL (una expresión de Camunda); aquí se indica "
+                              "el id de la decisión, sin expresión (calledDecisionId o camunda:decisionRef)")
             else:
-                art.uses_decisions.add((decision.text.strip(), node))
+                art.uses_decisions.add((decision, node))
+            if node.get(f"{spiff.CAMUNDA}resultVariable"):
+                problem(node, f"camunda:resultVariable «{node.get(f'{spiff.CAMUNDA}resultVariable')}» no se usa "
+                              "aquí: los resultados de la decisión quedan en los datos del caso con los nombres de "
+                              "sus salidas", "warning")
         flows = {f.get("id"): f for f in process.iter(f"{{{NS['bpmn']}}}sequenceFlow")}
         for flow in flows.values():
             condition = flow.find("bpmn:conditionExpression", NS)
             if condition is not None:
-                check_code(flow, condition.text, "eval", "la condición")
+                check_code(flow, condition.text, "eval", "la condición", condition=True)
         for tag in ("exclusiveGateway", "inclusiveGateway"):
             for gateway in process.iter(f"{{{NS['bpmn']}}}{tag}"):
                 # the flows whose source is the gateway (what the engine reads; not every modeler writes <outgoing>)
@@ -298,10 +321,70 @@ def check_bpmn(filename: str, tree, operators=None) -> tuple[list[Artifact], lis
             for kind in ("timeDate", "timeDuration", "timeCycle"):
                 expr = timer.find(f"bpmn:{kind}", NS)
                 if expr is not None:
-                    check_code(timer.getparent(), expr.text, "eval", "la expresión del temporizador")
+                    check_code(timer.getparent(), expr.text, "eval", "la expresión del temporizador", timer=kind)
         artifacts.append(art)
     _inherit_same_file_calls(artifacts, same_file)
     return artifacts, problems
+
+
+_DATE_CALLS = {"dias_habiles", "ahora"}
+_DATE_ATTRS = {"now", "utcnow", "today", "fromisoformat"}
+
+
+def _gives(tree) -> str | None:
+    """What a timer expression evidently gives: "fecha" (a date-time: dias_habiles(), ahora(),
+    datetime.now() …), "duración" (timedelta(...) without a date), or None (cannot tell)."""
+    calls = {node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+    dated = any(isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "datetime"
+                and node.attr in _DATE_ATTRS for node in ast.walk(tree))
+    if dated or calls & _DATE_CALLS:
+        return "fecha"
+    if "timedelta" in calls:
+        return "duración"
+    return None
+
+
+_TIMER_EXAMPLES = {
+    "timeDuration": "una duración ISO 8601 como \"PT30S\" o \"P5D\", o timedelta(days=5)",
+    "timeDate": "una fecha y hora ISO 8601 como \"2026-03-02T09:00:00\", o dias_habiles(5)",
+    "timeCycle": "un intervalo repetido ISO 8601 como \"R3/PT1H\" (3 veces, cada hora)",
+}
+
+
+def timer_value_problem(source: str, kind: str) -> str | None:
+    """A Spanish reason when a timer expression (code that compiles) evidently gives what its
+    kind cannot take: a text that is not ISO 8601 of that kind, a date for a duration, a duration
+    for a date; None when it is fine or cannot be told before the case runs."""
+    try:
+        tree = ast.parse(source.strip(), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    body, wanted = tree.body, _TIMER_EXAMPLES[kind]
+    if isinstance(body, ast.Constant):
+        value = body.value
+        if not isinstance(value, str):
+            return f"da {value!r}, que no es un texto; {kind} necesita {wanted}"
+        try:
+            if kind == "timeDuration":
+                ok = value.strip().upper().startswith("P") and bool(TimerEventDefinition.parse_iso_duration(value))
+            elif kind == "timeDate":
+                ok = isinstance(TimerEventDefinition.parse_time_or_duration(value), datetime)
+            else:
+                TimerEventDefinition.parse_iso_recurring_interval(value)
+                ok = True
+        except Exception:  # noqa: BLE001 - SpiffWorkflow's parsers raise plain exceptions on bad text
+            ok = False
+        return None if ok else f"«{value[:80]}» no es válido para {kind}: se necesita {wanted}"
+    gives = _gives(tree)
+    if gives == "duración" and kind == "timeDate":
+        return ("da una duración, y timeDate necesita una fecha: use un temporizador de duración (timeDuration) "
+                "o escriba la fecha, por ejemplo «(datetime.now() + timedelta(days=5)).isoformat()»")
+    if gives == "fecha" and kind == "timeDuration":
+        return ("da una fecha, y timeDuration necesita una duración: use un temporizador de fecha (timeDate) "
+                "o escriba la duración, por ejemplo «timedelta(days=5)» o «\"P5D\"»")
+    if gives is not None and kind == "timeCycle":
+        return f"da una {gives}, y timeCycle necesita {wanted}"
+    return None
 
 
 def _inherit_same_file_calls(artifacts, same_file):
@@ -464,10 +547,12 @@ def check_dmn(filename: str, tree) -> tuple[list[Artifact], list[Problem]]:
         for expr in decision.iter(f"{{{namespace}}}inputExpression"):
             text = expr.find("dmn:text", ns)
             if text is not None and text.text:
-                reason = sandbox.check(text.text, "eval")
-                if reason:
+                what = "la expresión de entrada"
+                other = expression_languages.foreign(text.text, what)
+                reason = None if other else sandbox.unavailable_names(text.text) or sandbox.check(text.text, "eval")
+                if other or reason:
                     problems.append(Problem(filename, expr.sourceline, _describe(decision),
-                                            f"código no permitido en la expresión de entrada: {reason}"))
+                                            other or f"código no permitido en {what}: {reason}"))
         for node, message in dmn_validation.table_problems(decision, ns):
             problems.append(Problem(filename, node.sourceline, _describe(node), message))
     if not artifacts:
