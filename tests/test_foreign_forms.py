@@ -265,3 +265,32 @@ def test_deploy_refuses_what_validate_refuses(engine):
     with pytest.raises(DeployError):
         engine.deploy(files)
     assert engine.models() == []
+
+
+def test_export_leaves_generated_forms_to_their_diagram(engine, tmp_path):
+    from click.testing import CliRunner
+
+    from cli.context import CliContext
+    from cli.main import cpe
+    from webapp import create_app
+
+    engine.deploy(collect_files([CAMUNDA, SPIFF]))
+    context = CliContext.for_app(create_app({"ENGINE": engine, "SECRET_KEY": "test"}))
+    result = CliRunner().invoke(cpe, ["export", "modelos", str(tmp_path), "--json"], obj=context)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "forms").iterdir()) == ["datos-envio-schema.json"]
+    again = engine.deploy(collect_files([tmp_path / "processes", tmp_path / "forms"]))
+    assert not any(r["created"] for r in again)  # the round trip is a no-op
+
+
+def test_simulated_people_leave_read_only_fields_alone():
+    import random
+    from datetime import datetime
+
+    from engine.simulate.people import answer
+
+    schema = forms_of(collect_files([CAMUNDA]))["solicitud_camunda.registrar_solicitud"]
+    for seed in range(20):
+        data = answer(schema, {}, random.Random(seed), datetime(2026, 1, 1))
+        assert "razon_social" not in data
+        Form("f", 1, schema).validate(data)
