@@ -100,3 +100,15 @@ def test_confirmation_with_a_comment(engine, client, auth):
     assert completed(client, engine, case_id, task, {"comentario": "<i>ok</i>"})["comentario"] == "<i>ok</i>"
     page = client.get(f"/casos/{case_id}").text
     assert "<i>ok</i>" not in page
+
+
+def test_form_data_labels_with_html_are_escaped(engine, client, auth):
+    model = (MODELS / "camunda_formdata.bpmn").read_text(encoding="utf-8")
+    model = model.replace('label="Producto"', 'label="&lt;img src=x onerror=alert(1)&gt;Producto"')
+    model = model.replace('name="Perú"', 'name="&lt;script&gt;alert(2)&lt;/script&gt;"')
+    engine.deploy([("camunda_formdata.bpmn", model.encode())])
+    [task] = engine.ready_tasks(case_id=engine.start("solicitud_camunda", CASE))
+    auth.login()
+    html = client.get(f"/tareas/{task['id']}").text
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;Producto" in html
+    assert "<script>alert(2)" not in html and "&lt;script&gt;alert(2)&lt;/script&gt;" in html
