@@ -190,6 +190,8 @@ def spiff_files(schema, ui=None, ui_name="f-uischema.json"):
 @pytest.mark.parametrize(("schema", "expected"), [
     ({"properties": {"c": {"type": "string", "anyOf": ["options_from_task_data_var:colores"]}}},
      "options_from_task_data_var"),
+    ({"definitions": {"lista": {"type": "string", "anyOf": ["options_from_task_data_var:x"]}},
+      "properties": {"c": {"$ref": "#/definitions/lista"}}}, "campo «lista»: las opciones tomadas de los datos"),
     ({"properties": {"a": {"type": "string"}}, "dependencies": {"a": {"oneOf": []}}}, "dependencies"),
     ({"properties": {"f": {"type": "string", "format": "data-url"}}}, "archivos adjuntos"),
     ({"properties": {"mi-campo": {"type": "string"}}}, "«mi-campo» no es válido"),

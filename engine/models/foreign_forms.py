@@ -228,6 +228,7 @@ def adapt_schema(schema: dict) -> tuple[dict, list[str]]:
     (`dependencies`), file uploads (`"format": "data-url"`). Returns the schema (a copy if anything
     changed) and what was changed."""
     changes = []
+    _refuse_task_data_options(schema)
     result = dict(schema)
     if "type" not in result and isinstance(result.get("properties"), dict):
         result["type"] = "object"
@@ -245,12 +246,6 @@ def adapt_schema(schema: dict) -> tuple[dict, list[str]]:
             where = f"{path}.{name}" if path else str(name)
             if not isinstance(prop, dict):
                 continue
-            choices = prop.get("anyOf") or prop.get("oneOf") or []
-            if isinstance(choices, list) and any(isinstance(c, str) and c.startswith("options_from_task_data_var:")
-                                                 for c in choices):
-                raise ForeignFormError(f"campo «{where}»: las opciones tomadas de los datos de la tarea "
-                                       "(options_from_task_data_var) no se admiten: liste las opciones en el "
-                                       'formulario ("enum" u "oneOf" con "const" y "title")')
             if prop.get("format") == "data-url":
                 raise ForeignFormError(f"campo «{where}»: los archivos adjuntos (\"format\": \"data-url\") no se "
                                        "admiten en los formularios")
@@ -269,6 +264,33 @@ def adapt_schema(schema: dict) -> tuple[dict, list[str]]:
                 pending.append((prop, where))
         node["properties"] = dict(props)
     return result, changes
+
+
+_TASK_DATA_OPTIONS = "options_from_task_data_var:"
+
+
+def _refuse_task_data_options(schema: dict) -> None:
+    """SpiffArena's options read from the task's data (`"anyOf": ["options_from_task_data_var:…"]`,
+    anywhere in the document, `definitions` included): refused, naming where."""
+    pending = [(schema, ())]
+    while pending:
+        node, path = pending.pop()
+        if isinstance(node, list):
+            pending.extend((v, (*path, i)) for i, v in enumerate(node))
+            continue
+        if not isinstance(node, dict):
+            continue
+        for key in ("anyOf", "oneOf"):
+            choices = node.get(key)
+            if isinstance(choices, list) and any(isinstance(c, str) and c.startswith(_TASK_DATA_OPTIONS)
+                                                 for c in choices):
+                names = [str(p) for i, p in enumerate(path) if i and path[i - 1] in ("properties", "definitions",
+                                                                                     "$defs")]
+                where = f"campo «{'.'.join(names)}»: " if names else ""
+                raise ForeignFormError(f"{where}las opciones tomadas de los datos de la tarea "
+                                       "(options_from_task_data_var) no se admiten: liste las opciones en el "
+                                       'formulario ("enum" u "oneOf" con "const" y "title")')
+        pending.extend((v, (*path, k)) for k, v in node.items())
 
 
 def _at(path):

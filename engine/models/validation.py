@@ -512,6 +512,7 @@ def _check_json_files(slots, json_files) -> None:
             for key, ui, node in sorted(art.ui_schemas, key=lambda r: (r[0], r[1])):
                 referenced.setdefault(Path(ui).name, []).append((key, node, art.filename))
     ui_docs, forms = {}, {}
+    uploaded = {Path(filename).stem for _, filename, _ in json_files}
     for index, filename, text in json_files:
         found, out = slots[index]
         name, stem = Path(filename).name, Path(filename).stem
@@ -544,7 +545,7 @@ def _check_json_files(slots, json_files) -> None:
                                                    f"no se encontró el esquema de interfaz «{ui}» entre los archivos: "
                                                    "el formulario se muestra con el orden y los controles "
                                                    "predeterminados", "warning"))
-            elif key not in forms:
+            elif key not in forms and key not in uploaded:  # an uploaded form that failed was told already
                 _add_problem(slots, bpmn, Problem(bpmn, node.sourceline, _describe(node),
                                                   f"el esquema de interfaz «{ui}» solo se aplica si se despliega "
                                                   f"junto con el formulario «{key}.json»", "warning"))
