@@ -296,3 +296,15 @@ def test_simulated_people_leave_read_only_fields_alone():
         data = answer(schema, {}, random.Random(seed), datetime(2026, 1, 1))
         assert "razon_social" not in data
         Form("f", 1, schema).validate(data)
+
+
+def test_one_form_with_two_ui_schemas_is_refused():
+    schema = {"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "string"}}}
+    files = spiff_files(schema, {"ui:order": ["b", "a"]})
+    second = files[0][1].decode().replace('"t"', '"t2"').replace('"f-uischema.json"', '"g-uischema.json"')
+    second = second.replace('process id="p"', 'process id="q"').replace('id="D"', 'id="D2"')
+    files += [("q.bpmn", second.encode()), ("g-uischema.json", b'{"ui:order": ["a", "b"]}')]
+    problems = errors_of(check_files(files)[1])
+    assert [(p.file, p.message[-60:]) for p in problems] == [
+        ("p.bpmn", "un esquema de interfaz (f-uischema.json, g-uischema.json): use uno solo"[-60:]),
+        ("q.bpmn", "un esquema de interfaz (g-uischema.json, f-uischema.json): use uno solo"[-60:])]
