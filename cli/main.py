@@ -305,6 +305,8 @@ def export_models(root, as_json):
         if any(w["kind"] == row["kind"] and w["key"] == row["key"] for w in written):
             continue
         latest = current_engine().model_version(row["kind"], row["key"])
+        if latest["kind"] == "form" and not latest["filename"].endswith(".json"):
+            continue  # generated from its diagram's camunda:formData: exporting the diagram exports it
         folder = Path(root) / ("forms" if latest["kind"] == "form" else "processes")
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / Path(latest["filename"]).name

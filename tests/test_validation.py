@@ -53,9 +53,6 @@ CASES = [
      "userTask Task_Llamada", "el nombre tiene más de 300 caracteres"),
     ("id longer than the history keeps", {'id="F13"': 'id="F' + "1" * 130 + '"'},
      "sequenceFlow F111", "el id tiene más de 120 caracteres"),
-    ("user task without form", {
-        '<spiffworkflow:property name="formJsonSchemaFilename" value="dr_llamada.json" />': ""},
-     "userTask Task_Llamada (Llamar a la empresa)", "no tiene formulario"),
 ]
 
 

@@ -348,8 +348,27 @@ def _check_fields(schema: dict) -> None:
                     isinstance(items, dict) and not all(isinstance(o, dict) for o in items.get("oneOf") or [])):
                 raise ValueError(f"las opciones de «{where}» deben ser objetos (p. ej. {{\"const\": …, "
                                  "\"title\": …})")
+            _check_annotations(prop, where)
             if prop.get("type") == "object":
                 pending.append((prop, depth + 1, where))
+        order = node.get("x-order")
+        if order is not None and (not isinstance(order, list) or not all(isinstance(o, str) for o in order)):
+            raise ValueError(f"«x-order» {'de «' + path + '» ' if path else ''}debe ser una lista de nombres de "
+                             "campos")
+
+
+WIDGETS = ("text", "textarea", "radio", "select", "checkbox", "checkboxes", "date", "datetime", "email", "hidden")
+
+
+def _check_annotations(prop: dict, where: str) -> None:
+    """What the web form reads besides JSON Schema: `x-widget` (one of WIDGETS), `x-help` and
+    `x-placeholder` (texts)."""
+    widget = prop.get("x-widget")
+    if widget is not None and widget not in WIDGETS:
+        raise ValueError(f"el campo «{where}» tiene un «x-widget» desconocido; use uno de: {', '.join(WIDGETS)}")
+    for key in ("x-help", "x-placeholder"):
+        if key in prop and not isinstance(prop[key], str):
+            raise ValueError(f"«{key}» del campo «{where}» debe ser un texto")
 
 
 def _label(schema: dict, path) -> str:
@@ -449,7 +468,10 @@ def _for_validation(node):
     if not isinstance(node, dict):
         return node
     result = {}
+    props = node.get("properties") if isinstance(node.get("properties"), dict) else {}
     for key, value in node.items():
+        if key == "required" and isinstance(value, list):  # a read-only field is shown, never sent
+            value = [n for n in value if not (isinstance(props.get(n), dict) and props[n].get("readOnly") is True)]
         values = _constant_choices(value) if key == "oneOf" and "enum" not in node else None
         if values is not None:
             result["enum"] = values
@@ -458,6 +480,22 @@ def _for_validation(node):
         else:
             result[key] = _for_validation(value)
     return result
+
+
+def _read_only_sent(schema: dict, data: dict) -> list[str]:
+    """The paths of the fields marked `"readOnly": true` that `data` carries (a form shows them, with
+    the case's value, and never sends them)."""
+    found, pending = [], [(schema, data, "")]
+    while pending:
+        node, values, prefix = pending.pop()
+        for name, prop in (node.get("properties") or {}).items():
+            if not isinstance(prop, dict) or name not in values:
+                continue
+            if prop.get("readOnly") is True:
+                found.append(prefix + name)
+            elif isinstance(prop.get("properties"), dict) and isinstance(values[name], dict):
+                pending.append((prop, values[name], f"{prefix}{name}."))
+    return sorted(found)
 
 
 @dataclass
@@ -480,6 +518,8 @@ class Form:
         if len(json.dumps(data, default=str)) > MAX_SUBMISSION_BYTES:
             raise FormError({"": "El envío supera el tamaño máximo permitido."})
         errors: dict[str, str] = {}
+        for path in _read_only_sent(self.schema, data):
+            errors[path] = f"{_label(self.schema, path.split('.'))}: Este campo es de solo lectura."
         for error in sorted(self._validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
             field, text = _message(error, self.schema)
             label = _label(self.schema, field.split(".")) if field else ""

@@ -97,6 +97,7 @@ class CompiledProcess:
     subprocess_specs: dict
     forms: dict = field(default_factory=dict)  # form id -> engine.models.forms.Form
     lanes: dict = field(default_factory=dict)  # flow node id -> lane id (the role)
+    task_forms: dict = field(default_factory=dict)  # user task id -> form id (validation.task_form_key)
     start_form: str | None = None
 
     def new_workflow(self) -> BpmnWorkflow:
@@ -347,6 +348,12 @@ def open_tasks(workflow: BpmnWorkflow) -> OpenTasks:
 
 def task_properties(task) -> dict:
     return (getattr(task.task_spec, "extensions", None) or {}).get("properties", {}) or {}
+
+
+def task_form_key(compiled: CompiledProcess, task) -> str | None:
+    """The form of a ready human task: a user task's as the diagram gives it (its own, generated from
+    camunda:formData, or the confirmation form); another (a manual task) only by its own property."""
+    return compiled.task_forms.get(task.task_spec.bpmn_id) or form_key(task_properties(task))
 
 
 def form_key(properties: dict) -> str | None:

@@ -24,8 +24,8 @@ from SpiffWorkflow.spiff.parser.process import SPIFF_XSD
 from engine.basics.errors import Problem
 from engine.basics.xmlsafe import XmlError, parse_xml
 from engine.domain import roles
-from engine.models import dmn_validation, expression_languages, sandbox, spiff
-from engine.models.forms import load_form
+from engine.models import dmn_validation, expression_languages, foreign_forms, sandbox, spiff
+from engine.models.forms import MAX_FORM_BYTES, json_depth_problem, load_form
 from engine.models.retry_policy import retry_policy
 from engine.operators import deadline
 
@@ -78,6 +78,7 @@ class Artifact:
     calls: set = field(default_factory=set)  # the ids of the processes it calls, in any file
     sends: dict = field(default_factory=dict)  # message name -> the first node that throws it
     receives: dict = field(default_factory=dict)  # message name -> the first node that catches it
+    ui_schemas: set = field(default_factory=set)  # (form key, UI schema filename, userTask node): SpiffArena
 
 
 def checksum(content: str) -> str:
@@ -129,9 +130,43 @@ def form_key_of(filename: str | None) -> str | None:
     return filename[:-5] if filename.endswith(".json") else filename
 
 
+def task_form_key(node, process_id: str) -> str:
+    """The form a user task shows: its own (`formJsonSchemaFilename`), the one generated from its
+    camunda:formData, or else the built-in confirmation form (engine/models/foreign_forms.py)."""
+    key = form_key_of(properties(node).get("formJsonSchemaFilename"))
+    if key:
+        return key
+    if foreign_forms.camunda_form_data(node) is not None:
+        return foreign_forms.generated_key(process_id, node.get("id") or "")
+    return foreign_forms.CONFIRM_FORM_KEY
+
+
+def user_task_forms(process) -> dict:
+    """The form of each user task of a process element (subprocesses included): task id -> form key."""
+    return {n.get("id"): task_form_key(n, process.get("id")) for n in process.iter(f"{{{NS['bpmn']}}}userTask")}
+
+
+def _generated_form(filename, node, process_id, problem) -> Artifact | None:
+    """The form generated from a user task's camunda:formData (None, with the problems told, if it
+    cannot be generated)."""
+    title = node.get("name") or node.get("id") or ""
+    try:
+        schema, warnings = foreign_forms.formdata_schema(node, title[:MAX_NAME])
+        text = json.dumps(schema, ensure_ascii=False, indent=2) + "\n"
+        load_form(text)  # the rules of every form
+    except ValueError as exc:
+        problem(node, f"camunda:formData: {exc}")
+        return None
+    for warning in warnings:
+        problem(node, f"camunda:formData: {warning}", "warning")
+    key = foreign_forms.generated_key(process_id, node.get("id") or "")
+    return Artifact("form", key, title or key, filename, text, checksum(text))
+
+
 def check_bpmn(filename: str, tree, operators=None) -> tuple[list[Artifact], list[Problem]]:
-    """Semantic checks of one BPMN file; returns its processes and the problems found. Service tasks
-    may call the operators of `operators` (operator id -> engine.operators.dispatch.Operator; None: none)."""
+    """Semantic checks of one BPMN file; returns its processes (and the forms generated from its
+    camunda:formData) and the problems found. Service tasks may call the operators of `operators`
+    (operator id -> engine.operators.dispatch.Operator; None: none)."""
     operators = operators or {}
     problems: list[Problem] = []
     root = tree.getroot()
@@ -168,6 +203,7 @@ def check_bpmn(filename: str, tree, operators=None) -> tuple[list[Artifact], lis
         for child in expression:
             if isinstance(child.tag, str):
                 check_code(expression.getparent(), child.text, "eval", "la expresión de correlación")
+    generated = []
     processes = root.findall("bpmn:process", NS)
     in_file = {p.get("id") for p in processes}
     executable = [p for p in processes if p.get("isExecutable", "true") != "false"]
@@ -191,11 +227,22 @@ def check_bpmn(filename: str, tree, operators=None) -> tuple[list[Artifact], lis
             in_lane.update(ref.text.strip() for ref in lane.findall("bpmn:flowNodeRef", NS) if ref.text)
         for node in process.iter(f"{{{NS['bpmn']}}}userTask"):  # inside a subprocess: the lane of the subprocess
             props = properties(node)
-            key = form_key_of(props.get("formJsonSchemaFilename"))
-            if not key:
-                problem(node, "la tarea de usuario no tiene formulario (formJsonSchemaFilename)")
-            else:
+            key = task_form_key(node, art.key)
+            if props.get("formJsonSchemaFilename"):
                 art.uses_forms.add((key, node))
+                if props.get("formUiSchemaFilename"):
+                    art.ui_schemas.add((key, props["formUiSchemaFilename"], node))
+                if foreign_forms.camunda_form_data(node) is not None:
+                    problem(node, "la tarea tiene formJsonSchemaFilename y camunda:formData: se usa el primero",
+                            "warning")
+            elif key != foreign_forms.CONFIRM_FORM_KEY:
+                form = _generated_form(filename, node, art.key, problem)
+                if form is not None:
+                    generated.append(form)
+                    art.uses_forms.add((key, node))
+            elif foreign_forms.camunda_form_key(node):
+                problem(node, "el formulario externo de la tarea (camunda:formKey) no se puede mostrar aquí: la "
+                              "tarea pedirá solo confirmar, con un comentario opcional", "warning")
             if lanes and not any(n.get("id") in in_lane for n in containers(node, process)):
                 problem(node, "la tarea de usuario no está en un carril (rol)")
             if props.get("asignadoA"):
@@ -324,7 +371,7 @@ def check_bpmn(filename: str, tree, operators=None) -> tuple[list[Artifact], lis
                     check_code(timer.getparent(), expr.text, "eval", "la expresión del temporizador", timer=kind)
         artifacts.append(art)
     _inherit_same_file_calls(artifacts, same_file)
-    return artifacts, problems
+    return artifacts + generated, problems
 
 
 _DATE_CALLS = {"dias_habiles", "ahora"}
@@ -584,51 +631,52 @@ def check_files(files: list[tuple[str, bytes]], known_forms=(), known_decisions=
     """Validate a set of files; returns (artifacts, problems). Nothing is written. `operators` is the
     table service tasks may call (the Engine's `operator_table`); without it every service task is refused.
     `known_*`: what is already deployed (a call activity may call a deployed process)."""
-    artifacts: list[Artifact] = []
-    problems: list[Problem] = []
+    slots: list[tuple[list, list]] = []  # per file, in their order: (artifacts, problems)
+    json_files = []  # (slot, filename, text): read once every diagram is (they say which are UI schemas)
     process_count = 0
     for filename, raw in files:
+        found, file_problems = [], []
+        slots.append((found, file_problems))
         ext = os.path.splitext(filename)[1].lower()
         try:
             text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
         except UnicodeDecodeError:
-            problems.append(Problem(filename, None, "archivo", "no está codificado en UTF-8"))
+            file_problems.append(Problem(filename, None, "archivo", "no está codificado en UTF-8"))
             continue
         if ext == ".json":
-            try:
-                schema = load_form(text)
-            except ValueError as exc:
-                problems.append(Problem(filename, None, f"formulario {Path(filename).stem}", str(exc)))
-                continue
-            key = Path(filename).stem
-            artifacts.append(Artifact("form", key, schema.get("title", key), filename, text, checksum(text)))
+            json_files.append((len(slots) - 1, filename, text))
             continue
         if ext not in (".bpmn", ".dmn"):
-            problems.append(Problem(filename, None, "archivo", "tipo de archivo no soportado (.bpmn, .dmn, .json)"))
+            file_problems.append(Problem(filename, None, "archivo",
+                                         "tipo de archivo no soportado (.bpmn, .dmn, .json)"))
             continue
         try:
             tree = parse_xml(raw)
         except XmlError as exc:
-            problems.append(Problem(filename, exc.line, "xml", str(exc)))
+            file_problems.append(Problem(filename, exc.line, "xml", str(exc)))
             continue
         too_many = _over_cap(filename, ext, tree, process_count)
         if ext == ".bpmn":
             process_count += len(tree.getroot().findall("bpmn:process", NS))
         if too_many:
-            problems.append(too_many)
+            file_problems.append(too_many)
             continue
         if ext == ".bpmn":
             xsd = _bpmn_xsd_problems(filename, tree)
             if xsd:
-                problems.extend(xsd)
+                file_problems.extend(xsd)
                 continue
-            found, file_problems = check_bpmn(filename, tree, operators)
+            arts, more = check_bpmn(filename, tree, operators)
         else:
-            found, file_problems = check_dmn(filename, tree)
-        problems.extend(file_problems)
-        for art in found:
-            art.content, art.checksum = text, checksum(text)
-        artifacts.extend(found)
+            arts, more = check_dmn(filename, tree)
+        file_problems.extend(more)
+        for art in arts:
+            if art.kind != "form":  # a generated form has its own content
+                art.content, art.checksum = text, checksum(text)
+        found.extend(arts)
+    _check_json_files(slots, json_files)
+    artifacts = [a for found, _ in slots for a in found]
+    problems = [p for _, found in slots for p in found]
 
     keys = {}
     for art in artifacts:
@@ -707,6 +755,116 @@ def _undelivered_messages(artifacts) -> list[Problem]:
                                             "lleva mensajes de un caso a otro, así que el mensaje se pierde",
                                             "warning"))
     return problems
+
+
+def _check_json_files(slots, json_files) -> None:
+    """The JSON files of an upload: forms (SpiffArena's adapted), SpiffArena UI schemas (merged into the
+    form of the tasks that name them) and SpiffArena metadata (ignored). Fills each file's slot."""
+    referenced: dict[str, list] = {}  # UI schema file name -> [(form key, userTask node, BPMN file)]
+    for found, _ in slots:
+        for art in found:
+            for key, ui, node in sorted(art.ui_schemas, key=lambda r: (r[0], r[1])):
+                referenced.setdefault(Path(ui).name, []).append((key, node, art.filename))
+    ui_docs, forms = {}, {}
+    uploaded = {Path(filename).stem for _, filename, _ in json_files}
+    for index, filename, text in json_files:
+        found, out = slots[index]
+        name, stem = Path(filename).name, Path(filename).stem
+        if name in referenced:
+            try:
+                if len(text) > foreign_forms.MAX_UI_BYTES:
+                    raise foreign_forms.ForeignFormError("el esquema de interfaz supera el tamaño máximo (256 KB)")
+                doc = foreign_forms.read_json(text, "el esquema de interfaz")
+                if not isinstance(doc, dict):
+                    raise foreign_forms.ForeignFormError("el esquema de interfaz debe ser un objeto JSON")
+            except foreign_forms.ForeignFormError as exc:
+                out.append(Problem(filename, None, f"esquema de interfaz {stem}", str(exc)))
+                continue
+            ui_docs[name] = (filename, doc)
+            continue
+        form, file_problems = _json_form(filename, text)
+        out.extend(file_problems)
+        if form is not None:
+            found.append(form)
+            forms.setdefault(form.key, form)
+    for ui, users in sorted(referenced.items()):
+        for key, node, bpmn in users:
+            others = sorted({u for u, us in referenced.items() if u != ui and any(k == key for k, _, _ in us)})
+            if others:
+                _add_problem(slots, bpmn, Problem(bpmn, node.sourceline, _describe(node),
+                                                   f"el formulario «{key}» se usa con más de un esquema de interfaz "
+                                                   f"({', '.join([ui, *others])}): use uno solo"))
+            elif ui not in ui_docs:
+                _add_problem(slots, bpmn, Problem(bpmn, node.sourceline, _describe(node),
+                                                   f"no se encontró el esquema de interfaz «{ui}» entre los archivos: "
+                                                   "el formulario se muestra con el orden y los controles "
+                                                   "predeterminados", "warning"))
+            elif key not in forms and key not in uploaded:  # an uploaded form that failed was told already
+                _add_problem(slots, bpmn, Problem(bpmn, node.sourceline, _describe(node),
+                                                  f"el esquema de interfaz «{ui}» solo se aplica si se despliega "
+                                                  f"junto con el formulario «{key}.json»", "warning"))
+        ui_file, doc = ui_docs.get(ui, (None, None))
+        keys = {k for k, _, _ in users if k in forms}
+        if ui_file is None or len(keys) != 1 or any(len({u for u, us in referenced.items()
+                                                         if any(k == key for k, _, _ in us)}) > 1 for key in keys):
+            continue
+        form = forms[keys.pop()]
+        try:
+            merged, warnings = foreign_forms.merge_ui_schema(json.loads(form.content), doc)
+            text = json.dumps(merged, ensure_ascii=False, indent=2) + "\n"
+            load_form(text)
+        except ValueError as exc:
+            _add_problem(slots, ui_file, Problem(ui_file, None, f"esquema de interfaz {Path(ui_file).stem}",
+                                                  str(exc)))
+            continue
+        form.content, form.checksum = text, checksum(text)
+        for warning in warnings:
+            _add_problem(slots, ui_file, Problem(ui_file, None, f"esquema de interfaz {Path(ui_file).stem}",
+                                                  warning, "warning"))
+
+
+def _add_problem(slots, filename, problem) -> None:
+    """Add `problem` to the slot of the file it names (each file's problems stay together)."""
+    for found, out in slots:
+        if any(a.filename == filename for a in found) or any(p.file == filename for p in out):
+            out.append(problem)
+            return
+    slots[-1][1].append(problem)
+
+
+def _json_form(filename, text) -> tuple[Artifact | None, list[Problem]]:
+    """A form file: our JSON Schema as it is, a SpiffArena one adapted (foreign_forms.adapt_schema, told
+    as warnings); SpiffArena metadata and UI schemas no task names are ignored (a warning)."""
+    name, key = Path(filename).name, Path(filename).stem
+    where = f"formulario {key}"
+    doc = None
+    if len(text) <= MAX_FORM_BYTES and not json_depth_problem(text):
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            doc = None  # load_form says why
+    if isinstance(doc, dict) and "properties" not in doc and (
+            name in foreign_forms.SPIFFARENA_METADATA or foreign_forms.UI_NAME.search(name)
+            or foreign_forms.looks_like_ui_schema(doc)):
+        what = ("metadatos de un modelo de SpiffArena" if name in foreign_forms.SPIFFARENA_METADATA else
+                "esquema de interfaz (UI schema) que ninguna tarea de estos archivos nombra en formUiSchemaFilename")
+        return None, [Problem(filename, None, "archivo", f"{what}: se ignora", "warning")]
+    problems = []
+    if isinstance(doc, dict):
+        try:
+            adapted, changes = foreign_forms.adapt_schema(doc)
+        except foreign_forms.ForeignFormError as exc:
+            return None, [Problem(filename, None, where, str(exc))]
+        if changes:
+            text = json.dumps(adapted, ensure_ascii=False, indent=2) + "\n"
+            problems = [Problem(filename, None, where, f"adaptado: {c}", "warning") for c in changes]
+    if key == foreign_forms.CONFIRM_FORM_KEY:
+        return None, [Problem(filename, None, where, "el nombre está reservado para el formulario de confirmación")]
+    try:
+        schema = load_form(text)
+    except ValueError as exc:
+        return None, [Problem(filename, None, where, str(exc))]
+    return Artifact("form", key, schema.get("title", key), filename, text, checksum(text)), problems
 
 
 def _call_cycles(artifacts) -> list[Problem]:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from engine.basics.errors import BrokenModel, DeployError, NotFound, errors_of
 from engine.basics.xmlsafe import parse_xml
-from engine.models import parser_errors, spiff, validation
+from engine.models import foreign_forms, parser_errors, spiff, validation
 from engine.models.forms import Form, load_form
 from engine.store.schema import Case, ModelVersion
 
@@ -195,12 +195,16 @@ def compile_process(s, row: ModelVersion) -> spiff.CompiledProcess:
     versions each pins. A called process's tasks take their forms and lanes from its own version."""
     bpmn, dmn, rows = _sources(s, row, {})
     spec, subs = spiff.parse_process(row.key, [f for _, f in bpmn], [f for _, f in dmn])
-    forms, lanes = {}, {}
+    forms, lanes, task_forms = {}, {}, {}
     for each in reversed(rows):  # the process itself last: its own forms and lanes win
         forms.update({key: stored_form(s, key, v) for key, v in (each.dependencies or {}).get("forms", {}).items()})
-        lanes.update(lanes_and_start_form(each.content, each.key)[0])
+        found = lanes_and_start_form(each.content, each.key)
+        lanes.update(found[0])
+        task_forms.update(found[2])
+    if foreign_forms.CONFIRM_FORM_KEY in task_forms.values():  # built in, the same for every version
+        forms[foreign_forms.CONFIRM_FORM_KEY] = Form(foreign_forms.CONFIRM_FORM_KEY, 1, foreign_forms.CONFIRM_FORM)
     compiled = spiff.CompiledProcess(row.id, row.key, spec, subs, forms)
-    compiled.lanes = lanes
+    compiled.lanes, compiled.task_forms = lanes, task_forms
     compiled.start_form = lanes_and_start_form(row.content, row.key)[1]
     return compiled
 
@@ -215,7 +219,8 @@ def stored_form(s, key, version) -> Form:
 
 
 def lanes_and_start_form(bpmn: str, process_id: str):
-    """Which lane (role) each flow node is in, and the start event's form, from the XML."""
+    """Which lane (role) each flow node is in, the start event's form and the form of each user task
+    (validation.task_form_key), from the XML."""
     ns = validation.NS
     process = parse_xml(bpmn).getroot().find(f"bpmn:process[@id='{process_id}']", ns)
     lanes = {}
@@ -234,4 +239,4 @@ def lanes_and_start_form(bpmn: str, process_id: str):
     start_form = None
     for start in process.findall("bpmn:startEvent", ns):
         start_form = validation.form_key_of(validation.properties(start).get("formJsonSchemaFilename")) or start_form
-    return lanes, start_form
+    return lanes, start_form, validation.user_task_forms(process)

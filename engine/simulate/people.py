@@ -97,6 +97,8 @@ class _Answerer:
         required = set(schema.get("required", []))
         data = {}
         for key, sub in props.items():
+            if isinstance(sub, dict) and sub.get("readOnly") is True:
+                continue  # shown with the case's value, never sent
             if key in required:
                 data[key] = self.value(key, sub, True)
             elif self._fill_optional(key, sub):

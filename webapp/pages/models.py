@@ -56,7 +56,8 @@ def download(kind, key, version):
     row = _version_or_404(kind, key, version)
     response = Response(row["content"], mimetype=MIMETYPES[kind])
     if request.args.get("ver") != "1":
-        response.headers["Content-Disposition"] = f'attachment; filename="v{version}-{row["filename"]}"'
+        name = row["filename"] if kind != "form" or row["filename"].endswith(".json") else f"{key}.json"
+        response.headers["Content-Disposition"] = f'attachment; filename="v{version}-{name}"'
     return response
 
 

@@ -29,7 +29,7 @@ def form(task_id):
     if not can_work(task):
         abort(403)
     schema = task["form"] or {"type": "object", "properties": {}}
-    values, errors, restored, status = {}, {}, None, 200
+    values, errors, restored, status, first = {}, {}, None, 200, False
     if request.method == "POST" and request.form.get("accion") == "borrador":
         values = formrender.parse(schema, request.form)  # kept as typed: a draft is not validated
         try:
@@ -55,10 +55,12 @@ def form(task_id):
         draft = load_draft(current_engine(), task_id, _draft_owner())
         if draft is not None:
             values, restored = draft["data"], draft["updated_at"]
+        first = draft is None  # a form opened for the first time shows its defaults
     case = current_engine().case(task["case_id"])
     record_access("view", "task", task_id, {"pagina": "tarea", "caso": task["case_id"]})
     return render_template("tasks/form.html", task=task, case=case, schema=schema, restored=restored,
-                           fields=formrender.fields(schema, values, errors), errors=errors), status
+                           fields=formrender.fields(schema, values, errors, context=case["data"], defaults=first),
+                           errors=errors), status
 
 
 def _draft_owner() -> str:

@@ -3,6 +3,11 @@ posted form turned back into typed JSON for the engine (which validates it).
 
 Names of nested fields are dotted paths (`respuestas.idiomas`, `exportacion.monto_usd`),
 the same paths the engine uses for its error messages.
+
+Besides JSON Schema a form may say how it is shown (what SpiffArena's UI schemas become at deploy,
+engine/models/foreign_forms.py): `x-order` (field order of an object, `*` for the rest), `x-widget`
+(a control, when it suits the field's type), `x-help` (a note under the control), `x-placeholder`;
+a `"readOnly": true` field shows the case's value and is never sent.
 """
 
 from __future__ import annotations
@@ -18,9 +23,12 @@ LONG_NAMES = ("brechas", "observaciones", "comentario", "detalle", "nota", "acci
 class Field:
     name: str  # dotted path
     label: str
-    widget: str  # text, textarea, number, date, email, rut, checkbox, radio, select, checkboxes, lines, group
+    widget: str  # text, textarea, number, date, datetime, email, rut, checkbox, radio, select, checkboxes,
+    #              lines, group, hidden
     required: bool = False
     help: str = ""
+    hint: str = ""  # x-help: a note under the control
+    readonly: bool = False
     value: object = None
     error: str | None = None
     options: list = field(default_factory=list)  # [(value, label)]
@@ -39,6 +47,26 @@ def _options(schema: dict) -> list:
     if "enum" in schema:
         return [(v, str(v)) for v in schema["enum"]]
     return []
+
+
+_SUITS = {  # x-widget -> the types (or "options": a field with options) it can show
+    "text": ("string",), "textarea": ("string",), "date": ("string",), "datetime": ("string",),
+    "email": ("string",), "hidden": ("string", "integer", "number", "boolean", "options"), "checkbox": ("boolean",),
+    "radio": ("options",), "select": ("options",), "checkboxes": ("array",),
+}
+
+
+def _chosen_widget(name: str, schema: dict) -> tuple[str, dict]:
+    """The widget `x-widget` asks for when it suits the field, else the one its type gives."""
+    widget, attrs = _widget(name, schema)
+    wanted = schema.get("x-widget")
+    kind = "options" if _options(schema) else schema.get("type")
+    if isinstance(wanted, str) and kind in _SUITS.get(wanted, ()) and widget not in ("group", "lines"):
+        widget = wanted
+    placeholder = schema.get("x-placeholder")
+    if isinstance(placeholder, str) and placeholder and widget not in ("group", "radio", "checkboxes", "checkbox"):
+        attrs = dict(attrs, placeholder=placeholder)
+    return widget, attrs
 
 
 def _widget(name: str, schema: dict) -> tuple[str, dict]:
@@ -71,18 +99,63 @@ def _widget(name: str, schema: dict) -> tuple[str, dict]:
     return ("textarea" if long else "text"), attrs
 
 
-def fields(schema: dict, values: dict | None = None, errors: dict | None = None, prefix: str = "") -> list[Field]:
+def ordered(schema: dict) -> list:
+    """The (name, schema) of an object's properties in its `x-order` (`*`: the others, in their
+    order; names it does not list go at the end)."""
+    props = schema.get("properties", {})
+    order = schema.get("x-order")
+    if not isinstance(order, list):
+        return list(props.items())
+    listed = [n for n in dict.fromkeys(order) if isinstance(n, str) and n in props]
+    rest = [n for n in props if n not in listed]
+    names = []
+    for item in dict.fromkeys(order):
+        if item == "*":
+            names.extend(rest)
+        elif item in listed:
+            names.append(item)
+    names.extend(n for n in rest if n not in names)
+    return [(n, props[n]) for n in names]
+
+
+_DEFAULT_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool}
+
+
+def _default(prop: dict):
+    """The schema's default when it is a value of the field's type (a form may carry a default of
+    another type: it is then not shown)."""
+    value, kind = prop.get("default"), prop.get("type")
+    if value is None or kind not in _DEFAULT_TYPES or not isinstance(value, _DEFAULT_TYPES[kind]):
+        return None
+    if isinstance(value, bool) and kind != "boolean":
+        return None
+    return value
+
+
+def fields(schema: dict, values: dict | None = None, errors: dict | None = None, prefix: str = "",
+           context: dict | None = None, defaults: bool = False) -> list[Field]:
+    """The fields of `schema` with `values` (what was typed or drafted) and `errors`; a read-only field
+    shows its value in `context` (the case's data); with `defaults`, an empty field shows the schema's
+    default (a form opened for the first time)."""
     values, errors = values or {}, errors or {}
+    context = context if isinstance(context, dict) else {}
     required = set(schema.get("required", []))
     result = []
-    for name, prop in schema.get("properties", {}).items():
+    for name, prop in ordered(schema):
         path = f"{prefix}{name}"
-        widget, attrs = _widget(path, prop)
-        item = Field(name=path, label=prop.get("title", name), widget=widget, required=name in required,
-                     help=prop.get("description", ""), value=values.get(name), error=errors.get(path),
-                     attrs=attrs, dimension=prop.get("x-dimension"))
+        widget, attrs = _chosen_widget(path, prop)
+        readonly = prop.get("readOnly") is True and widget != "group"
+        value = context.get(name) if readonly else values.get(name)
+        if value is None and defaults and not readonly:
+            value = _default(prop)
+        hint = prop.get("x-help")
+        item = Field(name=path, label=prop.get("title", name), widget=widget,
+                     required=name in required and not readonly, help=prop.get("description", ""),
+                     hint=hint if isinstance(hint, str) else "", readonly=readonly, value=value,
+                     error=errors.get(path), attrs=attrs, dimension=prop.get("x-dimension"))
         if widget == "group":
-            item.children = fields(prop, values.get(name) or {}, errors, prefix=f"{path}.")
+            item.children = fields(prop, values.get(name) or {}, errors, prefix=f"{path}.",
+                                   context=context.get(name), defaults=defaults)
         elif widget == "checkboxes":
             item.options = _options(prop.get("items", {}))
         else:
@@ -123,6 +196,8 @@ def parse(schema: dict, form, prefix: str = "") -> dict:
     for name, prop in schema.get("properties", {}).items():
         path = f"{prefix}{name}"
         kind = prop.get("type")
+        if prop.get("readOnly") is True:
+            continue  # shown with the case's value, never sent
         if kind == "object":
             nested = parse(prop, form, prefix=f"{path}.")
             if nested or name in required:  # so each missing answer gets its own message
@@ -136,8 +211,10 @@ def parse(schema: dict, form, prefix: str = "") -> dict:
                 data[name] = chosen
         elif kind == "boolean":
             raw = form.get(path)
+            if raw == "":
+                continue  # a hidden field with no value
             if raw is not None:
-                data[name] = raw in ("1", "true", "on", "si", "sí")
+                data[name] = raw in ("1", "true", "True", "on", "si", "sí")
             elif path + "__present" in form:
                 data[name] = False
         else:
