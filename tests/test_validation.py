@@ -34,7 +34,7 @@ CASES = [
     ("unknown parameter", {'id="ventas_uf" type="any"': 'id="ventas" type="any"'},
      "serviceTask Service_Tamano (Verificar tamaño)", "no tiene el parámetro 'ventas'"),
     ("lane that is not a role", {'lane id="ejecutivo_cpe"': 'lane id="gerente"'},
-     "lane gerente", "el carril debe tener como id un rol"),
+     "lane gerente", "el carril «gerente» no corresponde a un rol"),
     ("import in script", {'puntaje = resultado_cuestionario["puntaje"]': "import os"},
      "scriptTask Script_Puntaje (Guardar puntaje)", "código no permitido en el script: no se permiten imports"),
     ("dunder in condition", {'nivel == "bajo"': "().__class__.__bases__"},

@@ -20,7 +20,7 @@ from SpiffWorkflow.spiff.parser.process import SPIFF_XSD
 from engine.basics.errors import Problem
 from engine.basics.xmlsafe import XmlError, parse_xml
 from engine.domain import roles
-from engine.models import dmn_validation, sandbox, spiff
+from engine.models import dmn_validation, lane_roles, sandbox, spiff
 from engine.models.forms import load_form
 from engine.models.retry_policy import retry_policy
 from engine.operators import deadline
@@ -57,6 +57,19 @@ class Artifact:
     uses_forms: set = field(default_factory=set)
     uses_decisions: set = field(default_factory=set)
     uses_processes: set = field(default_factory=set)  # (process id, callActivity node) of other files
+    lanes: dict = field(default_factory=dict)  # lane name -> role mapped by the analyst (engine/models/lane_roles.py)
+
+
+@dataclass
+class LaneMapping:
+    """The lane -> role mapping a check or deploy is given (`given`, for every process of the upload) and
+    the one each process's latest deployed version pins (`remembered(process id)`)."""
+
+    given: dict = field(default_factory=dict)
+    remembered: object = None
+
+    def memory(self, key) -> dict:
+        return (self.remembered(key) if self.remembered else None) or {}
 
 
 def checksum(content: str) -> str:
@@ -82,7 +95,7 @@ def collect_files(paths) -> list[tuple[str, bytes]]:
 def _describe(node) -> str:
     tag = etree.QName(node).localname
     ident, name = node.get("id", ""), node.get("name")
-    return f"{tag} {ident}" + (f" ({name})" if name else "")
+    return f"{tag} {ident}" + (f" ({lane_roles.shown(name, 120)})" if name else "")  # hostile names: cut, escaped
 
 
 def _xsd_problems(filename, tree, validator) -> list[Problem]:
@@ -108,10 +121,13 @@ def form_key_of(filename: str | None) -> str | None:
     return filename[:-5] if filename.endswith(".json") else filename
 
 
-def check_bpmn(filename: str, tree, operators=None) -> tuple[list[Artifact], list[Problem]]:
+def check_bpmn(filename: str, tree, operators=None, lanes: LaneMapping | None = None
+               ) -> tuple[list[Artifact], list[Problem]]:
     """Semantic checks of one BPMN file; returns its processes and the problems found. Service tasks
-    may call the operators of `operators` (operator id -> engine.operators.dispatch.Operator; None: none)."""
+    may call the operators of `operators` (operator id -> engine.operators.dispatch.Operator; None: none).
+    A lane must map to a role (engine/models/lane_roles.py; `lanes`: the mapping given and remembered)."""
     operators = operators or {}
+    lanes_given = lanes or LaneMapping()
     problems: list[Problem] = []
     root = tree.getroot()
     artifacts = []
@@ -144,9 +160,13 @@ def check_bpmn(filename: str, tree, operators=None) -> tuple[list[Artifact], lis
                 problem(node, f"el nombre tiene más de {MAX_NAME} caracteres; acórtelo")
         lanes = process.findall(".//bpmn:lane", NS)
         in_lane = set()
+        remembered = lanes_given.memory(art.key)
+        for lane in lane_roles.unmapped(process, lanes_given.given, remembered):
+            problem(lane, f"el carril «{lane_roles.shown(lane_roles.label(lane))}» no corresponde a un rol: "
+                          "asígnele uno al desplegar (formulario de despliegue, o cpe deploy --lane "
+                          f"\"Carril=rol\"); roles: {', '.join(roles.ROLES)}")
+        art.lanes = lane_roles.pinned(process, lanes_given.given, remembered)
         for lane in lanes:
-            if lane.get("id") not in roles.ROLES:
-                problem(lane, f"el carril debe tener como id un rol: {', '.join(roles.ROLES)}")
             in_lane.update(ref.text.strip() for ref in lane.findall("bpmn:flowNodeRef", NS) if ref.text)
         for node in process.iter(f"{{{NS['bpmn']}}}userTask"):  # inside a subprocess: the lane of the subprocess
             props = properties(node)
@@ -155,8 +175,9 @@ def check_bpmn(filename: str, tree, operators=None) -> tuple[list[Artifact], lis
                 problem(node, "la tarea de usuario no tiene formulario (formJsonSchemaFilename)")
             else:
                 art.uses_forms.add((key, node))
-            if lanes and not any(n.get("id") in in_lane for n in containers(node, process)):
-                problem(node, "la tarea de usuario no está en un carril (rol)")
+            if (lanes and not any(n.get("id") in in_lane for n in containers(node, process))
+                    and not lane_roles.candidate_role(node, lanes_given.given, remembered)):
+                problem(node, "la tarea de usuario no está en un carril (rol) ni indica candidateGroups")
             if props.get("asignadoA"):
                 check_code(node, props["asignadoA"], "eval", "la expresión asignadoA")
             if props.get("plazo"):
@@ -378,7 +399,7 @@ def _over_cap(filename, ext, tree, processes_before) -> Problem | None:
 
 
 def check_files(files: list[tuple[str, bytes]], known_forms=(), known_decisions=(), operators=None,
-                known_processes=()):
+                known_processes=(), lanes: LaneMapping | None = None):
     """Validate a set of files; returns (artifacts, problems). Nothing is written. `operators` is the
     table service tasks may call (the Engine's `operator_table`); without it every service task is refused.
     `known_*`: what is already deployed (a call activity may call a deployed process)."""
@@ -420,7 +441,7 @@ def check_files(files: list[tuple[str, bytes]], known_forms=(), known_decisions=
             if xsd:
                 problems.extend(xsd)
                 continue
-            found, file_problems = check_bpmn(filename, tree, operators)
+            found, file_problems = check_bpmn(filename, tree, operators, lanes)
         else:
             found, file_problems = check_dmn(filename, tree)
         problems.extend(file_problems)
