@@ -210,3 +210,12 @@ def test_cli_deploy_and_validate_take_lane_options(engine, tmp_path):
     listed = json.loads(run("tasks", "--user", "eje", "--json").stdout)
     assert [t["bpmn_id"] for t in listed] == ["U1"]
     assert json.loads(run("tasks", "--user", "ana", "--json").stdout) == []
+
+
+def test_a_simulation_deploys_the_pinned_mapping_along(engine):
+    from engine.simulate import model_lanes, simulate
+
+    engine.deploy([FORM, ("ventas.bpmn", SALES)], lanes={"Ventas": "ejecutivo_cpe", "Gerencia": "jefe_regional"})
+    assert model_lanes(engine, "p_ventas") == {"Gerencia": "jefe_regional", "Ventas": "ejecutivo_cpe"}
+    result = simulate(engine, "p_ventas", 2, seed=1, horizon_months=1, workers=1)
+    assert result["casos"] == 2 and result["version"] == 1
