@@ -113,6 +113,8 @@ def test_lanes_mapped_at_deploy_reach_those_roles_and_are_remembered(engine):
         "Gerencia": "jefe_regional", "Ventas": "jefe_regional"}
     engine.start("p_ventas", {"region": "CL-RM"})
     assert _ids(engine, "jefe") == ["U1"] and _ids(engine, "eje") == ["U1"]
+    [again] = [r for r in engine.deploy([FORM, ("ventas.bpmn", renamed)]) if r["kind"] == "process"]
+    assert (again["version"], again["created"]) == (3, False)  # the same file and the remembered mapping: no-op
 
 
 def test_lanes_named_after_a_role_map_by_themselves(engine):
@@ -163,7 +165,7 @@ def test_a_bad_mapping_is_refused_in_spanish_and_changes_nothing(engine, mapping
     assert engine.lane_suggestions(files, mapping)[0]["role"] is None
 
 
-@pytest.mark.parametrize("name", ["V" * 10_000, "Ven&#1;tas", "Ven&#x9;tas\u2028", "«Ventas»\u202e"])
+@pytest.mark.parametrize("name", ["V" * 10_000, "Ven&#1;tas", "Ven&#x9;tas\u2028", "«Ventas»\u202e", "Ven&#xD800;tas"])
 def test_hostile_lane_names_in_a_diagram_are_refused_or_escaped(engine, name):
     source = SALES.replace(b'name="Ventas"', f'name="{name}"'.encode())
     files = [FORM, ("ventas.bpmn", source)]
@@ -219,3 +221,14 @@ def test_a_simulation_deploys_the_pinned_mapping_along(engine):
     assert model_lanes(engine, "p_ventas") == {"Gerencia": "jefe_regional", "Ventas": "ejecutivo_cpe"}
     result = simulate(engine, "p_ventas", 2, seed=1, horizon_months=1, workers=1)
     assert result["casos"] == 2 and result["version"] == 1
+
+
+def test_a_design_comparison_carries_the_mapping(engine):
+    from engine.simulate.compare_designs import _design
+    from webapp.shared.simulation_jobs import _design as design_of
+
+    engine.deploy([FORM, ("ventas.bpmn", SALES)], lanes={"Ventas": "ejecutivo_cpe", "Gerencia": "jefe_regional"})
+    spec = design_of(engine, {"proceso": "p_ventas", "version": 1})
+    assert spec["carriles"] == {"Gerencia": "jefe_regional", "Ventas": "ejecutivo_cpe"}
+    result = _design(spec, 2, 1, 1, {}, [])
+    assert result["casos"] == 2
