@@ -128,16 +128,16 @@ def candidate_role(node, given=None, remembered=None) -> str | None:
     return None
 
 
-def lane_tasks(lane, process) -> list:
-    """The user tasks the lane lists (directly: a subprocess's tasks take its lane elsewhere)."""
-    refs = {ref.text.strip() for ref in lane.findall(f"{{{BPMN}}}flowNodeRef") if ref.text}
-    return [n for n in process.iter(f"{{{BPMN}}}userTask") if n.get("id") in refs]
+def user_tasks(process) -> dict:
+    """The user tasks of `process` by id (read once per process, not once per lane)."""
+    return {n.get("id"): n for n in process.iter(f"{{{BPMN}}}userTask")}
 
 
-def lane_role(lane, process, given=None, remembered=None) -> tuple[str | None, bool]:
+def lane_role(lane, process, given=None, remembered=None, tasks=None) -> tuple[str | None, bool]:
     """(role of the lane, whether it comes from a mapping that must be pinned) — (None, False) if unmapped.
     Order: a lane named after a role; the mapping given at deploy (by name or id); the mapping remembered
-    from the previous version; the one role every task of the lane names in camunda:candidateGroups."""
+    from the previous version; the one role every user task the lane lists names in camunda:candidateGroups.
+    `tasks`: user_tasks(process), if the caller has it."""
     given, remembered = given or {}, remembered or {}
     ident, name = lane.get("id") or "", label(lane)
     if ident in roles.ROLES:
@@ -149,35 +149,35 @@ def lane_role(lane, process, given=None, remembered=None) -> tuple[str | None, b
         if key in given:
             return given[key], True
     for key in (name, ident):
-        if key in remembered:
+        if remembered.get(key) in roles.ROLES:  # a stored role that no longer exists is not remembered
             return remembered[key], True
-    named = {candidate_role(t, given, remembered) for t in lane_tasks(lane, process)}
+    tasks = user_tasks(process) if tasks is None else tasks
+    listed = [tasks[ref.text.strip()] for ref in lane.findall(f"{{{BPMN}}}flowNodeRef")
+              if ref.text and ref.text.strip() in tasks]
+    named = {candidate_role(t, given, remembered) for t in listed}
     if len(named) == 1 and None not in named:
         return named.pop(), False
     return None, False
 
 
+def _roles(process, given, remembered):
+    """(lane, role, pinned) for every lane of `process`."""
+    tasks = user_tasks(process)
+    for lane in process.iter(f"{{{BPMN}}}lane"):
+        yield (lane, *lane_role(lane, process, given, remembered, tasks))
+
+
 def pinned(process, given=None, remembered=None) -> dict:
     """{lane name: role} of the lanes of `process` mapped by the analyst (now or before): what a version pins."""
-    out = {}
-    for lane in process.iter(f"{{{BPMN}}}lane"):
-        role, pin = lane_role(lane, process, given, remembered)
-        if pin:
-            out[label(lane)] = role
-    return out
+    return {label(lane): role for lane, role, pin in _roles(process, given, remembered) if pin}
 
 
 def unmapped(process, given=None, remembered=None) -> list:
     """The lanes of `process` no rule maps to a role."""
-    return [lane for lane in process.iter(f"{{{BPMN}}}lane") if lane_role(lane, process, given, remembered)[0] is None]
+    return [lane for lane, role, _pin in _roles(process, given, remembered) if role is None]
 
 
 def suggestions(process, given=None, remembered=None) -> list[dict]:
     """Every lane not named after a role: {"lane": name, "role": the role it maps to now or None} (the deploy form)."""
-    out = []
-    for lane in process.iter(f"{{{BPMN}}}lane"):
-        ident = lane.get("id") or ""
-        if ident in roles.ROLES or role_named(label(lane)) or role_named(ident):
-            continue
-        out.append({"lane": label(lane), "role": lane_role(lane, process, given, remembered)[0]})
-    return out
+    return [{"lane": label(lane), "role": role} for lane, role, _pin in _roles(process, given, remembered)
+            if not ((lane.get("id") or "") in roles.ROLES or role_named(label(lane)) or role_named(lane.get("id")))]

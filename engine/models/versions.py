@@ -180,7 +180,7 @@ def lane_suggestions(s, files, lanes=None) -> list[dict]:
             for item in lane_roles.suggestions(process, mapping.given, mapping.memory(process.get("id"))):
                 if item not in out:
                     out.append(item)
-    return out
+    return out[:lane_roles.MAX_PAIRS]  # as many as a mapping may hold
 
 
 def deploy(s, files, author, message, now, build, operators, lanes=None) -> Deployed:
@@ -261,9 +261,9 @@ def lanes_and_start_form(bpmn: str, process_id: str, mapping=None):
     user task in no lane (engine/models/lane_roles.py)."""
     ns = validation.NS
     process = parse_xml(bpmn).getroot().find(f"bpmn:process[@id='{process_id}']", ns)
-    lanes = {}
+    lanes, tasks = {}, lane_roles.user_tasks(process)
     for lane in process.iter(etree.QName(ns["bpmn"], "lane").text):
-        role = lane_roles.lane_role(lane, process, None, mapping)[0] or lane.get("id")
+        role = lane_roles.lane_role(lane, process, None, mapping, tasks)[0] or lane.get("id")
         for ref in lane.findall("bpmn:flowNodeRef", ns):
             if ref.text:
                 lanes[ref.text.strip()] = role
