@@ -126,13 +126,25 @@ def db_upgrade():
 
 
 # -- models --------------------------------------------------------------------------
+LANE_HELP = ("Rol de un carril que no se llama como un rol, p. ej. --lane \"Ventas=ejecutivo_cpe\" (repetible; "
+             "el proceso lo recuerda para sus versiones siguientes).")
+
+
+def _lane_pairs(pairs) -> dict:
+    """The --lane options as {lane: role} (ValueError, in Spanish, for a malformed or unknown one)."""
+    from engine.models import lane_roles
+
+    return lane_roles.parse_pairs(pairs)
+
+
 @cpe.command()
 @click.argument("paths", nargs=-1, required=True)
+@click.option("--lane", "lanes", multiple=True, metavar="CARRIL=ROL", help=LANE_HELP)
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
-def validate(paths, as_json):
+def validate(paths, lanes, as_json):
     """Valida archivos .bpmn, .dmn y formularios .json (o carpetas). Los avisos no impiden desplegar."""
-    problems = current_engine().validate(collect_files(paths))
+    problems = current_engine().validate(collect_files(paths), lanes=_lane_pairs(lanes))
     errors = errors_of(problems)
     if as_json:
         emit({"valid": not errors, "problems": [p.__dict__ for p in problems]}, True)
@@ -148,9 +160,10 @@ def validate(paths, as_json):
 @click.argument("paths", nargs=-1)
 @click.option("--message", "-m", default="", help="Motivo del cambio.")
 @click.option("--author", default=None, help="Autor (por defecto, el usuario del sistema).")
+@click.option("--lane", "lanes", multiple=True, metavar="CARRIL=ROL", help=LANE_HELP)
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
-def deploy(paths, message, author, as_json):
+def deploy(paths, message, author, lanes, as_json):
     """Valida y guarda nuevas versiones de procesos, decisiones y formularios (sin PATHS: los modelos
     del programa, los de processes/ y forms/ o, instalado, la copia que trae el paquete)."""
     import getpass
@@ -158,7 +171,8 @@ def deploy(paths, message, author, as_json):
     from engine.programme import shipped
 
     paths = paths or (shipped.forms_dir(), shipped.processes_dir())
-    results = current_engine().deploy(collect_files(paths), author=author or getpass.getuser(), message=message)
+    results = current_engine().deploy(collect_files(paths), author=author or getpass.getuser(), message=message,
+                                      lanes=_lane_pairs(lanes))
     for warning in results.warnings:  # on stderr: --json keeps its document
         click.echo(str(warning), err=True)
 

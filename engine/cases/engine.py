@@ -104,15 +104,21 @@ class Engine(RecoveryVerbs, MigrationVerbs):
             return s.scalar(select(User).where(User.username == username))
 
     # -- models ----------------------------------------------------------------------
-    def validate(self, files):
-        """Problems found in `files` (nothing is stored)."""
+    def validate(self, files, lanes=None):
+        """Problems found in `files` (nothing is stored); `lanes`: {lane name: role} as for deploy."""
         with self.Session() as s:
-            return versions.check(s, files, self.operator_table)
+            return versions.check(s, files, self.operator_table, lanes)
 
-    def deploy(self, files, author="sistema", message=""):
-        """Validate and store new versions; identical content is a no-op. Returns what happened."""
+    def deploy(self, files, author="sistema", message="", lanes=None):
+        """Validate and store new versions; identical content is a no-op. Returns what happened.
+        `lanes`: {lane name: role} for lanes not named after a role (engine/models/lane_roles.py)."""
         with self.transaction() as s:
-            return versions.deploy(s, files, author, message, self.now(), self._build, self.operator_table)
+            return versions.deploy(s, files, author, message, self.now(), self._build, self.operator_table, lanes)
+
+    def lane_suggestions(self, files, lanes=None) -> list[dict]:
+        """The lanes of `files` not named after a role, with the role each maps to now or None."""
+        with self.Session() as s:
+            return versions.lane_suggestions(s, files, lanes)
 
     def models(self):
         with self.Session() as s:

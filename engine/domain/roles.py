@@ -1,8 +1,10 @@
 """Roles and what each may do (SPEC §9): the one place a role's name is written.
 
 A role is also a lane: a diagram's lane names the role whose users are offered its tasks, in the
-case's region. Staff sign in to the web app and the API; companies (pyme) only use their portal
-link. Analysts see every region; the other staff roles are regional and need a region.
+case's region (a lane named otherwise is mapped to a role at deploy, and a task in no lane goes to
+`analista`: engine/models/lane_roles.py). Staff sign in to the web app and the API; companies
+(pyme) only use their portal link. Analysts see every region; the other staff roles are regional
+and need a region.
 
 A permission is a name; `PERMISSIONS` says which roles hold it. Views, the API and the engine ask
 `may(user, permission)`: a new role or a changed right touches only this module.
@@ -45,7 +47,7 @@ PERMISSIONS = {
     SEE_OUTBOX: {ANALISTA},
     MANAGE_WORKSHOPS: {EJECUTIVO_CPE, JEFE_REGIONAL, ANALISTA},
     START_CASES: {EJECUTIVO_CPE, JEFE_REGIONAL, ANALISTA},
-    WORK_TASKS: set(ROLES) - {ANALISTA},
+    WORK_TASKS: set(ROLES),  # analysts: the lane `analista`, where tasks in no lane go (engine/models/lane_roles.py)
 }
 
 

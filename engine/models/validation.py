@@ -24,7 +24,7 @@ from SpiffWorkflow.spiff.parser.process import SPIFF_XSD
 from engine.basics.errors import Problem
 from engine.basics.xmlsafe import XmlError, parse_xml
 from engine.domain import roles
-from engine.models import dmn_validation, expression_languages, foreign_forms, sandbox, spiff
+from engine.models import dmn_validation, expression_languages, foreign_forms, lane_roles, sandbox, spiff
 from engine.models.forms import MAX_FORM_BYTES, json_depth_problem, load_form
 from engine.models.retry_policy import retry_policy
 from engine.operators import deadline
@@ -79,6 +79,19 @@ class Artifact:
     sends: dict = field(default_factory=dict)  # message name -> the first node that throws it
     receives: dict = field(default_factory=dict)  # message name -> the first node that catches it
     ui_schemas: set = field(default_factory=set)  # (form key, UI schema filename, userTask node): SpiffArena
+    lanes: dict = field(default_factory=dict)  # lane name -> role mapped by the analyst (engine/models/lane_roles.py)
+
+
+@dataclass
+class LaneMapping:
+    """The lane -> role mapping a check or deploy is given (`given`, for every process of the upload) and
+    the one each process's latest deployed version pins (`remembered(process id)`)."""
+
+    given: dict = field(default_factory=dict)
+    remembered: object = None
+
+    def memory(self, key) -> dict:
+        return (self.remembered(key) if self.remembered else None) or {}
 
 
 def checksum(content: str) -> str:
@@ -104,7 +117,7 @@ def collect_files(paths) -> list[tuple[str, bytes]]:
 def _describe(node) -> str:
     tag = etree.QName(node).localname
     ident, name = node.get("id", ""), node.get("name")
-    return f"{tag} {ident}" + (f" ({name})" if name else "")
+    return f"{tag} {ident}" + (f" ({lane_roles.shown(name, 120)})" if name else "")  # hostile names: cut, escaped
 
 
 def _xsd_problems(filename, tree, validator) -> list[Problem]:
@@ -163,11 +176,14 @@ def _generated_form(filename, node, process_id, problem) -> Artifact | None:
     return Artifact("form", key, title or key, filename, text, checksum(text))
 
 
-def check_bpmn(filename: str, tree, operators=None) -> tuple[list[Artifact], list[Problem]]:
+def check_bpmn(filename: str, tree, operators=None, lanes: LaneMapping | None = None
+               ) -> tuple[list[Artifact], list[Problem]]:
     """Semantic checks of one BPMN file; returns its processes (and the forms generated from its
     camunda:formData) and the problems found. Service tasks may call the operators of `operators`
-    (operator id -> engine.operators.dispatch.Operator; None: none)."""
+    (operator id -> engine.operators.dispatch.Operator; None: none). A lane must map to a role
+    (engine/models/lane_roles.py; `lanes`: the mapping given and remembered)."""
     operators = operators or {}
+    lanes_given = lanes or LaneMapping()
     problems: list[Problem] = []
     root = tree.getroot()
     artifacts = []
@@ -221,9 +237,13 @@ def check_bpmn(filename: str, tree, operators=None) -> tuple[list[Artifact], lis
                 problem(node, f"el nombre tiene más de {MAX_NAME} caracteres; acórtelo")
         lanes = process.findall(".//bpmn:lane", NS)
         in_lane = set()
+        remembered = lanes_given.memory(art.key)
+        for lane in lane_roles.unmapped(process, lanes_given.given, remembered):
+            problem(lane, f"el carril «{lane_roles.shown(lane_roles.label(lane))}» no corresponde a un rol: "
+                          "asígnele uno al desplegar (formulario de despliegue, o cpe deploy --lane "
+                          f"\"Carril=rol\"); roles: {', '.join(roles.ROLES)}")
+        art.lanes = lane_roles.pinned(process, lanes_given.given, remembered)
         for lane in lanes:
-            if lane.get("id") not in roles.ROLES:
-                problem(lane, f"el carril debe tener como id un rol: {', '.join(roles.ROLES)}")
             in_lane.update(ref.text.strip() for ref in lane.findall("bpmn:flowNodeRef", NS) if ref.text)
         for node in process.iter(f"{{{NS['bpmn']}}}userTask"):  # inside a subprocess: the lane of the subprocess
             props = properties(node)
@@ -243,8 +263,9 @@ def check_bpmn(filename: str, tree, operators=None) -> tuple[list[Artifact], lis
             elif foreign_forms.camunda_form_key(node):
                 problem(node, "el formulario externo de la tarea (camunda:formKey) no se puede mostrar aquí: la "
                               "tarea pedirá solo confirmar, con un comentario opcional", "warning")
-            if lanes and not any(n.get("id") in in_lane for n in containers(node, process)):
-                problem(node, "la tarea de usuario no está en un carril (rol)")
+            if (lanes and not any(n.get("id") in in_lane for n in containers(node, process))
+                    and not lane_roles.candidate_role(node, lanes_given.given, remembered)):
+                problem(node, "la tarea de usuario no está en un carril (rol) ni indica candidateGroups")
             if props.get("asignadoA"):
                 check_code(node, props["asignadoA"], "eval", "la expresión asignadoA")
             if props.get("plazo"):
@@ -627,7 +648,7 @@ def _over_cap(filename, ext, tree, processes_before) -> Problem | None:
 
 
 def check_files(files: list[tuple[str, bytes]], known_forms=(), known_decisions=(), operators=None,
-                known_processes=()):
+                known_processes=(), lanes: LaneMapping | None = None):
     """Validate a set of files; returns (artifacts, problems). Nothing is written. `operators` is the
     table service tasks may call (the Engine's `operator_table`); without it every service task is refused.
     `known_*`: what is already deployed (a call activity may call a deployed process)."""
@@ -666,7 +687,7 @@ def check_files(files: list[tuple[str, bytes]], known_forms=(), known_decisions=
             if xsd:
                 file_problems.extend(xsd)
                 continue
-            arts, more = check_bpmn(filename, tree, operators)
+            arts, more = check_bpmn(filename, tree, operators, lanes)
         else:
             arts, more = check_dmn(filename, tree)
         file_problems.extend(more)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from lxml import etree
 from sqlalchemy import func, select
 
-from engine.basics.errors import BrokenModel, DeployError, NotFound, errors_of
+from engine.basics.errors import BrokenModel, DeployError, NotFound, Problem, errors_of
 from engine.basics.xmlsafe import parse_xml
-from engine.models import foreign_forms, parser_errors, spiff, validation
+from engine.models import foreign_forms, lane_roles, parser_errors, spiff, validation
 from engine.models.forms import Form, load_form
 from engine.store.schema import Case, ModelVersion
 
@@ -44,13 +44,29 @@ class Deployed(list):
         self.warnings = warnings
 
 
-def _checked(s, files, operators):
+def _lane_mapping(s, given) -> validation.LaneMapping:
+    """The mapping `given` for this upload, and the one each process's latest version pins."""
+    def remembered(key):
+        row = latest_row(s, "process", key)
+        return (row.dependencies or {}).get("lanes") if row is not None else None
+    return validation.LaneMapping(dict(given or {}), remembered)
+
+
+def _checked(s, files, operators, lanes=None):
+    try:
+        lanes = lane_roles.check_mapping(lanes or {})
+    except ValueError as exc:  # a mapping that cannot be used: refused before reading the files
+        return [], [Problem("asignación de carriles", None, "carril", str(exc))]
+    return _checked_files(s, files, operators, lanes)
+
+
+def _checked_files(s, files, operators, lanes):
     """(artifacts, problems) of `files` against what is deployed: the checks, then, if they find no error,
     SpiffWorkflow builds each process exactly as deploy will (with the processes it calls and the
     decisions it uses, from these files or deployed). The processes that read the same files share one
     parser, so each file is read once, not once per process it holds."""
     artifacts, problems = validation.check_files(files, latest_versions(s, "form"), latest_versions(s, "decision"),
-                                             operators, latest_versions(s, "process"))
+                                             operators, latest_versions(s, "process"), _lane_mapping(s, lanes))
     if errors_of(problems):
         return artifacts, problems
     pending = {(a.kind, a.key): a for a in artifacts}
@@ -141,16 +157,39 @@ def _sources(s, root, pending, lookups=None):
     return list(bpmn.items()), list(dmn.items()), nodes
 
 
-def check(s, files, operators):
-    """The problems of `files` against what is deployed; service tasks may call `operators` (the Engine's table)."""
-    return _checked(s, files, operators)[1]
+def check(s, files, operators, lanes=None):
+    """The problems of `files` against what is deployed; service tasks may call `operators` (the Engine's table);
+    `lanes`: the lane -> role mapping given for this upload (engine/models/lane_roles.py)."""
+    return _checked(s, files, operators, lanes)[1]
 
 
-def deploy(s, files, author, message, now, build, operators) -> Deployed:
+def lane_suggestions(s, files, lanes=None) -> list[dict]:
+    """The lanes of the processes in `files` that are not named after a role, each with the role it maps to
+    now (given, remembered or read from candidateGroups) or None: what the deploy form asks about."""
+    try:
+        lanes = lane_roles.check_mapping(lanes or {})
+    except ValueError:  # the check tells why (`check`): the form asks about every lane again
+        lanes = {}
+    mapping, out = _lane_mapping(s, lanes), []
+    for _filename, raw in files:
+        try:
+            root = parse_xml(raw).getroot()
+        except Exception:  # noqa: BLE001 - a file that is not XML has no lanes; validation names its problem
+            continue
+        for process in root.findall("bpmn:process", validation.NS)[:validation.MAX_PROCESSES]:
+            for item in lane_roles.suggestions(process, mapping.given, mapping.memory(process.get("id"))):
+                if item not in out:
+                    out.append(item)
+    return out[:lane_roles.MAX_PAIRS]  # as many as a mapping may hold
+
+
+def deploy(s, files, author, message, now, build, operators, lanes=None) -> Deployed:
     """Store a new version of every changed model; `build` compiles a process row (and must
     succeed: a process that cannot run does not deploy); service tasks may call `operators`.
+    `lanes`: the lane -> role mapping given (a process version pins the mapping of its lanes that
+    are not named after a role, so the next version remembers it).
     Refuses (DeployError, with every problem) exactly when `check` finds an error."""
-    artifacts, problems = _checked(s, files, operators)
+    artifacts, problems = _checked(s, files, operators, lanes)
     if errors_of(problems):
         raise DeployError(problems)
     results = []
@@ -159,6 +198,8 @@ def deploy(s, files, author, message, now, build, operators) -> Deployed:
         if art.kind == "process":
             deps = validation.dependencies_json(art, latest_versions(s, "form"), latest_versions(s, "decision"),
                                             latest_versions(s, "process"))
+            if art.lanes:  # only then: a version whose lanes are roles keeps its dependencies
+                deps["lanes"] = dict(sorted(art.lanes.items()))
         current = latest_row(s, art.kind, art.key)
         if current is not None and current.checksum == art.checksum and (current.dependencies or {}) == deps:
             results.append({"kind": art.kind, "key": art.key, "version": current.version, "created": False})
@@ -198,14 +239,14 @@ def compile_process(s, row: ModelVersion) -> spiff.CompiledProcess:
     forms, lanes, task_forms = {}, {}, {}
     for each in reversed(rows):  # the process itself last: its own forms and lanes win
         forms.update({key: stored_form(s, key, v) for key, v in (each.dependencies or {}).get("forms", {}).items()})
-        found = lanes_and_start_form(each.content, each.key)
+        found = lanes_and_start_form(each.content, each.key, (each.dependencies or {}).get("lanes"))
         lanes.update(found[0])
         task_forms.update(found[2])
     if foreign_forms.CONFIRM_FORM_KEY in task_forms.values():  # built in, the same for every version
         forms[foreign_forms.CONFIRM_FORM_KEY] = Form(foreign_forms.CONFIRM_FORM_KEY, 1, foreign_forms.CONFIRM_FORM)
     compiled = spiff.CompiledProcess(row.id, row.key, spec, subs, forms)
     compiled.lanes, compiled.task_forms = lanes, task_forms
-    compiled.start_form = lanes_and_start_form(row.content, row.key)[1]
+    compiled.start_form = lanes_and_start_form(row.content, row.key, (row.dependencies or {}).get("lanes"))[1]
     return compiled
 
 
@@ -218,16 +259,19 @@ def stored_form(s, key, version) -> Form:
                           "versión corregida del formulario y del proceso que lo usa.") from None
 
 
-def lanes_and_start_form(bpmn: str, process_id: str):
-    """Which lane (role) each flow node is in, the start event's form and the form of each user task
-    (validation.task_form_key), from the XML."""
+def lanes_and_start_form(bpmn: str, process_id: str, mapping=None):
+    """The role of each flow node, the start event's form and the form of each user task
+    (validation.task_form_key), from the XML: the role of its lane (`mapping`: the lane -> role mapping the
+    version pins), a user task's candidateGroups before it, and DEFAULT_ROLE for a user task in no lane
+    (engine/models/lane_roles.py)."""
     ns = validation.NS
     process = parse_xml(bpmn).getroot().find(f"bpmn:process[@id='{process_id}']", ns)
-    lanes = {}
+    lanes, tasks = {}, lane_roles.user_tasks(process)
     for lane in process.iter(etree.QName(ns["bpmn"], "lane").text):
+        role = lane_roles.lane_role(lane, process, None, mapping, tasks)[0] or lane.get("id")
         for ref in lane.findall("bpmn:flowNodeRef", ns):
             if ref.text:
-                lanes[ref.text.strip()] = lane.get("id")
+                lanes[ref.text.strip()] = role
     listed = dict(lanes)
     for node in process.iter():  # a node inside a subprocess no lane lists: the lane of the nearest listed one
         ident = node.get("id") if isinstance(node.tag, str) else None
@@ -236,6 +280,9 @@ def lanes_and_start_form(bpmn: str, process_id: str):
                          if n.get("id") in listed), None)
             if lane:
                 lanes[ident] = lane
+    for task in process.iter(etree.QName(ns["bpmn"], "userTask").text, etree.QName(ns["bpmn"], "manualTask").text):
+        role = lane_roles.candidate_role(task, None, mapping) or lanes.get(task.get("id")) or lane_roles.DEFAULT_ROLE
+        lanes[task.get("id")] = role
     start_form = None
     for start in process.findall("bpmn:startEvent", ns):
         start_form = validation.form_key_of(validation.properties(start).get("formJsonSchemaFilename")) or start_form

@@ -26,7 +26,7 @@ order in which other cases advance.
 from engine.simulate.cohort import cohort, shard_items, shards, split
 from engine.simulate.config import DEFAULTS, RESULTS, merged_config
 from engine.simulate.people import answer
-from engine.simulate.run import model_files, simulate
+from engine.simulate.run import model_files, model_lanes, simulate
 
-__all__ = ["DEFAULTS", "RESULTS", "answer", "cohort", "merged_config", "model_files", "shard_items", "shards",
-           "simulate", "split"]
+__all__ = ["DEFAULTS", "RESULTS", "answer", "cohort", "merged_config", "model_files", "model_lanes", "shard_items",
+           "shards", "simulate", "split"]

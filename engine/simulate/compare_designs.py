@@ -112,7 +112,7 @@ def _design(spec: dict, cases: int, seed, horizon: int, config: dict, catalogue:
         source = build_engine(url="sqlite://")
         try:
             source.upgrade()
-            source.deploy(files, author="simulacion", message="diseño a comparar")
+            source.deploy(files, author="simulacion", message="diseño a comparar", lanes=spec.get("carriles"))
             simulated_workshops.seed_catalogue(source, catalogue)
             result = simulate(source, spec["proceso"], cases, seed=seed, horizon_months=horizon, config=config,
                               database_url=url)

@@ -40,6 +40,23 @@ def model_files(source: Engine, process_id: str, version: int | None = None):
     return process, [(name, content.encode("utf-8")) for name, content in files]
 
 
+def model_lanes(source: Engine, process_id: str, version: int | None = None) -> dict:
+    """The lane -> role mapping the process version and the process versions it calls pin (the process's
+    own wins): what deploying `model_files` elsewhere needs for lanes not named after a role."""
+    lanes, seen = {}, set()
+    stack = [source.model_version("process", process_id, version)]
+    while stack:
+        row = stack.pop()
+        deps = row.get("dependencies") or {}
+        for key, value in (deps.get("lanes") or {}).items():
+            lanes.setdefault(key, value)
+        for key, v in sorted((deps.get("processes") or {}).items()):
+            if (key, v) not in seen:
+                seen.add((key, v))
+                stack.append(source.model_version("process", key, v))
+    return lanes
+
+
 def simulate(source: Engine, process_id: str, cases: int, version: int | None = None, seed=0,
              horizon_months: int | None = None, config: dict | None = None, database_url: str | None = None,
              workers: int | None = None, progress=None) -> dict:
@@ -60,13 +77,14 @@ def simulate(source: Engine, process_id: str, cases: int, version: int | None = 
     if cfg["horizonte_meses"] < 1:
         raise ValueError("--horizon-months debe ser al menos 1")
     process, files = model_files(source, process_id, version)
+    lanes = model_lanes(source, process_id, version)
     if cfg["duraciones"].get("desde_historial", True):
         history.apply(cfg, history.task_durations(source, [process_id], source.human_tasks(process_id, version)))
     start = datetime.fromisoformat(cfg["inicio"]).astimezone(UTC)
     end = start + timedelta(days=round(30.44 * cfg["horizonte_meses"]))
     catalogue = engine_workshops.catalogue(source)  # for a process that asks verificar_capacitacion
     # each worker draws its own part of the cohort: this process never holds the companies
-    jobs = [(files, process_id, cases, part, seed, cfg, start, end, database_url, catalogue)
+    jobs = [(files, process_id, cases, part, seed, cfg, start, end, database_url, catalogue, lanes)
             for part in split(cases, seed, cfg, 1 if database_url else workers)]
     parts = [run_shard(*jobs[0], progress=progress)] if len(jobs) == 1 else _in_processes(jobs, progress)
     return {"casos": cases, "proceso": process_id, "version": process["version"], "semilla": seed,

@@ -39,10 +39,11 @@ READY_TASKS = select(_TASKS.id, _TASKS.bpmn_id, _TASKS.lane, _TASKS.region, _TAS
 
 
 def run_shard(files, process_id, cases, indices, seed, cfg, start, end, database_url=None, catalogue=(),
-              progress=None) -> dict:
+              lanes=None, progress=None) -> dict:
     """Simulate the companies `indices` of the cohort of `cases` (drawn here: cohort.shard_items);
     returns the shard's summary (figures.shard_summary), which `figures.figures` merges with the
-    other shards'. `catalogue`: the workshops companies may take (workshops.py)."""
+    other shards'. `catalogue`: the workshops companies may take (workshops.py); `lanes`: the lane -> role
+    mapping the versions pin (run.model_lanes)."""
     items = shard_items(cases, seed, cfg, start, indices)
     with tempfile.TemporaryDirectory(prefix="cpe-sim-") as folder:
         # in memory while it fits comfortably (faster); a temporary file for large cohorts, which
@@ -58,7 +59,7 @@ def run_shard(files, process_id, cases, indices, seed, cfg, start, end, database
             _throwaway_pragmas(sim.db)
         try:
             sim.upgrade()
-            sim.deploy(files, author="simulacion", message=f"simulación de {process_id}")
+            sim.deploy(files, author="simulacion", message=f"simulación de {process_id}", lanes=lanes)
             trained = workshop_attendance.enabled(cfg, sim.operators(process_id))
             if trained:
                 workshop_attendance.seed_catalogue(sim, list(catalogue))

@@ -33,7 +33,7 @@ MAY = [
     (roles.SEE_OUTBOX, (True, False, False, False, False, False)),
     (roles.MANAGE_WORKSHOPS, (True, True, False, True, False, False)),
     (roles.START_CASES, (True, True, False, True, False, False)),
-    (roles.WORK_TASKS, (False, True, True, True, True, False)),
+    (roles.WORK_TASKS, (True, True, True, True, True, False)),
 ]
 
 

@@ -93,29 +93,62 @@ def migrate(key, version):
                            preview={"target": target, "applied": apply, "results": results})
 
 
+def _posted_files() -> list[tuple[str, bytes]]:
+    """The uploaded files, or else the ones a refused deploy carried along (while the analyst maps lanes)."""
+    uploads = [f for f in request.files.getlist("archivos") if f and f.filename]
+    if uploads:
+        return [(f.filename.rsplit("/", 1)[-1], f.read()) for f in uploads]
+    names, contents = request.form.getlist("pendiente_nombre"), request.form.getlist("pendiente_contenido")
+    return [(re.sub(r"[^\w.-]", "_", name)[:120], content.encode("utf-8"))
+            for name, content in zip(names, contents, strict=False)][:MAX_UPLOAD_FILES + 1]
+
+
+def _posted_lanes() -> dict:
+    """The form's "Carril «X» → rol" choices as {lane: role} (an empty choice: not given)."""
+    names, chosen = request.form.getlist("carril_nombre"), request.form.getlist("carril_rol")
+    return {name: role for name, role in zip(names, chosen, strict=False) if role}
+
+
+def _carried(files) -> list[tuple[str, str]]:
+    """The files to carry along in the form, as text; none if one is not UTF-8 text or they are too large."""
+    try:
+        texts = [(name, content.decode("utf-8")) for name, content in files]
+    except UnicodeDecodeError:
+        return []
+    return texts if sum(len(t) for _, t in texts) <= MAX_XML * 2 else []
+
+
 @bp.route("/desplegar", methods=["GET", "POST"])
 @require(roles.MANAGE_MODELS)
 def deploy():
-    problems, results, warnings = [], None, []
+    """Upload and deploy. Lanes not named after a role are asked about ("Carril «X» → rol"), prefilled with the
+    role they map to now (given, remembered from the previous version, or read from candidateGroups); the
+    files of a refused deploy are carried in the form so the analyst need not choose them again."""
+    problems, results, warnings, lanes, carried = [], None, [], [], []
     if request.method == "POST":
-        uploads = [f for f in request.files.getlist("archivos") if f and f.filename]
+        files = _posted_files()
         message = request.form.get("mensaje", "").strip()[:2000]
-        if not uploads:
+        given = _posted_lanes()
+        if not files:
             problems = [_("Elija al menos un archivo .bpmn, .dmn o .json.")]
-        elif len(uploads) > MAX_UPLOAD_FILES:
+        elif len(files) > MAX_UPLOAD_FILES:
             problems = [_("Demasiados archivos (máximo %(max)s).", max=MAX_UPLOAD_FILES)]
         elif not message:
             problems = [_("Escriba un mensaje que explique el cambio.")]
         else:
-            files = [(f.filename.rsplit("/", 1)[-1], f.read()) for f in uploads]
             try:
-                results = current_engine().deploy(files, author=current_user.username, message=message)
+                results = current_engine().deploy(files, author=current_user.username, message=message,
+                                                  lanes=given)
                 warnings = [str(w) for w in results.warnings]
             except DeployError as exc:
                 problems = [str(p) for p in exc.problems]
             except ValueError as exc:
                 problems = [str(exc)]
-    return (render_template("models/deploy.html", problems=problems, results=results, warnings=warnings),
+        if files and len(files) <= MAX_UPLOAD_FILES:
+            lanes = current_engine().lane_suggestions(files, given)
+            carried = _carried(files) if problems and lanes else []
+    return (render_template("models/deploy.html", problems=problems, results=results, warnings=warnings,
+                            lanes=lanes, carried=carried),
             422 if problems else 200)
 
 
@@ -157,10 +190,10 @@ def _posted_xml():
 @bp.post("/validar")
 @require(roles.MANAGE_MODELS)
 def validate_xml():
-    """Validate the diagram being edited (nothing is stored)."""
+    """Validate the diagram being edited (nothing is stored); `lanes` in the body: {lane: role} as for deploy."""
     _body, files = _posted_xml()
     try:
-        problems = current_engine().validate(files)
+        problems = current_engine().validate(files, lanes=_body.get("lanes"))
     except ValueError as exc:
         return jsonify({"ok": False, "problems": [{"text": str(exc), "element_id": None}]})
     return jsonify({"ok": not errors_of(problems), "problems": problems_payload(problems)})
@@ -176,9 +209,11 @@ def deploy_xml():
         return jsonify({"ok": False, "problems": [{"text": _("Escriba un mensaje que explique el cambio."),
                                                   "element_id": None}]}), 422
     try:
-        results = current_engine().deploy(files, author=current_user.username, message=message)
+        results = current_engine().deploy(files, author=current_user.username, message=message,
+                                          lanes=body.get("lanes"))
     except DeployError as exc:
-        return jsonify({"ok": False, "problems": problems_payload(exc.problems)}), 422
+        return jsonify({"ok": False, "problems": problems_payload(exc.problems),
+                        "lanes": current_engine().lane_suggestions(files, body.get("lanes"))}), 422
     except ValueError as exc:
         return jsonify({"ok": False, "problems": [{"text": str(exc), "element_id": None}]}), 422
     process = next((r for r in results if r["kind"] == "process"), None)

@@ -22,7 +22,7 @@ from pathlib import Path
 from flask import current_app
 
 from engine.programme.workshops import catalogue
-from engine.simulate import history, model_files
+from engine.simulate import history, model_files, model_lanes
 from engine.simulate.compare_designs import DONE, FAILED, REQUEST, RESULT, RUNNING, STATUS, read_json, write_json
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,7 +98,8 @@ def running() -> int:
 def _design(source, value: dict) -> dict:
     process, files = model_files(source, value["proceso"], value["version"])
     return {"proceso": process["key"], "version": process["version"], "nombre": process["name"] or process["key"],
-            "archivos": [{"filename": name, "content": content.decode("utf-8")} for name, content in files]}
+            "archivos": [{"filename": name, "content": content.decode("utf-8")} for name, content in files],
+            "carriles": model_lanes(source, process["key"], process["version"])}
 
 
 def start(source, values: dict, author: str) -> str:
