@@ -464,7 +464,7 @@ def bench(quick, database_url, as_json):
 
 @cpe.command()
 @click.option("--empresas", "companies", type=click.IntRange(min=0), default=None,
-              help="Empresas de los meses ya transcurridos del programa (por defecto 1000; 0: solo los casos de hoy).")
+              help="Empresas de los meses ya transcurridos del programa (por defecto 800; 0: solo los casos de hoy).")
 @click.option("--meses", "months", type=click.IntRange(min=1, max=120), default=24, show_default=True,
               help="Meses de historia del programa, hasta hoy.")
 @click.option("--semilla", "seed", type=int, default=2026, show_default=True,

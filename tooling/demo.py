@@ -33,7 +33,7 @@ from engine.simulate.shard import Cast
 from engine.store.schema import Case, Company, User
 
 DEMO_PASSWORD = "cpe-demo-2026"
-DEMO_SIZE = 1000  # companies in the programme's past: a couple of years of a CPE across the regions
+DEMO_SIZE = 800  # companies in the programme's past: two years of a CPE across the regions, loaded in about a minute
 DEMO_SEED = 2026
 DEMO_MONTHS = 24
 DEMO_ANALYST = ANALISTA  # the demo analyst's username is the role's name (README, the browser tests)
