@@ -103,3 +103,15 @@ def test_the_same_seed_gives_the_same_programme_whatever_the_processes(engine, t
 def test_bad_sizes_are_refused(engine, companies, months):
     with pytest.raises(ValueError):
         load_demo(engine, ROOT / "processes", ROOT / "forms", companies=companies, months=months)
+
+
+def test_every_demo_address_is_reserved_for_examples(engine):
+    """Mail queued by the demo's past can reach nobody (RFC 2606 domains), even with SMTP configured."""
+    from engine.store.schema import OutboxMessage
+
+    load_demo(engine, ROOT / "processes", ROOT / "forms", companies=12, months=6, workers=1)
+    with engine.Session() as s:
+        addresses = set(s.scalars(select(User.email))) | set(s.scalars(select(Company.contacto_email)))
+        addresses |= set(s.scalars(select(OutboxMessage.to_address)))
+    addresses.discard(None)
+    assert addresses and all(a.endswith(".example") for a in addresses), sorted(addresses)[:5]

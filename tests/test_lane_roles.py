@@ -251,3 +251,43 @@ def test_many_lanes_cost_linear_time():
         "Carril 7": "analista"}
     assert len(lane_roles.suggestions(process)) == n
     assert time.process_time() - started < 5
+
+
+def test_a_candidate_group_mapped_at_deploy_is_pinned_for_the_run(engine):
+    """A mapping given for a candidateGroups name (not a lane) is what the run reads too: the task reaches
+    the mapped role, in a lane inferred from it and with no lane at all."""
+    _users(engine)
+    task = user("U1", "Vender").replace('<bpmn:userTask id="U1"', '<bpmn:userTask id="U1" camunda:candidateGroups='
+                                        '"Sales"')
+    body = '<bpmn:startEvent id="S"/>' + flow("F1", "S", "U1") + task + flow("F2", "U1", "E") + END
+    for n, lane_set in enumerate(("", named_lanes(Ventas=["S", "U1", "E"]))):
+        source = bpmn(f"p_sales{n}", body, lane_set).replace(b"<bpmn:definitions ",
+                                                              b"<bpmn:definitions " + CAMUNDA.encode())
+        files = [FORM, (f"sales{n}.bpmn", source)]
+        assert errors_of(engine.validate(files, lanes={"Sales": "ejecutivo_cpe"})) == []
+        engine.deploy(files, lanes={"Sales": "ejecutivo_cpe"})
+        assert engine.model_version("process", f"p_sales{n}")["dependencies"]["lanes"]["Sales"] == "ejecutivo_cpe"
+        case_id = engine.start(f"p_sales{n}", {"region": "CL-RM"})
+        assert [t["lane"] for t in engine.ready_tasks(case_id=case_id)] == ["ejecutivo_cpe"]
+        engine.complete(engine.ready_tasks(case_id=case_id)[0]["id"], {"ok": True}, user="eje")
+
+
+def test_a_called_process_keeps_its_own_lanes_and_forms_when_ids_repeat(engine):
+    """Task ids are unique per process, not across a call: the called process's U1 keeps its lane and form
+    even when the caller has a U1 in no lane with another form."""
+    _users(engine)
+    other_form = ("g.json", json.dumps({"title": "G", "type": "object", "properties": {
+        "monto": {"type": "integer", "title": "Monto"}}, "required": ["monto"]}).encode())
+    called = bpmn("p_hija", '<bpmn:startEvent id="S"/>' + flow("F1", "S", "U1")
+                  + user("U1", "Tarea hija").replace("f.json", "g.json") + flow("F2", "U1", "E") + END,
+                  named_lanes(pyme=["S", "U1", "E"]))
+    caller = bpmn("p_madre", '<bpmn:startEvent id="S"/>' + flow("F1", "S", "C1")
+                  + '<bpmn:callActivity id="C1" calledElement="p_hija"/>' + flow("F2", "C1", "U1")
+                  + user("U1", "Tarea madre") + flow("F3", "U1", "E") + END)
+    engine.deploy([FORM, other_form, ("hija.bpmn", called), ("madre.bpmn", caller)])
+    case_id = engine.start("p_madre", {"region": "CL-RM"})
+    [task] = engine.ready_tasks(case_id=case_id)
+    assert (task["name"], task["lane"], task["form_id"]) == ("Tarea hija", "pyme", "g")
+    engine.complete(task["id"], {"monto": 5}, actor="pyme")
+    [task] = engine.ready_tasks(case_id=case_id)
+    assert (task["name"], task["lane"], task["form_id"]) == ("Tarea madre", "analista", "f")

@@ -251,14 +251,18 @@ def _services():
     try:
         yield started
     finally:
-        for process in started:
+        failure = None
+        for process in started:  # every one is stopped, even if stopping another failed
             try:
                 _stop(process)
-            finally:
-                try:
-                    os.killpg(process.pid, signal.SIGKILL)  # anything of its group still alive
-                except ProcessLookupError:
-                    pass
+            except Exception as exc:  # noqa: BLE001 - raised after the others are stopped too
+                failure = failure or exc
+            try:
+                os.killpg(process.pid, signal.SIGKILL)  # anything of its group still alive
+            except (ProcessLookupError, PermissionError):
+                pass
+        if failure is not None:
+            raise failure
 
 
 def _wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float = 60):

@@ -33,6 +33,9 @@ from engine.simulate.shard import Cast
 from engine.store.schema import Case, Company, User
 
 DEMO_PASSWORD = "cpe-demo-2026"
+# Every address of the demo is under a domain reserved for examples (RFC 2606): the mail the demo's
+# past queued (notices to regional heads, companies' links) can reach nobody, even with CPE_SMTP_URL set.
+DEMO_MAIL_DOMAIN = "cpe-demo.example"
 DEMO_SIZE = 800  # companies in the programme's past: two years of a CPE across the regions, loaded in about a minute
 DEMO_SEED = 2026
 DEMO_MONTHS = 24
@@ -118,7 +121,7 @@ def load_demo(engine, processes_dir, forms_dir, companies: int | None = None, se
         if s.scalar(select(Case.id).limit(1)) is not None:
             return {"usuarios": 0, "casos": 0, "modelos": len(deployed), "nota": "la demo ya estaba cargada"}
     people = [{"username": username, "role": role, "region": region, "rubros": rubros, "full_name": full_name,
-               "email": f"{username}@demo.cpe.cl"} for username, role, region, rubros, full_name in DEMO_USERS]
+               "email": f"{username}@{DEMO_MAIL_DOMAIN}"} for username, role, region, rubros, full_name in DEMO_USERS]
     if companies:
         people += regional_staff(seed)
     created_users = accounts.create_accounts(engine, [p for p in people if p["username"] not in existing],
@@ -211,7 +214,7 @@ def regional_staff(seed: int = DEMO_SEED) -> list[dict]:
                     n += 1
                 taken.add(username)
                 staff.append({"username": username, "role": role, "region": region, "rubros": [],
-                              "full_name": _person(rng), "email": f"{username}@demo.cpe.cl"})
+                              "full_name": _person(rng), "email": f"{username}@{DEMO_MAIL_DOMAIN}"})
     return staff
 
 
@@ -263,7 +266,7 @@ def demo_cohort(companies: int, seed: int, cfg: dict, start) -> list[tuple]:
         taken.add(name)
         domain = _slug(name.rsplit(" ", 1)[0] if company["tipo_persona"] == "juridica" else contact)
         company.update(razon_social=name, comuna=comuna, contacto_nombre=contact,
-                       contacto_email=f"{_slug(contact.split()[0])}@{domain}.cl")
+                       contacto_email=f"{_slug(contact.split()[0])}@{domain}.example")
         items.append((index, company, arrival))
     return items
 
@@ -319,7 +322,8 @@ def _demo_case(engine, rut, razon_social, region, rubro, ventas, oferta, tpe_lev
         "rut": rut, "razon_social": razon_social, "tipo_persona": "juridica", "region": region,
         "comuna": "Santiago" if region == "CL-RM" else "Concepción", "rubro": rubro,
         "productos": razon_social.split()[0], "tipo_oferta": oferta, "ventas_uf": ventas, "empleados": 25,
-        "contacto_nombre": "Contacto " + razon_social.split()[0], "contacto_email": "contacto@example.cl",
+        "contacto_nombre": "Contacto " + razon_social.split()[0],
+        "contacto_email": f"contacto@{_slug(razon_social.split()[0])}.example",
         "liderada_por_mujer": rubro == "vitivinicola", "consentimiento_datos": True, "origen": "directo_prochile",
     }
     case_id = engine.start("cpe_actual", data, actor="demo")

@@ -39,7 +39,7 @@ def _row(case, compiled, task_id, task, now) -> dict:
             assignee = None
     spec = task.task_spec
     return {"id": task_id, "case_id": case.id, "bpmn_id": spec.bpmn_id, "name": spec.bpmn_name or spec.bpmn_id,
-            "lane": compiled.lanes.get(spec.bpmn_id), "form_key": spiff.task_form_key(compiled, task),
+            "lane": spiff.task_lane(compiled, task), "form_key": spiff.task_form_key(compiled, task),
             "region": case.region,
             "assignee": assignee if isinstance(assignee, str) else None, "state": "ready", "created_at": now,
             "due_at": spiff.task_due(task, now), "completed_at": None, "completed_by": None}
@@ -53,5 +53,5 @@ def refresh_ready_rows(s, case, compiled, workflow) -> None:
         if task is not None:
             spec = task.task_spec
             row.bpmn_id, row.name = spec.bpmn_id, spec.bpmn_name or spec.bpmn_id
-            row.lane = compiled.lanes.get(spec.bpmn_id)
+            row.lane = spiff.task_lane(compiled, task)
             row.form_key = spiff.task_form_key(compiled, task)

@@ -32,7 +32,7 @@ MAX_PAIRS = 200
 
 def _normal(text: str) -> str:
     text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold().replace("(a)", "")
     for sep in (" ", "-", "\t"):
         text = text.replace(sep, "_")
     return "_".join(p for p in text.split("_") if p)
@@ -168,8 +168,18 @@ def _roles(process, given, remembered):
 
 
 def pinned(process, given=None, remembered=None) -> dict:
-    """{lane name: role} of the lanes of `process` mapped by the analyst (now or before): what a version pins."""
-    return {label(lane): role for lane, role, pin in _roles(process, given, remembered) if pin}
+    """{lane name: role} of the lanes of `process` mapped by the analyst (now or before), and {group: role} of
+    the candidateGroups names of its user tasks resolved through those mappings: what a version pins (the
+    run reads only what is pinned)."""
+    found = {label(lane): role for lane, role, pin in _roles(process, given, remembered) if pin}
+    for node in user_tasks(process).values():
+        for group in (node.get(f"{{{CAMUNDA}}}candidateGroups") or "").split(",")[:50]:
+            group = group.strip()
+            if group and not role_named(group) and group not in found:
+                role = (given or {}).get(group) or (remembered or {}).get(group)
+                if role:
+                    found[group] = role
+    return found
 
 
 def unmapped(process, given=None, remembered=None) -> list:

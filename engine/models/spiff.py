@@ -96,8 +96,10 @@ class CompiledProcess:
     spec: object
     subprocess_specs: dict
     forms: dict = field(default_factory=dict)  # form id -> engine.models.forms.Form
-    lanes: dict = field(default_factory=dict)  # flow node id -> lane id (the role)
-    task_forms: dict = field(default_factory=dict)  # user task id -> form id (validation.task_form_key)
+    # process id (this one and each it calls) -> flow node id -> role; -> user task id -> form id
+    # (validation.task_form_key). Per process: ids are unique in a diagram, not across a call.
+    lanes: dict = field(default_factory=dict)
+    task_forms: dict = field(default_factory=dict)
     start_form: str | None = None
 
     def new_workflow(self) -> BpmnWorkflow:
@@ -350,10 +352,28 @@ def task_properties(task) -> dict:
     return (getattr(task.task_spec, "extensions", None) or {}).get("properties", {}) or {}
 
 
+def task_process(compiled: CompiledProcess, task) -> str:
+    """The process whose diagram holds `task`: the case's own or one it calls (an embedded subprocess's
+    task belongs to the process around it)."""
+    workflow = task.workflow
+    while workflow.spec.name not in compiled.lanes:
+        parent_id = getattr(workflow, "parent_task_id", None)
+        if parent_id is None:
+            return compiled.process_id
+        workflow = workflow.top_workflow.get_task_from_id(parent_id).workflow
+    return workflow.spec.name
+
+
+def task_lane(compiled: CompiledProcess, task) -> str | None:
+    """The role a human task is offered to (versions.lanes_and_start_form)."""
+    return compiled.lanes.get(task_process(compiled, task), {}).get(task.task_spec.bpmn_id)
+
+
 def task_form_key(compiled: CompiledProcess, task) -> str | None:
     """The form of a ready human task: a user task's as the diagram gives it (its own, generated from
     camunda:formData, or the confirmation form); another (a manual task) only by its own property."""
-    return compiled.task_forms.get(task.task_spec.bpmn_id) or form_key(task_properties(task))
+    forms = compiled.task_forms.get(task_process(compiled, task), {})
+    return forms.get(task.task_spec.bpmn_id) or form_key(task_properties(task))
 
 
 def form_key(properties: dict) -> str | None:

@@ -170,7 +170,7 @@ def lane_suggestions(s, files, lanes=None) -> list[dict]:
         lanes = lane_roles.check_mapping(lanes or {})
     except ValueError:  # the check tells why (`check`): the form asks about every lane again
         lanes = {}
-    mapping, out = _lane_mapping(s, lanes), []
+    mapping, out, seen = _lane_mapping(s, lanes), [], set()
     for _filename, raw in files:
         try:
             root = parse_xml(raw).getroot()
@@ -178,9 +178,12 @@ def lane_suggestions(s, files, lanes=None) -> list[dict]:
             continue
         for process in root.findall("bpmn:process", validation.NS)[:validation.MAX_PROCESSES]:
             for item in lane_roles.suggestions(process, mapping.given, mapping.memory(process.get("id"))):
-                if item not in out:
+                if (item["lane"], item["role"]) not in seen:
+                    seen.add((item["lane"], item["role"]))
                     out.append(item)
-    return out[:lane_roles.MAX_PAIRS]  # as many as a mapping may hold
+                    if len(out) >= lane_roles.MAX_PAIRS:  # as many as a mapping may hold
+                        return out
+    return out
 
 
 def deploy(s, files, author, message, now, build, operators, lanes=None) -> Deployed:
@@ -240,9 +243,8 @@ def compile_process(s, row: ModelVersion) -> spiff.CompiledProcess:
     for each in reversed(rows):  # the process itself last: its own forms and lanes win
         forms.update({key: stored_form(s, key, v) for key, v in (each.dependencies or {}).get("forms", {}).items()})
         found = lanes_and_start_form(each.content, each.key, (each.dependencies or {}).get("lanes"))
-        lanes.update(found[0])
-        task_forms.update(found[2])
-    if foreign_forms.CONFIRM_FORM_KEY in task_forms.values():  # built in, the same for every version
+        lanes[each.key], task_forms[each.key] = found[0], found[2]
+    if any(foreign_forms.CONFIRM_FORM_KEY in f.values() for f in task_forms.values()):  # built in, for every version
         forms[foreign_forms.CONFIRM_FORM_KEY] = Form(foreign_forms.CONFIRM_FORM_KEY, 1, foreign_forms.CONFIRM_FORM)
     compiled = spiff.CompiledProcess(row.id, row.key, spec, subs, forms)
     compiled.lanes, compiled.task_forms = lanes, task_forms

@@ -4,6 +4,7 @@ in no lane is worked by an analyst on the web (issue 17, item 1)."""
 
 from __future__ import annotations
 
+import base64
 import html
 import io
 import re
@@ -22,7 +23,7 @@ def _post(client, files, **form):
 
 def _carried(page: str) -> dict:
     names = re.findall(r'name="pendiente_nombre" value="([^"]*)"', page)
-    contents = re.findall(r'<textarea name="pendiente_contenido" hidden>(.*?)</textarea>', page, re.S)
+    contents = re.findall(r'name="pendiente_contenido" value="([^"]*)"', page)
     return {"pendiente_nombre": [html.unescape(n) for n in names],
             "pendiente_contenido": [html.unescape(c) for c in contents]}
 
@@ -36,7 +37,7 @@ def test_unmapped_lanes_are_asked_and_the_files_carried_along(client, auth, engi
     assert "Carril «Ventas» → rol" in page and "Carril «Gerencia» → rol" in page
     carried = _carried(page)
     assert carried["pendiente_nombre"] == ["f.json", "ventas.bpmn"]
-    assert carried["pendiente_contenido"][1].encode() == SALES
+    assert base64.b64decode(carried["pendiente_contenido"][1]) == SALES, "carried byte for byte"
     assert engine.model_version("process", "diagnostico_rapido")["version"] == 1
     assert [m for m in engine.models() if m["key"] == "p_ventas"] == []
 
@@ -120,3 +121,20 @@ def test_the_editor_endpoints_take_a_mapping(client, auth, engine):
     deployed = client.post("/modelos/desplegar-xml", json={"xml": xml, "filename": "ventas.bpmn", "message": "x",
                                                            "lanes": lanes}).json
     assert deployed["ok"] and engine.model_version("process", "p_ventas")["version"] == 1
+
+
+def test_carried_files_are_exact_bytes_and_bounded(client, auth, engine):
+    """What the page carries is base64 (a browser rewrites line ends in text fields); a field this page did
+    not write is dropped, and files too large to post back are not carried (the form asks for them again)."""
+    from webapp.pages.models import CARRY_FIELD
+
+    auth.login("analista")
+    crlf = SALES.replace(b"\n", b"\r\n")
+    refused = _post(client, [FORM, ("ventas.bpmn", crlf)])
+    assert refused.status_code == 422
+    assert [base64.b64decode(c) for c in _carried(refused.text)["pendiente_contenido"]] == [FORM[1], crlf]
+    garbage = _post(client, [], pendiente_nombre=["ventas.bpmn"], pendiente_contenido=["<no es base64>"])
+    assert garbage.status_code in (200, 422) and "Elija al menos un archivo" in garbage.text
+    big = SALES.replace(b"</bpmn:definitions>", b"<!--" + b"x" * CARRY_FIELD + b"--></bpmn:definitions>")
+    large = _post(client, [("ventas.bpmn", big)])
+    assert large.status_code == 422 and _carried(large.text)["pendiente_contenido"] == []

@@ -4,6 +4,8 @@ running cases to another version (with a preview)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
@@ -99,8 +101,14 @@ def _posted_files() -> list[tuple[str, bytes]]:
     if uploads:
         return [(f.filename.rsplit("/", 1)[-1], f.read()) for f in uploads]
     names, contents = request.form.getlist("pendiente_nombre"), request.form.getlist("pendiente_contenido")
-    return [(re.sub(r"[^\w.-]", "_", name)[:120], content.encode("utf-8"))
-            for name, content in zip(names, contents, strict=False)][:MAX_UPLOAD_FILES + 1]
+    files = []
+    for name, content in list(zip(names, contents, strict=False))[:MAX_UPLOAD_FILES + 1]:
+        try:  # byte for byte what was uploaded (base64: a browser rewrites line ends in text fields)
+            raw = base64.b64decode(content, validate=True)
+        except (binascii.Error, ValueError):
+            continue  # not what this page sent: the file is dropped and the form asks for files again
+        files.append((re.sub(r"[^\w.-]", "_", name)[:120], raw))
+    return files
 
 
 def _posted_lanes() -> dict:
@@ -109,13 +117,17 @@ def _posted_lanes() -> dict:
     return {name: role for name, role in zip(names, chosen, strict=False) if role}
 
 
+CARRY_FIELD = 480_000  # base64 characters of one carried file: under Flask's 500 kB limit of a form field
+CARRY_TOTAL = 1_800_000  # all of them: under MAX_CONTENT_LENGTH (2 MB) with the rest of the form
+
+
 def _carried(files) -> list[tuple[str, str]]:
-    """The files to carry along in the form, as text; none if one is not UTF-8 text or they are too large."""
-    try:
-        texts = [(name, content.decode("utf-8")) for name, content in files]
-    except UnicodeDecodeError:
+    """The files to carry along in the form, base64-encoded (exact bytes); none if they are too large to
+    post back (the analyst chooses them again)."""
+    encoded = [(name, base64.b64encode(content).decode("ascii")) for name, content in files]
+    if any(len(text) > CARRY_FIELD for _, text in encoded) or sum(len(t) for _, t in encoded) > CARRY_TOTAL:
         return []
-    return texts if sum(len(t) for _, t in texts) <= MAX_XML * 2 else []
+    return encoded
 
 
 @bp.route("/desplegar", methods=["GET", "POST"])
