@@ -81,7 +81,7 @@ class Model:
     @property
     def summary(self) -> str:
         if self.bug:
-            return "rechazado (falla nuestra: " + self.bug + ")"
+            return "falla nuestra: " + self.bug
         if self.outcome == "runs":
             return "corre" + ("" if self.ends == "completed" else " (queda esperando temporizador o mensaje)")
         return "rechazado: " + self.says
