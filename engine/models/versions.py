@@ -282,7 +282,9 @@ def lanes_and_start_form(bpmn: str, process_id: str, mapping=None):
                          if n.get("id") in listed), None)
             if lane:
                 lanes[ident] = lane
-    for task in process.iter(etree.QName(ns["bpmn"], "userTask").text, etree.QName(ns["bpmn"], "manualTask").text):
+    # the tasks a person completes: user and manual tasks, and a task with no type (SpiffWorkflow waits on it too)
+    people = ("userTask", "manualTask", "task")
+    for task in process.iter(*(etree.QName(ns["bpmn"], kind).text for kind in people)):
         role = lane_roles.candidate_role(task, None, mapping) or lanes.get(task.get("id")) or lane_roles.DEFAULT_ROLE
         lanes[task.get("id")] = role
     start_form = None

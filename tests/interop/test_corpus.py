@@ -94,8 +94,6 @@ CUST = {"Customer": "ejecutivo_cpe", "Employee": "analista", "Manager": "jefe_re
 DMNS = (f"{SEC}/product_prices.dmn", f"{SEC}/shipping_costs.dmn", f"{SEC}/forms")
 CAM = ("bpmn/camunda/call_activity.bpmn", "bpmn/camunda/product_prices.dmn", "bpmn/camunda/shipping_costs.dmn")
 # what a model needs of us that we lack (the reason of its xfail)
-NONE_TASK = ("una tarea sin tipo (bpmn:task) queda lista sin rol: no llega a ninguna bandeja "
-             "(engine/models/versions.py da el rol por omisión solo a userTask y manualTask)")
 XSD_ENGLISH = "el error del esquema BPMN (XSD) se muestra en inglés, tal como lo da lxml"
 
 MODELS = [
@@ -135,7 +133,7 @@ MODELS = [
           element="Activity_0jnqqws", says="la función 'lookup_shipping_cost' no existe aquí", spiff_builds=False),
     # -- SpiffWorkflow's own test data -------------------------------------------------------------
     Model("SpiffWorkflow: pedido en paralelo", "spiffworkflow", (f"{SW}/bpmn/data/ParallelOrder.bpmn",),
-          "runs", "ParallelOrder", bug=NONE_TASK),
+          "runs", "ParallelOrder"),
     Model("SpiffWorkflow: evento de borde", "spiffworkflow", (f"{SW}/bpmn/data/boundary.bpmn",), "runs",
           "boundary_event", answers={"Activity_Pester_Dad": {"answer": "Yes"}}),
     Model("SpiffWorkflow: temporizador en una tarea", "spiffworkflow",
@@ -143,16 +141,16 @@ MODELS = [
     Model("SpiffWorkflow: colaboración", "spiffworkflow", (f"{SW}/bpmn/data/collaboration.bpmn",), "runs",
           "process_buddy", ends="active"),
     Model("SpiffWorkflow: evento condicional", "spiffworkflow", (f"{SW}/bpmn/data/conditional_event.bpmn",),
-          "runs", "intermediate", answers={"task_a": {"task_a_done": True}}, bug=NONE_TASK),
+          "runs", "intermediate", answers={"task_a": {"task_a_done": True}}),
     Model("SpiffWorkflow: compuerta de eventos", "spiffworkflow", (f"{SW}/bpmn/data/event-gateway.bpmn",),
           "runs", "Process_0pvx19v", ends="active"),
     Model("SpiffWorkflow: compuerta inclusiva", "spiffworkflow", (f"{SW}/bpmn/data/inclusive_gateway.bpmn",),
           "runs", "main", start={"v": 0, "u": 1, "w": 1}),
     Model("SpiffWorkflow: multiinstancia paralela", "spiffworkflow",
           (f"{SW}/bpmn/data/parallel_multiinstance_loop_input.bpmn",), "runs", "main",
-          start={"input_data": [1, 2, 3]}, answers={"any_task": {"output_item": 2}}, bug=NONE_TASK),
+          start={"input_data": [1, 2, 3]}, answers={"any_task": {"output_item": 2}}),
     Model("SpiffWorkflow: ciclo estándar", "spiffworkflow", (f"{SW}/bpmn/data/standard_loop.bpmn",), "runs",
-          "main", start={"done": False}, answers={"any_task": {"done": True}}, bug=NONE_TASK),
+          "main", start={"done": False}, answers={"any_task": {"done": True}}),
     Model("SpiffWorkflow: temporizador", "spiffworkflow", (f"{SW}/bpmn/data/timer.bpmn",), "runs", "timer",
           ends="active"),
     Model("SpiffWorkflow: aprobaciones con carriles", "spiffworkflow", (f"{SW}/bpmn/data/Approvals.bpmn",),
@@ -173,10 +171,9 @@ MODELS = [
           (f"{SW}/spiff/data/business_rule_task.bpmn", f"{SW}/spiff/data/dmn/business_rules.dmn"), "runs",
           "Process_bd2e724"),
     Model("SpiffWorkflow: pre y post script (Spiff)", "spiffworkflow",
-          (f"{SW}/spiff/data/prescript_postscript.bpmn",), "runs", "Process_1", start={"a": 1, "b": 2}, bug=NONE_TASK),
+          (f"{SW}/spiff/data/prescript_postscript.bpmn",), "runs", "Process_1", start={"a": 1, "b": 2}),
     Model("SpiffWorkflow: multiinstancia (Spiff)", "spiffworkflow", (f"{SW}/spiff/data/spiff_multiinstance.bpmn",),
-          "runs", "Process_1", start={"input_data": [1, 2, 3]}, answers={"any_task": {"output_item": 2}},
-          bug=NONE_TASK),
+          "runs", "Process_1", start={"input_data": [1, 2, 3]}, answers={"any_task": {"output_item": 2}}),
     Model("SpiffWorkflow: subproceso de evento", "spiffworkflow", (f"{SW}/bpmn/data/event-subprocess.bpmn",),
           "runs", "main", bug="un subproceso de evento se da por inalcanzable (no tiene flujo de entrada)"),
     Model("SpiffWorkflow: actividades de llamada anidadas", "spiffworkflow",
