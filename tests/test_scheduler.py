@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.assembly import build_engine
+from engine.basics.errors import DeployError
 from engine.cases import scheduler
 from engine.cases.scheduler import ScheduleError, resolve
 from engine.store.schema import Case, TimerStartRun
@@ -122,8 +123,15 @@ def test_a_date_starts_once_and_a_new_version_keeps_its_place(engine, clock):
     assert {c.model_version_id for c in later} == {first.model_version_id + 1}
 
 
+def test_a_bad_literal_cycle_is_refused_at_deploy(engine):
+    with pytest.raises(DeployError) as refused:
+        deploy(engine, '"todos los meses"')
+    assert "Inicio (Programado)" in str(refused.value) and "intervalo repetido ISO 8601" in str(refused.value)
+    assert cases(engine) == []
+
+
 def test_bad_expression_is_reported_and_starts_nothing(engine, clock):
-    deploy(engine, '"todos los meses"')
+    deploy(engine, '"todos " + "los meses"')  # only its value is wrong: deploy cannot tell, the scheduler does
     problems = scheduler.sync(engine)
     assert problems and "ciclo ISO 8601 no válido" in problems[0]
     clock.advance(days=60)
