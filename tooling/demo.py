@@ -15,12 +15,12 @@ from __future__ import annotations
 import os
 import random
 import unicodedata
-from collections import Counter
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
 
 from engine.accounts import users as accounts
+from engine.domain import derivation
 from engine.domain.regions import REGIONS
 from engine.domain.roles import ANALISTA, EJECUTIVO_CPE, EJECUTIVO_PROCHILE, JEFE_REGIONAL, PYME
 from engine.models.validation import collect_files
@@ -117,15 +117,13 @@ def load_demo(engine, processes_dir, forms_dir, companies: int | None = None, se
     workshops.seed_catalogue(engine)
     deployed = engine.deploy(collect_files([forms_dir, processes_dir]), author="demo", message="Modelos iniciales")
     with engine.Session() as s:
-        existing = set(s.scalars(select(User.username)))
         if s.scalar(select(Case.id).limit(1)) is not None:
             return {"usuarios": 0, "casos": 0, "modelos": len(deployed), "nota": "la demo ya estaba cargada"}
     people = [{"username": username, "role": role, "region": region, "rubros": rubros, "full_name": full_name,
                "email": f"{username}@{DEMO_MAIL_DOMAIN}"} for username, role, region, rubros, full_name in DEMO_USERS]
     if companies:
         people += regional_staff(seed)
-    created_users = accounts.create_accounts(engine, [p for p in people if p["username"] not in existing],
-                                             DEMO_PASSWORD)
+    created_users = accounts.create_accounts(engine, people, DEMO_PASSWORD)  # an existing username is kept
     history = None
     if companies:
         if progress is not None:
@@ -285,20 +283,16 @@ def _history(engine, companies: int, seed: int, months: int, workers: int) -> di
     staff: dict = {}
     for role, region, username in people:
         staff.setdefault((role, region), []).append(username)
-    cities = {region: _city(region) for region in REGIONS}
+    cities = derivation.load_directory()["ciudades"]  # each region's CPE city, as the derivations say it
     url = engine.db.url.render_as_string(hide_password=False)
     done = backfill(url, "cpe_actual", demo_cohort(companies, seed, cfg, start), seed, cfg, start, end,
                     DemoCast(staff, cities), workers=workers)
     with engine.Session() as s:
-        results = Counter(dict(s.execute(select(Case.resultado, func.count()).group_by(Case.resultado)).all()))
+        results = dict(s.execute(select(Case.resultado, func.count()).group_by(Case.resultado)).all())
     return {"empresas": companies, "meses": months, "semilla": seed,
             "resultados": {str(k or "en_curso"): v for k, v in sorted(results.items(), key=lambda kv: str(kv[0]))},
             "tareas": done["counts"].get("tareas_completadas", 0), "talleres": done["workshops"],
             "errores": done["errors"]}
-
-
-def _city(region: str) -> str:
-    return COMUNAS[region][0]
 
 
 def _demo_workshops(engine) -> int:

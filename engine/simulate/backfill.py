@@ -24,20 +24,18 @@ from concurrent.futures import ProcessPoolExecutor
 from engine.assembly import build_engine
 from engine.basics.clock import VirtualClock
 from engine.simulate import workshop_attendance
+from engine.simulate.cohort import by_region
 from engine.simulate.config import WORKFLOW_CACHE, WORKFLOW_CACHE_TASKS
 from engine.simulate.shard import _Run
 
 
 def parts_by_region(items, workers: int) -> list[list[tuple]]:
-    """`items` ((index, company, arrival) tuples) in at most `workers` parts of whole regions,
-    the largest regions first to the lightest part (as cohort.split does)."""
+    """`items` ((index, company, arrival) tuples) in at most `workers` parts of whole regions
+    (cohort.by_region, as cohort.split splits a simulation's cohort)."""
     groups: dict[str, list] = {}
     for item in items:
         groups.setdefault(item[1]["region"], []).append(item)
-    parts: list[list] = [[] for _ in range(max(1, min(workers, len(groups))))]
-    for region in sorted(groups, key=lambda r: (-len(groups[r]), r)):
-        min(parts, key=len).extend(groups[region])
-    return [sorted(part, key=lambda item: item[0]) for part in parts if part]
+    return [sorted(part, key=lambda item: item[0]) for part in by_region(groups, workers)]
 
 
 def backfill(database_url: str, process_id: str, items, seed, cfg: dict, start, end, cast, workers: int = 1,

@@ -78,11 +78,16 @@ def split(cases: int, seed, cfg: dict, workers: int | None = None) -> list[list[
     groups: dict[str, list] = {}
     for index, company in enumerate(iter_cohort(cases, seed, cfg)):
         groups.setdefault(company["region"], []).append(index)
-    workers = max(1, min(workers or os.cpu_count() or 1, len(groups)))
-    parts: list[list] = [[] for _ in range(workers)]
-    for region in sorted(groups, key=lambda r: (-len(groups[r]), r)):  # largest regions first, to the lightest
+    return [sorted(part) for part in by_region(groups, workers or os.cpu_count() or 1)]
+
+
+def by_region(groups: dict[str, list], workers: int) -> list[list]:
+    """`groups` (region -> its items) in at most `workers` non-empty parts of whole regions of similar
+    size: the largest regions first, each to the lightest part."""
+    parts: list[list] = [[] for _ in range(max(1, min(workers, len(groups))))]
+    for region in sorted(groups, key=lambda r: (-len(groups[r]), r)):
         min(parts, key=len).extend(groups[region])
-    return [sorted(part) for part in parts if part]
+    return [part for part in parts if part]
 
 
 def shard_items(cases: int, seed, cfg: dict, start: datetime, indices) -> list[tuple]:

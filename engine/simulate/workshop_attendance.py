@@ -55,10 +55,10 @@ def seed_catalogue(sim, catalogue: list[dict]) -> None:
 
 
 class Workshops:
-    def __init__(self, sim, seed, cfg, push_session, hosts=None):
+    def __init__(self, sim, seed, cfg, push_session, hosts):
         self.sim, self.seed, self.cfg = sim, seed, cfg["talleres"]
         # region -> (who organises and takes attendance, place): shard.Cast.workshops
-        self.hosts = hosts or (lambda region: ("simulacion", f"CPE {region}"))
+        self.hosts = hosts
         self.push_session = push_session  # (moment, session id) -> None: a SESSION event
         with sim.Session() as s:
             rows = s.execute(select(Workshop.key, Workshop.stage).where(Workshop.active.is_(True))
@@ -99,7 +99,7 @@ class Workshops:
     def session(self, session_id) -> None:
         """The session starts: mark who attended."""
         present = self.turning_up.pop(session_id, set())
-        engine_workshops.mark_attendance(self.sim, session_id, present, by=self.by.get(session_id, "simulacion"))
+        engine_workshops.mark_attendance(self.sim, session_id, present, by=self.by[session_id])
         self.counts["asistencias"] += len(present)
 
     def _register(self, company, key, now, turns_up) -> bool:
@@ -118,7 +118,7 @@ class Workshops:
         with self.sim.Session() as s:
             company_id = s.scalar(select(Case.company_id).where(Case.id == company.case_id))
         try:
-            engine_workshops.register(self.sim, session_id, company_id, by=self.by.get(session_id, "simulacion"))
+            engine_workshops.register(self.sim, session_id, company_id, by=self.by[session_id])
         except Conflict:  # no seats left
             self.counts["sin_cupo"] += 1
             return False
