@@ -117,15 +117,16 @@ def label(lane) -> str:
 
 def candidate_role(node, given=None, remembered=None) -> str | None:
     """The role a task's `camunda:candidateGroups` names: its first group that is a role or is mapped."""
-    groups = node.get(f"{{{CAMUNDA}}}candidateGroups")
-    if not groups:
-        return None
-    for group in groups.split(",")[:50]:
-        group = group.strip()
+    for group in candidate_groups(node):
         found = role_named(group) or (given or {}).get(group) or (remembered or {}).get(group)
         if found:
             return found
     return None
+
+
+def candidate_groups(node) -> list[str]:
+    """The names in a task's `camunda:candidateGroups` (the first 50)."""
+    return [g.strip() for g in (node.get(f"{{{CAMUNDA}}}candidateGroups") or "").split(",")[:50] if g.strip()]
 
 
 def user_tasks(process) -> dict:
@@ -173,9 +174,8 @@ def pinned(process, given=None, remembered=None) -> dict:
     run reads only what is pinned)."""
     found = {label(lane): role for lane, role, pin in _roles(process, given, remembered) if pin}
     for node in user_tasks(process).values():
-        for group in (node.get(f"{{{CAMUNDA}}}candidateGroups") or "").split(",")[:50]:
-            group = group.strip()
-            if group and not role_named(group) and group not in found:
+        for group in candidate_groups(node):
+            if not role_named(group) and group not in found:
                 role = (given or {}).get(group) or (remembered or {}).get(group)
                 if role:
                     found[group] = role
