@@ -201,3 +201,18 @@ def test_a_company_without_a_case_is_invited_to_start(client, deployed):
     assert "aún no comienza" in client.get(f"/portal/e/{token}").text and count(deployed, Case) == 0
     client.post(f"/portal/e/{token}/postular", data=form_data(empresa(razon_social="Artesanías Chiloé E.I.R.L.")))
     assert "aún no comienza" not in client.get(f"/portal/e/{token}").text and count(deployed, Case) == 1
+
+
+def test_a_persona_natural_registers_without_consent(client, deployed):
+    """Manual §8: the signed authorisation is asked of personas naturales only for the Correos de
+    Chile discount; it never blocks registration (issue 16 item 6)."""
+    response = register(client, tipo_persona="natural", razon_social="Juana Soto Artesanías",
+                         consentimiento_datos=False)
+    assert response.status_code == 302, response.text
+    with deployed.Session() as s:
+        company = s.scalars(select(Company)).one()
+        assert (company.tipo_persona, company.consentimiento_datos) == ("natural", False)
+        assert s.scalar(select(func.count()).select_from(Case)) == 1
+    from engine.programme.benefits import entitled
+    assert not entitled("natural", False, "amarillo", None, "open")  # no discount without the signature
+    assert entitled("natural", True, "amarillo", None, "open")
