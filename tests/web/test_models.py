@@ -133,3 +133,21 @@ def test_a_warning_is_shown_as_such_and_does_not_refuse(client, auth, engine):
                        content_type="multipart/form-data")
     assert page.status_code == 200 and "nueva versión" in page.text
     assert "flash-warning" in page.text and "aviso: la compuerta no tiene un flujo por defecto" in page.text
+
+
+def test_the_rules_page_lists_each_marked_rule_with_its_source(engine, client, auth):
+    """Issue 16 item 12: the rules the thesis does not fix are visible as rules, with their source."""
+    from engine.models.validation import collect_files as collect
+
+    root = Path(__file__).resolve().parents[2]
+    engine.deploy(collect([root / "forms", root / "processes"]), author="test", message="inicial")
+    auth.login("eje.rm")
+    assert client.get("/modelos/reglas").status_code == 403
+    client.post("/salir")
+    auth.login("analista")
+    page = client.get("/modelos/reglas").text
+    assert "Segmento CPE" in page and "si puntaje_final &lt; 35: segmento = &#34;rojo&#34;" in page
+    assert page.count("Supuesto del equipo") >= 2 and "tesis §3.1.3" in page
+    version = client.get("/modelos/decision/segmento_cpe/v1").text
+    assert 'id="reglas"' in version and "el corte 65 no está en la tesis" in version
+    assert 'id="reglas"' not in client.get("/modelos/process/diagnostico_rapido/v1").text  # marks no rule

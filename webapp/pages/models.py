@@ -14,6 +14,7 @@ from flask_login import current_user
 
 from engine.basics.errors import Conflict, DeployError, NotFound, errors_of
 from engine.domain import roles
+from engine.models.rules import rules_of
 from webapp.shared.context import current_engine
 from webapp.shared.error_responses import back_on_failure
 from webapp.shared.guards import require
@@ -49,7 +50,24 @@ def version(kind, key, version):
     history = [r for r in current_engine().models() if r["kind"] == kind and r["key"] == key]
     current = next(r for r in history if r["version"] == version)
     return render_template("models/version.html", row=row, history=list(reversed(history)), current=current,
-                           preview=None)
+                           preview=None, rules=rules_of(kind, row["content"]))
+
+
+@bp.get("/reglas")
+@require(roles.MANAGE_MODELS)
+def rules():
+    """Every marked rule of the newest version of each deployed process and decision, with its source."""
+    newest = {}
+    for row in current_engine().models():
+        if row["kind"] in ("process", "decision"):
+            newest[(row["kind"], row["key"])] = row  # listing is in version order: the last one wins
+    groups = []
+    for (kind, key), listed in sorted(newest.items()):
+        found = rules_of(kind, current_engine().model_version(kind, key, listed["version"])["content"])
+        if found:
+            groups.append({"kind": kind, "key": key, "name": listed["name"], "version": listed["version"],
+                           "rules": found})
+    return render_template("models/rules.html", groups=groups)
 
 
 @bp.get("/<kind>/<key>/v<int:version>/archivo")
@@ -92,7 +110,8 @@ def migrate(key, version):
     history = [r for r in current_engine().models() if r["kind"] == "process" and r["key"] == key]
     current = next(r for r in history if r["version"] == version)
     return render_template("models/version.html", row=row, history=list(reversed(history)), current=current,
-                           preview={"target": target, "applied": apply, "results": results})
+                           preview={"target": target, "applied": apply, "results": results},
+                           rules=rules_of("process", row["content"]))
 
 
 def _posted_files() -> list[tuple[str, bytes]]:

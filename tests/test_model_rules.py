@@ -1,0 +1,85 @@
+"""The programme's rules as the models state them, with their source (issue 16 item 12)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.basics.xmlsafe import XmlError
+from engine.models.rules import Rule, decision_rules, process_rules, rules_of
+
+ROOT = Path(__file__).resolve().parents[1]
+
+BPMN_HEAD = ('<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+             'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d"><bpmn:process id="p">')
+
+
+def marked(regla, fuente=None):
+    props = f'<spiffworkflow:property name="regla" value="{regla}"/>'
+    if fuente is not None:
+        props += f'<spiffworkflow:property name="fuente" value="{fuente}"/>'
+    return ("<bpmn:extensionElements><spiffworkflow:properties>"
+            f"{props}</spiffworkflow:properties></bpmn:extensionElements>")
+
+
+@pytest.mark.parametrize("element, expected", [
+    (f'<bpmn:intermediateCatchEvent id="T" name="Esperar">{marked("Cada", "supuesto del equipo")}'
+     '<bpmn:timerEventDefinition><bpmn:timeDuration>"P3M"</bpmn:timeDuration></bpmn:timerEventDefinition>'
+     '</bpmn:intermediateCatchEvent>',
+     Rule("T", "Esperar", "Cada", '"P3M"', "supuesto del equipo")),
+    (f'<bpmn:sequenceFlow id="F" sourceRef="a" targetRef="b">{marked("Deserción", "manual §3.3")}'
+     '<bpmn:conditionExpression>meses &gt;= 6</bpmn:conditionExpression></bpmn:sequenceFlow>',
+     Rule("F", "", "Deserción", "meses >= 6", "manual §3.3")),
+    (f'<bpmn:scriptTask id="S" name="Final">{marked("Puntaje", "tesis §3.4.2")}'
+     '<bpmn:script>a = 1\n  b = 2\n</bpmn:script></bpmn:scriptTask>',
+     Rule("S", "Final", "Puntaje", "a = 1 b = 2", "tesis §3.4.2")),
+    (f'<bpmn:userTask id="U" name="Sin fuente">{marked("Algo")}</bpmn:userTask>',
+     Rule("U", "Sin fuente", "Algo", "", "")),
+    ('<bpmn:userTask id="N" name="No marcada"/>', None),
+])
+def test_marked_bpmn_elements_are_rules_with_their_value(element, expected):
+    found = process_rules(f"{BPMN_HEAD}{element}</bpmn:process></bpmn:definitions>")
+    assert found == ([expected] if expected else [])
+
+
+@pytest.mark.parametrize("fuente, origen", [
+    ("tesis §3.4.2", "tesis"), ("Manual de operaciones §8", "tesis"), ("supuesto del equipo", "supuesto"),
+    ("  Supuesto: 60/40", "supuesto"), ("acuerdo regional 2026", "otra"), ("", "otra"),
+])
+def test_the_origin_of_a_source(fuente, origen):
+    assert Rule("x", "", "r", "", fuente).origen == origen
+
+
+def test_a_long_script_is_cut():
+    script = "x = 1\n" * 200
+    [rule] = process_rules(f'{BPMN_HEAD}<bpmn:scriptTask id="S">{marked("r", "s")}<bpmn:script>{script}'
+                           '</bpmn:script></bpmn:scriptTask></bpmn:process></bpmn:definitions>')
+    assert len(rule.valor) == 400 and rule.valor.endswith("…")
+
+
+def test_only_rows_whose_annotation_names_a_source_are_rules():
+    dmn = (ROOT / "processes" / "segmento_cpe.dmn").read_text(encoding="utf-8")
+    assert len(decision_rules(dmn)) == 4
+    assert [r.element_id for r in decision_rules(dmn.replace(" Fuente: tesis §3.1.3 (el", " (el"))] == [
+        "Rule_rojo_oscuro", "Rule_rojo", "Rule_amarillo"]
+    assert decision_rules(dmn.replace("Fuente:", "Origen:")) == []
+
+
+def test_the_shipped_segment_table_names_the_source_of_each_cut_off():
+    """Issue 16 item 12: the cut-offs 35/65 are not in the thesis (§3.1.3 only describes the segments):
+    they are shown as the team's assumption; rojo oscuro follows the thesis."""
+    rules = {r.element_id: r for r in rules_of("decision", (ROOT / "processes" / "segmento_cpe.dmn").read_bytes())}
+    assert set(rules) == {"Rule_rojo_oscuro", "Rule_rojo", "Rule_amarillo", "Rule_verde"}
+    assert rules["Rule_rojo"].valor == 'si puntaje_final < 35: segmento = "rojo"'
+    assert rules["Rule_rojo_oscuro"].valor == 'si exporta_regularmente = True: segmento = "rojo_oscuro"'
+    assert rules["Rule_verde"].valor == 'en otro caso: segmento = "verde"'
+    assert rules["Rule_rojo"].regla == "Sin potencial exportador (viene solo con una idea): derivación inmediata."
+    assert (rules["Rule_rojo"].origen, rules["Rule_amarillo"].origen, rules["Rule_rojo_oscuro"].origen) == (
+        "supuesto", "supuesto", "tesis")
+
+
+def test_forms_have_no_rules_and_hostile_xml_is_refused():
+    assert rules_of("form", b"{}") == []
+    with pytest.raises(XmlError):
+        process_rules(b'<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><d>&x;</d>')
