@@ -9,6 +9,9 @@ import pytest
 from engine.basics.xmlsafe import XmlError
 from engine.models.rules import Rule, decision_rules, process_rules, rules_of
 
+from . import profiles as P
+from .driver import Driver
+
 ROOT = Path(__file__).resolve().parents[1]
 
 BPMN_HEAD = ('<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
@@ -83,3 +86,24 @@ def test_forms_have_no_rules_and_hostile_xml_is_refused():
     assert rules_of("form", b"{}") == []
     with pytest.raises(XmlError):
         process_rules(b'<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><d>&x;</d>')
+
+
+def test_a_table_with_dmn_annotation_columns_deploys_and_decides(engine, clock):
+    """DMN 1.3 annotation columns (as Camunda Modeler writes them) are comments: the decision deploys
+    and decides as without them (SpiffWorkflow's parser alone refuses them)."""
+    dmn = (ROOT / "processes" / "segmento_cpe.dmn").read_text(encoding="utf-8")
+    dmn = dmn.replace('<output id="Output_segmento" label="Segmento" name="segmento" typeRef="string" />',
+                      '<output id="Output_segmento" label="Segmento" name="segmento" typeRef="string" />'
+                      '<annotation name="Notas" />')
+    dmn = dmn.replace('<outputEntry id="OutputEntry_rojo"><text>"rojo"</text></outputEntry>',
+                      '<outputEntry id="OutputEntry_rojo"><text>"rojo"</text></outputEntry>'
+                      '<annotationEntry><text>corte del equipo</text></annotationEntry>')
+    assert dmn.count("annotation") == 3
+    from engine.models.validation import collect_files
+
+    files = [f for f in collect_files([ROOT / "forms", ROOT / "processes"]) if f[0] != "segmento_cpe.dmn"]
+    engine.deploy([*files, ("segmento_cpe.dmn", dmn.encode())], author="test", message="anotaciones")
+    assert "corte del equipo" in engine.model_version("decision", "segmento_cpe")["content"]  # kept as given
+    driver = Driver(engine, clock, "cpe_actual")
+    case = driver.through_interview(driver.start(), P.VINA_AMARILLO, P.ENTREVISTA_MEDIA)
+    assert case["data"]["segmento"] == "amarillo"

@@ -144,7 +144,7 @@ def parser_for(bpmn_files: list[tuple[str, str]], dmn_files: list[tuple[str, str
     for filename, bpmn in bpmn_files:
         parser.add_bpmn_xml(camunda_decisions(join_links(parse_xml(bpmn).getroot())), filename=filename)
     for dmn_name, dmn_content in dmn_files:
-        for decision in one_decision_each(parse_xml(dmn_content).getroot()):
+        for decision in one_decision_each(without_annotations(parse_xml(dmn_content).getroot())):
             parser.add_dmn_xml(decision, filename=dmn_name)
     return parser
 
@@ -219,6 +219,16 @@ def camunda_decisions(root):
         called = extensions.makeelement(f"{SPIFF}calledDecisionId", {})
         called.text = decision
         extensions.append(called)
+    return root
+
+
+def without_annotations(root):
+    """The DMN document without its rule annotations (DMN 1.3 `annotation` columns and their
+    `annotationEntry` cells, which Camunda Modeler and others write): comments for readers with no
+    effect on a decision, that SpiffWorkflow's parser refuses ("Unknown type in decision table")."""
+    for node in list(root.iter("{*}annotation", "{*}annotationEntry")):
+        if etree.QName(node.getparent()).localname in ("decisionTable", "rule"):
+            node.getparent().remove(node)
     return root
 
 
