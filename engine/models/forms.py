@@ -360,15 +360,23 @@ def _check_fields(schema: dict) -> None:
 WIDGETS = ("text", "textarea", "radio", "select", "checkbox", "checkboxes", "date", "datetime", "email", "hidden")
 
 
+DEFAULT_FROM = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}(?:\.[A-Za-z_][A-Za-z0-9_]{0,99}){0,7}")
+
+
 def _check_annotations(prop: dict, where: str) -> None:
     """What the web form reads besides JSON Schema: `x-widget` (one of WIDGETS), `x-help` and
-    `x-placeholder` (texts)."""
+    `x-placeholder` (texts), `x-default-from` (the case variable, or a dotted path into one, whose
+    value the field shows when the form is first opened)."""
     widget = prop.get("x-widget")
     if widget is not None and widget not in WIDGETS:
         raise ValueError(f"el campo «{where}» tiene un «x-widget» desconocido; use uno de: {', '.join(WIDGETS)}")
     for key in ("x-help", "x-placeholder"):
         if key in prop and not isinstance(prop[key], str):
             raise ValueError(f"«{key}» del campo «{where}» debe ser un texto")
+    source = prop.get("x-default-from")
+    if source is not None and not (isinstance(source, str) and DEFAULT_FROM.fullmatch(source)):
+        raise ValueError(f"«x-default-from» del campo «{where}» debe nombrar una variable del caso "
+                         "(p. ej. \"institucion_sugerida\" o \"tpe.respuestas\")")
 
 
 def _label(schema: dict, path) -> str:

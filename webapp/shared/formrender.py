@@ -132,13 +132,23 @@ def _default(prop: dict):
     return value
 
 
+def _case_value(case_data: dict, source):
+    """The value at `source` (a case variable, or a dotted path into one) in the case's data, or None."""
+    value = case_data
+    for part in source.split(".") if isinstance(source, str) else ():
+        value = value.get(part) if isinstance(value, dict) else None
+    return None if value is case_data else value
+
+
 def fields(schema: dict, values: dict | None = None, errors: dict | None = None, prefix: str = "",
-           context: dict | None = None, defaults: bool = False) -> list[Field]:
+           context: dict | None = None, defaults: bool = False, case_data: dict | None = None) -> list[Field]:
     """The fields of `schema` with `values` (what was typed or drafted) and `errors`; a read-only field
-    shows its value in `context` (the case's data); with `defaults`, an empty field shows the schema's
-    default (a form opened for the first time)."""
+    shows its value in `context` (the case's data); with `defaults`, an empty field shows the value of
+    the case variable its `x-default-from` names, else the schema's default (a form opened for the
+    first time)."""
     values, errors = values or {}, errors or {}
     context = context if isinstance(context, dict) else {}
+    case_data = context if case_data is None else case_data
     required = set(schema.get("required", []))
     result = []
     for name, prop in ordered(schema):
@@ -147,15 +157,18 @@ def fields(schema: dict, values: dict | None = None, errors: dict | None = None,
         readonly = prop.get("readOnly") is True and widget != "group"
         value = context.get(name) if readonly else values.get(name)
         if value is None and defaults and not readonly:
-            value = _default(prop)
+            value = _case_value(case_data, prop.get("x-default-from"))
+            if value is None or (widget != "group") != (not isinstance(value, dict)):
+                value = _default(prop)
         hint = prop.get("x-help")
         item = Field(name=path, label=prop.get("title", name), widget=widget,
                      required=name in required and not readonly, help=prop.get("description", ""),
                      hint=hint if isinstance(hint, str) else "", readonly=readonly, value=value,
                      error=errors.get(path), attrs=attrs, dimension=prop.get("x-dimension"))
         if widget == "group":
-            item.children = fields(prop, values.get(name) or {}, errors, prefix=f"{path}.",
-                                   context=context.get(name), defaults=defaults)
+            given = values.get(name) if isinstance(values.get(name), dict) else value
+            item.children = fields(prop, given if isinstance(given, dict) else {}, errors, prefix=f"{path}.",
+                                   context=context.get(name), defaults=defaults, case_data=case_data)
         elif widget == "checkboxes":
             item.options = _options(prop.get("items", {}))
         else:
