@@ -15,8 +15,12 @@ Definitions (also written on the dashboard):
   companies are counted once however many cases they have in the selection;
 - *exportadoras*: companies whose case ended as `exportadora`, or with an export registered
   (CompanyExport) after they entered;
-- *evolucionaron*: companies with a segment change upwards in `SEGMENT_ORDER`
-  (rojo < amarillo < verde < rojo_oscuro); the first classification is not a move;
+- *evolucionaron*: companies with a segment change upwards in `EVOLUTION_ORDER`
+  (rojo < amarillo < verde); the first classification is not a move, and neither is a move to
+  rojo_oscuro: thesis §3.1.3 and manual §10 put rojo oscuro outside the CPE ("Empresas
+  exportadoras sobre el nivel de los Centros pyme exporta, por lo que no se califica como tal"),
+  a company reclassified there is derived, not promoted; the programme's ladder is the one §5.2
+  counts ("cuántas suben de categoría de 'amarillo' a 'verde'");
 - *desertaron*: companies whose case ended as `desercion` (6 months without activity) or
   `abandono` (the company stopped answering): both mean it left the programme (SPEC §9);
 - *exported with CPE tools*: an exporter that, at or before its export (the case closing as
@@ -44,7 +48,8 @@ from engine.store.schema import (
     WorkshopSession,
 )
 
-SEGMENT_ORDER = ("rojo", "amarillo", "verde", "rojo_oscuro")
+SEGMENT_ORDER = ("rojo", "amarillo", "verde", "rojo_oscuro")  # every segment, for display
+EVOLUTION_ORDER = ("rojo", "amarillo", "verde")  # the programme's ladder: what "moved up" means
 LEFT = ("desercion", "abandono")
 PYMES_REGISTRADAS = 206_773  # thesis §1.1: PYMEs registered by the SII (denominator of Promoción)
 PROMOTION_ACTIVITY = "promocion"
@@ -57,14 +62,15 @@ KEYS = ("ingresadas", "exportadoras", "evolucionaron", "desertaron", "derivadas"
 
 # -- pure rules -------------------------------------------------------------------------------
 
-def moved_up(desde: str | None, hacia: str | None, order=SEGMENT_ORDER) -> bool:
-    """Whether a segment change is a move up (a first classification, from nothing, is not)."""
+def moved_up(desde: str | None, hacia: str | None, order=EVOLUTION_ORDER) -> bool:
+    """Whether a segment change is a move up the programme's ladder (a first classification, from
+    nothing, is not; nor is a move to or from a segment outside the ladder, rojo_oscuro)."""
     if desde not in order or hacia not in order:
         return False
     return order.index(hacia) > order.index(desde)
 
 
-def upward_pairs(order=SEGMENT_ORDER) -> list[tuple[str, str]]:
+def upward_pairs(order=EVOLUTION_ORDER) -> list[tuple[str, str]]:
     return [(a, b) for a in order for b in order if moved_up(a, b, order)]
 
 
