@@ -28,7 +28,14 @@ class Driver:
     def through_interview(self, case_id, tpe, entrevista, tpe_task="Task_TPE_Bienes"):
         self.do(case_id, tpe_task, {"respuestas": tpe})
         self.do(case_id, "Task_AgendarEntrevista", AGENDA)
-        return self.do(case_id, "Task_Entrevista", {"respuestas": entrevista, "brechas": "Requisitos de mercado."})
+        case = self.do(case_id, "Task_Entrevista", {"respuestas": entrevista, "brechas": "Requisitos de mercado."})
+        return self.choose_institution(case_id) if "Task_ElegirInstitucion" in self.ready(case_id) else case
+
+    def choose_institution(self, case_id, institucion=None):
+        """A rojo company: the executive derives it to `institucion` of the regional network, by default
+        the one the decision table suggested."""
+        suggested = self.engine.case(case_id)["data"]["institucion_sugerida"]
+        return self.do(case_id, "Task_ElegirInstitucion", {"institucion_derivacion": institucion or suggested})
 
     def wait_months(self, months=3):
         self.clock.advance(days=31 * months)

@@ -33,7 +33,8 @@ def _activities(engine, case_id):
 # -- acceptance profiles (SPEC §3) ----------------------------------------------------------
 
 PROFILES = [
-    ("idea only", {}, P.IDEA_ONLY, P.ENTREVISTA_BAJA, "rojo", "completed", "FOSIS"),
+    ("idea only", {"tipo_persona": "natural", "ventas_uf": 3000, "razon_social": "Juana Soto"}, P.IDEA_ONLY,
+     P.ENTREVISTA_BAJA, "rojo", "completed", "FOSIS"),
     ("winery", {"ventas_uf": 20000}, P.VINA_AMARILLO, P.ENTREVISTA_MEDIA, "amarillo", "active", None),
     ("food company", {"ventas_uf": 60000, "rubro": "alimentos_procesados", "razon_social": "Alimentos del Sur SpA"},
      P.ALIMENTOS_VERDE, P.ENTREVISTA_ALTA, "verde", "active", None),
@@ -231,7 +232,8 @@ def test_interview_not_scheduled_in_five_working_days_escalates(cpe):
     assert "Viña Los Aromos SpA" in message.asunto
     # the case ends (rojo, derived): the pending escalation task is cancelled with it
     cpe.do(case_id, "Task_AgendarEntrevista", AGENDA)
-    case = cpe.do(case_id, "Task_Entrevista", {"respuestas": P.ENTREVISTA_BAJA, "brechas": "Solo una idea."})
+    cpe.do(case_id, "Task_Entrevista", {"respuestas": P.ENTREVISTA_BAJA, "brechas": "Solo una idea."})
+    case = cpe.choose_institution(case_id)
     assert case["status"] == "completed" and case["resultado"] == "derivada"
     assert cpe.engine.ready_tasks(case_id=case_id) == []
 
@@ -256,5 +258,6 @@ def test_a_cancelled_task_takes_its_drafts_with_it(cpe):
     save_draft(cpe.engine, escalation, "jefe.rm", {"acciones": "Llamar al ejecutivo"})
     cpe.do(case_id, "Task_AgendarEntrevista", AGENDA)
     cpe.do(case_id, "Task_Entrevista", {"respuestas": P.ENTREVISTA_BAJA, "brechas": "Solo una idea."})
+    cpe.choose_institution(case_id)
     assert cpe.engine.task(escalation)["state"] == "cancelled"
     assert load_draft(cpe.engine, escalation, "jefe.rm") is None

@@ -57,8 +57,11 @@ def test_rojo_is_derived_after_two_strengthening_attempts(cpe):
         cpe.clock.advance(days=200)
         cpe.engine.fire_due_timers()
         case = cpe.do(case_id, "Task_Nuevo_TPE_Bienes", {"respuestas": P.IDEA_ONLY})
+    assert case["status"] == "active" and "Task_ElegirInstitucion" in cpe.ready(case_id)
+    case = cpe.choose_institution(case_id, "camara_comercio")  # the executive picks another than suggested
     assert case["status"] == "completed" and case["resultado"] == "derivada"
     assert _motivos(cpe.engine, case_id) == ["corfo", "corfo", "rojo"]
+    assert case["data"]["derivacion"]["institucion"] == "Cámara de Comercio de Santiago"
 
 
 def test_export_is_followed_for_twelve_months(cpe):

@@ -49,13 +49,16 @@ def _reevaluate_amarillo(d, tpe_after):
     assert case["segmento"] == "amarillo"
     d.do(case_id, "Task_Capacitacion", TRAINING)
     d.do(case_id, "Task_Asesoria", {"plan_negocios": "en_desarrollo"})
-    return case_id, d.do(case_id, "Task_Actualizar_TPE_Bienes", {"respuestas": tpe_after})
+    case = d.do(case_id, "Task_Actualizar_TPE_Bienes", {"respuestas": tpe_after})
+    if "Task_ElegirInstitucion" in d.ready(case_id):  # rojo: the executive derives it to the suggested institution
+        case = d.choose_institution(case_id)
+    return case_id, case
 
 
 # -- item 1: every classification takes its segment's route ----------------------------------------
 
 @pytest.mark.parametrize("tpe_after,segment,institution", [
-    (P.IDEA_ONLY, "rojo", "FOSIS"),
+    (P.IDEA_ONLY, "rojo", "SERCOTEC"),  # a 20 000 UF jurídica: the table suggests SERCOTEC
     (P.EXPORTADORA_REGULAR, "rojo_oscuro", "ProChile"),
 ], ids=["falls to rojo", "moves to rojo oscuro"])
 def test_actual_reclassification_takes_the_segments_route(deployed, clock, tpe_after, segment, institution):

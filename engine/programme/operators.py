@@ -116,9 +116,9 @@ def asignar_ejecutivo(ctx, rol, region, rubro=None):
     return choice
 
 
-def derivar(ctx, motivo, region):
+def derivar(ctx, motivo, region, institucion=None):
     try:
-        result = derive(motivo, region, ctx.now.date())
+        result = derive(motivo, region, ctx.now.date(), institucion=institucion)
     except ValueError as exc:
         raise ServiceError("derivar", str(exc)) from None
     company = _company(ctx)
@@ -194,8 +194,10 @@ OPERATORS: dict[str, Operator] = {op.id: op for op in (
              {"rol": checks.choice(ROLES), "region": checks.region, "rubro": checks.optional_text},
              optional=("rubro",),
              description="Ejecutivo con menos carga del rol y región (máx. 50 casos, por rubro)."),
-    Operator("derivar", derivar, {"motivo": checks.choice(VALID_MOTIVOS), "region": checks.region},
-             description="Deriva la empresa a la institución que corresponde y lo registra."),
+    Operator("derivar", derivar, {"motivo": checks.choice(VALID_MOTIVOS), "region": checks.region,
+                                  "institucion": checks.optional_text}, optional=("institucion",),
+             description="Deriva la empresa a la institución que corresponde y lo registra; una empresa rojo, "
+                         "a la institución de la red regional elegida (institucion)."),
     Operator("registrar_sra", registrar_sra, {"tipo": checks.text(60), "detalle": checks.text(4000)},
              description="Registra una actividad en el SRA de la empresa."),
     Operator("registrar_exportacion", registrar_exportacion,
