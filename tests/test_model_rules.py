@@ -107,3 +107,20 @@ def test_a_table_with_dmn_annotation_columns_deploys_and_decides(engine, clock):
     driver = Driver(engine, clock, "cpe_actual")
     case = driver.through_interview(driver.start(), P.VINA_AMARILLO, P.ENTREVISTA_MEDIA)
     assert case["data"]["segmento"] == "amarillo"
+
+
+@pytest.mark.parametrize("process, expected", [
+    ("cpe_actual", {"Boundary_Escalamiento": "dias_habiles(5)", "Timer_TresMeses": '"P3M"',
+                    "Flow_Deserto": "meses_sin_actividad >= 6"}),
+    ("cpe_propuesto", {"Boundary_Escalamiento": "dias_habiles(5)", "Timer_TresMeses": '"P3M"',
+                       "Flow_Deserto": "meses_sin_actividad >= 6", "Timer_SeisMeses": '"P6M"',
+                       "Flow_SinMasIntentos": "intentos_fortalecimiento >= 2"}),
+])
+def test_the_shipped_processes_mark_the_rules_the_thesis_does_not_fix(process, expected):
+    """Issue 16 item 12: the 3-month follow-up, the 6-month desertion, the escalation days and the final
+    score live in the diagram, marked with their source, so the models page shows them as rules."""
+    rules = {r.element_id: r for r in rules_of("process", (ROOT / "processes" / f"{process}.bpmn").read_bytes())}
+    for element, value in expected.items():
+        assert rules[element].valor == value and rules[element].origen == "supuesto", element
+    assert "0.6 * puntaje_tpe + 0.4 * puntaje_entrevista" in rules["Script_PuntajeFinal"].valor
+    assert "se sumarán al TPE original" in rules["Script_PuntajeFinal"].fuente
