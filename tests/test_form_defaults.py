@@ -61,3 +61,14 @@ def test_a_bad_default_source_is_refused_at_deploy(source):
 
 def test_a_good_default_source_deploys():
     assert load_form(json.dumps(SCHEMA))["properties"]["respuestas"]["x-default-from"] == "tpe.respuestas"
+
+
+@pytest.mark.parametrize("kind, value, shown_", [
+    ("string", "x", "x"), ("string", 3, None), ("integer", 3, 3), ("integer", True, None), ("integer", 2.5, None),
+    ("number", 2.5, 2.5), ("boolean", False, False), ("boolean", 0, None), ("array", ["a"], ["a"]),
+    ("array", "a", None), (None, "x", None),
+])
+def test_only_a_value_of_the_fields_type_is_shown(kind, value, shown_):
+    schema = {"type": "object", "properties": {"campo": {"x-default-from": "v", **({"type": kind} if kind else {})}}}
+    [field] = fields(schema, context={"v": value}, defaults=True)
+    assert field.value == shown_

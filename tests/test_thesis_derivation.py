@@ -110,6 +110,6 @@ def test_every_region_has_every_institution_of_the_network():
 def test_the_suggestion_rules_show_their_source():
     rules = rules_of("decision", (ROOT / "processes" / "derivacion_rojo.dmn").read_bytes())
     assert [r.valor for r in rules] == ['si tipo_persona = "natural": institucion_sugerida = "fosis"',
-                                        'si ventas_uf < 25000: institucion_sugerida = "sercotec"',
+                                        'si Ventas anuales (UF) < 25000: institucion_sugerida = "sercotec"',
                                         'en otro caso: institucion_sugerida = "camara_comercio"']
     assert {r.origen for r in rules} == {"supuesto"}

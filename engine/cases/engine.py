@@ -24,9 +24,10 @@ from engine.cases.migration import MigrationVerbs
 from engine.cases.queries import offered_to
 from engine.cases.recovery import RecoveryVerbs
 from engine.domain import roles
+from engine.domain.rut import normalize_rut
 from engine.models import diff, spiff, versions
 from engine.store.db import default_url, open_database, session_factory, upgrade
-from engine.store.schema import Case, CaseEvent, ModelVersion, TaskRow, User
+from engine.store.schema import Case, CaseEvent, Company, ModelVersion, TaskRow, User
 
 clockmod.install()
 log = logging.getLogger(__name__)
@@ -188,6 +189,18 @@ class Engine(RecoveryVerbs, MigrationVerbs):
                     detail={"version": row.version, "data": data})
         self._advance(s, case, compiled, workflow, actor, new_case=True)
         return case.id
+
+    def open_case_of(self, rut, process_id) -> int | None:
+        """The case of `process_id` in progress for the company with this RUT, if any (thesis §3.4.2: one TPE
+        and one programme case per company; a second start is refused with a link to this one)."""
+        try:
+            rut = normalize_rut(rut)
+        except ValueError:
+            return None
+        with self.Session() as s:
+            return s.scalar(select(Case.id).join(Company, Company.id == Case.company_id)
+                            .where(Company.rut == rut, Case.process_key == process_id,
+                                   Case.status.in_(("active", "error"))).order_by(Case.id).limit(1))
 
     def start_form(self, process_id, version=None) -> dict | None:
         """The JSON Schema that validates the start data of a process (None if it has none)."""

@@ -7,9 +7,10 @@ page can list them with where they come from ("tesis §…", "manual §…" or "
 - in a BPMN file, any element with the SpiffWorkflow extension properties `regla` (what the rule
   is, in words) and `fuente` (its source); the rule's value is read from the element itself: a
   timer's expression, a sequence flow's condition, a script's text;
-- in a DMN file, every rule row whose description (the annotation column of dmn-js and Camunda
+- in a DMN file, every rule row whose description (the "Annotations" column of dmn-js and Camunda
   Modeler) holds `Fuente: …`: its value is the row's conditions and output, its source the text after
-  `Fuente:`. (DMN 1.3's separate annotation clauses are not used: SpiffWorkflow refuses them.)
+  `Fuente:`. (DMN 1.3's separate annotation clauses are comments the engine drops, see
+  engine/models/spiff.py `without_annotations`; they are not read here.)
 
 Pure functions over the stored XML; the XML is parsed with the hardened parser.
 """
@@ -39,10 +40,11 @@ class Rule:
     @property
     def origen(self) -> str:
         """`tesis` when the source is the thesis or its annexed manual, `supuesto` when the team
-        chose it, `otra` for anything else (a source the analyst wrote differently)."""
+        chose it, `mixta` when it cites the thesis but says part of it (a threshold, a term) is the team's
+        assumption, `otra` for anything else (a source the analyst wrote differently)."""
         text = self.fuente.strip().lower()
         if text.startswith(("tesis", "manual")):
-            return "tesis"
+            return "mixta" if "supuesto" in text else "tesis"
         if text.startswith("supuesto"):
             return "supuesto"
         return "otra"
@@ -115,7 +117,7 @@ def decision_rules(content: bytes | str) -> list[Rule]:
         table = decision.find("{*}decisionTable")
         if table is None:
             continue
-        inputs = [i.findtext("{*}inputExpression/{*}text") or i.get("label") or "" for i in table.iterfind("{*}input")]
+        inputs = [_input_name(i) for i in table.iterfind("{*}input")]
         outputs = [o.get("name") or o.get("label") or "" for o in table.iterfind("{*}output")]
         for row in table.iterfind("{*}rule"):
             described = " ".join((row.findtext("{*}description") or "").split())
@@ -132,6 +134,14 @@ def decision_rules(content: bytes | str) -> list[Rule]:
                               parts[0].strip() or ", ".join(results), _short(f"{when}: {', '.join(results)}"),
                               parts[1].strip()))
     return rules
+
+
+def _input_name(element) -> str:
+    """How an input reads in a rule: its expression when that is a plain variable name, else its label."""
+    expression = (element.findtext("{*}inputExpression/{*}text") or "").strip()
+    if expression.isidentifier() or not element.get("label"):
+        return expression
+    return element.get("label")
 
 
 def _condition(entry: str) -> str:

@@ -54,6 +54,8 @@ ROUTES = {
     ("inbox.release", "POST"): {"eje_rm"},                # the task: claimed by eje.rm
     ("tasks.form", "GET"): {"eje_rm"}, ("tasks.form", "POST"): {"eje_rm"},
     ("cases.index", "GET"): STAFF,
+    ("cases.new", "GET"): MANAGERS_ANY, ("cases.start", "GET"): MANAGERS_ANY,  # START_CASES: CPE executives,
+    ("cases.start", "POST"): MANAGERS_ANY,                                      # regional heads, analysts
     ("cases.detail", "GET"): REGION_RM, ("cases.comment", "POST"): REGION_RM,
     ("cases.diagram", "GET"): REGION_RM, ("cases.path", "GET"): REGION_RM,
     ("cases.retry", "POST"): ANALYST, ("cases.skip", "POST"): ANALYST,   # the failed step of a case

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine.basics.errors import EngineError, ValueRefused
+from engine.basics.errors import EngineError, FormError, ValueRefused
 from engine.cases.comments import MAX_LENGTH as COMMENT_MAX_LENGTH
 from engine.cases.comments import add_comment, comments
 from engine.cases.queries import case_path, case_record, cases
 from engine.domain import roles
-from webapp.shared import strictjson
+from webapp.shared import formrender, strictjson
 from webapp.shared.access_record import record_access
 from webapp.shared.context import current_engine
-from webapp.shared.error_responses import back_on_failure
+from webapp.shared.error_responses import back_on_failure, field_errors
 from webapp.shared.guards import can_work, case_or_404, require
 
 bp = Blueprint("cases", __name__)
@@ -30,6 +30,63 @@ def index():
     region = roles.region_scope(current_user)
     result = cases(current_engine(), region, request.args.get("q"), page=page)
     return render_template("cases/index.html", page=result, q=request.args.get("q", ""))
+
+
+def _startable() -> list[dict]:
+    """The newest version of each deployed process, by name."""
+    newest = {}
+    for row in current_engine().models():
+        if row["kind"] == "process":
+            newest[row["key"]] = row
+    return sorted(newest.values(), key=lambda r: (r["name"] or r["key"]).lower())
+
+
+@bp.get("/casos/nuevo")
+@require(roles.START_CASES)
+def new():
+    """Start a case by hand: a walk-in, phone or derived company (SPEC §1 step 1), or any deployed process."""
+    return render_template("cases/new.html", processes=_startable())
+
+
+@bp.route("/casos/nuevo/<process_id>", methods=["GET", "POST"])
+@require(roles.START_CASES)
+def start(process_id):
+    if process_id not in {r["key"] for r in _startable()}:
+        abort(404)
+    name = next(r["name"] or r["key"] for r in _startable() if r["key"] == process_id)
+    schema = current_engine().start_form(process_id) or {"type": "object", "properties": {}}
+    region = roles.region_scope(current_user)
+    has_region = "region" in schema.get("properties", {})
+    values, errors, status, open_case = {}, {}, 200, None
+    if region is not None and not has_region and schema.get("properties"):
+        flash(_("Este proceso no pide la región del caso: solo un analista (nacional) puede iniciarlo."), "error")
+        return redirect(url_for(".new"))
+    if request.method == "POST":
+        values = formrender.parse(schema, request.form)
+        if region is not None:
+            if has_region and values.get("region") != region:
+                errors = {"region": _("Solo puede iniciar casos de su región.")}
+            elif not has_region:
+                values["region"] = region  # a process with no start form: the case is of the user's region
+        open_case = values.get("rut") and current_engine().open_case_of(values.get("rut"), process_id)
+        if open_case:
+            errors = {"rut": _("Esta empresa ya tiene un caso en curso de este proceso (#%(id)s): continúe en él.",
+                               id=open_case)}
+        if errors:
+            status = 422
+        else:
+            try:
+                case_id = current_engine().start(process_id, values, actor=current_user.username)
+            except (FormError, ValueRefused) as exc:
+                errors, status = field_errors(exc), 422
+            else:
+                flash(_("Caso #%(id)s iniciado: «%(name)s».", id=case_id, name=name), "success")
+                return redirect(url_for(".detail", case_id=case_id))
+    elif region is not None and has_region:
+        values = {"region": region}
+    return render_template("cases/start.html", process_id=process_id, name=name, schema=schema, errors=errors,
+                           fields=formrender.fields(schema, values, errors, defaults=request.method == "GET"),
+                           open_case=open_case), status
 
 
 @bp.get("/casos/<int:case_id>")

@@ -132,6 +132,19 @@ def _default(prop: dict):
     return value
 
 
+_JSON_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "array": list,
+               "object": dict}
+
+
+def _of_type(value, kind) -> bool:
+    """Whether a case value may be shown in a field of JSON Schema type `kind` (a form shows a value
+    of another type nowhere: a text in a checkbox list would tick the wrong boxes)."""
+    expected = _JSON_TYPES.get(kind)
+    if value is None or expected is None:
+        return False
+    return isinstance(value, expected) and (kind == "boolean" or not isinstance(value, bool))
+
+
 def _case_value(case_data: dict, source):
     """The value at `source` (a case variable, or a dotted path into one) in the case's data, or None."""
     value = case_data
@@ -158,7 +171,7 @@ def fields(schema: dict, values: dict | None = None, errors: dict | None = None,
         value = context.get(name) if readonly else values.get(name)
         if value is None and defaults and not readonly:
             value = _case_value(case_data, prop.get("x-default-from"))
-            if value is None or (widget != "group") != (not isinstance(value, dict)):
+            if not _of_type(value, prop.get("type")):
                 value = _default(prop)
         hint = prop.get("x-help")
         item = Field(name=path, label=prop.get("title", name), widget=widget,
