@@ -181,41 +181,54 @@ def follow_up_answers(forms: dict, agenda: dict) -> dict:
 
 
 def age_slowdown(engine, company: dict, answers: dict, follow_ups: int, cases: int = 3, window: int = 3) -> dict:
-    """`Engine.complete` of Task_Seguimiento timed at each follow-up of `cases` cases of
-    cpe_actual going round the loop `follow_ups` times (the timer fired by `fire_due_timers`
-    for their own region, on a clock of their own, put back afterwards).
+    """`Engine.complete` of Task_Seguimiento timed on `cases` old cases of cpe_actual at their
+    follow-ups `follow_ups`-`window`+1 … `follow_ups`, and on as many young cases at their
+    follow-ups 1 … `window`, in the same rounds (old and young one after the other), so both
+    medians are taken under the same load of the machine. A round moves the cases' own clock a
+    quarter on and fires their timers (`fire_due_timers` for their region only); the engine's
+    clock is put back afterwards.
 
-    `age_slowdown` is the median at the last `window` follow-ups (`follow_ups` and the
-    `window`-1 before) over the median at the first `window`, each over all the cases. Also
-    given: both medians in ms, the serialized size of an aged case and the time to deserialize it
-    (what a step pays when the workflow is not in the process's cache)."""
-    if follow_ups < 2 * window:
-        raise ValueError("follow_ups must be at least twice the window")
+    `age_slowdown` = median of the old ÷ median of the young. Also given: both medians in ms,
+    the serialized size of an old case and the time to deserialize it (what a step pays when the
+    workflow is not in the process's cache)."""
+    if follow_ups < window:
+        raise ValueError("follow_ups must be at least the window")
     main_clock = engine.clock
     engine.clock = VirtualClock(main_clock.now())
+    old, young = [], []
     try:
-        ids = [_to_follow_up(engine, dict(company, region=AGE_REGION), answers) for _ in range(cases)]
-        samples = []
+        region = dict(company, region=AGE_REGION)
+        aged = [_to_follow_up(engine, region, answers) for _ in range(cases)]
+        fresh = []
         for n in range(1, follow_ups + 1):
+            if n == follow_ups - window + 1:
+                fresh = [_to_follow_up(engine, region, answers) for _ in range(cases)]
             engine.clock.advance(QUARTER)
             engine.fire_due_timers(regions={AGE_REGION})
-            for case_id in ids:
-                ready = engine.ready_tasks(case_id=case_id)
-                if [t["bpmn_id"] for t in ready] != [FOLLOW_UP]:
-                    raise RuntimeError(f"caso {case_id}, seguimiento {n}: se esperaba {FOLLOW_UP}, "
-                                       f"hay {[t['bpmn_id'] for t in ready]}")
-                begin = time.perf_counter()
-                engine.complete(ready[0]["id"], FOLLOW_UP_ANSWER, actor="bench")
-                samples.append((n, (time.perf_counter() - begin) * 1000))
+            for i, case_id in enumerate(aged):
+                ms = _timed_follow_up(engine, case_id, n)
+                if n > follow_ups - window:
+                    old.append(ms)
+                    young.append(_timed_follow_up(engine, fresh[i], n - (follow_ups - window)))
     finally:
         engine.clock = main_clock
-    first = statistics.median(ms for n, ms in samples if n <= window)
-    last = statistics.median(ms for n, ms in samples if n > follow_ups - window)
-    restore_ms, size = _restore_cost(engine, ids)
+    first, last = statistics.median(young), statistics.median(old)
+    restore_ms, size = _restore_cost(engine, aged)
     return {"age_slowdown": round(last / first, 2), "age_slowdown_at": follow_ups,
             "age_complete_ms_first": round(first, 2), "age_complete_ms_last": round(last, 2),
             "age_restore_ms": restore_ms, "age_serialized_bytes": size,
             "age_settings": {"cases": cases, "window": window, "follow_ups": follow_ups}}
+
+
+def _timed_follow_up(engine, case_id, n) -> float:
+    """Milliseconds of `Engine.complete` of the case's ready Task_Seguimiento (its `n`-th)."""
+    ready = engine.ready_tasks(case_id=case_id)
+    if [t["bpmn_id"] for t in ready] != [FOLLOW_UP]:
+        raise RuntimeError(f"caso {case_id}, seguimiento {n}: se esperaba {FOLLOW_UP}, "
+                           f"hay {[t['bpmn_id'] for t in ready]}")
+    begin = time.perf_counter()
+    engine.complete(ready[0]["id"], FOLLOW_UP_ANSWER, actor="bench")
+    return (time.perf_counter() - begin) * 1000
 
 
 def _to_follow_up(engine, company, answers) -> int:
