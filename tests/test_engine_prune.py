@@ -127,3 +127,27 @@ def test_an_old_follow_up_case_of_cpe_actual_stays_small_and_ends_as_before(depl
     assert case["status"] == "completed" and case["resultado"] == "exportadora"
     assert case["segmento"] == "amarillo" and case["data"]["razon_social"]
     assert sum(e["kind"] == "task_completed" and e["bpmn_id"] == "Task_Seguimiento" for e in case["history"]) == 41
+
+
+def test_a_pruned_case_migrates_to_a_new_version_and_goes_on(engine, clock):
+    """Instance migration (SPEC §6) works on the pruned tree: a renamed task inside the loop and a
+    changed script before it (long pruned away) are both taken, and the case ends in the new version."""
+    v1 = _model()
+    engine.deploy(v1)
+    case_id = engine.start("p_prune")
+    for n in range(8):
+        _pass(engine, clock, case_id, n)
+    assert _stored_tasks(engine, case_id) < 100  # pruned (unpruned: ~190 at this pass)
+    name, bpmn_bytes = v1[1]
+    edited = bpmn_bytes.replace(b'name="Atender"', b'name="Atender y registrar"') \
+        .replace(b"escalado = 0", b"escalado = 0 + 0")
+    engine.deploy([v1[0], (name, edited)])
+    preview = engine.migrate(case_id, 2, dry_run=True)
+    assert preview["safe"] is True, preview["reasons"]
+    engine.migrate(case_id, 2, actor="analista")
+    ready = {t["bpmn_id"]: t for t in engine.ready_tasks(case_id=case_id)}
+    assert ready["U1"]["name"] == "Atender y registrar" and ready["U1"]["process_version"] == 2
+    for n in range(8, PASSES):
+        _pass(engine, clock, case_id, n)
+    case = engine.case(case_id)
+    assert case["status"] == "completed" and case["version"] == 2 and case["data"]["n"] == PASSES
