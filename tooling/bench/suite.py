@@ -64,6 +64,8 @@ class Lifecycle:
             "tpe_bienes": {"respuestas": answers_for_level(forms["tpe_bienes"], 0.0)},
             "agendar_entrevista": AGENDA,
             "entrevista": {"respuestas": answers_for_level(forms["entrevista"], 0.0), "brechas": "Sin producto."},
+            # where the model has the executive choose the institution of a rojo derivation
+            "derivacion_rojo": {"institucion_derivacion": "sercotec"},
         }
 
 
