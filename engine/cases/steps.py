@@ -107,6 +107,7 @@ def advance(s, case: Case, compiled, workflow, actor, now, cache, completed_task
     events = s.info.pop("events", None)
     if events:  # the step's history in one INSERT (executemany, no RETURNING)
         rows.insert_events(s, events)
+    spiff.prune(workflow)  # only what is still open is stored (and cached): a step costs the same at any age
     rows.store_state(s, case.id, spiff.dump(workflow), new=new_case)  # after the case row: same lock order
     stamp = (case.id, version, now, compiled.version_id)
     s.info.setdefault("after_commit", []).append(lambda: cache.put(*stamp, workflow))

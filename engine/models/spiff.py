@@ -27,7 +27,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask as SubWorkflowTaskMixin
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
-from SpiffWorkflow.util.task import TaskState
+from SpiffWorkflow.util.task import TaskIterator, TaskState
 
 from engine.basics.clock import as_utc
 from engine.basics.xmlsafe import parse_xml
@@ -323,6 +323,80 @@ class WorkflowCache:
 
     def __len__(self):
         return len(self._items)
+
+
+# -- keeping a case's workflow as small as what is still open (issue 20) ------------------------------
+
+# Tasks a step may still act on: unfinished ones (predicted, waiting, ready, started) and failed ones
+# (engine/cases/recovery.py retries or skips them).
+LIVE = TaskState.NOT_FINISHED_MASK | TaskState.ERROR
+# Completed levels kept above the common ancestor of the live tasks: a few passes of a short loop, so a
+# step that looks at the parents of what it runs (a join tracing its inputs, the step budget naming a
+# loop, an error naming its task) finds them as before.
+PRUNE_MARGIN = 25
+
+
+def _ancestry(task) -> list:
+    chain = []
+    while task is not None:
+        chain.append(task)
+        task = task.parent
+    return chain  # the task, its parent, ..., the root
+
+
+def _prune_tree(workflow) -> set:
+    """Cut the completed history off `workflow`'s own task tree (not its subprocesses'): the tree
+    is re-rooted PRUNE_MARGIN levels above the lowest common ancestor of its live tasks and of its
+    last completed task, and every task outside that subtree is dropped. Returns the dropped ids."""
+    keep = [t for t in TaskIterator(workflow.task_tree, state=LIVE)]
+    if workflow.last_task is not None and workflow.last_task.id in workflow.tasks:
+        keep.append(workflow.last_task)
+    if not keep:
+        return set()  # a completed workflow is not stepped again: kept whole
+    chains = [_ancestry(t)[::-1] for t in keep]  # each from the root down
+    common = None
+    for level in zip(*chains, strict=False):  # as deep as the shortest chain
+        if any(t is not level[0] for t in level):
+            break
+        common = level[0]
+    if common is None:
+        return set()
+    above = _ancestry(common)
+    root = above[min(PRUNE_MARGIN, len(above) - 1)]
+    if root is workflow.task_tree:
+        return set()
+    kept, stack = set(), [root]
+    while stack:
+        task = stack.pop()
+        kept.add(task.id)
+        stack.extend(task.children)
+    dropped = set(workflow.tasks) - kept
+    for task_id in dropped:
+        del workflow.tasks[task_id]
+    root.parent = None
+    workflow.task_tree = root
+    return dropped
+
+
+def prune(workflow: BpmnWorkflow) -> int:
+    """Drop the completed history from a case's workflow before it is stored, so that what a step
+    walks, serializes and deserializes is the size of what is still open, not of the case's age
+    (a case going round the quarterly follow-up loop of cpe_actual gained ~6 tasks a quarter, and
+    its steps their cost with them). The history itself is in the database already: each
+    completed user task in `tasks`, each step in `case_events`.
+
+    The top workflow and each active subprocess are pruned (`_prune_tree`); the subprocesses of
+    dropped tasks go with them. A workflow stored before this existed is loaded whole and pruned at
+    its next step: no migration. Returns how many tasks were dropped."""
+    dropped = _prune_tree(workflow)
+    for sub in list(workflow.get_active_subprocesses()):
+        dropped |= _prune_tree(sub)
+    gone = [task_id for task_id in workflow.subprocesses if task_id in dropped]
+    while gone:  # a subprocess is keyed by the task that runs it; nested ones by a task of theirs
+        for task_id in gone:
+            dropped |= set(workflow.subprocesses.pop(task_id).tasks)
+        gone = [task_id for task_id in workflow.subprocesses if task_id in dropped]
+    return len(dropped)
 
 
 def task_count(workflow) -> int:

@@ -1,5 +1,7 @@
 """The benchmark suite behind `cpe bench`: the engine measured through its public verbs on
-a throwaway database, against bare in-memory SpiffWorkflow as the floor.
+a throwaway database, against bare in-memory SpiffWorkflow and against the durable floor (bare
+SpiffWorkflow that commits its state and task rows at each wait state, tooling/bench/durable.py),
+with the cost of a step on an old case (`age_slowdown`).
 
 Every figure comes with the settings used, so runs can be compared (bench/RESULTS.md).
 The pages (inbox, case page, case search) are timed through the Flask app by
@@ -31,12 +33,15 @@ from engine.simulate import simulate
 from engine.store import backup
 from engine.store.db import analyze
 from engine.store.schema import Case, CaseEvent, CaseState, Company, TaskRow, TpeHistory
+from tooling.bench import durable
 from tooling.demo import answers_for_level
 
 QUICK = {"start_cases": 300, "lifecycles": 100, "inbox_cases": 10_000, "bare_lifecycles": 300, "inbox_runs": 40,
-         "http_clients": 8, "http_tasks_per_client": 30, "simulation_cases": 300}
+         "http_clients": 8, "http_tasks_per_client": 30, "simulation_cases": 300, "age_follow_ups": 40,
+         "age_cases": 3}
 FULL = {"start_cases": 2_000, "lifecycles": 500, "inbox_cases": 100_000, "bare_lifecycles": 1_000, "inbox_runs": 100,
-        "http_clients": 8, "http_tasks_per_client": 100, "simulation_cases": 1_000}
+        "http_clients": 8, "http_tasks_per_client": 100, "simulation_cases": 1_000, "age_follow_ups": 100,
+        "age_cases": 5}
 COMPANY = {"rut": "76.086.428-5", "razon_social": "Empresa de prueba SpA", "tipo_persona": "juridica",
            "region": "CL-RM", "rubro": "vitivinicola", "tipo_oferta": "bienes", "ventas_uf": 20000,
            "contacto_email": "bench@example.cl", "origen": "directo_prochile", "consentimiento_datos": True}
@@ -59,6 +64,8 @@ class Lifecycle:
             "tpe_bienes": {"respuestas": answers_for_level(forms["tpe_bienes"], 0.0)},
             "agendar_entrevista": AGENDA,
             "entrevista": {"respuestas": answers_for_level(forms["entrevista"], 0.0), "brechas": "Sin producto."},
+            # where the model has the executive choose the institution of a rojo derivation
+            "derivacion_rojo": {"institucion_derivacion": "sercotec"},
         }
 
 
@@ -101,7 +108,7 @@ def run(quick: bool = True, database_url: str | None = None, progress=None, web=
         say("lifecycle_per_s")
         begin = time.perf_counter()
         for _ in range(settings["lifecycles"]):
-            _lifecycle(engine, life)
+            last = _lifecycle(engine, life)
         ours = (time.perf_counter() - begin) / settings["lifecycles"]
         results["lifecycle_per_s"] = round(1 / ours, 1)
 
@@ -109,6 +116,13 @@ def run(quick: bool = True, database_url: str | None = None, progress=None, web=
         bare = _bare_lifecycles(engine, life, settings["bare_lifecycles"])
         results["bare_lifecycle_per_s"] = round(1 / bare, 1)
         results["overhead_ratio"] = round(ours / bare, 2)
+
+        say("durable_lifecycle_per_s")
+        results.update(_durable(engine, life, settings["lifecycles"], ours, _completions(engine, last)))
+
+        say("age_slowdown")
+        results.update(durable.age_slowdown(engine, COMPANY, durable.follow_up_answers(forms, AGENDA),
+                                            settings["age_follow_ups"], cases=settings["age_cases"]))
 
         say("memory and size per case")
         results.update(_sizes(engine, case_ids[:200]))
@@ -197,6 +211,27 @@ def _bare_lifecycles(engine, life, count) -> float:
             task.run()
             spiff.run_steps(workflow)
     return (time.perf_counter() - begin) / count
+
+
+def _completions(engine, case_id) -> int:
+    """The user tasks completed in a case (the bench's lifecycle: its task rows, all completed)."""
+    with engine.Session() as s:
+        return s.scalar(select(func.count()).select_from(TaskRow).where(TaskRow.case_id == case_id,
+                                                                         TaskRow.state == "completed"))
+
+
+def _durable(engine, life, count, ours, completions) -> dict:
+    """The durable floor (tooling/bench/durable.py) on the same model, answers and database as our
+    lifecycle, which completed `completions` user tasks in `ours` seconds."""
+    compiled = _compiled(engine)
+    script_engine = _BareEngine({k: f.schema for k, f in compiled.forms.items()})
+    floor = durable.DurableFloor(engine.db, script_engine, compiled)
+    seconds, per_case = durable.durable_lifecycles(floor, COMPANY, life.answers, count)
+    if per_case != completions:
+        raise RuntimeError(f"el piso durable completó {per_case} tareas por caso y el motor {completions}")
+    return {"durable_lifecycle_per_s": round(1 / seconds, 1), "durable_overhead_ratio": round(ours / seconds, 2),
+            "durable_completions_per_lifecycle": per_case,
+            "durable_commits_per_lifecycle": round(floor.commits / count, 1)}
 
 
 def _simulation(engine, cases: int) -> dict:
