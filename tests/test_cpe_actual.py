@@ -119,11 +119,12 @@ def test_tasks_are_assigned_to_the_least_loaded_executive(cpe):
     assert sorted(owners) == ["eje.rm", "eje.rm", "eje2.rm", "eje2.rm"]
 
 
-def test_without_executives_the_task_goes_to_the_regional_pool(cpe):
+def test_without_executives_the_regional_head_assigns_the_company(cpe):
+    # issue 16 item 8: no longer a regional pool nobody owns (tests/test_asignacion_jefe.py)
     case_id = cpe.start(region="CL-AI")
     cpe.do(case_id, "Task_TPE_Bienes", {"respuestas": P.VINA_AMARILLO})
-    task = cpe.ready(case_id)["Task_AgendarEntrevista"]
-    assert task["assignee"] is None and task["lane"] == "ejecutivo_cpe" and task["region"] == "CL-AI"
+    task = cpe.ready(case_id)["Task_AsignarEjecutivo"]
+    assert task["assignee"] is None and task["lane"] == "jefe_regional" and task["region"] == "CL-AI"
 
 
 # -- routes after classification --------------------------------------------------------------

@@ -23,9 +23,11 @@ def _due(task):
 
 
 def test_boundary_timer_is_the_due_date(deployed, clock):
+    deployed.create_user("eje.rm", "secreto-123", "ejecutivo_cpe", region="CL-RM")
     case_id = deployed.start("cpe_actual", empresa())
     [tpe] = deployed.ready_tasks(case_id=case_id)
-    assert tpe["due_at"] is None  # the TPE has no deadline in the diagram
+    # the first timer attached to the TPE: the reminder to the company after 10 working days
+    assert _due(tpe) == datetime(2026, 3, 16, 9, 0, tzinfo=UTC)
     deployed.complete(tpe["id"], {"respuestas": VINA_AMARILLO})
     [agenda] = deployed.ready_tasks(case_id=case_id)
     assert agenda["bpmn_id"] == "Task_AgendarEntrevista"

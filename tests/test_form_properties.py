@@ -50,10 +50,22 @@ BAD_RUTS = st.builds(lambda n: f"{n}-{'0' if stdnum_rut.calc_check_digit(str(n))
                      st.integers(1_000_000, 99_999_999)) | st.sampled_from(["", "abc", "12.345", "11.111.111-K"])
 
 
+def sendable(schema):
+    """The schema without its `"readOnly": true` fields: a form shows them with the case's value and never
+    sends them (the engine refuses a submission that carries one)."""
+    if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
+        return schema
+    props = {k: sendable(v) for k, v in schema["properties"].items() if not (isinstance(v, dict) and v.get("readOnly"))}
+    result = {**schema, "properties": props}
+    if isinstance(schema.get("required"), list):
+        result["required"] = [r for r in schema["required"] if r in props]
+    return result
+
+
 def valid(schema):
     """Submissions the schema accepts that are also plain JSON a case may hold (engine.basics.case_values: no NUL
     character, integers of at most 18 digits, …)."""
-    return from_schema(schema, custom_formats={"rut": RUTS}, allow_x00=False).filter(_plain_json)
+    return from_schema(sendable(schema), custom_formats={"rut": RUTS}, allow_x00=False).filter(_plain_json)
 
 
 def _plain_json(value) -> bool:
@@ -82,8 +94,8 @@ def _set(data, path, value):
 
 
 def _typed(schema):
-    return [(p, s) for p, s in _paths(schema) if isinstance(s, dict) and s.get("type") in ("string", "integer",
-                                                                                            "number", "boolean")]
+    return [(p, s) for p, s in _paths(sendable(schema))
+            if isinstance(s, dict) and s.get("type") in ("string", "integer", "number", "boolean")]
 
 
 def ways(schema) -> list[str]:

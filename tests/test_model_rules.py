@@ -104,6 +104,7 @@ def test_a_table_with_dmn_annotation_columns_deploys_and_decides(engine, clock):
     files = [f for f in collect_files([ROOT / "forms", ROOT / "processes"]) if f[0] != "segmento_cpe.dmn"]
     engine.deploy([*files, ("segmento_cpe.dmn", dmn.encode())], author="test", message="anotaciones")
     assert "corte del equipo" in engine.model_version("decision", "segmento_cpe")["content"]  # kept as given
+    engine.create_user("eje.rm", "secreto-123", "ejecutivo_cpe", region="CL-RM")
     driver = Driver(engine, clock, "cpe_actual")
     case = driver.through_interview(driver.start(), P.VINA_AMARILLO, P.ENTREVISTA_MEDIA)
     assert case["data"]["segmento"] == "amarillo"

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from engine.domain.assignment import EXECUTIVE_CAP, choose_executive
+from engine.domain.assignment import EXECUTIVE_CAP, HEAD_DECISIONS, choose_executive, head_choice
 from engine.domain.derivation import VALID_MOTIVOS, derive
-from engine.domain.roles import JEFE_REGIONAL, PYME, ROLES
+from engine.domain.regions import REGIONS
+from engine.domain.roles import JEFE_REGIONAL, LABELS, PYME, ROLES
 from engine.domain.scoring import score_questionnaire
 from engine.domain.sizing import classify_size
 from engine.operators import checks, deadline, dispatch
@@ -95,24 +96,61 @@ def _store_tpe(ctx, form, respuestas, result):
     ))
 
 
-def asignar_ejecutivo(ctx, rol, region, rubro=None):
+def _candidates(ctx, rol, region) -> list[dict]:
+    """The active users of `rol` in `region` with their load: the active cases in their charge
+    (this case not counted, so assigning it again does not count it twice)."""
     users = ctx.session.scalars(
-        select(User).where(User.role == rol, User.region == region, User.active.is_(True))
+        select(User).where(User.role == rol, User.region == region, User.active.is_(True)).order_by(User.username)
     ).all()
     names = [u.username for u in users]  # only their loads: not a scan of every active case
     loads = dict(ctx.session.execute(
         select(Case.ejecutivo, func.count()).where(Case.status == "active", Case.ejecutivo.in_(names))
         .group_by(Case.ejecutivo)
     ).all()) if names else {}
-    candidates = [
-        {"username": u.username, "rubros": list(u.rubros or []),
+    return [
+        {"username": u.username, "nombre": u.full_name or u.username, "rubros": list(u.rubros or []),
          "carga": loads.get(u.username, 0) - (1 if ctx.case.ejecutivo == u.username else 0)}
         for u in users
     ]
-    choice = choose_executive(candidates, rubro, cap=EXECUTIVE_CAP)
+
+
+def asignar_ejecutivo(ctx, rol, region, rubro=None):
+    choice = choose_executive(_candidates(ctx, rol, region), rubro, cap=EXECUTIVE_CAP)
     if choice.get("ejecutivo"):
         ctx.case.ejecutivo = choice["ejecutivo"]
         choice["carga"] = choice["carga"] + 1
+    return choice
+
+
+def cargas_ejecutivos(ctx, rol, region):
+    """The users of `rol` in `region` and how many open cases each has in charge (what the regional
+    head sees to assign a company nobody could take, §3.4.2 block 4), also as one line of text."""
+    people = _candidates(ctx, rol, region)
+    listed = [{"usuario": p["username"], "nombre": p["nombre"], "carga": p["carga"], "rubros": p["rubros"]}
+              for p in people]
+    if not people:
+        resumen = f"Sin usuarios activos con el rol {LABELS.get(rol, rol)} en la región."
+    else:
+        resumen = "; ".join(f"{p['username']}" + (f" ({p['nombre']})" if p["nombre"] != p["username"] else "")
+                            + f": {p['carga']} de {EXECUTIVE_CAP} empresas"
+                            + (f", rubros {', '.join(p['rubros'])}" if p["rubros"] else "") for p in people)
+    return {"ejecutivos": listed, "resumen": resumen, "tope": EXECUTIVE_CAP,
+            "disponibles": sum(1 for p in people if p["carga"] < EXECUTIVE_CAP)}
+
+
+def fijar_ejecutivo(ctx, decision, rol, region, usuario=None, rubro=None):
+    """Put the executive the regional head chose in charge of the case (§3.4.2 block 4). A choice that
+    does not fit (unknown user, other role or region, inactive) changes nothing and comes back as
+    `{"ejecutivo": None, "motivo": ...}`, so the diagram can ask again."""
+    account = None
+    if usuario:
+        user = ctx.session.scalar(select(User).where(User.username == usuario))
+        if user is not None:
+            account = {"role": user.role, "region": user.region, "active": bool(user.active)}
+    choice = head_choice(_candidates(ctx, rol, region), decision, usuario, rol, region, rubro=rubro,
+                         account=account, role_label=LABELS.get(rol, rol), region_label=REGIONS.get(region, region))
+    if choice["ejecutivo"]:
+        ctx.case.ejecutivo = choice["ejecutivo"]
     return choice
 
 
@@ -194,6 +232,16 @@ OPERATORS: dict[str, Operator] = {op.id: op for op in (
              {"rol": checks.choice(ROLES), "region": checks.region, "rubro": checks.optional_text},
              optional=("rubro",),
              description="Ejecutivo con menos carga del rol y región (máx. 50 casos, por rubro)."),
+    Operator("cargas_ejecutivos", cargas_ejecutivos, {"rol": checks.choice(ROLES), "region": checks.region},
+             description="Usuarios del rol en la región con las empresas que tienen a cargo (tope 50), "
+                         "en lista y en una línea de texto (`resumen`) para mostrar en un formulario."),
+    Operator("fijar_ejecutivo", fijar_ejecutivo,
+             {"decision": checks.choice(HEAD_DECISIONS), "rol": checks.choice(ROLES), "region": checks.region,
+              "usuario": checks.optional_text, "rubro": checks.optional_text},
+             optional=("usuario", "rubro"),
+             description="Deja a cargo del caso al ejecutivo que eligió el jefe regional (`menor_carga` o "
+                         "`ejecutivo_indicado` con `usuario`), aunque supere el tope; si el usuario no existe, "
+                         "está inactivo o es de otro rol o región, no cambia nada y devuelve `motivo`."),
     Operator("derivar", derivar, {"motivo": checks.choice(VALID_MOTIVOS), "region": checks.region,
                                   "institucion": checks.optional_text}, optional=("institucion",),
              description="Deriva la empresa a la institución que corresponde y lo registra; una empresa rojo, "

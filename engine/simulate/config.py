@@ -70,6 +70,9 @@ DEFAULTS: dict = {
             "capacitada": {"true": [0.6, 0.4], "false": [0.3, -0.3]},
             "programa_complementario": {"ninguno": [0.5, 0.3], "corfo": [0.25, -0.1], "sercotec": [0.25, -0.2]},
             "plan_negocios": {"no_iniciado": [0.4, -0.4], "en_desarrollo": [0.5, 0.0], "completo": [0.1, 0.5]},
+            # a regional head with a company nobody could take (all executives at 50) gives it to the least
+            # loaded executive of the region (assumption: a simulated head does not pick a username)
+            "decision_asignacion": {"menor_carga": [1.0, 0.0], "ejecutivo_indicado": [0.0, 0.0]},
         },
     },
     # task durations in working days: triangular [min, moda, max] by task id, by lane, or by default;

@@ -10,6 +10,7 @@ from collections import Counter
 from sqlalchemy import func, select
 
 from engine.basics.clock import as_utc
+from engine.programme.indicators import LEFT
 from engine.simulate.config import RESULTS
 from engine.store.schema import Case, CaseEvent
 
@@ -89,6 +90,7 @@ def figures(parts, n, cfg) -> dict:
     assigned = {k: v for k, v in work.items() if not k.startswith("pool:")}
     pool = sum(v for k, v in work.items() if k.startswith("pool:"))
     loads = list(assigned.values())
+    left = sum(results[k] for k in LEFT)  # deserción and abandono, as the live indicators count them
     return {
         "resultados": results,
         "segmentos": dict(sorted(segments.items())),
@@ -106,9 +108,9 @@ def figures(parts, n, cfg) -> dict:
         "pasos": dict(sorted(steps.items())),
         "indicadores": {
             "ingresadas": n, "exportaron": exported, "evolucionaron": evolved,
-            "desertaron": results["desercion"], "derivadas": results["derivada"],
+            "desertaron": left, "derivadas": results["derivada"],
             "eficacia": _ratio(exported, n), "evolucion": _ratio(evolved, n),
-            "desercion": _ratio(results["desercion"], n),
+            "desercion": _ratio(left, n),
             "promocion": _ratio(n, cfg["pymes_registradas"], 6),
         },
         "talleres": _workshops(parts),
