@@ -649,8 +649,9 @@ def simulate(process_id, cases, version, seed, horizon_months, workers, no_histo
 
 @cpe.command()
 @click.option("--region", default=None, help="Código de región, p. ej. CL-RM.")
-@click.option("--from", "date_from", default=None, help="Ingresos desde este día (AAAA-MM-DD).")
-@click.option("--to", "date_to", default=None, help="Ingresos hasta este día, inclusive (AAAA-MM-DD).")
+@click.option("--from", "date_from", default=None, help="Registradas (caso creado) desde este día (AAAA-MM-DD).")
+@click.option("--to", "date_to", default=None,
+              help="Registradas (caso creado) hasta este día, inclusive (AAAA-MM-DD).")
 @click.option("--ejecutivo", default=None, help="Usuario del ejecutivo a cargo.")
 @click.option("--rubro", default=None, help="Rubro de la empresa.")
 @click.option("--pymes-registradas", type=int, default=None,

@@ -236,8 +236,9 @@ def test_simulated_cohort_agrees_with_a_count_by_hand(deployed, tmp_path, proces
 
 
 @pytest.mark.skipif(not os.environ.get("CPE_SLOW"), reason="2 000 casos: CPE_SLOW=1 para correrla")
-def test_simulated_cohort_2000(deployed, tmp_path):
+@pytest.mark.parametrize("process_id", ["cpe_actual", "cpe_propuesto"])
+def test_simulated_cohort_2000(deployed, tmp_path, process_id):
     """The issue's 2 000-case check (run by hand: `CPE_SLOW=1 pytest tests/test_entry.py -k 2000 -s`)."""
     began = time.monotonic()
-    check_cohort(deployed, tmp_path, 2000)
-    print(f"2 000 casos: {time.monotonic() - began:.1f} s")
+    hand = check_cohort(deployed, tmp_path, 2000, process_id)
+    print(f"{process_id}, 2 000 casos: {time.monotonic() - began:.1f} s; {hand}")
