@@ -375,7 +375,7 @@ def test_tally_counts_each_company_once_like_count_distinct(cases, shared_all):
         [(*key, _distinct_by_hand(cases, lambda k, key=key: k == key)) for key in groups], key=str)
     for name, (entered, outcomes) in COUNTED.items():
         assert numbers[name] == _distinct_by_hand(
-            cases, lambda k, e=entered, o=outcomes: (not e or k[1] is not None) and (o is None or k[2] in o)), name
+            cases, lambda k, e=entered, o=outcomes: (not e or k[1]) and (o is None or k[2] in o)), name
         assert numbers[name] == _distinct_by_hand(cases, lambda k, r=COUNTED[name]: counts_in(r, k)), name
 
 

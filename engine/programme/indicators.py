@@ -99,7 +99,7 @@ def ratio(part: int, whole: int, reason: str, digits: int = 4) -> tuple[float | 
 def counts_in(rule: tuple, key: tuple) -> bool:
     """Whether an entry group (region, segmento, resultado, month) counts for a rule of COUNTED (pure)."""
     entered, outcomes = rule
-    return (not entered or key[1] is not None) and (outcomes is None or key[2] in outcomes)
+    return (not entered or bool(key[1])) and (outcomes is None or key[2] in outcomes)
 
 
 def entry_stage(segmento: str | None, size_gate: str | None, has_tpe: bool, open_case: bool) -> str:
@@ -289,8 +289,9 @@ def entries(s, f: Filters) -> tuple[list[tuple], dict]:
 
 
 def entered_conditions(f: Filters, table=Case) -> list:
-    """`conditions` and classified: the selection's entries that entered the programme."""
-    return [*conditions(f, table), table.segmento.is_not(None)]
+    """`conditions` and classified: the selection's entries that entered the programme (a segment
+    set; an empty text is none: the engine records no segment change for it)."""
+    return [*conditions(f, table), table.segmento.is_not(None), table.segmento != ""]
 
 
 def _classified_before(f: Filters, company, moment):
@@ -346,7 +347,7 @@ def before_entry(s, f: Filters) -> dict:
         .order_by(Derivation.id).limit(1).scalar_subquery()
     has_tpe = exists(select(Tpe.id).where(Tpe.company_id == Case.company_id))
     rows = s.execute(select(Case.company_id, Case.status, size_gate, has_tpe).where(
-        *conditions(f), Case.segmento.is_(None),
+        *conditions(f), or_(Case.segmento.is_(None), Case.segmento == ""),
         ~exists(select(entered.id).where(entered.company_id == Case.company_id, *entered_conditions(f, entered)))))
     stages: dict = {}
     for company, status, gate, tpe in rows:
