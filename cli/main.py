@@ -627,8 +627,13 @@ def simulate(process_id, cases, version, seed, horizon_months, workers, no_histo
         d, k, c = r["duracion_dias"], r["indicadores"], r["carga_ejecutivos"]
         click.echo(f"{'duración (días)':<22}mediana {d['mediana']}, p90 {d['p90']}, "
                    f"permanencia media {d['permanencia_media']}")
-        click.echo(f"{'indicadores':<22}eficacia {k['eficacia']:.1%}, evolución {k['evolucion']:.1%}, "
-                   f"deserción {k['desercion']:.1%}")
+        def share(value):
+            return "—" if value is None else f"{value:.1%}"
+        click.echo(f"{'ingreso':<22}{k['ingresadas']} ingresadas (clasificadas) de {k['registradas']}; "
+                   f"micro {k['micro']}, grande {k['grande']}, sin TPE {k['sin_tpe']}, "
+                   f"en evaluación {k['en_evaluacion']}, cerradas sin ingresar {k['cerrada_sin_ingresar']}")
+        click.echo(f"{'indicadores':<22}eficacia {share(k['eficacia'])}, evolución {share(k['evolucion'])}, "
+                   f"deserción {share(k['desercion'])}")
         click.echo(f"{'carga ejecutivos':<22}{c['tareas_asignadas']} tareas asignadas a {c['ejecutivos_con_tareas']}"
                    f" (máx. {c['tareas_por_ejecutivo_max']}), {c['tareas_en_pool']} en pool regional")
         spec = r["configuracion"]["duraciones"]
@@ -644,8 +649,9 @@ def simulate(process_id, cases, version, seed, horizon_months, workers, no_histo
 
 @cpe.command()
 @click.option("--region", default=None, help="Código de región, p. ej. CL-RM.")
-@click.option("--from", "date_from", default=None, help="Ingresos desde este día (AAAA-MM-DD).")
-@click.option("--to", "date_to", default=None, help="Ingresos hasta este día, inclusive (AAAA-MM-DD).")
+@click.option("--from", "date_from", default=None, help="Registradas (caso creado) desde este día (AAAA-MM-DD).")
+@click.option("--to", "date_to", default=None,
+              help="Registradas (caso creado) hasta este día, inclusive (AAAA-MM-DD).")
 @click.option("--ejecutivo", default=None, help="Usuario del ejecutivo a cargo.")
 @click.option("--rubro", default=None, help="Rubro de la empresa.")
 @click.option("--pymes-registradas", type=int, default=None,
@@ -668,8 +674,9 @@ def indicators(cli: CliContext, region, date_from, date_to, ejecutivo, rubro, py
         def pct(key, value=None):
             value = r[key] if value is None else value
             return f"{value:.1%}" if value is not None else f"— ({reasons.get(key, '')})"
-        for key in ("ingresadas", "exportadoras", "evolucionaron", "desertaron", "derivadas"):
+        for key in ("registradas", "ingresadas", "exportadoras", "evolucionaron", "desertaron", "derivadas"):
             click.echo(f"{key:<16}{r[key]:>8}")
+        click.echo("no ingresadas   " + ", ".join(f"{k} {v}" for k, v in r["antes_del_ingreso"].items()))
         for key in ("eficacia", "evolucion", "desercion"):
             click.echo(f"{key:<16}{pct(key):>8}")
         click.echo(f"{'promocion':<16}{r['promocion'] * 100:.4f}%" if r["promocion"] is not None

@@ -82,7 +82,10 @@ def test_the_demo_history_is_a_living_programme_worked_by_its_staff(engine):
         names = list(s.scalars(select(Company.razon_social)))
     assert not [n for n in names if any(ch.isdigit() for ch in n)], "company names look like names"
     figures = indicators.indicators(engine)
-    assert figures["ingresadas"] >= HISTORY and figures["exportadoras"] > 0 and figures["desertaron"] > 0, figures
+    # SPEC §6: registered companies that were not classified (size gate, no TPE yet) did not enter
+    assert figures["registradas"] >= HISTORY and figures["exportadoras"] > 0 and figures["desertaron"] > 0, figures
+    assert 0 < figures["ingresadas"] < figures["registradas"]
+    assert figures["ingresadas"] + sum(figures["antes_del_ingreso"].values()) == figures["registradas"]
 
 
 def test_the_same_seed_gives_the_same_programme_whatever_the_processes(engine, tmp_path, clock):

@@ -186,29 +186,39 @@ def test_every_indicator_on_the_mix(mix):
     engine, _ = mix
     result = indicators(engine)
     assert list(result)[:len(KEYS)] == list(KEYS)
-    assert _core(result) == {"ingresadas": 7, "exportadoras": 2, "evolucionaron": 1, "desertaron": 1,
-                             "derivadas": 3, "eficacia": round(2 / 7, 4), "evolucion": round(1 / 7, 4),
-                             "desercion": round(1 / 7, 4)}
-    assert result["promocion"] == round(7 / 206773, 6) and result["motivos"] == {}
+    # A (micro) was derived at the size gate: it never entered (SPEC §6, manual §3.1)
+    assert _core(result) == {"ingresadas": 6, "exportadoras": 2, "evolucionaron": 1, "desertaron": 1,
+                             "derivadas": 2, "eficacia": round(2 / 6, 4), "evolucion": round(1 / 6, 4),
+                             "desercion": round(1 / 6, 4)}
+    assert result["registradas"] == 7
+    assert result["antes_del_ingreso"] == {"micro": 1, "grande": 0, "en_evaluacion": 0, "sin_tpe": 0,
+                                           "cerrada_sin_ingresar": 0}
+    assert result["promocion"] == round(6 / 206773, 6) and result["motivos"] == {}
     assert result["salidas"] == {"desercion": 1, "abandono": 0}
     attendance = result["asistencia"]
     assert len(attendance) == 10  # the whole catalogue, zeros included
+    # C and F attended Taller 123 before C's export; G's e-Commerce came after its export
     assert attendance["taller_123_exporta"] == {"taller": "Taller 123 Exporta", "asistieron": 2,
-                                                "valor": round(2 / 7, 4), "motivo": None}
+                                                "valor": round(2 / 6, 4), "motivo": None,
+                                                "exportaron_despues": 1, "efectividad": 0.5,
+                                                "motivo_efectividad": None}
+    assert (attendance["ecommerce"]["exportaron_despues"], attendance["ecommerce"]["efectividad"]) == (0, 0.0)
+    assert attendance["mujer_exporta"]["efectividad"] is None
     assert attendance["ecommerce"]["asistieron"] == 1
     assert attendance["mujer_exporta"]["asistieron"] == 0 and attendance["mujer_exporta"]["valor"] == 0.0
-    # C went to a fair before exporting; G only attended a workshop after its export
-    assert (result["exportaron_con_herramientas"], result["exportaron_sin_herramientas"]) == (1, 1)
+    # C went to a fair before exporting; G attended a workshop only after its export, but had
+    # its advice (Asesoría, form «asesoria») before: both used a CPE tool
+    assert (result["exportaron_con_herramientas"], result["exportaron_sin_herramientas"]) == (2, 0)
 
 
 @pytest.mark.parametrize("filters,expected", [
-    (Filters(region="CL-RM"), {"ingresadas": 4, "exportadoras": 1, "evolucionaron": 1, "desertaron": 0,
-                               "derivadas": 2, "eficacia": 0.25, "evolucion": 0.25, "desercion": 0.0}),
+    (Filters(region="CL-RM"), {"ingresadas": 3, "exportadoras": 1, "evolucionaron": 1, "desertaron": 0,
+                               "derivadas": 1, "eficacia": 0.3333, "evolucion": 0.3333, "desercion": 0.0}),
     (Filters(region="CL-BI"), {"ingresadas": 3, "exportadoras": 1, "evolucionaron": 0, "desertaron": 1,
                                "derivadas": 1, "eficacia": 0.3333, "evolucion": 0.0, "desercion": 0.3333}),
     (parse_filters(date_from="2026-03-01", date_to="2026-03-31"),
-     {"ingresadas": 4, "exportadoras": 1, "evolucionaron": 1, "desertaron": 1, "derivadas": 2,
-      "eficacia": 0.25, "evolucion": 0.25, "desercion": 0.25}),
+     {"ingresadas": 3, "exportadoras": 1, "evolucionaron": 1, "desertaron": 1, "derivadas": 1,
+      "eficacia": 0.3333, "evolucion": 0.3333, "desercion": 0.3333}),
     (parse_filters(date_from="2026-04-01"), {"ingresadas": 3, "exportadoras": 1, "evolucionaron": 0,
                                              "desertaron": 0, "derivadas": 1, "eficacia": 0.3333,
                                              "evolucion": 0.0, "desercion": 0.0}),
@@ -244,9 +254,9 @@ def test_an_empty_period_divides_by_nothing(mix):
 
 def test_chart_series(mix):
     engine, _ = mix
-    result = charts(engine, Filters(), 7, 2)
+    result = charts(engine, Filters(), 6, 2)
     assert result["embudo"] == [
-        {"etapa": "ingresadas", "empresas": 7}, {"etapa": "sin_clasificar", "empresas": 1},
+        {"etapa": "registradas", "empresas": 7}, {"etapa": "ingresadas", "empresas": 6},
         {"etapa": "rojo", "empresas": 1}, {"etapa": "amarillo", "empresas": 3}, {"etapa": "verde", "empresas": 1},
         {"etapa": "rojo_oscuro", "empresas": 1}, {"etapa": "exportadoras", "empresas": 2}]
     assert result["ingresos_por_mes"] == [{"mes": "2026-03", "empresas": 4}, {"mes": "2026-04", "empresas": 3}]
@@ -353,7 +363,7 @@ def _distinct_by_hand(cases, pick):
 ], ids=["empty", "single-cases", "two-groups", "same-group", "outcomes"])
 @pytest.mark.parametrize("shared_all", [False, True], ids=["only-repeated", "superset"])
 def test_tally_counts_each_company_once_like_count_distinct(cases, shared_all):
-    from engine.programme.indicators import COUNTED, tally
+    from engine.programme.indicators import COUNTED, counts_in, tally
 
     per_company: dict = {}
     for company, _key in cases:
@@ -365,8 +375,10 @@ def test_tally_counts_each_company_once_like_count_distinct(cases, shared_all):
     found, numbers = tally([(*k, n) for k, n in groups.items()], shared)
     assert sorted(found, key=str) == sorted(
         [(*key, _distinct_by_hand(cases, lambda k, key=key: k == key)) for key in groups], key=str)
-    for name, outcomes in COUNTED.items():
-        assert numbers[name] == _distinct_by_hand(cases, lambda k, o=outcomes: o is None or k[2] in o), name
+    for name, (entered, outcomes) in COUNTED.items():
+        assert numbers[name] == _distinct_by_hand(
+            cases, lambda k, e=entered, o=outcomes: (not e or k[1]) and (o is None or k[2] in o)), name
+        assert numbers[name] == _distinct_by_hand(cases, lambda k, r=COUNTED[name]: counts_in(r, k)), name
 
 
 def test_tally_by_hand():
@@ -376,8 +388,8 @@ def test_tally_by_hand():
     shared = [(7, *RM_MAR), (7, *RM_MAR), (7, *RM_APR), (7, *RM_DER)]  # company 7: four cases
     found, numbers = tally(groups, shared)
     assert sorted(found, key=str) == sorted([(*RM_MAR, 2), (*RM_APR, 1), (*RM_DER, 2), (*BI_EXP, 1)], key=str)
-    assert numbers == {"ingresadas": 4, "desertaron": 0, "desercion": 0, "abandono": 0, "derivadas": 2,
-                       "cerraron_exportadoras": 1}
+    assert numbers == {"registradas": 4, "ingresadas": 4, "desertaron": 0, "desercion": 0, "abandono": 0,
+                       "derivadas": 2, "cerraron_exportadoras": 1}
 
 
 def test_a_company_with_several_cases_counts_once(mix, clock):
@@ -388,10 +400,11 @@ def test_a_company_with_several_cases_counts_once(mix, clock):
     d.start(rut="76.111.111-6", ventas_uf=1500)  # A again: micro, derived at once
     d.start(rut="76.666.666-3", rubro="alimentos_procesados")  # F again, still open
     after = indicators(engine)
-    assert _core(after) == {**_core(before), "eficacia": round(2 / 7, 4)}
+    assert _core(after) == _core(before)
+    assert after["registradas"] == before["registradas"] == 7
     assert after["salidas"] == before["salidas"] and after["asistencia"] == before["asistencia"]
     series = charts(engine, Filters(), after["ingresadas"], after["exportadoras"])
-    assert series["embudo"][0] == {"etapa": "ingresadas", "empresas": 7}
+    assert series["embudo"][:2] == [{"etapa": "registradas", "empresas": 7}, {"etapa": "ingresadas", "empresas": 6}]
     months = {m["mes"]: m["empresas"] for m in series["ingresos_por_mes"]}
     assert months[clock.now().strftime("%Y-%m")] == 2  # the two new entries, in the month they entered
 

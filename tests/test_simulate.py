@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from engine.models.forms import Form, load_form
 from engine.models.validation import collect_files
+from engine.programme.indicators import PRE_ENTRY
 from engine.simulate import answer, cohort, simulate
 from engine.store.schema import Case, ModelVersion
 
@@ -44,8 +45,11 @@ def test_every_case_is_counted_once_and_the_database_is_untouched(deployed):
     assert result["resultados"]["error"] == 0
     assert result["pasos"]["StartEvent_Interesada"] == 25
     indicators = result["indicadores"]
-    assert indicators["ingresadas"] == 25
-    assert indicators["eficacia"] == round(indicators["exportaron"] / 25, 4)
+    # SPEC §6: only classified companies entered; the others are counted apart (tests/test_entry.py)
+    assert indicators["registradas"] == 25
+    entered = indicators["ingresadas"]
+    assert 0 < entered < 25 and entered + sum(indicators[k] for k in PRE_ENTRY) == 25
+    assert indicators["eficacia"] == round(indicators["exportaron"] / entered, 4)
     assert {"mediana", "p90"} <= set(result["duracion_dias"])
     with deployed.Session() as s:  # the configured database was only read
         assert s.scalar(select(func.count()).select_from(Case)) == 0

@@ -28,6 +28,7 @@ MANAGE_MODELS = "manage_models"  # models area: deploy, edit, migrate, simulate
 REPAIR_CASES = "repair_cases"  # retry or skip a case's failed step
 SEE_AUDIT = "see_audit"  # the personal-data audit, also a company's recent accesses
 SEE_INDICATORS = "see_indicators"
+SEE_EXECUTIVES = "see_executives"  # the executives' performance and export credit (thesis §3.4.2 block 4)
 SEE_REGISTRY = "see_registry"
 SEE_BENEFITS = "see_benefits"
 SEE_OUTBOX = "see_outbox"  # the outbox: every message, its text and its delivery state
@@ -42,6 +43,7 @@ PERMISSIONS = {
     REPAIR_CASES: {ANALISTA},
     SEE_AUDIT: {ANALISTA},
     SEE_INDICATORS: {ANALISTA, *REGIONAL},
+    SEE_EXECUTIVES: {JEFE_REGIONAL, ANALISTA},
     SEE_REGISTRY: {ANALISTA, *REGIONAL},
     SEE_BENEFITS: {JEFE_REGIONAL, ANALISTA},
     SEE_OUTBOX: {ANALISTA},

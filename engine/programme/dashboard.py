@@ -23,10 +23,12 @@ UNCLASSIFIED = "sin_clasificar"
 ONGOING = "en_curso"
 
 
-def funnel(rows: dict, entered: int, exported: int) -> list[dict]:
-    """Entries, then the current segment of each, then exporters (pure)."""
-    stages = [{"etapa": "ingresadas", "empresas": entered}]
-    stages += [{"etapa": seg, "empresas": rows.get(seg, 0)} for seg in (UNCLASSIFIED, *SEGMENT_ORDER)]
+def funnel(rows: dict, registered: int, entered: int, exported: int) -> list[dict]:
+    """Registered companies, those that entered (were classified), the current segment of each,
+    then exporters (pure). The registered that did not enter are figures of their own
+    (engine/programme/indicators.py `before_entry`)."""
+    stages = [{"etapa": "registradas", "empresas": registered}, {"etapa": "ingresadas", "empresas": entered}]
+    stages += [{"etapa": seg, "empresas": rows.get(seg, 0)} for seg in SEGMENT_ORDER]
     stages.append({"etapa": "exportadoras", "empresas": exported})
     return stages
 
@@ -83,7 +85,7 @@ def charts_in(s, f: Filters, entered: int, exported: int, found=None) -> dict:
     """`charts` in the session `s`; `found` is `entries(s, f)` when the caller already has it."""
     where = conditions(f)
     company = func.count(distinct(Case.company_id))
-    groups, _numbers = found or entries(s, f)
+    groups, numbers = found or entries(s, f)
     segments, months, outcomes = split(groups)
     transitions = [{"desde": a, "hacia": b, "empresas": n} for a, b, n in s.execute(
         select(SegmentChange.desde, SegmentChange.hacia, company)
@@ -102,6 +104,7 @@ def charts_in(s, f: Filters, entered: int, exported: int, found=None) -> dict:
     load = [{"ejecutivo": e, "casos": n} for e, n in s.execute(
         select(Case.ejecutivo, func.count()).where(*load_where).group_by(Case.ejecutivo)
         .order_by(func.count().desc(), Case.ejecutivo).limit(40))]
-    return {"embudo": funnel(segments, entered, exported), "ingresos_por_mes": fill_months(months),
+    return {"embudo": funnel(segments, numbers["registradas"], entered, exported),
+            "ingresos_por_mes": fill_months(months),
             "transiciones": transitions, "carga_ejecutivos": {"tope": EXECUTIVE_CAP, "ejecutivos": load},
             "resultados_por_region": outcomes}

@@ -10,22 +10,33 @@ counts as leaving, ratios with an empty denominator, cases to companies) are sma
 functions with table-driven tests (tests/test_indicators.py).
 
 Definitions (also written on the dashboard):
-- an *entry* is a case with a company; the company entered on the day its case was created
-  (`Case.created_at`), and the filters apply to that case (its region, executive, rubro);
-  companies are counted once however many cases they have in the selection;
-- *exportadoras*: companies whose case ended as `exportadora`, or with an export registered
-  (CompanyExport) after they entered;
+- the selection is the cases with a company whose filters match (the case's region, executive,
+  rubro, and the period on the day the case was created: the company registered); a company is
+  counted once however many cases it has in the selection (*registradas*);
+- an *entry* (SPEC §6, manual §3.1): a company enters the programme when it is classified after
+  its TPE and interview, i.e. when its case's `segmento` is first set (the first SegmentChange
+  row of the case, `desde` NULL; `Case.segmento` is then never empty again). Size-gate
+  derivations (micro, grande), companies still without a TPE and those whose TPE awaits the
+  interview are not entries: they are counted apart (`antes_del_ingreso`, `entry_stage`);
+- *exportadoras*: entered companies whose classified case ended as `exportadora`, or with an
+  export registered (CompanyExport) after their classification;
 - *evolucionaron*: companies with a segment change upwards in `EVOLUTION_ORDER`
   (rojo < amarillo < verde); the first classification is not a move, and neither is a move to
   rojo_oscuro: thesis §3.1.3 and manual §10 put rojo oscuro outside the CPE ("Empresas
   exportadoras sobre el nivel de los Centros pyme exporta, por lo que no se califica como tal"),
   a company reclassified there is derived, not promoted; the programme's ladder is the one §5.2
   counts ("cuántas suben de categoría de 'amarillo' a 'verde'");
-- *desertaron*: companies whose case ended as `desercion` (6 months without activity) or
-  `abandono` (the company stopped answering): both mean it left the programme (SPEC §9);
+- *desertaron*: entered companies whose classified case ended as `desercion` (6 months without
+  activity) or `abandono` (the company stopped answering): both mean it left (SPEC §9);
+- Eficacia, Evolución, Deserción and Asistencia divide by the entered companies;
 - *exported with CPE tools*: an exporter that, at or before its export (the case closing as
-  exportadora or the first registered export), attended a workshop session or had a promotion
-  instrument activity (SRA activity `promocion`: ferias, ruedas de negocio, planes sectoriales).
+  exportadora or the first registered export), attended a workshop session (attendance taken),
+  received advice (a completed task whose form is `asesoria`, or an SRA activity `asesoria…`)
+  or took part in a promotion instrument (SRA activity `promocion`: ferias, ruedas de negocio,
+  planes sectoriales); *without tools*: none of those before the export, so it exported with
+  the information available alone (thesis §3.4.3);
+- *workshop effectiveness* (§3.1.3 "fuerte monitoreo"): per workshop, the entered companies
+  that attended a session and, of them, those whose export came after that session.
 """
 
 from __future__ import annotations
@@ -42,7 +53,10 @@ from engine.store.schema import (
     Activity,
     Case,
     CompanyExport,
+    Derivation,
     SegmentChange,
+    TaskRow,
+    Tpe,
     Workshop,
     WorkshopRegistration,
     WorkshopSession,
@@ -53,9 +67,16 @@ EVOLUTION_ORDER = ("rojo", "amarillo", "verde")  # the programme's ladder: what 
 LEFT = ("desercion", "abandono")
 PYMES_REGISTRADAS = 206_773  # thesis §1.1: PYMEs registered by the SII (denominator of Promoción)
 PROMOTION_ACTIVITY = "promocion"
-# the counts `tally` makes from the entries: companies with a case in the selection that ended so
-COUNTED = {"ingresadas": None, "desertaron": LEFT, "desercion": ("desercion",), "abandono": ("abandono",),
-           "derivadas": ("derivada",), "cerraron_exportadoras": ("exportadora",)}
+ADVICE_FORM = "asesoria"  # the form of the advice tasks (Asesoría, Asesoría especializada)
+ADVICE_ACTIVITY = "asesoria"  # SRA activities whose tipo starts so (asesoria, asesoria_especializada)
+SIZE_GATE = ("micro", "grande")  # derivation motivos of the size gate (engine/domain/derivation.py)
+# before the entry, one stage per company, the first that applies in this order
+PRE_ENTRY = ("micro", "grande", "en_evaluacion", "sin_tpe", "cerrada_sin_ingresar")
+# the counts `tally` makes from the entries: companies with a case in the selection that is
+# (entered: classified, or any) and ended as one of the outcomes (None: ended or not)
+COUNTED = {"registradas": (False, None), "ingresadas": (True, None), "desertaron": (True, LEFT),
+           "desercion": (True, ("desercion",)), "abandono": (True, ("abandono",)),
+           "derivadas": (True, ("derivada",)), "cerraron_exportadoras": (True, ("exportadora",))}
 KEYS = ("ingresadas", "exportadoras", "evolucionaron", "desertaron", "derivadas", "eficacia", "evolucion",
         "desercion", "promocion", "asistencia")
 
@@ -81,6 +102,46 @@ def ratio(part: int, whole: int, reason: str, digits: int = 4) -> tuple[float | 
     return round(part / whole, digits), None
 
 
+def counts_in(rule: tuple, key: tuple) -> bool:
+    """Whether an entry group (region, segmento, resultado, month) counts for a rule of COUNTED (pure)."""
+    entered, outcomes = rule
+    return (not entered or bool(key[1])) and (outcomes is None or key[2] in outcomes)
+
+
+def entry_stage(segmento: str | None, size_gate: str | None, has_tpe: bool, open_case: bool) -> str:
+    """Where a case stands with respect to the entry (pure, SPEC §6, manual §3.1): `ingresada` once
+    classified; before that `micro`/`grande` (derived at the size gate), `sin_tpe` (open, the
+    company has no TPE yet), `en_evaluacion` (open, TPE answered, not classified yet), or
+    `cerrada_sin_ingresar` (ended, or failed, without classification nor size gate)."""
+    if segmento:
+        return "ingresada"
+    if size_gate in SIZE_GATE:
+        return size_gate
+    if not open_case:
+        return "cerrada_sin_ingresar"
+    return "en_evaluacion" if has_tpe else "sin_tpe"
+
+
+def company_stage(stages) -> str:
+    """A company's stage from its cases' (`entry_stage`) (pure): entered if any case entered,
+    else the first of PRE_ENTRY that one of its cases is in."""
+    stages = set(stages)
+    if "ingresada" in stages:
+        return "ingresada"
+    return next(s for s in PRE_ENTRY if s in stages)
+
+
+def pre_entry(stages_by_company: dict) -> dict:
+    """{stage: companies} over PRE_ENTRY for {company: [stage of each case]} (pure); entered
+    companies are not counted."""
+    result = dict.fromkeys(PRE_ENTRY, 0)
+    for stages in stages_by_company.values():
+        stage = company_stage(stages)
+        if stage != "ingresada":
+            result[stage] += 1
+    return result
+
+
 def tally(groups, shared, counted=COUNTED) -> tuple[list[tuple], dict]:
     """Companies from counts of cases (pure). A company with a single case is that case, so
     counting its cases counts it exactly; only the cases of companies with several cases need
@@ -92,7 +153,7 @@ def tally(groups, shared, counted=COUNTED) -> tuple[list[tuple], dict]:
 
     Returns the groups with `companies` in place of `cases` (a company counted once in each
     group, as COUNT(DISTINCT) per group would) and, for each key of `counted`, the companies
-    with an entry whose resultado is one of its values (None: any entry), each counted once."""
+    with an entry that counts for its rule (`counts_in`), each counted once."""
     cases: dict = {}
     for *key, n in groups:
         cases[tuple(key)] = cases.get(tuple(key), 0) + n
@@ -103,8 +164,8 @@ def tally(groups, shared, counted=COUNTED) -> tuple[list[tuple], dict]:
         companies.setdefault(key, set()).add(company)
     per_group = [(*key, n + len(companies.get(key, ()))) for key, n in cases.items()]
     result = {}
-    for name, outcomes in counted.items():
-        chosen = [key for key in cases if outcomes is None or key[2] in outcomes]
+    for name, rule in counted.items():
+        chosen = [key for key in cases if counts_in(rule, key)]
         several = set().union(*(companies.get(key, set()) for key in chosen))
         result[name] = sum(cases[key] for key in chosen) + len(several)
     return [g for g in per_group if g[-1]], result
@@ -233,18 +294,42 @@ def entries(s, f: Filters) -> tuple[list[tuple], dict]:
     return tally(groups, shared)
 
 
+def entered_conditions(f: Filters, table=Case) -> list:
+    """`conditions` and classified: the selection's entries that entered the programme (a segment
+    set; an empty text is none: the engine records no segment change for it)."""
+    return [*conditions(f, table), table.segmento.is_not(None), table.segmento != ""]
+
+
+def _classified_before(f: Filters, company, moment):
+    """SQL: the company has a case of the selection classified at or before `moment`."""
+    entered = aliased(Case)
+    return exists(select(entered.id).join(SegmentChange, SegmentChange.case_id == entered.id)
+                  .where(entered.company_id == company, SegmentChange.at <= moment, *conditions(f, entered)))
+
+
 def _registered_exporters(f: Filters):
-    """The companies of the selection with an export registered after they entered and no entry
-    closed as exportadora (those are counted by `tally`): driven by the exports, one probe of the
-    company's cases each, not a scan of the cases."""
-    entered, closed = aliased(Case), aliased(Case)
-    before = exists(select(entered.id).where(entered.company_id == CompanyExport.company_id,
-                                             entered.created_at <= CompanyExport.created_at,
-                                             *conditions(f, entered)))
+    """The companies of the selection with an export registered after they entered (were
+    classified) and no entered case closed as exportadora (those are counted by `tally`): driven
+    by the exports, one probe of the company's cases each, not a scan of the cases."""
+    closed = aliased(Case)
     exporter = exists(select(closed.id).where(closed.company_id == CompanyExport.company_id,
-                                              closed.resultado == "exportadora", *conditions(f, closed)))
+                                              closed.resultado == "exportadora", *entered_conditions(f, closed)))
     return select(func.count(distinct(CompanyExport.company_id))).where(
-        CompanyExport.company_id.is_not(None), before, ~exporter)
+        CompanyExport.company_id.is_not(None),
+        _classified_before(f, CompanyExport.company_id, CompanyExport.created_at), ~exporter)
+
+
+def exporters(f: Filters):
+    """Subquery (company_id, at): each exporter of the selection and the moment of its export
+    (its entered case closing as exportadora, or its first export registered after its entry)."""
+    closed = select(Case.company_id.label("company_id"), Case.ended_at.label("at")) \
+        .where(*entered_conditions(f), Case.resultado == "exportadora")
+    registered = select(CompanyExport.company_id.label("company_id"), CompanyExport.created_at.label("at")) \
+        .where(CompanyExport.company_id.is_not(None),
+               _classified_before(f, CompanyExport.company_id, CompanyExport.created_at))
+    moments = union_all(closed, registered).subquery()
+    return select(moments.c.company_id, func.min(moments.c.at).label("at")) \
+        .group_by(moments.c.company_id).subquery()
 
 
 def counts(s, f: Filters, found=None) -> dict:
@@ -256,52 +341,76 @@ def counts(s, f: Filters, found=None) -> dict:
                        .join(SegmentChange, SegmentChange.case_id == Case.id).where(*conditions(f), up))
     return {"ingresadas": numbers["ingresadas"], "exportadoras": exported, "evolucionaron": evolved or 0,
             "desertaron": numbers["desertaron"], "derivadas": numbers["derivadas"],
-            "salidas": {"desercion": numbers["desercion"], "abandono": numbers["abandono"]}}
+            "salidas": {"desercion": numbers["desercion"], "abandono": numbers["abandono"]},
+            "registradas": numbers["registradas"]}
+
+
+def before_entry(s, f: Filters) -> dict:
+    """The companies of the selection that have not entered, by stage (`pre_entry`): read from
+    their unclassified cases only (a size-gate derivation, a TPE on record, the case's status)."""
+    entered = aliased(Case)
+    size_gate = select(Derivation.motivo).where(Derivation.case_id == Case.id, Derivation.motivo.in_(SIZE_GATE)) \
+        .order_by(Derivation.id).limit(1).scalar_subquery()
+    has_tpe = exists(select(Tpe.id).where(Tpe.company_id == Case.company_id))
+    rows = s.execute(select(Case.company_id, Case.status, size_gate, has_tpe).where(
+        *conditions(f), or_(Case.segmento.is_(None), Case.segmento == ""),
+        ~exists(select(entered.id).where(entered.company_id == Case.company_id, *entered_conditions(f, entered)))))
+    stages: dict = {}
+    for company, status, gate, tpe in rows:
+        stages.setdefault(company, []).append(entry_stage(None, gate, bool(tpe), status == "active"))
+    return pre_entry(stages)
 
 
 def attendance(s, f: Filters, entered: int) -> dict:
-    """Asistencia X = entered companies that attended a session of workshop X / entered."""
+    """Asistencia X = entered companies that attended a session of workshop X / entered; and the
+    workshop's effectiveness: of those attendees, the companies that exported after the session."""
     # driven by the attendances, one probe of the company's cases each (not a scan of the cases)
     member = aliased(Case)
-    attended = dict(s.execute(
-        select(Workshop.key, func.count(distinct(WorkshopRegistration.company_id))).select_from(WorkshopRegistration)
+    done = exporters(f)
+    later = func.count(distinct(case((done.c.at >= WorkshopSession.starts_at, WorkshopRegistration.company_id))))
+    attended = {key: (n, m) for key, n, m in s.execute(
+        select(Workshop.key, func.count(distinct(WorkshopRegistration.company_id)), later)
+        .select_from(WorkshopRegistration)
         .join(WorkshopSession, WorkshopSession.id == WorkshopRegistration.session_id)
         .join(Workshop, Workshop.id == WorkshopSession.workshop_id)
+        .outerjoin(done, done.c.company_id == WorkshopRegistration.company_id)
         .where(WorkshopRegistration.attended.is_(True), WorkshopSession.cancelled.is_(False),
                exists(select(member.id).where(member.company_id == WorkshopRegistration.company_id,
-                                               *conditions(f, member))))
-        .group_by(Workshop.key)).all())
+                                               *entered_conditions(f, member))))
+        .group_by(Workshop.key))}
     result = {}
     for key, name in s.execute(select(Workshop.key, Workshop.name).where(Workshop.active.is_(True))
                                .order_by(Workshop.position, Workshop.id)):
-        value, reason = ratio(attended.get(key, 0), entered, NO_ENTRIES)
-        result[key] = {"taller": name, "asistieron": attended.get(key, 0), "valor": value, "motivo": reason}
+        came, exported = attended.get(key, (0, 0))
+        value, reason = ratio(came, entered, NO_ENTRIES)
+        effect, why = ratio(exported, came, "ninguna empresa ingresada asistió")
+        result[key] = {"taller": name, "asistieron": came, "valor": value, "motivo": reason,
+                       "exportaron_despues": exported, "efectividad": effect, "motivo_efectividad": why}
     return result
+
+
+def tools_used(company, moment):
+    """SQL: the company used a CPE tool at or before `moment` (see the module's definitions)."""
+    promoted = exists(select(Activity.id).where(
+        Activity.company_id == company, Activity.created_at <= moment,
+        or_(Activity.tipo == PROMOTION_ACTIVITY, Activity.tipo.startswith(ADVICE_ACTIVITY, autoescape=True))))
+    of_company = aliased(Case)
+    advised = exists(select(TaskRow.id).join(of_company, of_company.id == TaskRow.case_id).where(
+        of_company.company_id == company, TaskRow.form_key == ADVICE_FORM, TaskRow.state == "completed",
+        TaskRow.completed_at <= moment))
+    trained = exists(select(WorkshopRegistration.id)
+                     .join(WorkshopSession, WorkshopSession.id == WorkshopRegistration.session_id)
+                     .where(WorkshopRegistration.company_id == company,
+                            WorkshopRegistration.attended.is_(True), WorkshopSession.cancelled.is_(False),
+                            WorkshopSession.starts_at <= moment))
+    return or_(promoted, advised, trained)
 
 
 def tools(s, f: Filters) -> dict:
     """Exporters with and without CPE tools before their export (see the module's definitions)."""
-    where = conditions(f)
-    closed = select(Case.company_id.label("company_id"), Case.ended_at.label("at")) \
-        .where(*where, Case.resultado == "exportadora")
-    entered = aliased(Case)
-    registered = select(CompanyExport.company_id.label("company_id"), CompanyExport.created_at.label("at")) \
-        .where(exists(select(entered.id).where(entered.company_id == CompanyExport.company_id,
-                                                entered.created_at <= CompanyExport.created_at,
-                                                *conditions(f, entered))))
-    moments = union_all(closed, registered).subquery()
-    exporters = select(moments.c.company_id, func.min(moments.c.at).label("at")) \
-        .group_by(moments.c.company_id).subquery()
-    promoted = exists(select(Activity.id).where(Activity.company_id == exporters.c.company_id,
-                                                Activity.tipo == PROMOTION_ACTIVITY,
-                                                Activity.created_at <= exporters.c.at))
-    trained = exists(select(WorkshopRegistration.id)
-                     .join(WorkshopSession, WorkshopSession.id == WorkshopRegistration.session_id)
-                     .where(WorkshopRegistration.company_id == exporters.c.company_id,
-                            WorkshopRegistration.attended.is_(True), WorkshopSession.cancelled.is_(False),
-                            WorkshopSession.starts_at <= exporters.c.at))
-    total, with_tools = s.execute(select(func.count(), func.count(case((or_(promoted, trained), 1))))
-                                  .select_from(exporters)).one()
+    done = exporters(f)
+    total, with_tools = s.execute(select(func.count(), func.count(case((tools_used(done.c.company_id, done.c.at), 1))))
+                                  .select_from(done)).one()
     return {"exportaron_con_herramientas": with_tools, "exportaron_sin_herramientas": total - with_tools}
 
 
@@ -337,6 +446,7 @@ def indicators_in(s, f: Filters, pymes_registradas: int, found=None) -> dict:
     values, reasons = ratios(result, pymes_registradas)
     result.update(values)
     result["asistencia"] = attendance(s, f, result["ingresadas"])
+    result["antes_del_ingreso"] = before_entry(s, f)
     result.update(tools(s, f))
     result["motivos"] = reasons
     result["pymes_registradas"] = pymes_registradas

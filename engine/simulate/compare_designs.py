@@ -30,6 +30,7 @@ from pathlib import Path
 from engine.assembly import build_engine
 from engine.basics.xmlsafe import XmlError, parse_xml
 from engine.programme.heatmap import heatmap
+from engine.programme.indicators import PRE_ENTRY
 from engine.simulate import RESULTS, simulate
 from engine.simulate import workshop_attendance as simulated_workshops
 
@@ -43,6 +44,8 @@ BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 METRICS = [
     *[("resultados", key, "count", {"exportadora": "mas", "derivada": "menos", "desercion": "menos",
                                     "abandono": "menos", "error": "menos"}.get(key)) for key in RESULTS],
+    ("indicadores", "ingresadas", "count", "mas"),
+    *[("indicadores", key, "count", None) for key in PRE_ENTRY],
     ("indicadores", "exportaron", "count", "mas"),
     ("indicadores", "evolucionaron", "count", "mas"),
     ("indicadores", "eficacia", "ratio", "mas"),

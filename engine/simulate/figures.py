@@ -1,5 +1,12 @@
 """The figures of a simulation: each shard reduces its cases to counts and lists of days
-(`shard_summary`), and `figures` merges the shards' summaries."""
+(`shard_summary`), and `figures` merges the shards' summaries.
+
+The indicators follow the live ones (engine/programme/indicators.py, SPEC §6): a company enters
+when its case is classified (its `segmento` first set); size-gate derivations (micro, grande),
+companies still without a TPE, those awaiting their interview and those that ended before
+classification are counted apart (`entry_stage`); Eficacia, Evolución and Deserción divide by
+the entered companies, and their numerators count entered companies only (every simulated
+company has one case)."""
 
 from __future__ import annotations
 
@@ -10,9 +17,9 @@ from collections import Counter
 from sqlalchemy import func, select
 
 from engine.basics.clock import as_utc
-from engine.programme.indicators import LEFT
+from engine.programme.indicators import LEFT, PRE_ENTRY, SIZE_GATE, entry_stage
 from engine.simulate.config import RESULTS
-from engine.store.schema import Case, CaseEvent
+from engine.store.schema import Case, CaseEvent, Derivation, Tpe
 
 
 def shard_summary(sim, companies, cfg, end, work, counts) -> dict:
@@ -20,31 +27,38 @@ def shard_summary(sim, companies, cfg, end, work, counts) -> dict:
     database stream past (the memory it takes does not grow with the cases' data)."""
     by_case = {c.case_id: c for c in companies.values() if c.case_id is not None}
     summary = {"results": Counter(), "segments": Counter(), "first_segments": Counter(), "executives": Counter(),
-               "durations": [], "stay": [], "exported": 0, "evolved": 0,
+               "durations": [], "stay": [], "exported": 0, "evolved": 0, "stages": Counter(), "left": 0,
+               "derived": 0,
                "errors": sorted({c.failed for c in companies.values() if c.failed}),
                "work": dict(work), "counts": dict(counts)}
     order = {name: i for i, name in enumerate(cfg["orden_segmentos"])}
     seen = set()
     with sim.Session() as s:
+        gates = dict(s.execute(select(Derivation.case_id, Derivation.motivo)
+                               .where(Derivation.motivo.in_(SIZE_GATE))).all())
+        tested = set(s.scalars(select(Tpe.company_id)))
         query = select(Case.id, Case.status, Case.resultado, Case.segmento, Case.ejecutivo, Case.data,
-                       Case.created_at, Case.ended_at).order_by(Case.id).execution_options(yield_per=2000)
+                       Case.created_at, Case.ended_at, Case.company_id) \
+            .order_by(Case.id).execution_options(yield_per=2000)
         for row in s.execute(query):
             company = by_case.get(row.id)
             if company is None:
                 continue
             seen.add(row.id)
-            _count(summary, company, row, order, end)
+            stage = entry_stage(row.segmento, gates.get(row.id), row.company_id in tested,
+                                row.status == "active")
+            _count(summary, company, row, order, end, stage)
         summary["steps"] = dict(s.execute(select(CaseEvent.bpmn_id, func.count())
                                           .where(CaseEvent.kind.in_(("task_completed", "step_completed")),
                                                  CaseEvent.bpmn_id.is_not(None))
                                           .group_by(CaseEvent.bpmn_id)).all())
     for company in companies.values():
         if company.case_id not in seen:  # never started (its start failed)
-            _count(summary, company, None, order, end)
+            _count(summary, company, None, order, end, entry_stage(None, None, False, False))
     return summary
 
 
-def _count(summary, company, row, order, end) -> None:
+def _count(summary, company, row, order, end, stage) -> None:
     status = row.status if row is not None else None
     segments = company.segments
     if status is None or company.failed or status in ("error", "cancelled"):
@@ -55,6 +69,7 @@ def _count(summary, company, row, order, end) -> None:
         summary["results"]["activa"] += 1
     summary["segments"][(row.segmento if row is not None else None) or "sin_segmento"] += 1
     summary["first_segments"][segments[0] if segments else "sin_segmento"] += 1
+    summary["stages"][stage] += 1
     if row is None:
         return
     if row.ejecutivo:
@@ -63,8 +78,14 @@ def _count(summary, company, row, order, end) -> None:
     if ended is not None:
         summary["durations"].append((ended - began).total_seconds() / 86400)
     summary["stay"].append(((ended or end) - began).total_seconds() / 86400)
+    if stage != "ingresada":
+        return  # the indicators below count entered companies only
     if row.resultado == "exportadora" or _positive((row.data or {}).get("exportaciones")):
         summary["exported"] += 1
+    if row.resultado in LEFT:
+        summary["left"] += 1
+    elif row.resultado == "derivada":
+        summary["derived"] += 1
     ranks = [order[s] for s in segments if s in order]
     if any(b > a for a, b in zip(ranks, ranks[1:], strict=False)):
         summary["evolved"] += 1
@@ -73,18 +94,22 @@ def _count(summary, company, row, order, end) -> None:
 def figures(parts, n, cfg) -> dict:
     """The figures of the whole cohort from the shards' summaries (independent of their order)."""
     results, segments, first_segments, executives = Counter(), Counter(), Counter(), Counter()
-    steps, work, counts = Counter(), Counter(), Counter()
-    durations, stay, exported, evolved, errors = [], [], 0, 0, set()
+    steps, work, counts, stages = Counter(), Counter(), Counter(), Counter()
+    durations, stay, exported, evolved, left, derived, errors = [], [], 0, 0, 0, 0, set()
     for part in parts:
         for total, key in ((results, "results"), (segments, "segments"), (first_segments, "first_segments"),
-                           (executives, "executives"), (steps, "steps"), (work, "work"), (counts, "counts")):
+                           (executives, "executives"), (steps, "steps"), (work, "work"), (counts, "counts"),
+                           (stages, "stages")):
             total.update(part[key])
         durations += part["durations"]
         stay += part["stay"]
         exported += part["exported"]
         evolved += part["evolved"]
+        left += part["left"]
+        derived += part["derived"]
         errors.update(part["errors"])
     errors = sorted(errors)
+    entered = stages.get("ingresada", 0)
     results = {**{k: results.get(k, 0) for k in RESULTS},
                **{k: v for k, v in sorted(results.items()) if k not in RESULTS}}
     assigned = {k: v for k, v in work.items() if not k.startswith("pool:")}
@@ -107,11 +132,11 @@ def figures(parts, n, cfg) -> dict:
         },
         "pasos": dict(sorted(steps.items())),
         "indicadores": {
-            "ingresadas": n, "exportaron": exported, "evolucionaron": evolved,
-            "desertaron": left, "derivadas": results["derivada"],
-            "eficacia": _ratio(exported, n), "evolucion": _ratio(evolved, n),
-            "desercion": _ratio(left, n),
-            "promocion": _ratio(n, cfg["pymes_registradas"], 6),
+            "registradas": n, "ingresadas": entered, **{k: stages.get(k, 0) for k in PRE_ENTRY},
+            "exportaron": exported, "evolucionaron": evolved, "desertaron": left, "derivadas": derived,
+            "eficacia": _ratio(exported, entered), "evolucion": _ratio(evolved, entered),
+            "desercion": _ratio(left, entered),
+            "promocion": _ratio(entered, cfg["pymes_registradas"], 6),
         },
         "talleres": _workshops(parts),
         "personas": {"tareas_completadas": counts["tareas_completadas"],

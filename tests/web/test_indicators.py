@@ -49,6 +49,10 @@ def expected_values(result: dict) -> dict:
     for key, item in result["asistencia"].items():
         values[f"asistencia.{key}"] = item["valor"]
         values[f"asistencia.{key}.asistieron"] = item["asistieron"]
+        values[f"asistencia.{key}.exportaron_despues"] = item["exportaron_despues"]
+        values[f"efectividad.{key}"] = item["efectividad"]
+    for key, n in result["antes_del_ingreso"].items():
+        values[f"antes_del_ingreso.{key}"] = n
     return values
 
 
@@ -68,13 +72,18 @@ def test_the_page_shows_the_numbers_of_the_command(cases, client, auth, user, qu
     html = response.get_data(as_text=True)
     result = cli_json(cases, *cli_args)
     assert page_values(html) == expected_values(result)
-    assert result["ingresadas"] > 0
+    assert result["registradas"] > 0
 
 
 def test_the_whole_programme_by_hand(cases, client, auth):
+    """SPEC §6 / manual §3.1: the micro company (CL-BI) was derived at the size gate: registered,
+    not entered, and shown as its own figure."""
     result = cli_json(cases)
-    assert (result["ingresadas"], result["derivadas"], result["exportadoras"]) == (3, 2, 0)
+    assert (result["registradas"], result["ingresadas"], result["derivadas"], result["exportadoras"]) == (3, 2, 1, 0)
+    assert result["antes_del_ingreso"]["micro"] == 1 and sum(result["antes_del_ingreso"].values()) == 1
     assert cli_json(cases, "--region", "CL-RM")["ingresadas"] == 2
+    bio = cli_json(cases, "--region", "CL-BI")
+    assert (bio["registradas"], bio["ingresadas"], bio["eficacia"]) == (1, 0, None)
 
 
 def test_regional_users_see_only_their_region(cases, client, auth):

@@ -84,6 +84,7 @@ ROUTES = {
     ("api.get_case", "GET"): REGION_RM, ("api.get_task", "GET"): REGION_RM,
     ("api.complete_task", "POST"): {"eje_rm"}, ("api.claim_task", "POST"): {"eje_rm"},
     ("api.release_task", "POST"): {"eje_rm"},
+    ("indicadores.executives_page", "GET"): {"analista", "jefe_rm"},  # executives' performance (issue 16 item 9)
 }
 
 # pages other parts of the app add: who may reach them (at the route; region rules for

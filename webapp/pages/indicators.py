@@ -1,9 +1,11 @@
 """Indicadores: the programme's indicators with their definitions and charts (SPEC §6, thesis
-§3.4.3), and the process heatmap (cases and median duration per step of a process version).
+§3.4.3), the process heatmap (cases and median duration per step of a process version), and the
+executives' performance with the export credit (issue 16 item 9, thesis §3.4.2 block 4).
 
 Who sees what (checked on every request): analysts see every region and may filter by one;
 regional heads and executives (CPE and ProChile) see their own region only — asking for
-another region is refused. Companies (role pyme) have no access.
+another region is refused. Companies (role pyme) have no access. The executives' page is for
+regional heads (their region) and analysts (every region).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from engine.accounts import users
 from engine.basics.errors import NotFound
 from engine.domain import roles
 from engine.domain.regions import REGIONS, SHORT_NAMES
+from engine.programme.credit import executive_performance
 from engine.programme.dashboard import dashboard
 from engine.programme.heatmap import heatmap, versions_of_processes
 from engine.programme.indicators import PYMES_REGISTRADAS, SEGMENT_ORDER, parse_filters
@@ -27,8 +30,18 @@ from webapp.shared.guards import require
 
 bp = Blueprint("indicadores", __name__, url_prefix="/indicadores")
 
-STAGES = {"ingresadas": _l("Ingresadas"), "sin_clasificar": _l("Sin clasificar"), **SEGMENTS,
+STAGES = {"registradas": _l("Registradas"), "ingresadas": _l("Ingresadas"), **SEGMENTS,
           "exportadoras": _l("Exportadoras")}
+# the companies that have not entered the programme (engine/programme/indicators.py PRE_ENTRY)
+PRE_ENTRY_LABELS = {
+    "micro": (_l("Derivadas por tamaño: micro"), _l("Ventas bajo 2.400 UF: derivadas a SERCOTEC antes del TPE.")),
+    "grande": (_l("Derivadas por tamaño: grande"),
+               _l("Ventas sobre 100.000 UF: derivadas a ProChile grandes empresas.")),
+    "sin_tpe": (_l("Sin TPE aún"), _l("Caso abierto; la empresa aún no responde el TPE.")),
+    "en_evaluacion": (_l("En evaluación"), _l("Respondió el TPE; falta la entrevista o la clasificación.")),
+    "cerrada_sin_ingresar": (_l("Cerradas sin ingresar"),
+                             _l("El caso terminó antes de la clasificación (p. ej. abandono antes del TPE).")),
+}
 OUTCOMES = {**RESULTS, "en_curso": _l("En curso")}
 
 
@@ -85,13 +98,33 @@ def index():
     }
     return render_template("indicadores/index.html", error=None, result=result, series=series, chart_data=chart_data,
                            filters=filters, args=request.args, regions=REGIONS, executives=executives,
-                           rubros=rubros, segment_order=SEGMENT_ORDER, stages=STAGES, outcomes=OUTCOMES)
+                           rubros=rubros, segment_order=SEGMENT_ORDER, stages=STAGES, outcomes=OUTCOMES,
+                           pre_entry=PRE_ENTRY_LABELS, see_executives=roles.may(current_user, roles.SEE_EXECUTIVES))
 
 
 def _outcomes(by_region: dict) -> dict:
     keys = [k for k in OUTCOMES if any(k in v for v in by_region.values())]
     return {"labels": [SHORT_NAMES.get(r, r) for r in by_region], "datasets": [
         {"key": k, "label": str(OUTCOMES[k]), "values": [by_region[r].get(k, 0) for r in by_region]} for k in keys]}
+
+
+# -- executives' performance (issue 16 item 9) -----------------------------------------------------
+
+@bp.get("/ejecutivos")
+@require(roles.SEE_EXECUTIVES)
+def executives_page():
+    """Per executive: companies in charge (against the cap), worked, exports credited, evolution,
+    desertion (engine/programme/credit.py). A regional head sees their region only."""
+    try:
+        filters = _filters()
+    except ValueError as exc:
+        executives, rubros = _choices(roles.region_scope(current_user))
+        return render_template("indicadores/ejecutivos.html", error=str(exc), data=None, args=request.args,
+                               regions=REGIONS, executives=executives, rubros=rubros), 400
+    executives, rubros = _choices(filters.region)
+    return render_template("indicadores/ejecutivos.html", error=None,
+                           data=executive_performance(current_engine(), filters), filters=filters,
+                           args=request.args, regions=REGIONS, executives=executives, rubros=rubros)
 
 
 # -- heatmap -------------------------------------------------------------------------------------

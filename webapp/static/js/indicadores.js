@@ -11,7 +11,7 @@
   Chart.defaults.animation = false;
   var BLUE = "#15508f";
   var COLOURS = {
-    ingresadas: "#0b3a6b", sin_clasificar: "#9aa7b5", rojo: "#c62828", amarillo: "#f2b705", verde: "#2e7d32",
+    registradas: "#9aa7b5", ingresadas: "#0b3a6b", rojo: "#c62828", amarillo: "#f2b705", verde: "#2e7d32",
     rojo_oscuro: "#6d1313", exportadoras: "#15508f", exportadora: "#15508f", derivada: "#9aa7b5",
     desercion: "#c62828", abandono: "#e57373", en_curso: "#f2b705"
   };
