@@ -52,7 +52,8 @@ class Driver:
         """Schedule a session of each workshop, complete the training task (it enrols the company),
         take attendance on the day through the workshops module, and let the case's timer fire the day
         after. Returns the case."""
-        sessions = [self.schedule_session(taller) for taller in talleres]
+        region = self.engine.case(case_id)["region"]
+        sessions = [self.schedule_session(taller, region=region) for taller in talleres]
         self.do(case_id, bpmn_id, {"talleres": list(talleres), "programa_complementario": programa}, user=user)
         company_id = self.company_id(case_id)
         self.clock.advance(days=5)
