@@ -58,6 +58,7 @@ __all__ = [
     "local_day_start", "open_to", "is_open_to", "create_session", "list_sessions", "upcoming", "get_session",
     "cancel_session",
     "find_company", "register", "register_rut", "unregister",
-    "enrol_next_sessions", "mark_attendance", "attendance_sheet", "company_workshops", "sessions_for_company", "attended_workshops",
+    "enrol_next_sessions", "mark_attendance", "attendance_sheet", "company_workshops", "sessions_for_company",
+    "attended_workshops",
     "attendance_rows",
 ]
