@@ -50,13 +50,14 @@ class Driver:
     def train(self, case_id, bpmn_id="Task_Capacitacion", talleres=("taller_123_exporta",), attend=True,
               programa="ninguno", user=None):
         """Schedule a session of each workshop, complete the training task (it enrols the company),
-        take attendance on the day through the workshops module, and let the case's timer fire the day
-        after. Returns the case."""
+        take attendance on the day through the workshops module, and let the case's timers fire (the
+        session's start, then a day for the attendance). Returns the case."""
         region = self.engine.case(case_id)["region"]
         sessions = [self.schedule_session(taller, region=region) for taller in talleres]
         self.do(case_id, bpmn_id, {"talleres": list(talleres), "programa_complementario": programa}, user=user)
         company_id = self.company_id(case_id)
-        self.clock.advance(days=5)
+        self.clock.advance(days=5, hours=1)
+        self.engine.fire_due_timers()  # the session starts: the case waits a day for the attendance
         for session in sessions:
             workshops.mark_attendance(self.engine, session["id"], [company_id] if attend else [], by="eje.rm")
         self.clock.advance(days=1, hours=1)

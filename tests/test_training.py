@@ -69,13 +69,15 @@ def test_training_enrols_waits_for_attendance_and_moves_on(cpe):
         == [(session["id"], "registered", "eje.rm")]
     assert ("capacitacion", f"Inscripción en talleres: Taller 123 Exporta ({_local(session['starts_at'])}, "
                             "Oficina ProChile)") in _activities(engine, case_id)
-    # the case waits for the session: nothing to do until the day after it
+    # the case waits for the session, then a day for the attendance
     assert cpe.ready(case_id) == {}
-    assert datetime.fromisoformat(case["next_timer_at"]) == session["starts_at"] + timedelta(days=1)
-    clock.set(session["starts_at"])
+    assert datetime.fromisoformat(case["next_timer_at"]) == session["starts_at"]
+    clock.set(session["starts_at"] + timedelta(minutes=1))
+    assert engine.fire_due_timers() == 1 and cpe.ready(case_id) == {}
     W.mark_attendance(engine, session["id"], [company_id], by="eje.rm")  # attendance taken on the day
+    clock.advance(hours=23)
     assert engine.fire_due_timers() == 0
-    clock.advance(days=1, minutes=1)
+    clock.advance(hours=1, minutes=1)
     assert engine.fire_due_timers() == 1
     case = engine.case(case_id)
     assert case["data"]["verificacion_capacitacion"] == {"capacitada": True, "talleres": 1}
@@ -102,7 +104,8 @@ def test_absent_company_returns_to_choose_another_session(cpe):
     first = W.create_session(engine, "ecommerce", clock.now() + timedelta(days=3), "Oficina ProChile", 20,
                              region="CL-RM")
     cpe.do(case_id, "Task_Capacitacion", {"talleres": ["ecommerce"], "programa_complementario": "ninguno"})
-    clock.set(first["starts_at"])
+    clock.set(first["starts_at"] + timedelta(minutes=1))
+    engine.fire_due_timers()
     W.mark_attendance(engine, first["id"], [], by="eje.rm")  # absent
     clock.advance(days=1, minutes=1)
     engine.fire_due_timers()
@@ -112,7 +115,8 @@ def test_absent_company_returns_to_choose_another_session(cpe):
     second = W.create_session(engine, "ecommerce", clock.now() + timedelta(days=7), "En línea", 50, online=True)
     case = cpe.do(case_id, "Task_Capacitacion", {"talleres": ["ecommerce"], "programa_complementario": "ninguno"})
     assert [i["sesion_id"] for i in case["data"]["inscripcion_taller"]["inscripciones"]] == [second["id"]]
-    clock.set(second["starts_at"])
+    clock.set(second["starts_at"] + timedelta(minutes=1))
+    engine.fire_due_timers()
     W.mark_attendance(engine, second["id"], [company_id], by="eje.rm")
     clock.advance(days=1, minutes=1)
     engine.fire_due_timers()
