@@ -245,3 +245,17 @@ def test_the_operator_refuses_bad_input_and_writes_nothing(seeded, clock, taller
         _enrol(seeded, company_id, talleres)
     with seeded.Session() as s:
         assert s.scalar(select(WorkshopRegistration.id)) is None
+
+
+@pytest.mark.parametrize("data, state", [
+    ({"segmento": "amarillo"}, "current"),
+    ({"segmento": "amarillo", "verificacion_capacitacion": {"capacitada": False, "talleres": 0}}, "current"),
+    ({"segmento": "amarillo", "verificacion_capacitacion": {"capacitada": True, "talleres": 1}}, "done"),
+    ({"segmento": "amarillo", "verificacion_capacitacion": "sí"}, "current"),
+    ({"segmento": "amarillo", "capacitada": True}, "done"),  # a case of a version before the enrolment
+])
+def test_the_portal_shows_training_from_the_attendance_check(data, state):
+    from engine.programme.portal import stages
+
+    data = {"puntaje_tpe": 50, "puntaje_entrevista": 50, **data}
+    assert {s["key"]: s["state"] for s in stages(data, "active")}["capacitacion"] == state
