@@ -259,3 +259,17 @@ def test_the_portal_shows_training_from_the_attendance_check(data, state):
 
     data = {"puntaje_tpe": 50, "puntaje_entrevista": 50, **data}
     assert {s["key"]: s["state"] for s in stages(data, "active")}["capacitacion"] == state
+
+
+@pytest.mark.parametrize("catalogue, error", [("talleres", None), ("cursos", "«x-catalogo» desconocido"),
+                                              (["talleres"], "«x-catalogo» desconocido")])
+def test_a_form_names_a_known_catalogue(catalogue, error):
+    from engine.models.forms import load_form
+
+    form = {"type": "object", "properties": {"talleres": {
+        "type": "array", "x-catalogo": catalogue, "items": {"type": "string", "oneOf": [{"const": "a"}]}}}}
+    if error is None:
+        assert load_form(json.dumps(form))["properties"]["talleres"]["x-catalogo"] == "talleres"
+    else:
+        with pytest.raises(ValueError, match=error):
+            load_form(json.dumps(form))
