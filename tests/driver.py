@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from engine.programme import workshops
+from engine.store.schema import Case
+
 from . import profiles as P
 
 AGENDA = {"fecha_entrevista": "2026-03-05", "hora_entrevista": "10:30", "lugar_entrevista": "empresa"}
@@ -40,3 +45,32 @@ class Driver:
     def wait_months(self, months=3):
         self.clock.advance(days=31 * months)
         self.engine.fire_due_timers()
+
+    # -- training (manual §4.1): the Capacitación tasks enrol the company in real workshop sessions ---
+    def schedule_session(self, taller, region="CL-RM", days=5, capacity=20):
+        """A session of catalogue workshop `taller` in `region`, `days` from now (catalogue seeded)."""
+        workshops.seed_catalogue(self.engine)
+        starts_at = self.clock.now() + timedelta(days=days)
+        return workshops.create_session(self.engine, taller, starts_at, "Oficina ProChile", capacity, region=region,
+                                        created_by="eje.rm")
+
+    def train(self, case_id, bpmn_id="Task_Capacitacion", talleres=("taller_123_exporta",), attend=True,
+              programa="ninguno", user=None):
+        """Schedule a session of each workshop, complete the training task (it enrols the company),
+        take attendance on the day through the workshops module, and let the case's timers fire (the
+        session's start, then a day for the attendance). Returns the case."""
+        region = self.engine.case(case_id)["region"]
+        sessions = [self.schedule_session(taller, region=region) for taller in talleres]
+        self.do(case_id, bpmn_id, {"talleres": list(talleres), "programa_complementario": programa}, user=user)
+        company_id = self.company_id(case_id)
+        self.clock.advance(days=5, hours=1)
+        self.engine.fire_due_timers()  # the session starts: the case waits a day for the attendance
+        for session in sessions:
+            workshops.mark_attendance(self.engine, session["id"], [company_id] if attend else [], by="eje.rm")
+        self.clock.advance(days=1, hours=1)
+        self.engine.fire_due_timers()
+        return self.engine.case(case_id)
+
+    def company_id(self, case_id):
+        with self.engine.Session() as s:
+            return s.get(Case, case_id).company_id

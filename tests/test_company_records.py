@@ -21,8 +21,6 @@ ANALYST = SimpleNamespace(role="analista", region=None)
 EJE_RM = SimpleNamespace(role="ejecutivo_cpe", region="CL-RM")
 JEFE_VS = SimpleNamespace(role="jefe_regional", region="CL-VS")
 EXPORT = {"pais": "Alemania", "fecha": "2026-08-01", "monto_usd": 48000, "producto": "Vino"}
-TRAINING = {"talleres": ["ciclo_plan_negocios"], "fecha_capacitacion": "2026-04-10", "capacitada": True,
-            "programa_complementario": "ninguno"}
 
 
 # -- the operator's parameter checks (table-driven) -------------------------------------------
@@ -104,7 +102,7 @@ def _exporter(cpe):
     """A winery that enters amarillo, moves up to verde, exports and leaves as exportadora."""
     case_id = cpe.start()
     cpe.through_interview(case_id, P.VINA_AMARILLO, P.ENTREVISTA_ALTA)
-    cpe.do(case_id, "Task_Capacitacion", TRAINING)
+    cpe.train(case_id, talleres=("ciclo_plan_negocios",))
     cpe.do(case_id, "Task_Asesoria", {"plan_negocios": "completo"})
     cpe.clock.advance(days=40)  # the TPE is updated weeks after the first classification
     cpe.do(case_id, "Task_Actualizar_TPE_Bienes", {"respuestas": P.ALIMENTOS_VERDE})
@@ -148,7 +146,10 @@ def test_record_of_an_exporter(cpe, mix):
     assert record["ingreso"] is not None and record["ingreso"] < record["egreso"]
     assert record["tpe"]["puntaje"] == case["data"]["resultado_tpe"]["puntaje"] and record["tpe"]["revision"] == 2
     assert [a["tipo"] for a in record["actividades"]].count("seguimiento") == 2
-    assert "promocion" in [a["tipo"] for a in record["actividades"]]
+    assert {"capacitacion", "asesoria", "asesoria_especializada", "promocion"} <= {a["tipo"] for a in
+                                                                               record["actividades"]}
+    assert [(w["session"]["workshop_key"], w["status"]) for w in record["talleres"]] == [
+        ("ciclo_plan_negocios", "attended")]
     assert [c["id"] for c in record["casos"]] == [case["id"]] and record["derivaciones"] == []
     kinds = [e["kind"] for e in record["timeline"]]
     assert kinds[0] == "ingreso" and kinds[-1] == "egreso"
@@ -227,7 +228,7 @@ def test_proposed_model_registers_every_export(deployed, clock):
     cpe = Driver(deployed, clock, "cpe_propuesto")
     case_id = cpe.start(ventas_uf=60000, rubro="alimentos_procesados")
     cpe.through_interview(case_id, P.ALIMENTOS_VERDE, P.ENTREVISTA_ALTA)
-    cpe.do(case_id, "Task_CapacitacionObligatoria", {**TRAINING, "talleres": ["e_commerce"]})
+    cpe.train(case_id, "Task_CapacitacionObligatoria", talleres=("ecommerce",))
     cpe.do(case_id, "Task_AsesoriaEspecializada", {"plan_negocios": "completo"})
     cpe.do(case_id, "Task_Promocion", {"instrumento": "plan_sectorial", "nombre_actividad": "Plan Alimentos",
                                        "fecha_actividad": "2026-05-01"})

@@ -132,9 +132,7 @@ def test_without_executives_the_regional_head_assigns_the_company(cpe):
 def test_amarillo_training_advice_reevaluation_then_desertion(cpe):
     case_id = cpe.start()
     cpe.through_interview(case_id, P.VINA_AMARILLO, P.ENTREVISTA_MEDIA)
-    cpe.do(case_id, "Task_Capacitacion", {"talleres": ["taller_123_exporta", "mujer_exporta"],
-                                          "fecha_capacitacion": "2026-04-10", "capacitada": True,
-                                          "programa_complementario": "corfo"})
+    cpe.train(case_id, talleres=("taller_123_exporta", "mujer_exporta"), programa="corfo")
     assert [d.motivo for d in _derivations(cpe.engine, case_id)] == ["corfo"]  # parallel programme
     cpe.do(case_id, "Task_Asesoria", {"plan_negocios": "en_desarrollo", "mercados_objetivo": ["Perú", "Brasil"]})
     case = cpe.do(case_id, "Task_Actualizar_TPE_Bienes", {"respuestas": P.VINA_AMARILLO})
@@ -145,14 +143,14 @@ def test_amarillo_training_advice_reevaluation_then_desertion(cpe):
     cpe.wait_months()
     case = cpe.do(case_id, "Task_Seguimiento", {"resultado_seguimiento": "sin_actividad"})
     assert case["status"] == "completed" and case["resultado"] == "desercion"
-    assert _activities(cpe.engine, case_id) == ["tpe", "entrevista", "reevaluacion", "seguimiento", "seguimiento"]
+    assert _activities(cpe.engine, case_id) == ["tpe", "entrevista", "capacitacion", "asesoria", "reevaluacion",
+                                                "seguimiento", "seguimiento"]
 
 
 def test_activity_resets_the_desertion_count(cpe):
     case_id = cpe.start()
     cpe.through_interview(case_id, P.VINA_AMARILLO, P.ENTREVISTA_MEDIA)
-    cpe.do(case_id, "Task_Capacitacion", {"talleres": ["e_commerce"], "fecha_capacitacion": "2026-04-10",
-                                          "capacitada": True, "programa_complementario": "ninguno"})
+    cpe.train(case_id, talleres=("ecommerce",))
     cpe.do(case_id, "Task_Asesoria", {"plan_negocios": "en_desarrollo"})
     cpe.do(case_id, "Task_Actualizar_TPE_Bienes", {"respuestas": P.VINA_AMARILLO})
     for result in ("sin_actividad", "solicitud_cotizacion", "sin_actividad"):
@@ -164,8 +162,7 @@ def test_activity_resets_the_desertion_count(cpe):
 def test_amarillo_moves_up_to_verde_and_exports(cpe):
     case_id = cpe.start()
     cpe.through_interview(case_id, P.VINA_AMARILLO, P.ENTREVISTA_ALTA)
-    cpe.do(case_id, "Task_Capacitacion", {"talleres": ["ciclo_plan_negocios"], "fecha_capacitacion": "2026-04-10",
-                                          "capacitada": True, "programa_complementario": "ninguno"})
+    cpe.train(case_id, talleres=("ciclo_plan_negocios",))
     cpe.do(case_id, "Task_Asesoria", {"plan_negocios": "completo"})
     case = cpe.do(case_id, "Task_Actualizar_TPE_Bienes", {"respuestas": P.ALIMENTOS_VERDE})
     assert case["segmento"] == "verde" and case["data"]["segmento_anterior"] == "amarillo"
@@ -189,11 +186,9 @@ def test_verde_must_be_trained_before_promotion(cpe):
     case_id = cpe.start(ventas_uf=60000, rubro="alimentos_procesados")
     case = cpe.through_interview(case_id, P.ALIMENTOS_VERDE, P.ENTREVISTA_ALTA)
     assert case["segmento"] == "verde"
-    training = {"talleres": ["coaching_exportador"], "fecha_capacitacion": "2026-04-10", "capacitada": False,
-                "programa_complementario": "ninguno"}
-    cpe.do(case_id, "Task_CapacitacionObligatoria", training)
+    cpe.train(case_id, "Task_CapacitacionObligatoria", talleres=("coaching_exportador",), attend=False)
     assert list(cpe.ready(case_id)) == ["Task_CapacitacionObligatoria"]  # not trained yet: training again
-    cpe.do(case_id, "Task_CapacitacionObligatoria", {**training, "capacitada": True})
+    cpe.train(case_id, "Task_CapacitacionObligatoria", talleres=("coaching_exportador",))
     assert list(cpe.ready(case_id)) == ["Task_AsesoriaEspecializada"]
 
 
@@ -202,8 +197,7 @@ def test_export_record_is_required_when_exported(cpe):
 
     case_id = cpe.start(ventas_uf=60000)
     cpe.through_interview(case_id, P.ALIMENTOS_VERDE, P.ENTREVISTA_ALTA)
-    cpe.do(case_id, "Task_CapacitacionObligatoria", {"talleres": ["e_commerce"], "fecha_capacitacion": "2026-04-10",
-                                                     "capacitada": True, "programa_complementario": "ninguno"})
+    cpe.train(case_id, "Task_CapacitacionObligatoria", talleres=("ecommerce",))
     cpe.do(case_id, "Task_AsesoriaEspecializada", {"plan_negocios": "completo"})
     cpe.do(case_id, "Task_Promocion", {"instrumento": "rueda_negocios", "nombre_actividad": "Rueda Andina",
                                        "fecha_actividad": "2026-05-01"})

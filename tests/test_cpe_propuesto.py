@@ -67,8 +67,7 @@ def test_rojo_is_derived_after_two_strengthening_attempts(cpe):
 def test_export_is_followed_for_twelve_months(cpe):
     case_id = cpe.start(ventas_uf=60000, rubro="alimentos_procesados")
     cpe.through_interview(case_id, P.ALIMENTOS_VERDE, P.ENTREVISTA_ALTA)
-    cpe.do(case_id, "Task_CapacitacionObligatoria", {"talleres": ["e_commerce"], "fecha_capacitacion": "2026-04-10",
-                                                     "capacitada": True, "programa_complementario": "ninguno"})
+    cpe.train(case_id, "Task_CapacitacionObligatoria", talleres=("ecommerce",))
     cpe.do(case_id, "Task_AsesoriaEspecializada", {"plan_negocios": "completo"})
     cpe.do(case_id, "Task_Promocion", {"instrumento": "plan_sectorial", "nombre_actividad": "Plan Alimentos",
                                        "fecha_actividad": "2026-05-01"})

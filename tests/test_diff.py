@@ -22,8 +22,9 @@ def _ids(result, key):
     ("identical", lambda t: t, [], [], []),
     ("rename a task", lambda t: t.replace('name="Asesoría"', 'name="Asesoría técnica"'), [], [], ["Task_Asesoria"]),
     ("move a shape (layout only)", lambda t: t.replace('<dc:Bounds x="', '<dc:Bounds x="1', 1), [], [], []),
-    ("change a condition", lambda t: t.replace('>capacitada</bpmn:conditionExpression>',
-                                               '>capacitada and True</bpmn:conditionExpression>'), [], [], None),
+    ("change a condition", lambda t: t.replace('>verificacion_capacitacion["capacitada"]</bpmn:conditionExpression>',
+                                               '>verificacion_capacitacion["capacitada"] and True'
+                                               '</bpmn:conditionExpression>', 1), [], [], None),
 ])
 def test_compare_bpmn(label, edit, added, removed, changed):
     result = compare_xml(BPMN, edit(BPMN))

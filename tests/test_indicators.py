@@ -27,8 +27,6 @@ from engine.store.schema import Case, ModelVersion
 from . import profiles as P
 from .driver import Driver
 
-TRAINING = {"talleres": ["taller_123_exporta"], "fecha_capacitacion": "2026-04-10", "capacitada": True,
-            "programa_complementario": "ninguno"}
 EXPORT = {"resultado_seguimiento": "exporto",
           "exportacion": {"pais": "Perú", "fecha": "2026-07-01", "monto_usd": 15000, "producto": "Vino"}}
 
@@ -111,6 +109,8 @@ def mix(deployed, clock):
     exportadora; D BI amarillo → desercion (registered in a workshop, absent).
     April: E BI regular exporter → rojo_oscuro → derivada; F RM amarillo, active, attended
     Taller 123 (as did C); G BI amarillo → exportadora without promotion, attends e-Commerce after.
+    C, D and G went through the Capacitación task: enrolled in a Ciclo Plan de Negocios session of
+    their region, which they attended (training comes before any promotion, manual §4.1).
     """
     e = deployed
     for user, role, region in (("eje.rm", "ejecutivo_cpe", "CL-RM"), ("pro.rm", "ejecutivo_prochile", "CL-RM"),
@@ -134,7 +134,7 @@ def mix(deployed, clock):
     c["G"] = d.start(rut="76.777.777-9", region="CL-BI")
     d.through_interview(c["G"], P.VINA_AMARILLO, P.ENTREVISTA_MEDIA)
     for key in ("C", "D", "G"):
-        d.do(c[key], "Task_Capacitacion", TRAINING)
+        d.train(c[key], talleres=("ciclo_plan_negocios",))  # enrolled and attended (manual §4.1)
         d.do(c[key], "Task_Asesoria", {"plan_negocios": "completo"})
     d.do(c["C"], "Task_Actualizar_TPE_Bienes", {"respuestas": P.ALIMENTOS_VERDE})
     d.do(c["D"], "Task_Actualizar_TPE_Bienes", {"respuestas": P.VINA_AMARILLO})
@@ -205,9 +205,10 @@ def test_every_indicator_on_the_mix(mix):
     assert (attendance["ecommerce"]["exportaron_despues"], attendance["ecommerce"]["efectividad"]) == (0, 0.0)
     assert attendance["mujer_exporta"]["efectividad"] is None
     assert attendance["ecommerce"]["asistieron"] == 1
+    assert attendance["ciclo_plan_negocios"]["asistieron"] == 3  # the Capacitación task of C, D and G
     assert attendance["mujer_exporta"]["asistieron"] == 0 and attendance["mujer_exporta"]["valor"] == 0.0
-    # C went to a fair before exporting; G attended a workshop only after its export, but had
-    # its advice (Asesoría, form «asesoria») before: both used a CPE tool
+    # C went to a fair before exporting; G went through the mandatory training (and its advice) before
+    # its export: both used a CPE tool
     assert (result["exportaron_con_herramientas"], result["exportaron_sin_herramientas"]) == (2, 0)
 
 

@@ -15,7 +15,7 @@ from engine.assembly import build_engine
 from engine.models.validation import collect_files
 from engine.simulate import simulate
 from engine.simulate.workshop_attendance import enabled, next_session_day
-from engine.store.schema import WorkshopRegistration, WorkshopSession
+from engine.store.schema import Activity, WorkshopRegistration, WorkshopSession
 
 MODEL = Path(__file__).parent / "models" / "capacitacion"
 ALWAYS = {"talleres": {"asistencia_mensual": [1.0, 0.0], "presentes": 1.0}}
@@ -50,6 +50,8 @@ def test_next_session_day(now, expected):
 @pytest.mark.parametrize("setting, operators, expected", [
     ("auto", {"verificar_capacitacion", "derivar"}, True),
     ("auto", {"derivar"}, False),
+    ("auto", {"inscribir_taller", "verificar_capacitacion"}, True),
+    (False, {"inscribir_taller", "verificar_capacitacion"}, True),  # enrolling needs sessions
     (True, set(), True),
     (False, {"verificar_capacitacion"}, False),
 ])
@@ -103,7 +105,38 @@ def test_the_result_with_workshops_does_not_depend_on_the_process_split(trained)
     assert _dump(one) == _dump(two) and one["talleres"]["simulados"]
 
 
-def test_the_shipped_designs_do_not_simulate_workshops(deployed):
-    result = simulate(deployed, "cpe_actual", 6, seed=1, horizon_months=3, workers=1)
-    assert result["talleres"] == {"simulados": False, "sesiones": None, "inscripciones": None, "asistencias": None,
-                                  "sin_cupo": None, "asistencia": None}
+@pytest.mark.parametrize("process_id", ["cpe_actual", "cpe_propuesto"])
+def test_the_shipped_designs_enrol_companies_in_simulated_sessions(deployed, tmp_path, process_id):
+    """The Capacitación task of the shipped designs enrols the company (`inscribir_taller`) in a
+    session the simulated region holds; companies attend or not, and only those that attended move on
+    to advice (manual §4.1). Workshops are simulated even when the configuration says not to: the
+    process cannot run without sessions."""
+    url = f"sqlite:///{tmp_path}/sim.sqlite3"
+    config = {"talleres": {"simular": False, "asistencia_mensual": [0.0, 0.0], "presentes": 0.5}}
+    result = simulate(deployed, process_id, 40, seed=3, horizon_months=8, workers=1, config=config,
+                      database_url=url)
+    talleres = result["talleres"]
+    assert talleres["simulados"] and talleres["sesiones"] > 0
+    assert 0 < talleres["asistencias"] < talleres["inscripciones"]
+    run = build_engine(url=url)
+    try:
+        with run.Session() as s:
+            held = select(WorkshopRegistration).where(WorkshopRegistration.marked_at.is_not(None)).subquery()
+            assert s.scalar(select(func.count()).select_from(held)) == talleres["inscripciones"]
+            assert s.scalar(select(func.count()).where(WorkshopRegistration.attended.is_(True))) == \
+                talleres["asistencias"]
+            trained = set(s.scalars(select(WorkshopRegistration.company_id)
+                                    .where(WorkshopRegistration.attended.is_(True))))
+            kinds = s.execute(select(Activity.company_id, Activity.tipo)).all()
+        advised = {company for company, tipo in kinds if tipo in ("asesoria", "asesoria_especializada")}
+        assert advised and advised <= trained  # no advice before the training was attended
+        assert {tipo for _, tipo in kinds} >= {"capacitacion", "asesoria"}
+    finally:
+        run.db.dispose()
+
+
+def test_companies_that_never_turn_up_never_get_advice(deployed):
+    config = {"talleres": {"asistencia_mensual": [0.0, 0.0], "presentes": 0.0}}
+    result = simulate(deployed, "cpe_actual", 20, seed=3, horizon_months=6, workers=1, config=config)
+    assert result["talleres"]["inscripciones"] > 0 and result["talleres"]["asistencias"] == 0
+    assert result["resultados"]["exportadora"] == 0

@@ -361,15 +361,20 @@ WIDGETS = ("text", "textarea", "radio", "select", "checkbox", "checkboxes", "dat
 
 
 DEFAULT_FROM = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}(?:\.[A-Za-z_][A-Za-z0-9_]{0,99}){0,7}")
+CATALOGUES = ("talleres",)
 
 
 def _check_annotations(prop: dict, where: str) -> None:
     """What the web form reads besides JSON Schema: `x-widget` (one of WIDGETS), `x-help` and
     `x-placeholder` (texts), `x-default-from` (the case variable, or a dotted path into one, whose
-    value the field shows when the form is first opened)."""
+    value the field shows when the form is first opened), `x-catalogo` (one of CATALOGUES: the task
+    page lists what the programme offers of it, e.g. the upcoming workshop sessions open to the case's
+    region)."""
     widget = prop.get("x-widget")
     if widget is not None and widget not in WIDGETS:
         raise ValueError(f"el campo «{where}» tiene un «x-widget» desconocido; use uno de: {', '.join(WIDGETS)}")
+    if "x-catalogo" in prop and prop["x-catalogo"] not in CATALOGUES:
+        raise ValueError(f"el campo «{where}» tiene un «x-catalogo» desconocido; use uno de: {', '.join(CATALOGUES)}")
     for key in ("x-help", "x-placeholder"):
         if key in prop and not isinstance(prop[key], str):
             raise ValueError(f"«{key}» del campo «{where}» debe ser un texto")

@@ -75,3 +75,15 @@ def optional_text(value):
     if value is None or value == "":
         return None
     return text(120)(value)
+
+
+def text_list(max_items=20, max_len=120):
+    """A non-empty list of texts (each at most `max_len`), e.g. the catalogue keys a form's
+    multiple choice gives."""
+    def check(value):
+        if not isinstance(value, list) or not value:
+            raise ValueError("debe ser una lista no vacía de textos")
+        if len(value) > max_items:
+            raise ValueError(f"no puede tener más de {max_items} elementos")
+        return [text(max_len)(item) for item in value]
+    return check

@@ -20,7 +20,7 @@ from engine.domain.sizing import classify_size
 from engine.operators import checks, deadline, dispatch
 from engine.operators.dispatch import Operator, ServiceContext, ServiceError
 from engine.programme import benefits
-from engine.programme.workshops import attended_workshops
+from engine.programme.workshops import attended_workshops, enrol_next_sessions
 from engine.store.schema import (
     Activity,
     Case,
@@ -222,6 +222,18 @@ def verificar_capacitacion(ctx, taller=None):
     return {"capacitada": count > 0, "talleres": count}
 
 
+def inscribir_taller(ctx, talleres):
+    """Enrol the case's company in the next session of each workshop of `talleres` (catalogue keys)
+    open to its region (manual §4.1: "capacitada previa a las acciones de promoción"). Result:
+    `inscripciones` (taller, nombre, sesion_id, fecha ISO, lugar, en_linea), `sin_sesion` (the
+    workshops with no upcoming session with seats), `ultima_sesion` (ISO date-time of the latest
+    enrolled session, or None) and `resumen` (a text for the SRA)."""
+    company = _company(ctx)
+    postgres = ctx.session.get_bind().dialect.name == "postgresql"
+    return enrol_next_sessions(ctx.session, company.id if company else None, talleres, ctx.now, ctx.actor,
+                               lock=(lambda query: query.with_for_update()) if postgres else None)
+
+
 OPERATORS: dict[str, Operator] = {op.id: op for op in (
     Operator("verificar_tamano", verificar_tamano, {"ventas_uf": checks.number},
              description="Tramo de tamaño por ventas anuales en UF y si es elegible para el CPE."),
@@ -264,6 +276,10 @@ OPERATORS: dict[str, Operator] = {op.id: op for op in (
     Operator("verificar_capacitacion", verificar_capacitacion, {"taller": checks.optional_text},
              optional=("taller",),
              description="Si la empresa asistió a algún taller (o al taller indicado por su clave del catálogo)."),
+    Operator("inscribir_taller", inscribir_taller, {"talleres": checks.text_list()},
+             description="Inscribe a la empresa del caso en la próxima sesión, abierta a su región y con cupo, "
+                         "de cada taller indicado (claves del catálogo); da las inscripciones y los talleres "
+                         "sin sesión disponible."),
 )}
 
 

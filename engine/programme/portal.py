@@ -7,8 +7,9 @@ changes or reveals a registered company: registering a known RUT changes nothing
 for an unknown one and only mails a fresh link to the email already on file; a returning
 company starts its new case through its private link (`start_again`). The company's
 stage is read from the SPEC §9 case variables (`puntaje_tpe`, `puntaje_entrevista`,
-`segmento`, `capacitada`, `resultado`), so a redesigned diagram that keeps those names
-needs no change here.
+`segmento`, `resultado`) and the training check (`verificacion_capacitacion`, the result of the
+`verificar_capacitacion` operator, or `capacitada` in versions before it), so a redesigned diagram
+that keeps those names needs no change here.
 """
 
 from __future__ import annotations
@@ -249,6 +250,10 @@ def overview(engine, company_id: int) -> dict:
         }
 
 
+def _trained(check) -> bool:
+    return isinstance(check, dict) and check.get("capacitada") is True
+
+
 def stages(data: dict, status: str | None) -> list[dict]:
     """The export route as steps `done` / `current` / `todo` / `skipped`, from the case variables."""
     reached = {
@@ -256,7 +261,7 @@ def stages(data: dict, status: str | None) -> list[dict]:
         "tpe": "puntaje_tpe" in data,
         "entrevista": "puntaje_entrevista" in data,
         "clasificacion": bool(data.get("segmento")),
-        "capacitacion": bool(data.get("capacitada")),
+        "capacitacion": bool(data.get("capacitada") or _trained(data.get("verificacion_capacitacion"))),
         "exportacion": data.get("resultado") == "exportadora",
     }
     ended = status in ("completed", "cancelled")

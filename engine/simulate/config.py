@@ -67,7 +67,6 @@ DEFAULTS: dict = {
         "reglas": {
             "resultado_seguimiento": {"exporto": [0.0, 0.22], "firmo_contrato": [0.02, 0.10],
                                       "solicitud_cotizacion": [0.10, 0.10], "sin_actividad": [0.55, -0.40]},
-            "capacitada": {"true": [0.6, 0.4], "false": [0.3, -0.3]},
             "programa_complementario": {"ninguno": [0.5, 0.3], "corfo": [0.25, -0.1], "sercotec": [0.25, -0.2]},
             "plan_negocios": {"no_iniciado": [0.4, -0.4], "en_desarrollo": [0.5, 0.0], "completo": [0.1, 0.5]},
             # a regional head with a company nobody could take (all executives at 50) gives it to the least

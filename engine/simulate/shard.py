@@ -245,6 +245,8 @@ class _Run:
         last = None
         for _ in range(3):
             data = self._answer(task["form"] or {}, profile, company.rng)
+            if self.workshops is not None:  # the region holds the sessions a Capacitación task asks for
+                self.workshops.offer(company, data, self.clock.now())
             try:
                 self.sim.complete(task["id"], data, actor=self.cast.task(task, company))
                 break

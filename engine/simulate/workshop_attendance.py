@@ -11,8 +11,17 @@ the first company asks for it, with `cupo` seats), and turns up with probability
 Attendance is marked for the whole session when it starts. Each decision draws from its own
 generator (seed, company, month), so the rest of the simulation draws the same either way.
 
+A diagram may also enrol its company itself (operator `inscribir_taller`, the Capacitación task of
+the shipped models): before a simulated executive completes a task whose answers name catalogue
+workshops in `talleres`, the region schedules the next session of each (`offer`), as above, so the
+operator finds one; when the session starts, each company the process enrolled turns up with
+probability `presentes` (never one that stopped collaborating), drawn from its own generator
+(seed, company, workshop, day). The case then learns from `verificar_capacitacion` whether it attended.
+
 By default (`talleres.simular` "auto") workshops are simulated only when the process version
-uses `verificar_capacitacion`: nothing else in the process reads them.
+uses `verificar_capacitacion` or `inscribir_taller`: nothing else in the process reads them. A process
+that enrols companies (`inscribir_taller`) cannot run without sessions, so for it they are always
+simulated.
 """
 
 from __future__ import annotations
@@ -28,12 +37,15 @@ from engine.simulate.config import _clamp
 from engine.store.schema import Case, Workshop
 
 OPERATOR = "verificar_capacitacion"
+ENROLS = "inscribir_taller"
 SESSION_HOUR = 14  # UTC: 10:00 or 11:00 in Santiago
 SESSION_LENGTH = timedelta(hours=2)
 
 
 def enabled(cfg: dict, operators: set[str]) -> bool:
     setting = cfg["talleres"]["simular"]
+    if ENROLS in operators:
+        return True
     return OPERATOR in operators if setting == "auto" else setting is True
 
 
@@ -66,9 +78,12 @@ class Workshops:
         rank = {stage: n for n, stage in enumerate(engine_workshops.STAGES)}
         self.catalogue = [(rank.get(stage, len(rank)), key) for key, stage in rows]
         self.sessions: dict[tuple, int] = {}  # (region, workshop key, day) -> session id
+        self.session_keys: dict[int, tuple] = {}  # session id -> (region, workshop key, day)
         self.turning_up: dict[int, set] = {}  # session id -> company ids that will attend
         self.by: dict[int, str] = {}  # session id -> who organised it
         self.taken: dict[int, list] = {}  # company index -> [decisions so far, workshop keys taken]
+        self.decided: dict[int, set] = {}  # session id -> company ids registered by the monthly decisions
+        self.enrolled: dict[int, object] = {}  # company id -> the company a process enrols (`offer`)
         self.counts = {"sesiones": 0, "inscripciones": 0, "asistencias": 0, "sin_cupo": 0}
 
     def first_month(self, index, now) -> datetime:
@@ -96,32 +111,71 @@ class Workshops:
                 state[1].add(key)
         return now + timedelta(days=30)
 
+    def offer(self, company, data, now) -> None:
+        """A simulated executive is about to complete a task that names catalogue workshops in
+        `talleres` (the Capacitación task): the company's region holds the next session of each."""
+        keys = data.get("talleres") if isinstance(data, dict) else None
+        known = {key for _stage, key in self.catalogue}
+        if not isinstance(keys, list) or not any(isinstance(k, str) and k in known for k in keys):
+            return
+        day = next_session_day(now, self.cfg.get("frecuencia") == "mensual")
+        for key in dict.fromkeys(k for k in keys if isinstance(k, str) and k in known):
+            self._session_of(company.data["region"], key, day)
+        self.enrolled[self._company_id(company)] = company
+
     def session(self, session_id) -> None:
-        """The session starts: mark who attended."""
+        """The session starts: mark who attended (the monthly decisions were drawn when the company
+        registered; a company its process enrolled turns up with probability `presentes`)."""
         present = self.turning_up.pop(session_id, set())
+        decided = self.decided.pop(session_id, set())
+        sheet = engine_workshops.attendance_sheet(self.sim, session_id)["rows"]
+        for row in sheet:
+            company_id = row["company_id"]
+            if company_id in decided:
+                continue
+            self.counts["inscripciones"] += 1
+            company = self.enrolled.get(company_id)
+            if company is None or company.dropped or company.done:
+                continue
+            # drawn from what the run does not depend on how it is split: seed, company, workshop, day
+            region, key, day = self.session_keys[session_id]
+            rng = random.Random(f"taller:{self.seed}:{company.index}:{region}:{key}:{day.isoformat()}")
+            if rng.random() < self.cfg["presentes"]:
+                present.add(company_id)
         engine_workshops.mark_attendance(self.sim, session_id, present, by=self.by[session_id])
         self.counts["asistencias"] += len(present)
 
-    def _register(self, company, key, now, turns_up) -> bool:
-        region = company.data["region"]
-        day = next_session_day(now, self.cfg.get("frecuencia") == "mensual")
+    def _session_of(self, region, key, day) -> int:
+        """The session of workshop `key` in `region` on `day`, scheduled when first asked for."""
         session_id = self.sessions.get((region, key, day))
         if session_id is None:
             host, place = self.hosts(region)
             created = engine_workshops.create_session(self.sim, key, day, place, self.cfg["cupo"],
                                                       region=region, created_by=host)
             session_id = self.sessions[(region, key, day)] = created["id"]
+            self.session_keys[session_id] = (region, key, day)
             self.by[session_id] = host
             self.turning_up[session_id] = set()
+            self.decided[session_id] = set()
             self.counts["sesiones"] += 1
             self.push_session(day + SESSION_LENGTH / 2, session_id)
+        return session_id
+
+    def _company_id(self, company) -> int:
         with self.sim.Session() as s:
-            company_id = s.scalar(select(Case.company_id).where(Case.id == company.case_id))
+            return s.scalar(select(Case.company_id).where(Case.id == company.case_id))
+
+    def _register(self, company, key, now, turns_up) -> bool:
+        region = company.data["region"]
+        day = next_session_day(now, self.cfg.get("frecuencia") == "mensual")
+        session_id = self._session_of(region, key, day)
+        company_id = self._company_id(company)
         try:
             engine_workshops.register(self.sim, session_id, company_id, by=self.by[session_id])
-        except Conflict:  # no seats left
+        except Conflict:  # no seats left, or already enrolled there by its process
             self.counts["sin_cupo"] += 1
             return False
+        self.decided[session_id].add(company_id)
         self.counts["inscripciones"] += 1
         if turns_up:
             self.turning_up[session_id].add(company_id)

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from engine.basics.errors import Conflict, FormError, ValueRefused
 from engine.cases.drafts import load_draft, save_draft
+from engine.programme import workshops
 from webapp.shared import formrender
 from webapp.shared.access_record import record_access
 from webapp.shared.context import current_engine
@@ -60,7 +61,17 @@ def form(task_id):
     record_access("view", "task", task_id, {"pagina": "tarea", "caso": task["case_id"]})
     return render_template("tasks/form.html", task=task, case=case, schema=schema, restored=restored,
                            fields=formrender.fields(schema, values, errors, context=case["data"], defaults=first),
-                           errors=errors), status
+                           errors=errors, sessions=_workshop_sessions(schema, case)), status
+
+
+def _workshop_sessions(schema: dict, case: dict) -> list | None:
+    """The upcoming workshop sessions open to the case's region, when the form lets the executive
+    choose workshops of the catalogue (a field with `"x-catalogo": "talleres"`, as the Capacitación
+    task's): the company is enrolled in the next session of each workshop chosen."""
+    properties = schema.get("properties") or {}
+    if not any(isinstance(p, dict) and p.get("x-catalogo") == "talleres" for p in properties.values()):
+        return None
+    return workshops.upcoming(current_engine(), region=case["region"], limit=50)
 
 
 def _draft_owner() -> str:

@@ -4,7 +4,7 @@ taken on the day, and the consolidated attendance export with RUT and razón soc
 
 This package gives every public name of the workshops from one place; they live in `catalogue`
 (the catalogue file and table), `sessions` (scheduling, listing and cancelling sessions),
-`registrations` (registrations, attendance and a company's workshops) and `attendance_export`
+`registrations` (registrations, enrolment from a process, attendance and a company's workshops) and `attendance_export`
 (the consolidated export).
 
 Plain functions over the engine's transactions and clock (no Flask). Times come in and go
@@ -26,6 +26,7 @@ from engine.programme.workshops.registrations import (
     attendance_sheet,
     attended_workshops,
     company_workshops,
+    enrol_next_sessions,
     find_company,
     mark_attendance,
     register,
@@ -57,6 +58,7 @@ __all__ = [
     "local_day_start", "open_to", "is_open_to", "create_session", "list_sessions", "upcoming", "get_session",
     "cancel_session",
     "find_company", "register", "register_rut", "unregister",
-    "mark_attendance", "attendance_sheet", "company_workshops", "sessions_for_company", "attended_workshops",
+    "enrol_next_sessions", "mark_attendance", "attendance_sheet", "company_workshops", "sessions_for_company",
+    "attended_workshops",
     "attendance_rows",
 ]

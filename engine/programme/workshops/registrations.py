@@ -8,6 +8,8 @@ Registrations for the last seat are serialized: on PostgreSQL the session row is
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -18,10 +20,12 @@ from engine.domain.roles import PYME
 from engine.domain.rut import normalize_rut
 from engine.programme.workshops.sessions import (
     ATTENDANCE_OPENS,
+    LOCAL_TZ,
     REGION_HELP,
     get_session,
     is_open_to,
     lock_session,
+    open_to,
     session_dict,
     upcoming,
 )
@@ -241,3 +245,58 @@ def attended_workshops(session, company_id: int, workshop_key: str | None = None
     if workshop_key is not None:
         query = query.join(Workshop, Workshop.id == WorkshopSession.workshop_id).where(Workshop.key == workshop_key)
     return session.scalar(query) or 0
+
+
+def enrol_next_sessions(session, company_id: int, workshop_keys, now, by: str, lock=None) -> dict:
+    """Enrol a company in the next session of each workshop of `workshop_keys` (catalogue keys),
+    inside the caller's open database session: what the Capacitación task of a diagram does through
+    the `inscribir_taller` operator (manual §4.1: training before any promotion action).
+
+    For each workshop, a registration the company already has in an upcoming session is kept;
+    otherwise the soonest upcoming, not cancelled session open to the company's region (its region's,
+    national or online) with a seat left takes it. A workshop with no such session is listed in
+    `sin_sesion`. `lock(query)` adds the row lock of the database (Engine.locked; on SQLite the
+    engine's write transactions are already serialized). Raises ValueError (Spanish) for an unknown
+    or withdrawn workshop, or a company not in the programme."""
+    company = session.get(Company, company_id) if company_id is not None else None
+    if company is None:
+        raise ValueError("el caso no tiene una empresa registrada a la que inscribir")
+    lock = lock or (lambda query: query)
+    enrolled, missing = [], []
+    for key in dict.fromkeys(workshop_keys):  # each workshop once, in the given order
+        workshop = session.scalar(select(Workshop).where(Workshop.key == key))
+        if workshop is None:
+            raise ValueError(f"taller desconocido «{key}»: use una clave del catálogo de talleres")
+        if not workshop.active:
+            raise ValueError(f"el taller «{workshop.name}» ya no se ofrece")
+        upcoming_rows = select(WorkshopSession).where(
+            WorkshopSession.workshop_id == workshop.id, WorkshopSession.cancelled.is_(False),
+            WorkshopSession.starts_at > now, open_to(company.region)).order_by(WorkshopSession.starts_at,
+                                                                                WorkshopSession.id)
+        row = session.scalar(upcoming_rows.join(
+            WorkshopRegistration, WorkshopRegistration.session_id == WorkshopSession.id).where(
+            WorkshopRegistration.company_id == company.id).limit(1))
+        if row is None:
+            for candidate in session.scalars(upcoming_rows.limit(50)).all():
+                candidate = session.scalar(lock(select(WorkshopSession).where(WorkshopSession.id == candidate.id)))
+                taken = session.scalar(select(func.count(WorkshopRegistration.id))
+                                       .where(WorkshopRegistration.session_id == candidate.id))
+                if taken < candidate.capacity:
+                    session.add(WorkshopRegistration(session_id=candidate.id, company_id=company.id,
+                                                     registered_at=now, registered_by=by, attended=False))
+                    session.flush()
+                    row = candidate
+                    break
+        if row is None:
+            missing.append(key)
+            continue
+        starts_at = as_utc(row.starts_at)
+        enrolled.append({"taller": key, "nombre": workshop.name, "sesion_id": row.id,
+                         "fecha": starts_at.isoformat(), "lugar": row.place, "en_linea": bool(row.online)})
+    last = max((item["fecha"] for item in enrolled), default=None)
+    return {"inscripciones": enrolled, "sin_sesion": missing, "ultima_sesion": last,
+            "resumen": "; ".join(f"{item['nombre']} ({_local(item['fecha'])}, {item['lugar']})" for item in enrolled)}
+
+
+def _local(moment: str) -> str:
+    return datetime.fromisoformat(moment).astimezone(LOCAL_TZ).strftime("%d-%m-%Y %H:%M")
