@@ -6,7 +6,7 @@ PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install wheel run test test-sqlite test-postgres lint clean translations
+.PHONY: install wheel run test test-sqlite test-postgres suite-sqlite suite-postgres lint clean translations
 
 $(BIN)/cpe: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -36,17 +36,26 @@ run: install
 lint: install
 	$(BIN)/ruff check engine webapp cli tooling tests
 
-# The whole suite: lint, then every test on SQLite and on PostgreSQL.
-test: install lint test-sqlite test-postgres
+# The whole suite: lint, then every test on SQLite and on PostgreSQL. The two runs share nothing (a
+# temporary SQLite file or a PostgreSQL schema per test, ports chosen free) and run side by side, one
+# per core; each run's output is printed whole when it ends (--output-sync).
+test: install lint
+	@$(MAKE) --no-print-directory -j2 --output-sync=target suite-sqlite suite-postgres
 
 test-sqlite: install
-	@echo "== tests on SQLite"
-	$(BIN)/pytest
+	@$(MAKE) --no-print-directory suite-sqlite
 
 test-postgres: install
+	@$(MAKE) --no-print-directory suite-postgres
+
+suite-sqlite:
+	@echo "== tests on SQLite"
+	$(BIN)/pytest -p no:cacheprovider
+
+suite-postgres:
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_TEST_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 		echo "== tests on PostgreSQL ($(PG_TEST_URL))"; \
-		CPE_TEST_DATABASE_URL='$(PG_TEST_URL)' $(BIN)/pytest; \
+		CPE_TEST_DATABASE_URL='$(PG_TEST_URL)' $(BIN)/pytest -p no:cacheprovider; \
 	elif [ -n "$$CI" ]; then \
 		echo "PostgreSQL is not reachable at $(PG_TEST_URL); CI requires it" >&2; exit 1; \
 	else \

@@ -103,8 +103,7 @@ def test_a_company_silent_at_its_re_evaluation_leaves_as_abandono(deployed, cloc
     cpe = _driver(deployed, clock, "cpe_actual")
     case_id = cpe.start()
     cpe.through_interview(case_id, P.VINA_AMARILLO, P.ENTREVISTA_MEDIA)
-    cpe.do(case_id, "Task_Capacitacion", {"talleres": ["taller_123_exporta"], "fecha_capacitacion": "2026-03-10",
-                                          "capacitada": True, "programa_complementario": "ninguno"})
+    cpe.train(case_id)
     cpe.do(case_id, "Task_Asesoria", {"plan_negocios": "en_desarrollo"})
     assert list(cpe.ready(case_id)) == ["Task_Actualizar_TPE_Bienes"]
     offered = cpe.clock.now()

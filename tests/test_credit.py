@@ -15,8 +15,6 @@ from engine.programme.indicators import Filters
 from . import profiles as P
 from .driver import Driver
 
-TRAINING = {"talleres": ["taller_123_exporta"], "fecha_capacitacion": "2026-04-10", "capacitada": True,
-            "programa_complementario": "ninguno"}
 EXPORT = {"resultado_seguimiento": "exporto",
           "exportacion": {"pais": "Perú", "fecha": "2026-07-01", "monto_usd": 15000, "producto": "Vino"}}
 NOTHING = {"resultado_seguimiento": "sin_actividad"}
@@ -104,13 +102,17 @@ def worked(deployed, clock):
     for key in ("X", "Y", "V"):
         interview(d, c[key], P.VINA_AMARILLO, P.ENTREVISTA_MEDIA, log)
     interview(d, c["W"], P.IDEA_ONLY, P.ENTREVISTA_BAJA, log)
+    work(d, c["W"], "Task_ElegirInstitucion", {"institucion_derivacion": "fosis"}, log)
     STAFF["ejecutivo_cpe"] = "eje.bi"
     try:
         interview(d, c["U"], P.VINA_AMARILLO, P.ENTREVISTA_MEDIA, log)
     finally:
         STAFF["ejecutivo_cpe"] = "eje.rm"
     for key in ("X", "Y"):
-        work(d, c[key], "Task_Capacitacion", TRAINING, log)
+        task = d.ready(c[key])["Task_Capacitacion"]
+        user = task["assignee"] or STAFF[task["lane"]]
+        d.train(c[key], user=user)
+        log.setdefault(user, set()).add(c[key])
         work(d, c[key], "Task_Asesoria", {"plan_negocios": "completo"}, log)
     work(d, c["X"], "Task_Actualizar_TPE_Bienes", {"respuestas": P.ALIMENTOS_VERDE}, log)
     work(d, c["Y"], "Task_Actualizar_TPE_Bienes", {"respuestas": P.VINA_AMARILLO}, log)

@@ -99,11 +99,11 @@ def test_an_old_follow_up_case_of_cpe_actual_stays_small_and_ends_as_before(depl
     """Manual §3.3: quarterly follow-ups until the company exports; forty of them, then an export."""
     from tests import profiles as P
 
+    deployed.create_user("eje.rm", "secreto-123", "ejecutivo_cpe", region="CL-RM")
     cpe = Driver(deployed, clock, "cpe_actual")
     case_id = cpe.start()
     cpe.through_interview(case_id, P.VINA_AMARILLO, P.ENTREVISTA_MEDIA)
-    cpe.do(case_id, "Task_Capacitacion", {"talleres": ["e_commerce"], "fecha_capacitacion": "2026-04-10",
-                                          "capacitada": True, "programa_complementario": "ninguno"})
+    cpe.train(case_id)
     cpe.do(case_id, "Task_Asesoria", {"plan_negocios": "en_desarrollo"})
     cpe.do(case_id, "Task_Actualizar_TPE_Bienes", {"respuestas": P.VINA_AMARILLO})
     sizes = []

@@ -13,8 +13,6 @@ from engine.store.schema import Activity, Derivation, SegmentChange
 from . import profiles as P
 from .driver import Driver
 
-TRAINING = {"talleres": ["taller_123_exporta"], "fecha_capacitacion": "2026-04-10", "capacitada": True,
-            "programa_complementario": "ninguno"}
 EXPORT = {"resultado_seguimiento": "exporto",
           "exportacion": {"pais": "Perú", "fecha": "2026-07-01", "monto_usd": 20000, "producto": "Conservas"}}
 
@@ -47,7 +45,7 @@ def _reevaluate_amarillo(d, tpe_after):
     case_id = d.start()
     case = d.through_interview(case_id, P.VINA_AMARILLO, P.ENTREVISTA_MEDIA)
     assert case["segmento"] == "amarillo"
-    d.do(case_id, "Task_Capacitacion", TRAINING)
+    d.train(case_id)
     d.do(case_id, "Task_Asesoria", {"plan_negocios": "en_desarrollo"})
     case = d.do(case_id, "Task_Actualizar_TPE_Bienes", {"respuestas": tpe_after})
     if "Task_ElegirInstitucion" in d.ready(case_id):  # rojo: the executive derives it to the suggested institution
@@ -133,7 +131,7 @@ def _first_export(d):
     """A verde food company trained, advised and promoted, whose first follow-up records an export."""
     case_id = d.start(ventas_uf=60000, rubro="alimentos_procesados")
     d.through_interview(case_id, P.ALIMENTOS_VERDE, P.ENTREVISTA_ALTA)
-    d.do(case_id, "Task_CapacitacionObligatoria", TRAINING)
+    d.train(case_id, "Task_CapacitacionObligatoria")
     d.do(case_id, "Task_AsesoriaEspecializada", {"plan_negocios": "completo"})
     d.do(case_id, "Task_Promocion", {"instrumento": "plan_sectorial", "nombre_actividad": "Plan Alimentos",
                                      "fecha_actividad": "2026-05-01"})

@@ -115,7 +115,6 @@ def figures(parts, n, cfg) -> dict:
     assigned = {k: v for k, v in work.items() if not k.startswith("pool:")}
     pool = sum(v for k, v in work.items() if k.startswith("pool:"))
     loads = list(assigned.values())
-    left = sum(results[k] for k in LEFT)  # deserción and abandono, as the live indicators count them
     return {
         "resultados": results,
         "segmentos": dict(sorted(segments.items())),

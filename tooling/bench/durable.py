@@ -15,6 +15,7 @@ the floor's two tables are created for the measurement and dropped after it.
 from __future__ import annotations
 
 import json
+import secrets
 import statistics
 import time
 from datetime import UTC, datetime, timedelta
@@ -35,7 +36,9 @@ from sqlalchemy import (
 )
 
 from engine.basics.clock import VirtualClock
+from engine.domain import roles
 from engine.models import spiff
+from engine.programme import workshops
 from engine.store.schema import Case, CaseState
 from tooling.demo import answers_for_level
 
@@ -162,6 +165,8 @@ def durable_lifecycles(floor: DurableFloor, data: dict, answers: dict, count: in
 # -- the age of a case ---------------------------------------------------------------------------------
 
 AGE_REGION = "CL-AP"  # a region no other bench case uses: its timers are fired alone
+AGE_USER = "bench.eje.ap"  # its CPE executive
+AGE_WORKSHOP = "taller_123_exporta"  # the training the aged cases take
 FOLLOW_UP = "Task_Seguimiento"
 FOLLOW_UP_ANSWER = {"resultado_seguimiento": "solicitud_cotizacion"}  # activity: the loop goes on (no desertion)
 QUARTER = timedelta(days=93)  # past the P3M of Timer_TresMeses whatever the month
@@ -174,8 +179,7 @@ def follow_up_answers(forms: dict, agenda: dict) -> dict:
     return {
         "tpe_bienes": tpe, "agendar_entrevista": agenda,
         "entrevista": {"respuestas": answers_for_level(forms["entrevista"], 0.3), "brechas": "Sin plan de negocios."},
-        "capacitacion": {"talleres": ["e_commerce"], "fecha_capacitacion": "2026-04-10", "capacitada": True,
-                         "programa_complementario": "ninguno"},
+        "capacitacion": {"talleres": [AGE_WORKSHOP], "programa_complementario": "ninguno"},
         "asesoria": {"plan_negocios": "en_desarrollo"},
     }
 
@@ -193,6 +197,9 @@ def age_slowdown(engine, company: dict, answers: dict, follow_ups: int, cases: i
     workflow is not in the process's cache)."""
     if follow_ups < window:
         raise ValueError("follow_ups must be at least the window")
+    workshops.seed_catalogue(engine)
+    if engine.get_user(AGE_USER) is None:  # the region's executive (else the regional head assigns each case)
+        engine.create_user(AGE_USER, secrets.token_urlsafe(16), roles.EJECUTIVO_CPE, region=AGE_REGION)
     main_clock = engine.clock
     engine.clock = VirtualClock(main_clock.now())
     old, young = [], []
@@ -232,12 +239,28 @@ def _timed_follow_up(engine, case_id, n) -> float:
 
 
 def _to_follow_up(engine, company, answers) -> int:
+    """A case of cpe_actual taken to its quarterly follow-up: the Capacitación task enrols the company in
+    a session of the region, whose attendance is taken on the day (the case waits for it)."""
     case_id = engine.start("cpe_actual", company, actor="bench")
     for _ in range(20):
         ready = engine.ready_tasks(case_id=case_id)
         if not ready:
             break
-        engine.complete(ready[0]["id"], answers[ready[0]["form_id"]], actor="bench")
+        task = ready[0]
+        if task["form_id"] != "capacitacion":
+            engine.complete(task["id"], answers[task["form_id"]], actor="bench")
+            continue
+        starts_at = engine.clock.now() + timedelta(days=2)
+        session = workshops.create_session(engine, AGE_WORKSHOP, starts_at, "Oficina CPE", 500,
+                                           region=company["region"], created_by=AGE_USER)
+        engine.complete(task["id"], answers["capacitacion"], actor="bench")
+        engine.clock.advance(timedelta(days=2, hours=1))
+        engine.fire_due_timers(regions={company["region"]})
+        with engine.Session() as s:
+            company_id = s.scalar(select(Case.company_id).where(Case.id == case_id))
+        workshops.mark_attendance(engine, session["id"], [company_id], by=AGE_USER)
+        engine.clock.advance(timedelta(days=1, hours=1))
+        engine.fire_due_timers(regions={company["region"]})
     case = engine.case(case_id)
     if case["status"] != "active" or case["next_timer_at"] is None:
         raise RuntimeError(f"el caso {case_id} no llegó al seguimiento trimestral ({case['status']}, "
