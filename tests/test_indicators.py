@@ -416,3 +416,25 @@ def test_month_text_reads_what_either_database_gives(value, text):
     from engine.programme.indicators import month_text
 
     assert month_text(value) == text
+
+
+def test_evolution_is_rising_above_the_first_classification(deployed, clock):
+    """Thesis §3.4.3 ("Nº de pyme que subió de estado"): a company counts as evolved when it reaches a
+    segment above its case's first classification; falling and coming back is not evolution."""
+    from engine.store.schema import SegmentChange
+
+    deployed.create_user("eje.rm", "secreto-123", "ejecutivo_cpe", region="CL-RM")
+    d = Driver(deployed, clock, "cpe_actual")
+    paths = {"76.111.111-6": ["amarillo", "rojo", "amarillo"], "76.222.222-1": ["amarillo", "verde"],
+             "76.333.333-7": ["rojo", "amarillo"], "76.444.444-2": ["verde", "amarillo"],
+             "76.555.555-8": ["amarillo", "rojo_oscuro"]}
+    started = {rut: d.start(rut=rut) for rut in paths}
+    with deployed.Session() as s:
+        for rut, path in paths.items():
+            case = s.get(Case, started[rut])
+            for desde, hacia in zip([None, *path], path, strict=False):
+                s.add(SegmentChange(case_id=case.id, company_id=case.company_id, desde=desde, hacia=hacia,
+                                    at=clock.now()))
+            case.segmento = path[-1]
+        s.commit()
+    assert indicators(deployed)["evolucionaron"] == 2  # amarillo → verde, rojo → amarillo

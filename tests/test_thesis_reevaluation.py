@@ -109,7 +109,9 @@ def test_propuesto_reclassification_to_rojo_gets_a_strengthening_plan(deployed, 
     d.wait_months(6)
     case = d.do(case_id, "Task_Nuevo_TPE_Bienes", {"respuestas": P.VINA_AMARILLO})
     assert case["segmento"] == "amarillo" and list(d.ready(case_id)) == ["Task_Capacitacion"]
-    assert indicators(deployed)["evolucionaron"] == 1  # rojo → amarillo is a move up; the fall was not
+    # back where it entered (amarillo → rojo → amarillo): neither the fall nor the recovery is evolution
+    # (§3.4.3 "Nº de pyme que subió de estado": above its first classification)
+    assert indicators(deployed)["evolucionaron"] == 0
 
 
 def test_propuesto_reclassification_to_rojo_oscuro_is_derived(deployed, clock):

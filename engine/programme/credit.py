@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlalchemy import and_, distinct, func, or_, select
+from sqlalchemy import distinct, func, select
 
 from engine.domain.assignment import EXECUTIVE_CAP
 from engine.domain.roles import EXECUTIVES
@@ -33,12 +33,12 @@ from engine.programme.indicators import (
     Filters,
     conditions,
     entered_conditions,
+    evolved_companies,
     exporters,
     ratio,
     read_session,
-    upward_pairs,
 )
-from engine.store.schema import Case, SegmentChange, TaskRow, User
+from engine.store.schema import Case, TaskRow, User
 
 NOT_ENTERED = "ninguna empresa trabajada ingresó al programa"
 
@@ -100,9 +100,7 @@ def executive_performance(engine, f: Filters | None = None) -> dict:
             worked.setdefault(username, set()).add(company)
         done = exporters(cases)
         exported = set(s.scalars(select(done.c.company_id)))
-        up = or_(*[and_(SegmentChange.desde == a, SegmentChange.hacia == b) for a, b in upward_pairs()])
-        evolved = set(s.scalars(select(Case.company_id).distinct()
-                                .join(SegmentChange, SegmentChange.case_id == Case.id).where(*conditions(cases), up)))
+        evolved = set(s.scalars(evolved_companies(*conditions(cases))))
         entered = set(s.scalars(select(Case.company_id).distinct().where(*entered_conditions(cases))))
         left = set(s.scalars(select(Case.company_id).distinct().where(*entered_conditions(cases),
                                                                         Case.resultado.in_(LEFT))))

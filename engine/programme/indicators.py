@@ -95,6 +95,17 @@ def upward_pairs(order=EVOLUTION_ORDER) -> list[tuple[str, str]]:
     return [(a, b) for a in order for b in order if moved_up(a, b, order)]
 
 
+def evolved_companies(*where):
+    """The companies (distinct `Case.company_id`) of the cases matching `where` that reached a segment above
+    their case's first classification (thesis §3.4.3 "Nº de pyme que subió de estado"): a company that fell
+    and came back to where it entered (amarillo → rojo → amarillo) did not rise."""
+    first, later = aliased(SegmentChange), aliased(SegmentChange)
+    up = or_(*[and_(first.hacia == a, later.hacia == b) for a, b in upward_pairs()])
+    return (select(Case.company_id).distinct()
+            .join(first, and_(first.case_id == Case.id, first.desde.is_(None)))
+            .join(later, later.case_id == Case.id).where(*where, up))
+
+
 def ratio(part: int, whole: int, reason: str, digits: int = 4) -> tuple[float | None, str | None]:
     """part / whole, or (None, reason) when there is nothing to divide by."""
     if not whole:
@@ -336,9 +347,7 @@ def counts(s, f: Filters, found=None) -> dict:
     """The counts of the selection; `found` is `entries(s, f)` when the caller already has it."""
     _groups, numbers = found or entries(s, f)
     exported = numbers["cerraron_exportadoras"] + s.scalar(_registered_exporters(f))
-    up = or_(*[and_(SegmentChange.desde == a, SegmentChange.hacia == b) for a, b in upward_pairs()])
-    evolved = s.scalar(select(func.count(distinct(Case.company_id)))
-                       .join(SegmentChange, SegmentChange.case_id == Case.id).where(*conditions(f), up))
+    evolved = s.scalar(select(func.count()).select_from(evolved_companies(*conditions(f)).subquery()))
     return {"ingresadas": numbers["ingresadas"], "exportadoras": exported, "evolucionaron": evolved or 0,
             "desertaron": numbers["desertaron"], "derivadas": numbers["derivadas"],
             "salidas": {"desercion": numbers["desercion"], "abandono": numbers["abandono"]},

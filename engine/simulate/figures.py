@@ -86,8 +86,8 @@ def _count(summary, company, row, order, end, stage) -> None:
         summary["left"] += 1
     elif row.resultado == "derivada":
         summary["derived"] += 1
-    ranks = [order[s] for s in segments if s in order]
-    if any(b > a for a, b in zip(ranks, ranks[1:], strict=False)):
+    first = order.get(segments[0]) if segments else None  # above the first classification, as the live count
+    if first is not None and any(order.get(later, -1) > first for later in segments[1:]):
         summary["evolved"] += 1
 
 
