@@ -163,12 +163,13 @@ def test_propuesto_one_export_then_a_silent_year_returns_to_advice(deployed, clo
     assert case["data"]["trimestres_sostenidos"] == 4 and case["data"]["exportaciones"] == 1
     assert case["status"] == "active" and case["resultado"] is None
     ready = d.ready(case_id)
-    assert list(ready) == ["Task_Asesoria"] and ready["Task_Asesoria"]["assignee"] == "pro.rm"
+    # a verde company goes back to the ProChile executive's specialised advice (SPEC §1 step 7, verde route)
+    assert list(ready) == ["Task_AsesoriaEspecializada"] and ready["Task_AsesoriaEspecializada"]["assignee"] == "pro.rm"
     assert ("exportacion_sostenida", "Sin nuevas exportaciones en 12 meses de seguimiento: vuelve a asesoría") \
         in _activities(deployed, case_id)
-    # back on the programme's route: advice, then re-evaluation
-    d.do(case_id, "Task_Asesoria", {"plan_negocios": "completo"})
-    assert list(d.ready(case_id)) == ["Task_Actualizar_TPE_Bienes"]
+    # back on the verde route: specialised advice, then promotion instruments
+    d.do(case_id, "Task_AsesoriaEspecializada", {"plan_negocios": "completo"})
+    assert list(d.ready(case_id)) == ["Task_Promocion"]
 
 
 def test_propuesto_another_export_in_the_window_closes_as_exportadora(deployed, clock):
