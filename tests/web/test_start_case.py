@@ -33,6 +33,9 @@ def test_an_executive_registers_a_walk_in_company(shipped, client, auth):
     auth.login("eje.rm")
     listing = client.get("/casos/nuevo").text
     assert "/casos/nuevo/cpe_actual" in listing and "/casos/nuevo/diagnostico_rapido" in listing
+    # the monthly benefit extraction asks for no region: national, an analyst's (not listed, not startable)
+    assert "/casos/nuevo/correos_mensual" not in listing
+    assert client.get("/casos/nuevo/correos_mensual").status_code == 404
     form = client.get("/casos/nuevo/cpe_actual").text
     assert 'name="rut"' in form and 'value="CL-RM" selected' in form  # a regional user: their region
     response = client.post("/casos/nuevo/cpe_actual", data=form_data(empresa()))
@@ -66,4 +69,5 @@ def test_who_may_start_and_what(shipped, client, auth, engine):
     client.post("/salir")
     auth.login("analista")
     assert client.get("/casos/nuevo/no_existe").status_code == 404
+    assert "/casos/nuevo/correos_mensual" in client.get("/casos/nuevo").text
     assert cases(shipped) == 0

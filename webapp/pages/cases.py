@@ -33,12 +33,20 @@ def index():
 
 
 def _startable() -> list[dict]:
-    """The newest version of each deployed process, by name."""
+    """The newest version of each deployed process the user may start, by name: an analyst any; a regional
+    user those whose start form asks for the case's region (a case of their region; not, say, the monthly
+    benefit extraction, which is national)."""
     newest = {}
     for row in current_engine().models():
         if row["kind"] == "process":
             newest[row["key"]] = row
+    if roles.region_scope(current_user) is not None:
+        newest = {key: row for key, row in newest.items() if _asks_region(key)}
     return sorted(newest.values(), key=lambda r: (r["name"] or r["key"]).lower())
+
+
+def _asks_region(process_id) -> bool:
+    return "region" in (current_engine().start_form(process_id) or {}).get("properties", {})
 
 
 @bp.get("/casos/nuevo")
@@ -58,16 +66,12 @@ def start(process_id):
     region = roles.region_scope(current_user)
     has_region = "region" in schema.get("properties", {})
     values, errors, status, open_case = {}, {}, 200, None
-    if region is not None and not has_region and schema.get("properties"):
-        flash(_("Este proceso no pide la región del caso: solo un analista (nacional) puede iniciarlo."), "error")
-        return redirect(url_for(".new"))
+
     if request.method == "POST":
         values = formrender.parse(schema, request.form)
         if region is not None:
-            if has_region and values.get("region") != region:
+            if values.get("region") != region:
                 errors = {"region": _("Solo puede iniciar casos de su región.")}
-            elif not has_region:
-                values["region"] = region  # a process with no start form: the case is of the user's region
         open_case = values.get("rut") and current_engine().open_case_of(values.get("rut"), process_id)
         if open_case:
             errors = {"rut": _("Esta empresa ya tiene un caso en curso de este proceso (#%(id)s): continúe en él.",
