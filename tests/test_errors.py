@@ -3,6 +3,7 @@ step can be retried."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -22,13 +23,13 @@ def test_operator_failure_sets_error_state_and_retry_resumes(engine, monkeypatch
     original = operators.OPERATORS["derivar"]
     calls = []
 
-    def flaky(ctx, motivo, region):
+    def flaky(ctx, motivo, region, institucion=None):
         calls.append(motivo)
         if len(calls) == 1:
             raise ValueError("directorio de derivación no disponible")
-        return original.run(ctx, motivo, region)
+        return original.run(ctx, motivo, region, institucion)
 
-    monkeypatch.setitem(operators.OPERATORS, "derivar", operators.Operator("derivar", flaky, original.params))
+    monkeypatch.setitem(operators.OPERATORS, "derivar", dataclasses.replace(original, run=flaky))
     case_id = engine.start("diagnostico_rapido", MICRO)
     case = engine.case(case_id)
     assert case["status"] == "error"

@@ -8,6 +8,7 @@ values reach the engine's own check instead of being stopped by a form's schema.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -141,10 +142,10 @@ def test_nan_does_not_pass_the_forms_minimum_and_maximum(hostile):
     {"derivacion": nested(100_000)}, {"derivacion": complex(1, 1)},
 ])
 def test_skip_values_are_checked(hostile, monkeypatch, values):
-    def broken(ctx, motivo, region):
+    def broken(ctx, motivo, region, institucion=None):
         raise ValueError("directorio caído")
     monkeypatch.setitem(operators.OPERATORS, "derivar",
-                        operators.Operator("derivar", broken, operators.OPERATORS["derivar"].params))
+                        dataclasses.replace(operators.OPERATORS["derivar"], run=broken))
     case_id = hostile.start("diagnostico_rapido", dict(START, ventas_uf=900))
     assert hostile.case(case_id)["status"] == "error"
     history = len(hostile.case(case_id)["history"])
@@ -242,10 +243,10 @@ def test_cli_start_refuses_with_a_message(hostile, run, data):
 
 
 def test_cli_skip_refuses_hostile_values(hostile, run, monkeypatch):
-    def broken(ctx, motivo, region):
+    def broken(ctx, motivo, region, institucion=None):
         raise ValueError("directorio caído")
     monkeypatch.setitem(operators.OPERATORS, "derivar",
-                        operators.Operator("derivar", broken, operators.OPERATORS["derivar"].params))
+                        dataclasses.replace(operators.OPERATORS["derivar"], run=broken))
     case_id = hostile.start("diagnostico_rapido", dict(START, ventas_uf=900))
     _cli_refused(run("skip", case_id, "--reason", "x", "--data", '{"derivacion": NaN}'))
     _cli_refused(run("skip", case_id, "--reason", "x", "--data", '{"derivacion": "\\ud800"}'))

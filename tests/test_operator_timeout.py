@@ -7,6 +7,7 @@ table lock another transaction holds; on both databases a long query, and slow P
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from pathlib import Path
@@ -46,13 +47,13 @@ def _slow_derivar(monkeypatch, slow):
     """`derivar` that writes its derivation row, then is slow in the way `slow(ctx)` says."""
     original = registry.OPERATORS["derivar"]
 
-    def run(ctx, motivo, region):
-        result = original.run(ctx, motivo, region)
+    def run(ctx, motivo, region, institucion=None):
+        result = original.run(ctx, motivo, region, institucion)
         ctx.session.flush()
         slow(ctx)
         return result
 
-    monkeypatch.setitem(registry.OPERATORS, "derivar", registry.Operator("derivar", run, original.params))
+    monkeypatch.setitem(registry.OPERATORS, "derivar", dataclasses.replace(original, run=run))
 
 
 @pytest.mark.parametrize("props, expected", [

@@ -4,6 +4,7 @@ can retry or skip the step; everything is in the history and nothing is half-app
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -42,13 +43,13 @@ def failing(monkeypatch):
     original = operators.OPERATORS["derivar"]
     state = {"fail": 1, "calls": 0}
 
-    def flaky(ctx, motivo, region):
+    def flaky(ctx, motivo, region, institucion=None):
         state["calls"] += 1
         if state["calls"] <= state["fail"]:
             raise ValueError("directorio de derivación no disponible")
-        return original.run(ctx, motivo, region)
+        return original.run(ctx, motivo, region, institucion)
 
-    monkeypatch.setitem(operators.OPERATORS, "derivar", operators.Operator("derivar", flaky, original.params))
+    monkeypatch.setitem(operators.OPERATORS, "derivar", dataclasses.replace(original, run=flaky))
     return state
 
 
@@ -224,15 +225,15 @@ def test_an_operator_that_wrote_rows_and_then_failed_leaves_none_behind(engine, 
     original = operators.OPERATORS["derivar"]
     state = {"calls": 0}
 
-    def writes_then_fails(ctx, motivo, region):
+    def writes_then_fails(ctx, motivo, region, institucion=None):
         state["calls"] += 1
-        result = original.run(ctx, motivo, region)  # stores a Derivation row
+        result = original.run(ctx, motivo, region, institucion)  # stores a Derivation row
         if state["calls"] == 1:
             raise ValueError("falló después de escribir")
         return result
 
     monkeypatch.setitem(operators.OPERATORS, "derivar",
-                        operators.Operator("derivar", writes_then_fails, original.params))
+                        dataclasses.replace(original, run=writes_then_fails))
     engine.deploy(_model())
     case_id = engine.start("diagnostico_rapido", MICRO)
     assert engine.case(case_id)["status"] == "error" and _derivations(engine) == 0

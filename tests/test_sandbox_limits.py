@@ -6,6 +6,7 @@ works. Model code that is not on the in-process fast path runs in a sandbox chil
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import time
@@ -216,11 +217,11 @@ def test_model_errors_name_the_exception_and_the_element(engine):
 def test_an_operator_that_breaks_gives_a_generic_message_and_logs(engine, monkeypatch, caplog):
     from engine.programme import operators
 
-    def broken(ctx, motivo, region):
+    def broken(ctx, motivo, region, institucion=None):
         raise KeyError("campo interno")
 
     original = operators.OPERATORS["derivar"]
-    monkeypatch.setitem(operators.OPERATORS, "derivar", operators.Operator("derivar", broken, original.params))
+    monkeypatch.setitem(operators.OPERATORS, "derivar", dataclasses.replace(original, run=broken))
     from engine.models.validation import collect_files
 
     engine.deploy(collect_files([ROOT / "tests" / "models" / "diagnostico"]))

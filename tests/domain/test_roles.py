@@ -31,6 +31,7 @@ MAY = [
     (roles.SEE_REGISTRY, (True, True, True, True, False, False)),
     (roles.SEE_BENEFITS, (True, False, False, True, False, False)),
     (roles.SEE_OUTBOX, (True, False, False, False, False, False)),
+    (roles.SEE_EXECUTIVES, (True, False, False, True, False, False)),
     (roles.MANAGE_WORKSHOPS, (True, True, False, True, False, False)),
     (roles.START_CASES, (True, True, False, True, False, False)),
     (roles.WORK_TASKS, (True, True, True, True, True, False)),

@@ -6,6 +6,7 @@ by an older version (lone surrogates, NaN) is shown repaired, never as a 500."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -220,10 +221,10 @@ def test_flask_json_is_strict_both_ways(app):
 
 
 def test_the_skip_form_refuses_values_a_case_may_not_hold(site, client, engine, auth, monkeypatch):
-    def broken(ctx, motivo, region):
+    def broken(ctx, motivo, region, institucion=None):
         raise ValueError("directorio caído")
     monkeypatch.setitem(operators.OPERATORS, "derivar",
-                        operators.Operator("derivar", broken, operators.OPERATORS["derivar"].params))
+                        dataclasses.replace(operators.OPERATORS["derivar"], run=broken))
     case_id = engine.start("diagnostico_rapido", dict(START, ventas_uf=900))
     client.post("/salir")
     auth.login("analista")

@@ -39,7 +39,7 @@ from engine.basics.clock import VirtualClock
 from engine.domain import roles
 from engine.models import spiff
 from engine.programme import workshops
-from engine.store.schema import Case, CaseState
+from engine.store.schema import Case, CaseState, ModelVersion
 from tooling.demo import answers_for_level
 
 # -- the durable floor ------------------------------------------------------------------------------
@@ -271,9 +271,10 @@ def _to_follow_up(engine, company, answers) -> int:
 def _restore_cost(engine, ids) -> tuple[float, int]:
     """Median ms to deserialize the cases' stored workflows, and their mean JSON size."""
     with engine.Session() as s:
-        version = s.scalar(select(Case.model_version_id).where(Case.id == ids[0]))
+        version = s.scalar(select(ModelVersion.version).join(Case, Case.model_version_id == ModelVersion.id)
+                           .where(Case.id == ids[0]))
         states = list(s.scalars(select(CaseState.workflow).where(CaseState.case_id.in_(ids))))
-        compiled = engine._compiled(s, version)
+    compiled = engine.compiled_process("cpe_actual", version)
     times = []
     for state in states:
         begin = time.perf_counter()
