@@ -59,7 +59,9 @@ def programme(deployed, clock):
 
 
 def make_programme(deployed, clock):
-    """Companies of the programme (through the engine) and the regional heads."""
+    """Companies of the programme (through the engine), their executives and the regional heads."""
+    deployed.create_user("eje.rm", "una-clave-larga", "ejecutivo_cpe", region="CL-RM")
+    deployed.create_user("eje.bi", "una-clave-larga", "ejecutivo_cpe", region="CL-BI")
     cpe = Driver(deployed, clock, "cpe_actual")
     made = {}
     for name, rut, region, extra, tpe in [

@@ -35,6 +35,7 @@ def test_0009_moves_the_serialized_workflows_to_case_states_and_back(deployed, c
     from tooling.bench.suite import COMPANY, Lifecycle, _compiled
 
     life = Lifecycle({k: f.schema for k, f in _compiled(deployed).forms.items()})
+    deployed.create_user("eje.rm", "secreto-123", "ejecutivo_cpe", region=COMPANY["region"])
     cases = [deployed.start("cpe_actual", COMPANY) for _ in range(3)]
     [task] = deployed.ready_tasks(case_id=cases[0])
     deployed.complete(task["id"], life.answers[task["form_id"]])

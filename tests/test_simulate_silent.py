@@ -35,7 +35,9 @@ def test_companies_that_never_answer_end_as_abandono(deployed, tmp_path, process
     assert sorted(reminders) == sorted(c.id for c in eligible)  # one reminder each
     assert result["resultados"]["abandono"] == len(eligible) and result["resultados"]["activa"] == 0
     assert result["personas"]["empresas_que_dejaron_de_responder"] == len(eligible)
-    assert result["indicadores"]["desertaron"] == len(eligible)  # abandono counts as leaving, as live
+    # silent before their first TPE: they never entered (SPEC §6), so they are not desertion but their own figure
+    assert result["indicadores"]["desertaron"] == 0
+    assert result["indicadores"]["cerrada_sin_ingresar"] == len(eligible)
 
 
 def test_in_a_cohort_silent_companies_do_not_stay_waiting(deployed, tmp_path):

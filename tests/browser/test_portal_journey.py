@@ -20,6 +20,7 @@ def _choose(page, name, value):
 
 @pytest.mark.parametrize("device", list(VIEWPORTS))
 def test_company_takes_the_tpe_in_the_portal(browser, live_server, deployed, shot, device):
+    deployed.create_user("eje.rm", "secreto-123", "ejecutivo_cpe", region="CL-RM")  # takes the case
     page = browser.new_page(viewport=VIEWPORTS[device])
     errors = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)

@@ -59,7 +59,8 @@ def test_executive_sees_only_their_region(client, auth, registry, engine):
     assert client.get("/registro/?region=CL-BI").get_data(as_text=True).count("Conservas del Biobío") == 0
     detail = client.get(f"/registro/{registry['rm']}")
     text = detail.get_data(as_text=True)
-    assert detail.status_code == 200 and RUT_RM in text and "Derivada" in text and "FOSIS" in text
+    # derived (3 000 UF: to the institution the table suggests, SERCOTEC)
+    assert detail.status_code == 200 and RUT_RM in text and "Derivada" in text and "SERCOTEC" in text
     assert f'href="/casos/{registry["case_rm"]}"' in text
     assert "Accesos recientes" not in text  # only analysts see who looked
     [row] = _audit(engine, subject="company", subject_id=registry["rm"])

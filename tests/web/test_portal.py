@@ -15,6 +15,7 @@ from ..profiles import VINA_AMARILLO, empresa
 
 @pytest.fixture
 def portal_app(deployed):
+    deployed.create_user("eje.portal", "secreto-123", "ejecutivo_cpe", region="CL-RM")  # takes the companies' cases
     return create_app({"ENGINE": deployed, "TESTING": True, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "test",
                        "SERVER_NAME": "cpe.test"})
 
