@@ -60,8 +60,9 @@ def programme(deployed, clock):
 
 def make_programme(deployed, clock):
     """Companies of the programme (through the engine), their executives and the regional heads."""
-    deployed.create_user("eje.rm", "una-clave-larga", "ejecutivo_cpe", region="CL-RM")
-    deployed.create_user("eje.bi", "una-clave-larga", "ejecutivo_cpe", region="CL-BI")
+    for username, region in (("eje.rm", "CL-RM"), ("eje.bi", "CL-BI")):
+        if deployed.get_user(username) is None:  # the web tests' app already has some
+            deployed.create_user(username, "una-clave-larga", "ejecutivo_cpe", region=region)
     cpe = Driver(deployed, clock, "cpe_actual")
     made = {}
     for name, rut, region, extra, tpe in [
