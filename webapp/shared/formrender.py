@@ -119,30 +119,23 @@ def ordered(schema: dict) -> list:
 
 
 _DEFAULT_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool}
+_JSON_TYPES = {**_DEFAULT_TYPES, "array": list, "object": dict}
 
 
-def _default(prop: dict):
-    """The schema's default when it is a value of the field's type (a form may carry a default of
-    another type: it is then not shown)."""
-    value, kind = prop.get("default"), prop.get("type")
-    if value is None or kind not in _DEFAULT_TYPES or not isinstance(value, _DEFAULT_TYPES[kind]):
-        return None
-    if isinstance(value, bool) and kind != "boolean":
-        return None
-    return value
-
-
-_JSON_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "array": list,
-               "object": dict}
-
-
-def _of_type(value, kind) -> bool:
-    """Whether a case value may be shown in a field of JSON Schema type `kind` (a form shows a value
-    of another type nowhere: a text in a checkbox list would tick the wrong boxes)."""
-    expected = _JSON_TYPES.get(kind)
+def _of_type(value, kind, types=_JSON_TYPES) -> bool:
+    """Whether `value` may be shown in a field of JSON Schema type `kind` (a form shows a value of
+    another type nowhere: a text in a checkbox list would tick the wrong boxes; True is no number)."""
+    expected = types.get(kind)
     if value is None or expected is None:
         return False
     return isinstance(value, expected) and (kind == "boolean" or not isinstance(value, bool))
+
+
+def _default(prop: dict):
+    """The schema's default when it is a scalar of the field's type (a form may carry a default of
+    another type: it is then not shown)."""
+    value = prop.get("default")
+    return value if _of_type(value, prop.get("type"), _DEFAULT_TYPES) else None
 
 
 def _case_value(case_data: dict, source):
