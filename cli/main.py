@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from cli.context import CliContext, cli_actor, current_engine
 from engine.basics.errors import DeployError, EngineError, FormError, describe, errors_of
+from engine.models import versions
 from engine.models.validation import collect_files
 from engine.programme import audit
 from webapp.shared import strictjson
@@ -315,10 +316,8 @@ def export_models(root, as_json):
     from pathlib import Path
 
     written = []
-    for row in current_engine().models():
-        if any(w["kind"] == row["kind"] and w["key"] == row["key"] for w in written):
-            continue
-        latest = current_engine().model_version(row["kind"], row["key"])
+    for row in versions.newest(current_engine().models()):
+        latest = current_engine().model_version(row["kind"], row["key"], row["version"])
         if latest["kind"] == "form" and not latest["filename"].endswith(".json"):
             continue  # generated from its diagram's camunda:formData: exporting the diagram exports it
         folder = Path(root) / ("forms" if latest["kind"] == "form" else "processes")

@@ -125,3 +125,16 @@ def test_the_shipped_processes_mark_the_rules_the_thesis_does_not_fix(process, e
         assert rules[element].valor == value and rules[element].origen == "supuesto", element
     assert "0.6 * puntaje_tpe + 0.4 * puntaje_entrevista" in rules["Script_PuntajeFinal"].valor
     assert "se sumarán al TPE original" in rules["Script_PuntajeFinal"].fuente
+
+
+@pytest.mark.parametrize("kinds, expected", [
+    (("process", "decision", "form"), [("decision", "d", 1), ("process", "a", 3), ("process", "b", 1)]),
+    (("process",), [("process", "a", 3), ("process", "b", 1)]),
+    (("form",), []),
+])
+def test_newest_keeps_the_last_listed_version_of_each_model(kinds, expected):
+    from engine.models.versions import newest
+
+    rows = [("decision", "d", 1), ("process", "a", 1), ("process", "a", 2), ("process", "a", 3), ("process", "b", 1)]
+    listing = [{"kind": k, "key": key, "version": v} for k, key, v in rows]
+    assert [(r["kind"], r["key"], r["version"]) for r in newest(listing, kinds)] == expected

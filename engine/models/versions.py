@@ -234,6 +234,16 @@ def listing(s) -> list[dict]:
              "active_cases": counts.get(r.id, 0)} for r in rows]
 
 
+def newest(rows, kinds=("process", "decision", "form")) -> list[dict]:
+    """The newest version of each model of `kinds` among `rows` (a `listing`, in version order), in
+    the listing's order of models (pure)."""
+    found = {}
+    for row in rows:
+        if row["kind"] in kinds:
+            found[(row["kind"], row["key"])] = row  # in version order: the last one wins
+    return list(found.values())
+
+
 def compile_process(s, row: ModelVersion) -> spiff.CompiledProcess:
     """The process version with the processes it calls and the decisions and forms they all use, at the
     versions each pins. A called process's tasks take their forms and lanes from its own version."""

@@ -11,6 +11,7 @@ from engine.cases.comments import MAX_LENGTH as COMMENT_MAX_LENGTH
 from engine.cases.comments import add_comment, comments
 from engine.cases.queries import case_path, case_record, cases
 from engine.domain import roles
+from engine.models import versions
 from webapp.shared import formrender, strictjson
 from webapp.shared.access_record import record_access
 from webapp.shared.context import current_engine
@@ -36,13 +37,10 @@ def _startable() -> list[dict]:
     """The newest version of each deployed process the user may start, by name: an analyst any; a regional
     user those whose start form asks for the case's region (a case of their region; not, say, the monthly
     benefit extraction, which is national)."""
-    newest = {}
-    for row in current_engine().models():
-        if row["kind"] == "process":
-            newest[row["key"]] = row
+    rows = versions.newest(current_engine().models(), kinds=("process",))
     if roles.region_scope(current_user) is not None:
-        newest = {key: row for key, row in newest.items() if _asks_region(key)}
-    return sorted(newest.values(), key=lambda r: (r["name"] or r["key"]).lower())
+        rows = [row for row in rows if _asks_region(row["key"])]
+    return sorted(rows, key=lambda r: (r["name"] or r["key"]).lower())
 
 
 def _asks_region(process_id) -> bool:
@@ -59,9 +57,10 @@ def new():
 @bp.route("/casos/nuevo/<process_id>", methods=["GET", "POST"])
 @require(roles.START_CASES)
 def start(process_id):
-    if process_id not in {r["key"] for r in _startable()}:
+    row = next((r for r in _startable() if r["key"] == process_id), None)
+    if row is None:
         abort(404)
-    name = next(r["name"] or r["key"] for r in _startable() if r["key"] == process_id)
+    name = row["name"] or row["key"]
     schema = current_engine().start_form(process_id) or {"type": "object", "properties": {}}
     region = roles.region_scope(current_user)
     has_region = "region" in schema.get("properties", {})

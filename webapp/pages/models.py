@@ -14,6 +14,7 @@ from flask_login import current_user
 
 from engine.basics.errors import Conflict, DeployError, NotFound, errors_of
 from engine.domain import roles
+from engine.models import versions
 from engine.models.rules import rules_of
 from webapp.shared.context import current_engine
 from webapp.shared.error_responses import back_on_failure
@@ -57,12 +58,9 @@ def version(kind, key, version):
 @require(roles.MANAGE_MODELS)
 def rules():
     """Every marked rule of the newest version of each deployed process and decision, with its source."""
-    newest = {}
-    for row in current_engine().models():
-        if row["kind"] in ("process", "decision"):
-            newest[(row["kind"], row["key"])] = row  # listing is in version order: the last one wins
     groups = []
-    for (kind, key), listed in sorted(newest.items()):
+    for listed in versions.newest(current_engine().models(), kinds=("process", "decision")):
+        kind, key = listed["kind"], listed["key"]
         found = rules_of(kind, current_engine().model_version(kind, key, listed["version"])["content"])
         if found:
             groups.append({"kind": kind, "key": key, "name": listed["name"], "version": listed["version"],
@@ -88,8 +86,8 @@ def compare(kind, key):
     if kind not in KINDS or not a or not b:
         abort(404)
     result = current_engine().compare(kind, key, a, b)  # NotFound: 404
-    versions = [r["version"] for r in current_engine().models() if r["kind"] == kind and r["key"] == key]
-    return render_template("models/compare.html", result=result, versions=versions, kind=kind, key=key)
+    numbers = [r["version"] for r in current_engine().models() if r["kind"] == kind and r["key"] == key]
+    return render_template("models/compare.html", result=result, versions=numbers, kind=kind, key=key)
 
 
 @bp.route("/<key>/v<int:version>/migrar", methods=["POST"])
