@@ -26,7 +26,7 @@ from engine.cases.recovery import RecoveryVerbs
 from engine.domain import roles
 from engine.domain.rut import normalize_rut
 from engine.models import diff, spiff, versions
-from engine.store.db import default_url, open_database, session_factory, upgrade
+from engine.store.db import default_url, locking, open_database, session_factory, upgrade
 from engine.store.schema import Case, CaseEvent, Company, ModelVersion, TaskRow, User
 
 clockmod.install()
@@ -77,11 +77,8 @@ class Engine(RecoveryVerbs, MigrationVerbs):
                 raise
 
     def locked(self, query, skip_locked=False):
-        """`query` taking row locks until the transaction ends, on PostgreSQL. On SQLite every
-        write transaction already starts with BEGIN IMMEDIATE, which serializes writers."""
-        if self.db.dialect.name == "postgresql":
-            return query.with_for_update(skip_locked=skip_locked)
-        return query
+        """`query` taking row locks until the transaction ends, on PostgreSQL (engine.store.db.locking)."""
+        return locking(query, self.db.dialect.name, skip_locked)
 
     # -- users -----------------------------------------------------------------------
     def create_user(self, username, password, role, region=None, rubros=(), full_name="", email=None):

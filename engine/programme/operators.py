@@ -229,9 +229,7 @@ def inscribir_taller(ctx, talleres):
     workshops with no upcoming session with seats), `ultima_sesion` (ISO date-time of the latest
     enrolled session, or None) and `resumen` (a text for the SRA)."""
     company = _company(ctx)
-    postgres = ctx.session.get_bind().dialect.name == "postgresql"
-    return enrol_next_sessions(ctx.session, company.id if company else None, talleres, ctx.now, ctx.actor,
-                               lock=(lambda query: query.with_for_update()) if postgres else None)
+    return enrol_next_sessions(ctx.session, company.id if company else None, talleres, ctx.now, ctx.actor)
 
 
 OPERATORS: dict[str, Operator] = {op.id: op for op in (

@@ -62,6 +62,13 @@ def _sqlite_transactions(engine, memory: bool) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def locking(query, dialect: str, skip_locked: bool = False):
+    """`query` taking row locks until the transaction ends, on PostgreSQL (`dialect`: the database's
+    dialect name). On SQLite every write transaction already starts with BEGIN IMMEDIATE, which
+    serializes writers: the query is left as it is."""
+    return query.with_for_update(skip_locked=skip_locked) if dialect == "postgresql" else query
+
+
 def session_factory(engine):
     factory = sessionmaker(engine, expire_on_commit=False)
 

@@ -29,6 +29,7 @@ from engine.programme.workshops.sessions import (
     session_dict,
     upcoming,
 )
+from engine.store.db import locking
 from engine.store.schema import Company, Workshop, WorkshopRegistration, WorkshopSession
 
 MAX_RAZON_SOCIAL = 200
@@ -82,9 +83,7 @@ def register(engine, session_id: int, company_id: int, by: str, *, self_service:
             existing.attended, existing.marked_by, existing.marked_at = True, by, now
             return _registration_dict(existing, company)
         if not walk_in:
-            taken = s.scalar(select(func.count(WorkshopRegistration.id))
-                             .where(WorkshopRegistration.session_id == session_id))
-            if taken >= row.capacity:
+            if _seats_taken(s, session_id) >= row.capacity:
                 raise Conflict("No quedan cupos en esta sesión.")
         registration = WorkshopRegistration(session_id=session_id, company_id=company_id, registered_at=now,
                                             registered_by=by, attended=walk_in, marked_by=by if walk_in else None,
@@ -95,6 +94,12 @@ def register(engine, session_id: int, company_id: int, by: str, *, self_service:
         except IntegrityError:  # a concurrent registration of the same company (the lock makes it rare)
             raise Conflict("La empresa ya está inscrita en esta sesión.") from None
         return _registration_dict(registration, company)
+
+
+def _seats_taken(session, session_id: int) -> int:
+    """The registrations of a workshop session (each takes a seat)."""
+    return session.scalar(select(func.count(WorkshopRegistration.id))
+                          .where(WorkshopRegistration.session_id == session_id))
 
 
 def register_rut(engine, session_id: int, rut: str, by: str, razon_social: str | None = None,
@@ -247,7 +252,7 @@ def attended_workshops(session, company_id: int, workshop_key: str | None = None
     return session.scalar(query) or 0
 
 
-def enrol_next_sessions(session, company_id: int, workshop_keys, now, by: str, lock=None) -> dict:
+def enrol_next_sessions(session, company_id: int, workshop_keys, now, by: str) -> dict:
     """Enrol a company in the next session of each workshop of `workshop_keys` (catalogue keys),
     inside the caller's open database session: what the Capacitación task of a diagram does through
     the `inscribir_taller` operator (manual §4.1: training before any promotion action).
@@ -255,13 +260,13 @@ def enrol_next_sessions(session, company_id: int, workshop_keys, now, by: str, l
     For each workshop, a registration the company already has in an upcoming session is kept;
     otherwise the soonest upcoming, not cancelled session open to the company's region (its region's,
     national or online) with a seat left takes it. A workshop with no such session is listed in
-    `sin_sesion`. `lock(query)` adds the row lock of the database (Engine.locked; on SQLite the
-    engine's write transactions are already serialized). Raises ValueError (Spanish) for an unknown
+    `sin_sesion`. The session rows are locked as `register` locks them (engine.store.db.locking).
+    Raises ValueError (Spanish) for an unknown
     or withdrawn workshop, or a company not in the programme."""
     company = session.get(Company, company_id) if company_id is not None else None
     if company is None:
         raise ValueError("el caso no tiene una empresa registrada a la que inscribir")
-    lock = lock or (lambda query: query)
+    dialect = session.get_bind().dialect.name
     enrolled, missing = [], []
     for key in dict.fromkeys(workshop_keys):  # each workshop once, in the given order
         workshop = session.scalar(select(Workshop).where(Workshop.key == key))
@@ -278,10 +283,9 @@ def enrol_next_sessions(session, company_id: int, workshop_keys, now, by: str, l
             WorkshopRegistration.company_id == company.id).limit(1))
         if row is None:
             for candidate in session.scalars(upcoming_rows.limit(50)).all():
-                candidate = session.scalar(lock(select(WorkshopSession).where(WorkshopSession.id == candidate.id)))
-                taken = session.scalar(select(func.count(WorkshopRegistration.id))
-                                       .where(WorkshopRegistration.session_id == candidate.id))
-                if taken < candidate.capacity:
+                candidate = session.scalar(locking(select(WorkshopSession).where(WorkshopSession.id == candidate.id),
+                                                   dialect))
+                if _seats_taken(session, candidate.id) < candidate.capacity:
                     session.add(WorkshopRegistration(session_id=candidate.id, company_id=company.id,
                                                      registered_at=now, registered_by=by, attended=False))
                     session.flush()
