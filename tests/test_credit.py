@@ -13,7 +13,7 @@ from engine.programme.credit import NOT_ENTERED, executive_performance, performa
 from engine.programme.indicators import Filters
 
 from . import profiles as P
-from .driver import Driver
+from .driver import AGENDA, Driver
 
 EXPORT = {"resultado_seguimiento": "exporto",
           "exportacion": {"pais": "Perú", "fecha": "2026-07-01", "monto_usd": 15000, "producto": "Vino"}}
@@ -81,8 +81,7 @@ def work(d, case_id, bpmn_id, data, log):
 
 def interview(d, case_id, tpe, entrevista, log):
     work(d, case_id, "Task_TPE_Bienes", {"respuestas": tpe}, log)
-    work(d, case_id, "Task_AgendarEntrevista", {"fecha_entrevista": "2026-03-05", "hora_entrevista": "10:30",
-                                                "lugar_entrevista": "empresa"}, log)
+    work(d, case_id, "Task_AgendarEntrevista", AGENDA, log)
     work(d, case_id, "Task_Entrevista", {"respuestas": entrevista, "brechas": "Requisitos de mercado."}, log)
 
 

@@ -16,7 +16,7 @@ from engine.models.rules import rules_of
 from engine.store.schema import Derivation
 
 from . import profiles as P
-from .driver import Driver
+from .driver import AGENDA, Driver
 from .test_model_rules import ROOT
 
 
@@ -41,8 +41,7 @@ def test_a_rojo_company_waits_for_the_executive_with_a_suggested_institution(cpe
     to FOSIS: the executive of the case chooses, the decision table `institucion_rojo` suggests."""
     case_id = cpe.start(**company)
     cpe.do(case_id, "Task_TPE_Bienes", {"respuestas": P.IDEA_ONLY})
-    cpe.do(case_id, "Task_AgendarEntrevista", {"fecha_entrevista": "2026-03-05", "hora_entrevista": "10:30",
-                                               "lugar_entrevista": "empresa"})
+    cpe.do(case_id, "Task_AgendarEntrevista", AGENDA)
     case = cpe.do(case_id, "Task_Entrevista", {"respuestas": P.ENTREVISTA_BAJA, "brechas": "Solo una idea."})
     assert case["segmento"] == "rojo" and case["status"] == "active"
     [task] = cpe.engine.ready_tasks(case_id=case_id)
@@ -58,8 +57,7 @@ def test_a_rojo_company_waits_for_the_executive_with_a_suggested_institution(cpe
 def test_the_executive_may_choose_another_institution_and_bad_choices_change_nothing(cpe):
     case_id = cpe.start(ventas_uf=20000)
     cpe.do(case_id, "Task_TPE_Bienes", {"respuestas": P.IDEA_ONLY})
-    cpe.do(case_id, "Task_AgendarEntrevista", {"fecha_entrevista": "2026-03-05", "hora_entrevista": "10:30",
-                                               "lugar_entrevista": "oficina_cpe"})
+    cpe.do(case_id, "Task_AgendarEntrevista", AGENDA)
     cpe.do(case_id, "Task_Entrevista", {"respuestas": P.ENTREVISTA_BAJA, "brechas": "Solo una idea."})
     task = cpe.ready(case_id)["Task_ElegirInstitucion"]
     for bad in ({"institucion_derivacion": "prochile"}, {"institucion_derivacion": "ong", "otra": 1}, {}):
