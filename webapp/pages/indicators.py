@@ -71,15 +71,20 @@ def _choices(region):
     return executives, rubros
 
 
+def _bad_filters(template: str, exc: ValueError, **empty):
+    """`template` with the filters' error and no figures (400): the filter form shows the user's choices."""
+    executives, rubros = _choices(roles.region_scope(current_user))
+    return render_template(template, error=str(exc), args=request.args, regions=REGIONS, executives=executives,
+                           rubros=rubros, **empty), 400
+
+
 @bp.get("/")
 @require(roles.SEE_INDICATORS)
 def index():
     try:
         filters = _filters()
     except ValueError as exc:
-        executives, rubros = _choices(roles.region_scope(current_user))
-        return render_template("indicadores/index.html", error=str(exc), result=None, args=request.args,
-                               regions=REGIONS, executives=executives, rubros=rubros), 400
+        return _bad_filters("indicadores/index.html", exc, result=None)
     result, series = dashboard(current_engine(), filters, pymes_registradas())  # one read of the cases for both
     executives, rubros = _choices(filters.region)
     chart_data = {
@@ -118,9 +123,7 @@ def executives_page():
     try:
         filters = _filters()
     except ValueError as exc:
-        executives, rubros = _choices(roles.region_scope(current_user))
-        return render_template("indicadores/ejecutivos.html", error=str(exc), data=None, args=request.args,
-                               regions=REGIONS, executives=executives, rubros=rubros), 400
+        return _bad_filters("indicadores/ejecutivos.html", exc, data=None)
     executives, rubros = _choices(filters.region)
     return render_template("indicadores/ejecutivos.html", error=None,
                            data=executive_performance(current_engine(), filters), filters=filters,
