@@ -438,3 +438,14 @@ def test_evolution_is_rising_above_the_first_classification(deployed, clock):
             case.segmento = path[-1]
         s.commit()
     assert indicators(deployed)["evolucionaron"] == 2  # amarillo → verde, rojo → amarillo
+
+
+@pytest.mark.parametrize("segments, rose", [
+    ([], False), (["amarillo"], False), (["amarillo", "verde"], True), (["rojo", "amarillo"], True),
+    (["amarillo", "rojo", "amarillo"], False), (["amarillo", "rojo", "verde"], True), (["verde", "amarillo"], False),
+    (["amarillo", "rojo_oscuro"], False), (["rojo_oscuro", "verde"], False),
+])
+def test_rose_above_first(segments, rose):
+    from engine.programme.indicators import rose_above_first
+
+    assert rose_above_first(segments) is rose

@@ -95,6 +95,14 @@ def upward_pairs(order=EVOLUTION_ORDER) -> list[tuple[str, str]]:
     return [(a, b) for a in order for b in order if moved_up(a, b, order)]
 
 
+def rose_above_first(segments, order=EVOLUTION_ORDER) -> bool:
+    """Whether a case's segments, in time order, reach one above its first classification (pure: the
+    rule `evolved_companies` asks in SQL; thesis §3.4.3 "Nº de pyme que subió de estado")."""
+    if not segments or segments[0] not in order:
+        return False
+    return any(moved_up(segments[0], later, order) for later in segments[1:])
+
+
 def evolved_companies(*where):
     """The companies (distinct `Case.company_id`) of the cases matching `where` that reached a segment above
     their case's first classification (thesis §3.4.3 "Nº de pyme que subió de estado"): a company that fell

@@ -17,7 +17,7 @@ from collections import Counter
 from sqlalchemy import func, select
 
 from engine.basics.clock import as_utc
-from engine.programme.indicators import LEFT, PRE_ENTRY, SIZE_GATE, entry_stage
+from engine.programme.indicators import LEFT, PRE_ENTRY, SIZE_GATE, entry_stage, rose_above_first
 from engine.simulate.config import RESULTS
 from engine.store.schema import Case, CaseEvent, Derivation, Tpe
 
@@ -31,7 +31,7 @@ def shard_summary(sim, companies, cfg, end, work, counts) -> dict:
                "derived": 0,
                "errors": sorted({c.failed for c in companies.values() if c.failed}),
                "work": dict(work), "counts": dict(counts)}
-    order = {name: i for i, name in enumerate(cfg["orden_segmentos"])}
+    order = tuple(cfg["orden_segmentos"])
     seen = set()
     with sim.Session() as s:
         gates = dict(s.execute(select(Derivation.case_id, Derivation.motivo)
@@ -86,8 +86,7 @@ def _count(summary, company, row, order, end, stage) -> None:
         summary["left"] += 1
     elif row.resultado == "derivada":
         summary["derived"] += 1
-    first = order.get(segments[0]) if segments else None  # above the first classification, as the live count
-    if first is not None and any(order.get(later, -1) > first for later in segments[1:]):
+    if rose_above_first(segments, order):  # as the live count
         summary["evolved"] += 1
 
 
