@@ -37,6 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from engine.basics import clock as clockmod
 from engine.basics.clock import as_utc, iso_utc
 from engine.basics.xmlsafe import parse_xml
+from engine.domain.validity import add_months
 from engine.models import spiff
 from engine.models.validation import NS
 from engine.store.schema import ModelVersion, TimerStart, TimerStartRun
@@ -118,20 +119,13 @@ def _duration(text: str) -> dict:
     return parsed
 
 
-def _add_months(moment: datetime, months: int) -> datetime:
-    index = moment.month - 1 + months
-    year, month = moment.year + index // 12, index % 12 + 1
-    last = (datetime(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
-    return moment.replace(year=year, month=month, day=min(moment.day, last))
-
-
 def shift(moment: datetime, duration: dict, times: int = 1) -> datetime:
     """`moment` plus `times` × `duration`, months and years as calendar months, on the wall
     clock of the moment's zone (09:00 in Santiago stays 09:00 across a DST change)."""
     months = (duration.get("years", 0) * 12 + duration.get("months", 0)) * times
     rest = timedelta(weeks=duration.get("weeks", 0), days=duration.get("days", 0), hours=duration.get("hours", 0),
                      minutes=duration.get("minutes", 0), seconds=duration.get("seconds", 0)) * times
-    wall = _add_months(moment.replace(tzinfo=None), months) + rest
+    wall = add_months(moment.replace(tzinfo=None), months) + rest
     return wall.replace(tzinfo=moment.tzinfo)
 
 
