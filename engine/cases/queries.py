@@ -199,13 +199,23 @@ def case_record(engine, case_id: int) -> dict:
             "activities": [{"tipo": a.tipo, "detalle": a.detalle, "created_at": a.created_at}
                            for a in s.scalars(select(Activity).where(Activity.case_id == case_id)
                                               .order_by(Activity.id))],
-            "tpe_history": [{"revision": h.revision, "puntaje": h.puntaje, "submitted_at": h.submitted_at}
-                            for h in s.scalars(select(TpeHistory).where(TpeHistory.company_id == case.company_id)
-                                               .order_by(TpeHistory.revision))] if company else [],
+            "tpe_history": _tpe_history(s, case.company_id) if company else [],
             "tasks": [{"id": t.id, "name": t.name, "lane": t.lane, "assignee": t.assignee, "created_at": t.created_at}
                       for t in s.scalars(select(TaskRow).where(TaskRow.case_id == case_id, TaskRow.state == "ready")
                                          .order_by(TaskRow.created_at))],
         }
+
+
+def _tpe_history(s, company_id) -> list[dict]:
+    """Every revision of the company's TPE, oldest first: score, when and who (`submitted_by`, the
+    username or `pyme`; `submitted_by_name`, the user's full name when the username is a user's)."""
+    history = s.scalars(select(TpeHistory).where(TpeHistory.company_id == company_id)
+                        .order_by(TpeHistory.revision)).all()
+    who = {h.submitted_by for h in history if h.submitted_by}
+    names = dict(s.execute(select(User.username, User.full_name).where(User.username.in_(who))).all()) if who else {}
+    return [{"revision": h.revision, "puntaje": h.puntaje, "submitted_at": h.submitted_at, "case_id": h.case_id,
+             "form_key": h.form_key, "submitted_by": h.submitted_by, "submitted_by_name": names.get(h.submitted_by)}
+            for h in history]
 
 
 def case_path(engine, case_id: int) -> dict:

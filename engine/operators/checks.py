@@ -77,6 +77,19 @@ def optional_text(value):
     return text(120)(value)
 
 
+def boolean(value):
+    if not isinstance(value, bool):
+        raise ValueError("debe ser verdadero o falso (True o False)")
+    return value
+
+
+def months(value):
+    """A whole number of calendar months, 1 to 120 (a validity period such as the TPE's 12 months)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 120:
+        raise ValueError("debe ser un número entero de meses entre 1 y 120")
+    return value
+
+
 def text_list(max_items=20, max_len=120):
     """A non-empty list of texts (each at most `max_len`), e.g. the catalogue keys a form's
     multiple choice gives."""

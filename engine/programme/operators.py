@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from engine.basics.clock import as_utc, iso_utc
+from engine.domain import validity
 from engine.domain.assignment import EXECUTIVE_CAP, HEAD_DECISIONS, choose_executive, head_choice
 from engine.domain.derivation import VALID_MOTIVOS, derive
 from engine.domain.regions import REGIONS
@@ -58,20 +60,26 @@ def verificar_tamano(ctx, ventas_uf):
     return classify_size(ventas_uf)
 
 
-def puntaje_formulario(ctx, formulario, respuestas):
+def puntaje_formulario(ctx, formulario, respuestas, registrar=None):
+    """The score of a scored questionnaire. The result keeps the answers it scored (`respuestas`), so a
+    later form may show them again (`x-default-from`, e.g. the interview at a re-evaluation). When the
+    form is the company's register (`x-registro: tpe`) the answers become the company's single TPE,
+    with a history row of who gave them and when, unless `registrar` is false (answers read back
+    from the stored TPE: scored, not a new revision)."""
     form = ctx.form(formulario)
     try:
         result = score_questionnaire(form.schema, respuestas)
     except ValueError as exc:
         raise ServiceError("puntaje_formulario", str(exc)) from None
-    result.update(formulario=formulario, version=form.version)
-    if form.schema.get("x-registro") == "tpe":
+    result.update(formulario=formulario, version=form.version, respuestas=respuestas)
+    if form.schema.get("x-registro") == "tpe" and registrar is not False:
         _store_tpe(ctx, form, respuestas, result)
     return result
 
 
 def _store_tpe(ctx, form, respuestas, result):
-    """Keep the company's single TPE up to date; every submission is kept in the history."""
+    """Keep the company's single TPE up to date; every submission is kept in the history with who gave
+    it (the user who completed the task, `pyme` for the company in its portal) and when."""
     company = _company(ctx)
     if company is None:
         return
@@ -92,8 +100,28 @@ def _store_tpe(ctx, form, respuestas, result):
     ctx.session.add(TpeHistory(
         company_id=company.id, case_id=ctx.case.id, revision=tpe.revision, form_key=form.key,
         form_version=form.version, respuestas=respuestas, puntaje=result["puntaje"],
-        dimensiones=result["dimensiones"], submitted_at=ctx.now,
+        dimensiones=result["dimensiones"], submitted_at=ctx.now, submitted_by=ctx.actor,
     ))
+
+
+def tpe_guardado(ctx, formulario=None, vigencia_meses=None):
+    """The company's stored TPE (thesis §3.4.2: one TPE per company, "actualizados en el TPE guardado
+    por el ejecutivo"): `existe`, `vigente` (stored with form `formulario`, if given, and answered or
+    updated less than `vigencia_meses` calendar months ago by the engine's clock, if given),
+    `formulario`, `respuestas` (empty if none), `puntaje`, `revision`, `fecha` and `vigente_hasta` (ISO,
+    UTC). A diagram reuses a valid TPE instead of asking the company again, and shows the stored
+    answers to the executive who updates them (`x-default-from: tpe_guardado.respuestas`)."""
+    company = _company(ctx)
+    tpe = ctx.session.scalar(select(Tpe).where(Tpe.company_id == company.id)) if company else None
+    if tpe is None:
+        return {"existe": False, "vigente": False, "formulario": None, "respuestas": {}, "puntaje": None,
+                "revision": 0, "fecha": None, "vigente_hasta": None}
+    since = as_utc(tpe.submitted_at)
+    until = validity.valid_until(since, vigencia_meses) if vigencia_meses is not None else None
+    vigente = (formulario is None or tpe.form_key == formulario) and (
+        vigencia_meses is None or validity.still_valid(since, ctx.now, vigencia_meses))
+    return {"existe": True, "vigente": vigente, "formulario": tpe.form_key, "respuestas": tpe.respuestas or {},
+            "puntaje": tpe.puntaje, "revision": tpe.revision, "fecha": iso_utc(since), "vigente_hasta": iso_utc(until)}
 
 
 def _candidates(ctx, rol, region) -> list[dict]:
@@ -236,8 +264,16 @@ OPERATORS: dict[str, Operator] = {op.id: op for op in (
     Operator("verificar_tamano", verificar_tamano, {"ventas_uf": checks.number},
              description="Tramo de tamaño por ventas anuales en UF y si es elegible para el CPE."),
     Operator("puntaje_formulario", puntaje_formulario,
-             {"formulario": checks.text(120), "respuestas": checks.answers},
-             description="Puntaje 0–100 y por dimensión de un cuestionario puntuado de forms/."),
+             {"formulario": checks.text(120), "respuestas": checks.answers, "registrar": checks.boolean},
+             optional=("registrar",),
+             description="Puntaje 0–100 y por dimensión de un cuestionario puntuado de forms/, con las respuestas "
+                         "puntuadas; si es el TPE (x-registro), lo guarda como el TPE de la empresa con quién y "
+                         "cuándo lo respondió, salvo `registrar` falso (respuestas leídas del TPE guardado)."),
+    Operator("tpe_guardado", tpe_guardado, {"formulario": checks.optional_text, "vigencia_meses": checks.months},
+             optional=("formulario", "vigencia_meses"),
+             description="El TPE guardado de la empresa (uno por empresa, tesis §3.4.2): si existe, si está vigente "
+                         "(del `formulario` indicado y respondido o actualizado hace menos de `vigencia_meses` "
+                         "meses), sus respuestas, puntaje, revisión y fecha."),
     Operator("asignar_ejecutivo", asignar_ejecutivo,
              {"rol": checks.choice(ROLES), "region": checks.region, "rubro": checks.optional_text},
              optional=("rubro",),

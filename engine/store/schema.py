@@ -117,6 +117,10 @@ class Tpe(Base):
 
 
 class TpeHistory(Base):
+    """Every answer or update of a company's TPE: what was answered, when (`submitted_at`, the
+    engine's clock) and by whom (`submitted_by`: the user who completed the task, `pyme` for the
+    company in its portal; None for rows older than revision 0013)."""
+
     __tablename__ = "tpe_history"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -129,6 +133,7 @@ class TpeHistory(Base):
     puntaje: Mapped[float] = mapped_column(Float)
     dimensiones: Mapped[dict] = mapped_column(JSON)
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    submitted_by: Mapped[str | None] = mapped_column(String(120))
 
 
 class Case(Base):
