@@ -36,6 +36,17 @@ class Driver:
         case = self.do(case_id, "Task_Entrevista", {"respuestas": entrevista, "brechas": "Requisitos de mercado."})
         return self.choose_institution(case_id) if "Task_ElegirInstitucion" in self.ready(case_id) else case
 
+    def reevaluate(self, case_id, tpe, entrevista=None, kind="Bienes", user=None):
+        """The executive's re-evaluation (thesis §3.4.2): the interview again (by default answered as
+        its form shows it, with the previous interview's answers), then the stored TPE updated with
+        `tpe`. Returns the case."""
+        data = self.engine.case(case_id)["data"]
+        if entrevista is None:
+            entrevista = data["resultado_entrevista"]["respuestas"]
+        self.do(case_id, "Task_Actualizar_Entrevista",
+                {"respuestas": entrevista, "brechas": data.get("brechas") or "Requisitos de mercado."}, user=user)
+        return self.do(case_id, f"Task_Actualizar_TPE_{kind}", {"respuestas": tpe}, user=user)
+
     def choose_institution(self, case_id, institucion=None):
         """A rojo company: the executive derives it to `institucion` of the regional network, by default
         the one the decision table suggested."""

@@ -18,7 +18,6 @@ from sqlalchemy import select
 
 from engine.cases.worker import Worker
 from engine.programme.company_records import company_record
-from engine.programme.indicators import indicators
 from engine.store.schema import Case, OutboxMessage, TaskRow
 
 from . import profiles as P
@@ -96,24 +95,22 @@ def test_answering_in_time_cancels_both_timers(deployed, clock):
     assert set(cpe.ready(case_id)) == {"Task_AgendarEntrevista", "Task_AtenderEscalamiento"}
 
 
-def test_a_company_silent_at_its_re_evaluation_leaves_as_abandono(deployed, clock):
-    """Thesis §3.4.3 (¿cuántas han desertado?): an amarillo company that entered (TPE and
-    interview, manual §3.1) and then never updates its TPE for the re-evaluation is reminded and,
-    6 months later, leaves as `abandono`; the indicators count it among those who left."""
+def test_the_re_evaluation_asks_nothing_of_the_company(deployed, clock):
+    """Thesis §3.4.2: one TPE per company, "actualizados en el TPE guardado por el ejecutivo". The
+    re-evaluation is the executive's work (the interview again, then the stored TPE updated): no
+    reminder goes to the company and the case does not close as abandono while it waits."""
     cpe = _driver(deployed, clock, "cpe_actual")
     case_id = cpe.start()
     cpe.through_interview(case_id, P.VINA_AMARILLO, P.ENTREVISTA_MEDIA)
     cpe.train(case_id)
     cpe.do(case_id, "Task_Asesoria", {"plan_negocios": "en_desarrollo"})
-    assert list(cpe.ready(case_id)) == ["Task_Actualizar_TPE_Bienes"]
-    offered = cpe.clock.now()
-    cpe.clock.advance(days=15)
-    Worker(cpe.engine).round()
-    assert len(_to_company(cpe.engine, case_id)) == 1 and cpe.engine.case(case_id)["status"] == "active"
-    cpe.clock.set(offered.replace(month=offered.month + 6))
-    cpe.clock.advance(minutes=1)
+    ready = cpe.ready(case_id)
+    assert list(ready) == ["Task_Actualizar_Entrevista"]
+    assert ready["Task_Actualizar_Entrevista"]["lane"] == "ejecutivo_cpe"
+    before = len(_to_company(cpe.engine, case_id))
+    cpe.clock.advance(days=200)
     Worker(cpe.engine).round()
     case = cpe.engine.case(case_id)
-    assert case["status"] == "completed" and case["resultado"] == "abandono" and case["segmento"] == "amarillo"
-    result = indicators(cpe.engine)
-    assert result["salidas"]["abandono"] == 1 and result["desertaron"] == 1
+    assert case["status"] == "active" and case["resultado"] is None
+    assert len(_to_company(cpe.engine, case_id)) == before
+    assert list(cpe.ready(case_id)) == ["Task_Actualizar_Entrevista"]

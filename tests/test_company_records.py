@@ -105,7 +105,7 @@ def _exporter(cpe):
     cpe.train(case_id, talleres=("ciclo_plan_negocios",))
     cpe.do(case_id, "Task_Asesoria", {"plan_negocios": "completo"})
     cpe.clock.advance(days=40)  # the TPE is updated weeks after the first classification
-    cpe.do(case_id, "Task_Actualizar_TPE_Bienes", {"respuestas": P.ALIMENTOS_VERDE})
+    cpe.reevaluate(case_id, P.ALIMENTOS_VERDE)
     cpe.do(case_id, "Task_AsesoriaEspecializada", {"plan_negocios": "completo"}, user="pro.rm")
     cpe.do(case_id, "Task_Promocion", {"instrumento": "feria_internacional", "nombre_actividad": "Prowein",
                                        "fecha_actividad": "2026-06-01", "pais_destino": "Alemania"}, user="pro.rm")

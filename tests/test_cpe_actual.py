@@ -99,6 +99,7 @@ def test_services_variant_uses_its_own_questionnaire(cpe):
 def test_one_tpe_per_company_with_history(cpe):
     first = cpe.start()
     cpe.do(first, "Task_TPE_Bienes", {"respuestas": P.IDEA_ONLY})
+    cpe.clock.advance(days=400)  # no longer valid (12 months): the new case asks for it again
     second = cpe.start(rut="76086428-5")
     cpe.do(second, "Task_TPE_Bienes", {"respuestas": P.VINA_AMARILLO})
     with cpe.engine.Session() as s:
@@ -135,7 +136,7 @@ def test_amarillo_training_advice_reevaluation_then_desertion(cpe):
     cpe.train(case_id, talleres=("taller_123_exporta", "mujer_exporta"), programa="corfo")
     assert [d.motivo for d in _derivations(cpe.engine, case_id)] == ["corfo"]  # parallel programme
     cpe.do(case_id, "Task_Asesoria", {"plan_negocios": "en_desarrollo", "mercados_objetivo": ["Perú", "Brasil"]})
-    case = cpe.do(case_id, "Task_Actualizar_TPE_Bienes", {"respuestas": P.VINA_AMARILLO})
+    case = cpe.reevaluate(case_id, P.VINA_AMARILLO)
     assert case["segmento"] == "amarillo" and cpe.ready(case_id) == {}
     cpe.wait_months()
     case = cpe.do(case_id, "Task_Seguimiento", {"resultado_seguimiento": "sin_actividad"})
@@ -152,7 +153,7 @@ def test_activity_resets_the_desertion_count(cpe):
     cpe.through_interview(case_id, P.VINA_AMARILLO, P.ENTREVISTA_MEDIA)
     cpe.train(case_id, talleres=("ecommerce",))
     cpe.do(case_id, "Task_Asesoria", {"plan_negocios": "en_desarrollo"})
-    cpe.do(case_id, "Task_Actualizar_TPE_Bienes", {"respuestas": P.VINA_AMARILLO})
+    cpe.reevaluate(case_id, P.VINA_AMARILLO)
     for result in ("sin_actividad", "solicitud_cotizacion", "sin_actividad"):
         cpe.wait_months()
         case = cpe.do(case_id, "Task_Seguimiento", {"resultado_seguimiento": result})
@@ -164,7 +165,7 @@ def test_amarillo_moves_up_to_verde_and_exports(cpe):
     cpe.through_interview(case_id, P.VINA_AMARILLO, P.ENTREVISTA_ALTA)
     cpe.train(case_id, talleres=("ciclo_plan_negocios",))
     cpe.do(case_id, "Task_Asesoria", {"plan_negocios": "completo"})
-    case = cpe.do(case_id, "Task_Actualizar_TPE_Bienes", {"respuestas": P.ALIMENTOS_VERDE})
+    case = cpe.reevaluate(case_id, P.ALIMENTOS_VERDE)
     assert case["segmento"] == "verde" and case["data"]["segmento_anterior"] == "amarillo"
     ready = cpe.ready(case_id)
     assert list(ready) == ["Task_AsesoriaEspecializada"]  # already trained: no second training

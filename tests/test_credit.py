@@ -113,8 +113,9 @@ def worked(deployed, clock):
         d.train(c[key], user=user)
         log.setdefault(user, set()).add(c[key])
         work(d, c[key], "Task_Asesoria", {"plan_negocios": "completo"}, log)
-    work(d, c["X"], "Task_Actualizar_TPE_Bienes", {"respuestas": P.ALIMENTOS_VERDE}, log)
-    work(d, c["Y"], "Task_Actualizar_TPE_Bienes", {"respuestas": P.VINA_AMARILLO}, log)
+    for key, tpe in (("X", P.ALIMENTOS_VERDE), ("Y", P.VINA_AMARILLO)):  # the executive re-evaluates (§3.4.2)
+        work(d, c[key], "Task_Actualizar_Entrevista", {"respuestas": P.ENTREVISTA_MEDIA, "brechas": "Mercados."}, log)
+        work(d, c[key], "Task_Actualizar_TPE_Bienes", {"respuestas": tpe}, log)
     work(d, c["X"], "Task_AsesoriaEspecializada", {"plan_negocios": "completo"}, log)
     work(d, c["X"], "Task_Promocion", {"instrumento": "feria_internacional", "nombre_actividad": "Prowein",
                                        "fecha_actividad": "2026-05-01", "pais_destino": "Alemania"}, log)

@@ -105,7 +105,7 @@ def test_an_old_follow_up_case_of_cpe_actual_stays_small_and_ends_as_before(depl
     cpe.through_interview(case_id, P.VINA_AMARILLO, P.ENTREVISTA_MEDIA)
     cpe.train(case_id)
     cpe.do(case_id, "Task_Asesoria", {"plan_negocios": "en_desarrollo"})
-    cpe.do(case_id, "Task_Actualizar_TPE_Bienes", {"respuestas": P.VINA_AMARILLO})
+    cpe.reevaluate(case_id, P.VINA_AMARILLO)
     sizes = []
     for n in range(40):
         cpe.wait_months()

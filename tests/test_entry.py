@@ -112,7 +112,7 @@ def every_stage(deployed, clock):
         d.through_interview(c[key], P.VINA_AMARILLO, P.ENTREVISTA_MEDIA)
         d.train(c[key])
         d.do(c[key], "Task_Asesoria", {"plan_negocios": "completo"})
-        d.do(c[key], "Task_Actualizar_TPE_Bienes", {"respuestas": P.VINA_AMARILLO})
+        d.reevaluate(c[key], P.VINA_AMARILLO)
     d.wait_months()
     d.do(c["exportada"], "Task_Seguimiento", EXPORT)
     d.do(c["desertada"], "Task_Seguimiento", NOTHING)

@@ -136,9 +136,9 @@ def mix(deployed, clock):
     for key in ("C", "D", "G"):
         d.train(c[key], talleres=("ciclo_plan_negocios",))  # enrolled and attended (manual §4.1)
         d.do(c[key], "Task_Asesoria", {"plan_negocios": "completo"})
-    d.do(c["C"], "Task_Actualizar_TPE_Bienes", {"respuestas": P.ALIMENTOS_VERDE})
-    d.do(c["D"], "Task_Actualizar_TPE_Bienes", {"respuestas": P.VINA_AMARILLO})
-    d.do(c["G"], "Task_Actualizar_TPE_Bienes", {"respuestas": P.VINA_AMARILLO})
+    d.reevaluate(c["C"], P.ALIMENTOS_VERDE)
+    d.reevaluate(c["D"], P.VINA_AMARILLO)
+    d.reevaluate(c["G"], P.VINA_AMARILLO)
     d.do(c["C"], "Task_AsesoriaEspecializada", {"plan_negocios": "completo"})
     d.do(c["C"], "Task_Promocion", {"instrumento": "feria_internacional", "nombre_actividad": "Prowein",
                                     "fecha_actividad": "2026-05-01", "pais_destino": "Alemania"})

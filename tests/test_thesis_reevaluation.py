@@ -47,7 +47,7 @@ def _reevaluate_amarillo(d, tpe_after):
     assert case["segmento"] == "amarillo"
     d.train(case_id)
     d.do(case_id, "Task_Asesoria", {"plan_negocios": "en_desarrollo"})
-    case = d.do(case_id, "Task_Actualizar_TPE_Bienes", {"respuestas": tpe_after})
+    case = d.reevaluate(case_id, tpe_after)
     if "Task_ElegirInstitucion" in d.ready(case_id):  # rojo: the executive derives it to the suggested institution
         case = d.choose_institution(case_id)
     return case_id, case
