@@ -60,3 +60,27 @@ def test_0009_moves_the_serialized_workflows_to_case_states_and_back(deployed, c
         assert fresh.ready_tasks(case_id=cases[0])[0]["id"] != task["id"]
     finally:
         fresh.db.dispose()
+
+
+def test_0013_fills_who_gave_each_earlier_tpe_version(deployed, clock):
+    """tpe_history.submitted_by: an earlier revision gets the actor of the case's task completed just
+    before it was scored (the company in its portal here); downgrading drops the column."""
+    from sqlalchemy import inspect, select, text
+
+    from engine.programme.portal import PORTAL_ACTOR
+    from engine.store.schema import TpeHistory
+
+    from . import profiles as P
+    from .driver import Driver
+
+    d = Driver(deployed, clock, "cpe_actual")
+    case_id = d.start()
+    clock.advance(minutes=5)
+    deployed.complete(d.ready(case_id)["Task_TPE_Bienes"]["id"], {"respuestas": P.VINA_AMARILLO}, actor=PORTAL_ACTOR)
+    _migrate(deployed, "downgrade", "0012")
+    assert "submitted_by" not in {c["name"] for c in inspect(deployed.db).get_columns("tpe_history")}
+    with deployed.db.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM tpe_history")).scalar() == 1
+    _migrate(deployed, "upgrade", "head")
+    with deployed.Session() as s:
+        assert s.scalars(select(TpeHistory.submitted_by)).all() == [PORTAL_ACTOR]
