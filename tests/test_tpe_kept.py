@@ -226,3 +226,4 @@ def test_the_12_months_are_a_rule_of_the_diagram(process_id):
     rules = process_rules((ROOT / "processes" / f"{process_id}.bpmn").read_bytes())
     [rule] = [r for r in rules if r.element_id == "Service_TpeVigente"]
     assert "12 meses" in rule.regla and rule.origen == "supuesto" and "§3.4.2" in rule.fuente
+    assert rule.valor == 'tpe_guardado(formulario = "tpe_" + tipo_oferta, vigencia_meses = 12)'

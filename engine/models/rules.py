@@ -6,7 +6,8 @@ page can list them with where they come from ("tesis §…", "manual §…" or "
 
 - in a BPMN file, any element with the SpiffWorkflow extension properties `regla` (what the rule
   is, in words) and `fuente` (its source); the rule's value is read from the element itself: a
-  timer's expression, a sequence flow's condition, a script's text;
+  timer's expression, a sequence flow's condition, a script's text, a service task's operator and
+  parameters;
 - in a DMN file, every rule row whose description (the "Annotations" column of dmn-js and Camunda
   Modeler) holds `Fuente: …`: its value is the row's conditions and output, its source the text after
   `Fuente:`. (DMN 1.3's separate annotation clauses are comments the engine drops, see
@@ -85,6 +86,11 @@ def _bpmn_value(element) -> str:
     if name == "scriptTask":
         script = element.find(f"{{{BPMN}}}script")
         return _short(script.text if script is not None else "")
+    operator = element.find(f"{{{BPMN}}}extensionElements/{{{SPIFF}}}serviceTaskOperator")
+    if operator is not None:  # a service task: its operator with the parameters the diagram gives it
+        params = ", ".join(f"{p.get('id')} = {p.get('value')}"
+                           for p in operator.iterfind(f"{{{SPIFF}}}parameters/{{{SPIFF}}}parameter"))
+        return _short(f"{operator.get('id')}({params})")
     for part in TIMER_PARTS:
         found = element.find(f".//{{{BPMN}}}timerEventDefinition/{{{BPMN}}}{part}")
         if found is not None:
