@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.basics.xmlsafe import XmlError
+from engine.basics.xmlsafe import XmlError, parse_xml
 from engine.models.rules import Rule, decision_rules, process_rules, rules_of
 
 from . import profiles as P
@@ -123,8 +123,29 @@ def test_the_shipped_processes_mark_the_rules_the_thesis_does_not_fix(process, e
     rules = {r.element_id: r for r in rules_of("process", (ROOT / "processes" / f"{process}.bpmn").read_bytes())}
     for element, value in expected.items():
         assert rules[element].valor == value and rules[element].origen == "supuesto", element
-    assert "0.6 * puntaje_tpe + 0.4 * puntaje_entrevista" in rules["Script_PuntajeFinal"].valor
-    assert "se sumarán al TPE original" in rules["Script_PuntajeFinal"].fuente
+
+
+@pytest.mark.parametrize("process, tasks", [
+    ("cpe_actual", {"Rule_PuntajeFinal", "Rule_PuntajeFinalReeval"}),
+    ("cpe_propuesto", {"Rule_PuntajeFinal", "Rule_PuntajeFinalReeval", "Rule_PuntajeFinalNuevo"}),
+])
+def test_the_final_score_is_one_decision_every_path_calls(process, tasks):
+    """Issue 16 item 12: the final score (the thesis §3.4.2: the interview's points "se sumarán al TPE
+    original y reflejará un puntaje final", without saying how) is one rule, the puntaje_final decision,
+    that an analyst changes in the table; the diagrams call it at entry and at every re-evaluation
+    instead of repeating the weights in scripts."""
+    from engine.models.spiff import called_decision
+
+    bpmn = (ROOT / "processes" / f"{process}.bpmn").read_text(encoding="utf-8")
+    assert "0.6" not in bpmn and "0.4 *" not in bpmn
+    root = parse_xml(bpmn.encode()).getroot()
+    callers = {node.get("id") for node in root.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}businessRuleTask")
+               if called_decision(node) == "puntaje_final"}
+    assert callers == tasks
+    [rule] = rules_of("decision", (ROOT / "processes" / "puntaje_final.dmn").read_bytes())
+    assert rule.valor == "en otro caso: puntaje_final = round(0.6 * puntaje_tpe + 0.4 * puntaje_entrevista, 1)"
+    assert rule.element_name == "Puntaje final" and "se sumarán al TPE original" in rule.fuente
+    assert rule.origen == "mixta"  # the sum is the thesis's, the 60/40 weighting the team's assumption
 
 
 @pytest.mark.parametrize("kinds, expected", [
