@@ -159,3 +159,24 @@ def test_newest_keeps_the_last_listed_version_of_each_model(kinds, expected):
     rows = [("decision", "d", 1), ("process", "a", 1), ("process", "a", 2), ("process", "a", 3), ("process", "b", 1)]
     listing = [{"kind": k, "key": key, "version": v} for k, key, v in rows]
     assert [(r["kind"], r["key"], r["version"]) for r in newest(listing, kinds)] == expected
+
+
+def test_an_analyst_changes_the_weighting_in_the_table_and_new_scores_follow(engine, clock):
+    """Issue 16 item 12: the 60/40 weighting is changed in the puntaje_final table (a new version of the
+    decision, no code); the next classification uses it."""
+    from engine.models.validation import collect_files
+
+    dmn = (ROOT / "processes" / "puntaje_final.dmn").read_text(encoding="utf-8")
+    changed = dmn.replace("round(0.6 * puntaje_tpe + 0.4 * puntaje_entrevista, 1)",
+                          "round(0.5 * puntaje_tpe + 0.5 * puntaje_entrevista, 1)")
+    assert changed != dmn
+    engine.deploy(collect_files([ROOT / "forms", ROOT / "processes"]), author="test", message="inicial")
+    engine.create_user("eje.rm", "secreto-123", "ejecutivo_cpe", region="CL-RM")
+    driver = Driver(engine, clock, "cpe_actual")
+    before = driver.through_interview(driver.start(), P.VINA_AMARILLO, P.ENTREVISTA_MEDIA)["data"]
+    assert before["puntaje_final"] == round(0.6 * before["puntaje_tpe"] + 0.4 * before["puntaje_entrevista"], 1)
+    files = [f for f in collect_files([ROOT / "forms", ROOT / "processes"]) if f[0] != "puntaje_final.dmn"]
+    engine.deploy([*files, ("puntaje_final.dmn", changed.encode())], author="analista", message="50/50")
+    after = driver.through_interview(driver.start(rut="76.543.210-3"), P.VINA_AMARILLO, P.ENTREVISTA_MEDIA)["data"]
+    assert after["puntaje_final"] == round(0.5 * after["puntaje_tpe"] + 0.5 * after["puntaje_entrevista"], 1)
+    assert after["puntaje_final"] != before["puntaje_final"]
