@@ -176,9 +176,9 @@ def fijar_ejecutivo(ctx, decision, rol, region, usuario=None, rubro=None):
     return choice
 
 
-def _account(ctx, username, rol) -> dict | None:
-    """The user `username` wherever it is (role, region, active; for a user of `rol` also its load and
-    rubros), None if there is none."""
+def _account(ctx, username) -> dict | None:
+    """The user `username` wherever it is (role, region, active, rubros, and its load: the active cases
+    in its charge), None if there is none."""
     if not username:
         return None
     user = ctx.session.scalar(select(User).where(User.username == username.strip()))
@@ -202,8 +202,8 @@ def redistribuir_casos(ctx, rol, region, desde, hacia, modo, cantidad=None, caso
     open_cases = [{"id": case_id, "rubro": rubro} for case_id, rubro in ctx.session.execute(
         select(Case.id, Case.rubro).where(Case.status == "active", Case.ejecutivo == desde_name,
                                           Case.region == region).order_by(Case.id)).all()] if desde_name else []
-    plan = redistribution_plan(open_cases, desde_name, hacia_name, modo, source=_account(ctx, desde_name, rol),
-                               target=_account(ctx, hacia_name, rol), role=rol, region=region, cantidad=cantidad,
+    plan = redistribution_plan(open_cases, desde_name, hacia_name, modo, source=_account(ctx, desde_name),
+                               target=_account(ctx, hacia_name), role=rol, region=region, cantidad=cantidad,
                                indicadas=casos, role_label=LABELS.get(rol, rol),
                                region_label=REGIONS.get(region, region))
     if plan["motivo"]:
@@ -211,10 +211,12 @@ def redistribuir_casos(ctx, rol, region, desde, hacia, modo, cantidad=None, caso
     reason = f"Redistribución de cartera (caso #{ctx.case.id})"
     moved = [case_id for case_id in plan["casos"]
              if reassign(ctx.session, case_id, desde_name, hacia_name, ctx.now, ctx.actor, variable, reason)]
-    listed = ", ".join(f"#{n}" for n in moved)
-    return {**plan, "movidos": moved,
+    missed = len(plan["casos"]) - len(moved)  # a case closed or reassigned since the plan was read
+    loads = {"carga_desde": plan["carga_desde"] + missed, "carga_hacia": plan["carga_hacia"] - missed}
+    listed = ", ".join(f"#{n}" for n in moved) or "ninguna"
+    return {**plan, **loads, "movidos": moved,
             "resumen": f"{len(moved)} empresa(s) pasaron de {desde_name} a {hacia_name}: {listed}. "
-                       f"{desde_name} queda con {plan['carga_desde']} y {hacia_name} con {plan['carga_hacia']} "
+                       f"{desde_name} queda con {loads['carga_desde']} y {hacia_name} con {loads['carga_hacia']} "
                        f"de {EXECUTIVE_CAP}."}
 
 
