@@ -280,7 +280,8 @@ def test_a_process_started_in_the_heads_lane_is_the_heads_to_start(api, engine):
     engine.create_user("jefe.rm", "secreto-123", "jefe_regional", region="CL-RM")
     body = {"process_id": "redistribuir_cartera", "data": {"region": "CL-RM", "motivo_redistribucion": "salida"}}
     refused = api.post("/cases", body, user="eje.rm")
-    assert refused.status_code == 403 and refused.get_json()["error"] == "Su rol no puede iniciar casos de este proceso."
+    assert refused.status_code == 403
+    assert refused.get_json()["error"] == "Su rol no puede iniciar casos de este proceso."
     assert api.get("/cases", user="analista").get_json()["total"] == 0
     started = api.post("/cases", body, user="jefe.rm")
     assert started.status_code == 201 and started.get_json()["process_id"] == "redistribuir_cartera"
