@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.basics.xmlsafe import XmlError
+from engine.basics.xmlsafe import XmlError, parse_xml
 from engine.models.rules import Rule, decision_rules, process_rules, rules_of
 
 from . import profiles as P
@@ -123,8 +123,29 @@ def test_the_shipped_processes_mark_the_rules_the_thesis_does_not_fix(process, e
     rules = {r.element_id: r for r in rules_of("process", (ROOT / "processes" / f"{process}.bpmn").read_bytes())}
     for element, value in expected.items():
         assert rules[element].valor == value and rules[element].origen == "supuesto", element
-    assert "0.6 * puntaje_tpe + 0.4 * puntaje_entrevista" in rules["Script_PuntajeFinal"].valor
-    assert "se sumarán al TPE original" in rules["Script_PuntajeFinal"].fuente
+
+
+@pytest.mark.parametrize("process, tasks", [
+    ("cpe_actual", {"Rule_PuntajeFinal", "Rule_PuntajeFinalReeval"}),
+    ("cpe_propuesto", {"Rule_PuntajeFinal", "Rule_PuntajeFinalReeval", "Rule_PuntajeFinalNuevo"}),
+])
+def test_the_final_score_is_one_decision_every_path_calls(process, tasks):
+    """Issue 16 item 12: the final score (the thesis §3.4.2: the interview's points "se sumarán al TPE
+    original y reflejará un puntaje final", without saying how) is one rule, the puntaje_final decision,
+    that an analyst changes in the table; the diagrams call it at entry and at every re-evaluation
+    instead of repeating the weights in scripts."""
+    from engine.models.spiff import called_decision
+
+    bpmn = (ROOT / "processes" / f"{process}.bpmn").read_text(encoding="utf-8")
+    assert "0.6" not in bpmn and "0.4 *" not in bpmn
+    root = parse_xml(bpmn.encode()).getroot()
+    callers = {node.get("id") for node in root.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}businessRuleTask")
+               if called_decision(node) == "puntaje_final"}
+    assert callers == tasks
+    [rule] = rules_of("decision", (ROOT / "processes" / "puntaje_final.dmn").read_bytes())
+    assert rule.valor == "en otro caso: puntaje_final = round(0.6 * puntaje_tpe + 0.4 * puntaje_entrevista, 1)"
+    assert rule.element_name == "Puntaje final" and "se sumarán al TPE original" in rule.fuente
+    assert rule.origen == "mixta"  # the sum is the thesis's, the 60/40 weighting the team's assumption
 
 
 @pytest.mark.parametrize("kinds, expected", [
@@ -138,3 +159,24 @@ def test_newest_keeps_the_last_listed_version_of_each_model(kinds, expected):
     rows = [("decision", "d", 1), ("process", "a", 1), ("process", "a", 2), ("process", "a", 3), ("process", "b", 1)]
     listing = [{"kind": k, "key": key, "version": v} for k, key, v in rows]
     assert [(r["kind"], r["key"], r["version"]) for r in newest(listing, kinds)] == expected
+
+
+def test_an_analyst_changes_the_weighting_in_the_table_and_new_scores_follow(engine, clock):
+    """Issue 16 item 12: the 60/40 weighting is changed in the puntaje_final table (a new version of the
+    decision, no code); the next classification uses it."""
+    from engine.models.validation import collect_files
+
+    dmn = (ROOT / "processes" / "puntaje_final.dmn").read_text(encoding="utf-8")
+    changed = dmn.replace("round(0.6 * puntaje_tpe + 0.4 * puntaje_entrevista, 1)",
+                          "round(0.5 * puntaje_tpe + 0.5 * puntaje_entrevista, 1)")
+    assert changed != dmn
+    engine.deploy(collect_files([ROOT / "forms", ROOT / "processes"]), author="test", message="inicial")
+    engine.create_user("eje.rm", "secreto-123", "ejecutivo_cpe", region="CL-RM")
+    driver = Driver(engine, clock, "cpe_actual")
+    before = driver.through_interview(driver.start(), P.VINA_AMARILLO, P.ENTREVISTA_MEDIA)["data"]
+    assert before["puntaje_final"] == round(0.6 * before["puntaje_tpe"] + 0.4 * before["puntaje_entrevista"], 1)
+    files = [f for f in collect_files([ROOT / "forms", ROOT / "processes"]) if f[0] != "puntaje_final.dmn"]
+    engine.deploy([*files, ("puntaje_final.dmn", changed.encode())], author="analista", message="50/50")
+    after = driver.through_interview(driver.start(rut="76.543.210-3"), P.VINA_AMARILLO, P.ENTREVISTA_MEDIA)["data"]
+    assert after["puntaje_final"] == round(0.5 * after["puntaje_tpe"] + 0.5 * after["puntaje_entrevista"], 1)
+    assert after["puntaje_final"] != before["puntaje_final"]

@@ -204,6 +204,11 @@ class Engine(RecoveryVerbs, MigrationVerbs):
         compiled = self.compiled_process(process_id, version)
         return compiled.forms[compiled.start_form].schema if compiled.start_form else None
 
+    def start_role(self, process_id, version=None) -> str | None:
+        """The role of the lane that holds the process's start event (None if it is in no lane): who may
+        start a case of it by hand (engine.domain.roles.may_start)."""
+        return self.compiled_process(process_id, version).start_role
+
     def operators(self, process_id, version=None) -> set[str]:
         """The service operators a process version calls (its subprocesses' too)."""
         return self.compiled_process(process_id, version).operators()

@@ -63,6 +63,16 @@ def region_scope(user) -> str | None:
     return None if may(user, ALL_REGIONS) else user.region
 
 
+def may_start(user, start_role: str | None) -> bool:
+    """Whether `user` may start by hand a case of a process whose start event lies in the lane of
+    `start_role`: an analyst any; other staff who may start cases, those started in the company's lane
+    (on its behalf: walk-in, phone or derived companies, SPEC §1 step 1) or in no lane, and those
+    started in their own role's lane (a regional head's own process, not an executive's)."""
+    if not may(user, START_CASES):
+        return False
+    return may(user, ALL_REGIONS) or start_role in (None, PYME) or start_role == user.role
+
+
 def needs_region(role: str) -> bool:
     return role in REGIONAL
 

@@ -101,6 +101,7 @@ class CompiledProcess:
     lanes: dict = field(default_factory=dict)
     task_forms: dict = field(default_factory=dict)
     start_form: str | None = None
+    start_role: str | None = None  # the role of the start event's lane (None: in no lane)
 
     def new_workflow(self) -> BpmnWorkflow:
         return BpmnWorkflow(self.spec, self.subprocess_specs, script_engine=SCRIPT_ENGINE)
@@ -129,6 +130,32 @@ class CompiledProcess:
 
 def dump(workflow: BpmnWorkflow) -> dict:
     return SERIALIZER.to_dict(workflow)
+
+
+def replace_variable(state: dict, name: str, old, new) -> int:
+    """In a stored workflow (`dump`), the case variable `name` becomes `new` wherever it is `old`:
+    the workflow's and each subprocess's data, and each task's, full (the root task) or as the
+    change it made to its parent's (SpiffWorkflow's serializer stores a task's data as a delta).
+    So every task, open or yet to come, reads `new`. Changes `state` in place; returns how many
+    places changed (0: the variable never held `old`)."""
+    changed = 0
+
+    def swap(values) -> None:
+        nonlocal changed
+        if isinstance(values, dict) and name in values and values[name] == old:
+            values[name] = new
+            changed += 1
+
+    def walk(workflow: dict) -> None:
+        swap(workflow.get("data"))
+        for task in (workflow.get("tasks") or {}).values():
+            swap(task.get("data"))
+            swap((task.get("delta") or {}).get("updates"))
+        for sub in (workflow.get("subprocesses") or {}).values():
+            walk(sub)
+
+    walk(state)
+    return changed
 
 
 def parse_process(process_id: str, bpmn_files: list[tuple[str, str]], dmn_files: list[tuple[str, str]]):

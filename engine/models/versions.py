@@ -258,7 +258,8 @@ def compile_process(s, row: ModelVersion) -> spiff.CompiledProcess:
         forms[foreign_forms.CONFIRM_FORM_KEY] = Form(foreign_forms.CONFIRM_FORM_KEY, 1, foreign_forms.CONFIRM_FORM)
     compiled = spiff.CompiledProcess(row.id, row.key, spec, subs, forms)
     compiled.lanes, compiled.task_forms = lanes, task_forms
-    compiled.start_form = lanes_and_start_form(row.content, row.key, (row.dependencies or {}).get("lanes"))[1]
+    own = lanes_and_start_form(row.content, row.key, (row.dependencies or {}).get("lanes"))
+    compiled.start_form, compiled.start_role = own[1], own[3]
     return compiled
 
 
@@ -272,8 +273,9 @@ def stored_form(s, key, version) -> Form:
 
 
 def lanes_and_start_form(bpmn: str, process_id: str, mapping=None):
-    """The role of each flow node, the start event's form and the form of each user task
-    (validation.task_form_key), from the XML: the role of its lane (`mapping`: the lane -> role mapping the
+    """The role of each flow node, the start event's form, the form of each user task
+    (validation.task_form_key) and the role of the start event's lane (who starts a case by hand:
+    engine.domain.roles.may_start), from the XML: the role of its lane (`mapping`: the lane -> role mapping the
     version pins), a user task's candidateGroups before it, and DEFAULT_ROLE for a user task in no lane
     (engine/models/lane_roles.py)."""
     ns = validation.NS
@@ -297,7 +299,10 @@ def lanes_and_start_form(bpmn: str, process_id: str, mapping=None):
     for task in process.iter(*(etree.QName(ns["bpmn"], kind).text for kind in people)):
         role = lane_roles.candidate_role(task, None, mapping) or lanes.get(task.get("id")) or lane_roles.DEFAULT_ROLE
         lanes[task.get("id")] = role
-    start_form = None
+    start_form = start_role = None
     for start in process.findall("bpmn:startEvent", ns):
-        start_form = validation.form_key_of(validation.properties(start).get("formJsonSchemaFilename")) or start_form
-    return lanes, start_form, validation.user_task_forms(process)
+        form = validation.form_key_of(validation.properties(start).get("formJsonSchemaFilename"))
+        if form or start_role is None:
+            start_role = lanes.get(start.get("id"))
+        start_form = form or start_form
+    return lanes, start_form, validation.user_task_forms(process), start_role

@@ -100,3 +100,33 @@ def text_list(max_items=20, max_len=120):
             raise ValueError(f"no puede tener más de {max_items} elementos")
         return [text(max_len)(item) for item in value]
     return check
+
+
+def optional_count(value):
+    """A whole number of 0 or more, or None (not given)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < 0:
+        raise ValueError("debe ser un número entero mayor o igual a 0")
+    return int(value)
+
+
+def case_numbers(value, max_items=200):
+    """A list of case numbers (integers, or texts such as "12" or "#12" a form's lines give), or None."""
+    if value is None or value == "" or value == []:
+        return None
+    if not isinstance(value, list):
+        raise ValueError("debe ser una lista de números de caso")
+    if len(value) > max_items:
+        raise ValueError(f"no puede tener más de {max_items} elementos")
+    numbers = []
+    for item in value:
+        text_value = item.strip().lstrip("#").strip() if isinstance(item, str) else ""
+        digits = text_value.isascii() and text_value.isdigit() and len(text_value) <= 12
+        if isinstance(item, int) and not isinstance(item, bool) and item > 0:
+            numbers.append(item)
+        elif digits and int(text_value) > 0:
+            numbers.append(int(text_value))
+        else:
+            raise ValueError(f"tiene «{item}», que no es un número de caso")
+    return numbers

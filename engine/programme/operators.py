@@ -12,8 +12,16 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from engine.basics.clock import as_utc, iso_utc
+from engine.cases.reassign import reassign
 from engine.domain import validity
-from engine.domain.assignment import EXECUTIVE_CAP, HEAD_DECISIONS, choose_executive, head_choice
+from engine.domain.assignment import (
+    EXECUTIVE_CAP,
+    HEAD_DECISIONS,
+    REDISTRIBUTION_MODES,
+    choose_executive,
+    head_choice,
+    redistribution_plan,
+)
 from engine.domain.derivation import VALID_MOTIVOS, derive
 from engine.domain.regions import REGIONS
 from engine.domain.roles import JEFE_REGIONAL, LABELS, PYME, ROLES
@@ -154,16 +162,30 @@ def cargas_ejecutivos(ctx, rol, region):
     """The users of `rol` in `region` and how many open cases each has in charge (what the regional
     head sees to assign a company nobody could take, §3.4.2 block 4), also as one line of text."""
     people = _candidates(ctx, rol, region)
-    listed = [{"usuario": p["username"], "nombre": p["nombre"], "carga": p["carga"], "rubros": p["rubros"]}
-              for p in people]
-    if not people:
+    gone = _inactive_with_cases(ctx, rol, region)  # one who left still holds cases to hand over
+    listed = [{"usuario": p["username"], "nombre": p["nombre"], "carga": p["carga"], "rubros": p["rubros"],
+               "activo": True} for p in people] + gone
+    if not people and not gone:
         resumen = f"Sin usuarios activos con el rol {LABELS.get(rol, rol)} en la región."
     else:
-        resumen = "; ".join(f"{p['username']}" + (f" ({p['nombre']})" if p["nombre"] != p["username"] else "")
+        resumen = "; ".join(f"{p['usuario']}" + (f" ({p['nombre']})" if p["nombre"] != p["usuario"] else "")
+                            + ("" if p["activo"] else " [desactivado]")
                             + f": {p['carga']} de {EXECUTIVE_CAP} empresas"
-                            + (f", rubros {', '.join(p['rubros'])}" if p["rubros"] else "") for p in people)
+                            + (f", rubros {', '.join(p['rubros'])}" if p["rubros"] else "") for p in listed)
     return {"ejecutivos": listed, "resumen": resumen, "tope": EXECUTIVE_CAP,
             "disponibles": sum(1 for p in people if p["carga"] < EXECUTIVE_CAP)}
+
+
+def _inactive_with_cases(ctx, rol, region) -> list[dict]:
+    """The inactive users of `rol` in `region` still in charge of active cases, with how many."""
+    users = ctx.session.scalars(select(User).where(User.role == rol, User.region == region,
+                                                   User.active.is_(False)).order_by(User.username)).all()
+    names = [u.username for u in users]
+    loads = dict(ctx.session.execute(
+        select(Case.ejecutivo, func.count()).where(Case.status == "active", Case.ejecutivo.in_(names))
+        .group_by(Case.ejecutivo)).all()) if names else {}
+    return [{"usuario": u.username, "nombre": u.full_name or u.username, "carga": loads[u.username],
+             "rubros": list(u.rubros or []), "activo": False} for u in users if loads.get(u.username)]
 
 
 def fijar_ejecutivo(ctx, decision, rol, region, usuario=None, rubro=None):
@@ -180,6 +202,50 @@ def fijar_ejecutivo(ctx, decision, rol, region, usuario=None, rubro=None):
     if choice["ejecutivo"]:
         ctx.case.ejecutivo = choice["ejecutivo"]
     return choice
+
+
+def _account(ctx, username) -> dict | None:
+    """The user `username` wherever it is (role, region, active, rubros, and its load: the active cases
+    in its charge), None if there is none."""
+    if not username:
+        return None
+    user = ctx.session.scalar(select(User).where(User.username == username.strip()))
+    if user is None:
+        return None
+    load = ctx.session.scalar(select(func.count()).select_from(Case)
+                              .where(Case.status == "active", Case.ejecutivo == user.username))
+    return {"role": user.role, "region": user.region, "active": bool(user.active), "carga": load or 0,
+            "rubros": list(user.rubros or [])}
+
+
+def redistribuir_casos(ctx, rol, region, desde, hacia, modo, cantidad=None, casos=None, variable=None):
+    """Move open cases of one executive (`desde`) to another (`hacia`) of `rol` in `region`, as the
+    regional head decided (§3.4.2 block 4; the choice is engine/domain/assignment.redistribution_plan):
+    `modo` `todas`, `cantidad` (with `cantidad`) or `indicadas` (with `casos`, their numbers). Each moved
+    case gets `hacia` as executive in charge, its ready tasks assigned to `desde` go to `hacia`, the case
+    variable `variable` (the one the diagram's `asignadoA` reads, e.g. `responsable`) is rewritten where it
+    named `desde`, and its history says who moved it. Never over the cap of 50: a plan that does not fit,
+    or names a user or a case that does not fit, changes nothing and comes back with `motivo`."""
+    desde_name, hacia_name = (desde or "").strip(), (hacia or "").strip()
+    open_cases = [{"id": case_id, "rubro": rubro} for case_id, rubro in ctx.session.execute(
+        select(Case.id, Case.rubro).where(Case.status == "active", Case.ejecutivo == desde_name,
+                                          Case.region == region).order_by(Case.id)).all()] if desde_name else []
+    plan = redistribution_plan(open_cases, desde_name, hacia_name, modo, source=_account(ctx, desde_name),
+                               target=_account(ctx, hacia_name), role=rol, region=region, cantidad=cantidad,
+                               indicadas=casos, role_label=LABELS.get(rol, rol),
+                               region_label=REGIONS.get(region, region))
+    if plan["motivo"]:
+        return {**plan, "movidos": [], "resumen": plan["motivo"]}
+    reason = f"Redistribución de cartera (caso #{ctx.case.id})"
+    moved = [case_id for case_id in plan["casos"]
+             if reassign(ctx.session, case_id, desde_name, hacia_name, ctx.now, ctx.actor, variable, reason)]
+    missed = len(plan["casos"]) - len(moved)  # a case closed or reassigned since the plan was read
+    loads = {"carga_desde": plan["carga_desde"] + missed, "carga_hacia": plan["carga_hacia"] - missed}
+    listed = ", ".join(f"#{n}" for n in moved) or "ninguna"
+    return {**plan, **loads, "movidos": moved,
+            "resumen": f"{len(moved)} empresa(s) pasaron de {desde_name} a {hacia_name}: {listed}. "
+                       f"{desde_name} queda con {loads['carga_desde']} y {hacia_name} con {loads['carga_hacia']} "
+                       f"de {EXECUTIVE_CAP}."}
 
 
 def derivar(ctx, motivo, region, institucion=None):
@@ -280,7 +346,8 @@ OPERATORS: dict[str, Operator] = {op.id: op for op in (
              description="Ejecutivo con menos carga del rol y región (máx. 50 casos, por rubro)."),
     Operator("cargas_ejecutivos", cargas_ejecutivos, {"rol": checks.choice(ROLES), "region": checks.region},
              description="Usuarios del rol en la región con las empresas que tienen a cargo (tope 50), "
-                         "en lista y en una línea de texto (`resumen`) para mostrar en un formulario."),
+                         "y los desactivados que aún tienen casos en curso, en lista y en una línea de texto "
+                         "(`resumen`) para mostrar en un formulario."),
     Operator("fijar_ejecutivo", fijar_ejecutivo,
              {"decision": checks.choice(HEAD_DECISIONS), "rol": checks.choice(ROLES), "region": checks.region,
               "usuario": checks.optional_text, "rubro": checks.optional_text},
@@ -288,6 +355,17 @@ OPERATORS: dict[str, Operator] = {op.id: op for op in (
              description="Deja a cargo del caso al ejecutivo que eligió el jefe regional (`menor_carga` o "
                          "`ejecutivo_indicado` con `usuario`), aunque supere el tope; si el usuario no existe, "
                          "está inactivo o es de otro rol o región, no cambia nada y devuelve `motivo`."),
+    Operator("redistribuir_casos", redistribuir_casos,
+             {"rol": checks.choice(ROLES), "region": checks.region, "desde": checks.optional_text,
+              "hacia": checks.optional_text, "modo": checks.choice(REDISTRIBUTION_MODES),
+              "cantidad": checks.optional_count, "casos": checks.case_numbers, "variable": checks.optional_text},
+             optional=("cantidad", "casos", "variable"),
+             description="Traspasa casos en curso del ejecutivo `desde` al ejecutivo `hacia` (rol y región): "
+                         "`todas`, una `cantidad` (primero las del rubro de quien recibe, luego las más nuevas) "
+                         "o los números de `casos` indicados; cambia el ejecutivo a cargo, sus tareas abiertas "
+                         "y la variable del caso `variable` (p. ej. responsable), y lo anota en el historial de "
+                         "cada caso. Nunca sobre el tope de 50: si no cabe, o un usuario o caso no corresponde, "
+                         "no cambia nada y devuelve `motivo`."),
     Operator("derivar", derivar, {"motivo": checks.choice(VALID_MOTIVOS), "region": checks.region,
                                   "institucion": checks.optional_text}, optional=("institucion",),
              description="Deriva la empresa a la institución que corresponde y lo registra; una empresa rojo, "

@@ -96,3 +96,21 @@ def test_roles_are_the_lanes_and_labels_name_them_all():
     assert roles.ROLES == ("pyme", "ejecutivo_cpe", "ejecutivo_prochile", "jefe_regional", "analista")
     assert set(roles.LABELS) == set(roles.ROLES)
     assert set(roles.REGIONAL) | {roles.ANALISTA, roles.PYME} == set(roles.ROLES)
+
+
+# the lane of a process's start event: who may start a case of it by hand, in the order
+# ANALYST, CPE, PROCHILE, HEAD, COMPANY, NOBODY
+MAY_START = [
+    (roles.PYME, (True, True, False, True, False, False)),  # on the company's behalf: any staff who starts cases
+    (None, (True, True, False, True, False, False)),  # a start event in no lane
+    (roles.JEFE_REGIONAL, (True, False, False, True, False, False)),  # the head's own process
+    (roles.EJECUTIVO_CPE, (True, True, False, False, False, False)),
+    (roles.ANALISTA, (True, False, False, False, False, False)),
+    (roles.EJECUTIVO_PROCHILE, (True, False, False, False, False, False)),  # ProChile starts no case by hand
+]
+
+
+@pytest.mark.parametrize("start_role, expected", MAY_START)
+def test_may_start(start_role, expected):
+    people = (ANALYST, CPE, PROCHILE, HEAD, COMPANY, NOBODY)
+    assert tuple(roles.may_start(p, start_role) for p in people) == expected

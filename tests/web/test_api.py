@@ -268,6 +268,25 @@ def test_roles_that_cannot_start_cases(api, engine):
     assert api.get("/cases", user="analista").get_json()["total"] == 0
 
 
+def test_a_process_started_in_the_heads_lane_is_the_heads_to_start(api, engine):
+    """The redistribution of a portfolio (issue 16 item 8) starts in the regional head's lane: an
+    executive may not start it through the API either."""
+    from pathlib import Path
+
+    from engine.models.validation import collect_files
+
+    root = Path(__file__).resolve().parents[2]
+    engine.deploy(collect_files([root / "forms", root / "processes"]), author="test", message="inicial")
+    engine.create_user("jefe.rm", "secreto-123", "jefe_regional", region="CL-RM")
+    body = {"process_id": "redistribuir_cartera", "data": {"region": "CL-RM", "motivo_redistribucion": "salida"}}
+    refused = api.post("/cases", body, user="eje.rm")
+    assert refused.status_code == 403
+    assert refused.get_json()["error"] == "Su rol no puede iniciar casos de este proceso."
+    assert api.get("/cases", user="analista").get_json()["total"] == 0
+    started = api.post("/cases", body, user="jefe.rm")
+    assert started.status_code == 201 and started.get_json()["process_id"] == "redistribuir_cartera"
+
+
 # -- errors --------------------------------------------------------------------------------------------
 def test_422_with_field_errors_and_the_task_stays_ready(api, start, engine):
     case_id = start()

@@ -71,3 +71,34 @@ def test_who_may_start_and_what(shipped, client, auth, engine):
     assert client.get("/casos/nuevo/no_existe").status_code == 404
     assert "/casos/nuevo/correos_mensual" in client.get("/casos/nuevo").text
     assert cases(shipped) == 0
+
+
+def test_the_regional_head_starts_a_redistribution_and_an_executive_cannot(shipped, client, auth, engine):
+    """Issue 16 item 8 (thesis §3.4.2 block 4): the regional head redistributes the executives'
+    companies from «Iniciar un caso»; the process starts in the head's lane, so an executive neither sees
+    it nor starts it (the company's processes, started on its behalf, stay open to both)."""
+    engine.create_user("jefe.rm", "secreto-123", "jefe_regional", region="CL-RM")
+    start = {"region": "CL-RM", "motivo_redistribucion": "sobrecarga"}
+    auth.login("eje.rm")
+    listing = client.get("/casos/nuevo").text
+    assert "/casos/nuevo/redistribuir_cartera" not in listing and "/casos/nuevo/cpe_actual" in listing
+    assert client.get("/casos/nuevo/redistribuir_cartera").status_code == 404
+    assert client.post("/casos/nuevo/redistribuir_cartera", data=start).status_code == 404
+    assert cases(shipped) == 0
+    client.post("/salir")
+
+    auth.login("jefe.rm")
+    listing = client.get("/casos/nuevo").text
+    assert "/casos/nuevo/redistribuir_cartera" in listing and "/casos/nuevo/cpe_actual" in listing
+    form = client.get("/casos/nuevo/redistribuir_cartera").text
+    assert 'name="motivo_redistribucion"' in form and 'value="CL-RM" selected' in form
+    assert client.post("/casos/nuevo/redistribuir_cartera",
+                       data={**start, "region": "CL-BI"}).status_code == 422  # not another region's
+    response = client.post("/casos/nuevo/redistribuir_cartera", data=start)
+    assert response.status_code == 302, response.text
+    [task] = shipped.ready_tasks(user="jefe.rm")
+    assert task["bpmn_id"] == "Task_Redistribuir"
+    page = client.get(f"/tareas/{task['id']}").text
+    assert "eje.rm (Eje RM): 0 de 50 empresas; eje2.rm: 0 de 50 empresas" in page
+    done = client.post(f"/tareas/{task['id']}", data={"redistribucion_jefe.modo_redistribucion": "sin_cambios"})
+    assert done.status_code == 302 and shipped.case(task["case_id"])["status"] == "completed"

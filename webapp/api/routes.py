@@ -213,6 +213,11 @@ def _utc_text(value):
     return value if value is None else as_utc(value)
 
 
+def _start_role(process_id: str, version: int | None) -> str | None:
+    """The role of the lane of the process's start event (NotFound, a 404, for an unknown process)."""
+    return current_engine().start_role(process_id, version)
+
+
 def _visible_case(case_id: int) -> dict:
     if not 1 <= case_id <= MAX_ID:
         raise NotFound(f"no existe el caso {case_id}")
@@ -288,6 +293,8 @@ def start_case():
         raise Forbidden("Su rol no puede iniciar casos.")
     if not roles.may(user, roles.ALL_REGIONS) and data.get("region") != user.region:
         raise Forbidden(f"Solo puede iniciar casos de su región ({user.region}).")
+    if not roles.may_start(user, _start_role(process_id, version)):
+        raise Forbidden("Su rol no puede iniciar casos de este proceso.")
     case_id = current_engine().start(process_id, data, version=version, actor=user.username)
     response = reply(current_engine().case(case_id), 201)
     response.headers["Location"] = url_for("api.get_case", case_id=case_id)

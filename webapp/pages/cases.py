@@ -36,10 +36,13 @@ def index():
 def _startable() -> list[dict]:
     """The newest version of each deployed process the user may start, by name: an analyst any; a regional
     user those whose start form asks for the case's region (a case of their region; not, say, the monthly
-    benefit extraction, which is national)."""
+    benefit extraction, which is national) and whose start event is in a lane they may start
+    (roles.may_start: the company's, or their own role's — the regional head's redistribution of a
+    portfolio is not an executive's)."""
     rows = versions.newest(current_engine().models(), kinds=("process",))
     if roles.region_scope(current_user) is not None:
-        rows = [row for row in rows if _asks_region(row["key"])]
+        rows = [row for row in rows if _asks_region(row["key"])
+                and roles.may_start(current_user, current_engine().start_role(row["key"]))]
     return sorted(rows, key=lambda r: (r["name"] or r["key"]).lower())
 
 
