@@ -16,7 +16,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine.basics.errors import Conflict, EngineError
-from engine.cases import recovery, rows, task_index
+from engine.cases import messages, recovery, rows, task_index
 from engine.models import spiff
 from engine.models.sandbox import SandboxError
 from engine.operators.dispatch import ServiceContext, ServiceError
@@ -63,6 +63,9 @@ def advance(s, case: Case, compiled, workflow, actor, now, cache, completed_task
             if completed_task is not None:
                 completed_task.run()
             settled = spiff.settle(workflow, did_complete_task=record)
+            if settled.waiting:  # a wait new since the last step may take a message already sent
+                settled = messages.take_pending(s, case, workflow, settled, s.get_bind().dialect.name, now,
+                                                lambda: spiff.settle(workflow, did_complete_task=record))
         except (SQLAlchemyError, Conflict):
             raise  # the database or a concurrent change: the whole transaction rolls back (retried later)
         except Exception as exc:  # noqa: BLE001 - whatever the model's code or an operator raised: case in error
@@ -76,10 +79,11 @@ def advance(s, case: Case, compiled, workflow, actor, now, cache, completed_task
     # row's lock_version below is the stored one. Usually there is nothing: no statement.
     s.flush()
     ready = settled.ready
+    sent, waits = messages.thrown(workflow), messages.waits(settled.waiting)
     snapshot = _case_data(workflow, ready)
     previous_segment = case.segmento
     values = {"data": snapshot, "updated_at": now, "next_timer_at": spiff.next_timer_of(settled.waiting),
-              "ended_at": case.ended_at}
+              "ended_at": case.ended_at, "message_waits": waits or None}
     earlier = case.data or {}
     for name in SUMMARY_FIELDS:
         if name not in snapshot:
@@ -99,6 +103,13 @@ def advance(s, case: Case, compiled, workflow, actor, now, cache, completed_task
         event(s, case.id, now, "sistema", "case_completed", detail={"resultado": snapshot.get("resultado")})
     else:
         values.update(status="active", error=None)
+    if error or workflow.is_completed():
+        waits = values["message_waits"] = None  # a case in error or ended receives nothing
+    # what it threw and waits for (messages to other cases): no statement when neither changed
+    if messages.store(s, case, sent, waits or [], now, event):
+        courier = s.info.get("message_courier")
+        if courier is not None:
+            s.info.setdefault("after_commit", []).append(lambda: courier(case.id))
     version = rows.store_case(s, case, values)
     task_index.sync(s, case, compiled, ready, now, new_case=new_case)
     segment = values["segmento"]
