@@ -15,7 +15,7 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('cases', schema=None) as batch_op:
+    with op.batch_alter_table('cases', schema=None, recreate='never') as batch_op:  # in place (see 0009)
         batch_op.add_column(sa.Column('message_waits', sa.JSON(), nullable=True))
     op.create_table(
         'case_messages',
@@ -58,5 +58,5 @@ def downgrade():
     op.drop_index(op.f('ix_case_messages_sender_case_id'), table_name='case_messages')
     op.drop_index('ix_case_messages_pending', table_name='case_messages')
     op.drop_table('case_messages')
-    with op.batch_alter_table('cases', schema=None) as batch_op:
+    with op.batch_alter_table('cases', schema=None, recreate='never') as batch_op:  # in place (see 0009)
         batch_op.drop_column('message_waits')

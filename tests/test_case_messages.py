@@ -1,0 +1,223 @@
+"""Messages between cases (engine/cases/messages.py): a message one case throws reaches the one case
+waiting for it with matching correlations, or starts a case of a process with a message start event,
+or is kept until a case waits for it; delivery is one transaction, retried by the worker."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from engine.cases import messages
+from engine.cases.worker import Worker
+from engine.store.schema import Case, CaseMessage, WaitingMessage
+from tests.minimal_models import FORM, NSDECL, flow, script, user
+
+CORRELATION = """<bpmn:collaboration id="C_{pid}">
+  <bpmn:participant id="P_{pid}" processRef="{pid}" />
+  <bpmn:correlationKey name="clave_pedido"><bpmn:correlationPropertyRef>numero_pedido</bpmn:correlationPropertyRef>
+  </bpmn:correlationKey>
+</bpmn:collaboration>
+<bpmn:correlationProperty id="numero_pedido" name="numero_pedido">
+  <bpmn:correlationPropertyRetrievalExpression messageRef="m_solicitud">
+    <bpmn:formalExpression>pedido</bpmn:formalExpression></bpmn:correlationPropertyRetrievalExpression>
+  <bpmn:correlationPropertyRetrievalExpression messageRef="m_respuesta">
+    <bpmn:formalExpression>pedido</bpmn:formalExpression></bpmn:correlationPropertyRetrievalExpression>
+</bpmn:correlationProperty>
+<bpmn:message id="m_solicitud" name="solicitud"><bpmn:extensionElements>
+  <spiffworkflow:messagePayload>{{"pedido": pedido}}</spiffworkflow:messagePayload>
+  <spiffworkflow:messageVariable>solicitud</spiffworkflow:messageVariable></bpmn:extensionElements></bpmn:message>
+<bpmn:message id="m_respuesta" name="respuesta"><bpmn:extensionElements>
+  <spiffworkflow:messagePayload>{{"pedido": pedido, "monto": monto}}</spiffworkflow:messagePayload>
+  <spiffworkflow:messageVariable>respuesta</spiffworkflow:messageVariable></bpmn:extensionElements></bpmn:message>
+"""
+
+
+def _file(pid, body):
+    return (f"{pid}.bpmn", (f'<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions {NSDECL} id="D_{pid}" '
+                            f'targetNamespace="http://bpmn.io/schema/bpmn">\n{CORRELATION.format(pid=pid)}'
+                            f'<bpmn:process id="{pid}" isExecutable="true">\n{body}</bpmn:process>\n'
+                            "</bpmn:definitions>\n").encode())
+
+
+def _throw(ident, message):
+    return (f'<bpmn:intermediateThrowEvent id="{ident}"><bpmn:messageEventDefinition id="{ident}_d" '
+            f'messageRef="{message}" /></bpmn:intermediateThrowEvent>\n')
+
+
+def _catch(ident, message):
+    return (f'<bpmn:intermediateCatchEvent id="{ident}"><bpmn:messageEventDefinition id="{ident}_d" '
+            f'messageRef="{message}" /></bpmn:intermediateCatchEvent>\n')
+
+
+# asks for a quote of its order (pedido), waits for the answer of that order, then a person reviews it
+SOLICITUD = _file("p_solicitud", '<bpmn:startEvent id="S" />\n' + _throw("Pedir", "m_solicitud")
+                  + _catch("Esperar", "m_respuesta") + user("Revisar") + '<bpmn:endEvent id="E" />\n'
+                  + flow("F1", "S", "Pedir") + flow("F2", "Pedir", "Esperar") + flow("F3", "Esperar", "Revisar")
+                  + flow("F4", "Revisar", "E"))
+# answers an order given in its start data (started by hand)
+RESPONDER = _file("p_responder", '<bpmn:startEvent id="S" />\n' + script("Calcular", "monto = pedido * 10")
+                  + _throw("Responder", "m_respuesta") + '<bpmn:endEvent id="E" />\n'
+                  + flow("F1", "S", "Calcular") + flow("F2", "Calcular", "Responder") + flow("F3", "Responder", "E"))
+# started by the request itself (message start event), answers it
+ATENDER = _file("p_atender", '<bpmn:startEvent id="S"><bpmn:messageEventDefinition id="S_d" messageRef="m_solicitud" />'
+                '</bpmn:startEvent>\n' + script("Calcular", 'pedido = solicitud["pedido"]\nmonto = pedido * 10')
+                + _throw("Responder", "m_respuesta") + '<bpmn:endEvent id="E" />\n'
+                + flow("F1", "S", "Calcular") + flow("F2", "Calcular", "Responder") + flow("F3", "Responder", "E"))
+
+
+def _ready(engine, case_id):
+    return [t["bpmn_id"] for t in engine.ready_tasks(case_id=case_id)]
+
+
+def _kinds(engine, case_id):
+    return [e["kind"] for e in engine.case(case_id)["history"]]
+
+
+def _waits(engine):
+    with engine.Session() as s:
+        return sorted((w.case_id, w.message_name) for w in s.scalars(select(WaitingMessage)))
+
+
+@pytest.mark.parametrize("expected, sent, caught", [
+    ({}, {}, True),  # a wait without correlations takes any message of its name
+    ({}, {"k": {"p": 1}}, True),
+    ({"k": {"p": 1}}, {"k": {"p": 1}}, True),
+    ({"k": {"p": 1}}, {"k": {"p": 2}}, False),
+    ({"k": {"p": 1}}, {}, False),  # the wait expects a value the message does not carry
+    ({"k": {"p": 1}, "j": {"q": 5}}, {"j": {"q": 5}}, True),  # one key in common is enough (SpiffWorkflow)
+    ({"k": {"p": 1}}, {"j": {"q": 5}}, False),
+    ({"k": {"p": 1, "r": 2}}, {"k": {"p": 1}}, False),  # a key's properties must all agree
+])
+def test_correlates_follows_spiffworkflow(expected, sent, caught):
+    assert messages.correlates(expected, sent) is caught
+
+
+def test_validate_has_nothing_to_say_about_messages_between_cases(engine):
+    assert engine.validate([FORM, SOLICITUD, RESPONDER, ATENDER]) == []
+
+
+def test_only_the_case_waiting_with_matching_correlations_receives_the_message(engine):
+    engine.deploy([FORM, SOLICITUD, RESPONDER])
+    first = engine.start("p_solicitud", {"pedido": 1})
+    second = engine.start("p_solicitud", {"pedido": 2})
+    assert _waits(engine) == [(first, "respuesta"), (second, "respuesta")]
+    assert _ready(engine, first) == _ready(engine, second) == []
+
+    answer = engine.start("p_responder", {"pedido": 2})
+    assert engine.case(answer)["status"] == "completed"
+    assert _ready(engine, first) == [] and _ready(engine, second) == ["Revisar"]
+    assert engine.case(second)["data"]["respuesta"] == {"pedido": 2, "monto": 20}
+    assert "respuesta" not in engine.case(first)["data"]
+    assert _waits(engine) == [(first, "respuesta")]  # kept current: the second case waits no more
+    assert "message_received" in _kinds(engine, second) and "message_received" not in _kinds(engine, first)
+    assert _kinds(engine, answer)[-2:] == ["message_sent", "message_delivered"]
+    [sent] = engine.messages(case_id=answer)
+    assert (sent["name"], sent["status"], sent["receiver_case_id"]) == ("respuesta", "delivered", second)
+    assert sent["correlations"] == {"clave_pedido": {"numero_pedido": 2}}
+
+
+def test_a_message_goes_to_one_case_only_the_one_that_waited_longest(engine):
+    engine.deploy([FORM, SOLICITUD, RESPONDER])
+    cases = [engine.start("p_solicitud", {"pedido": 5}) for _ in range(2)]
+    engine.start("p_responder", {"pedido": 5})
+    assert [_ready(engine, c) for c in cases] == [["Revisar"], []]
+    engine.start("p_responder", {"pedido": 5})
+    assert [_ready(engine, c) for c in cases] == [["Revisar"], ["Revisar"]]
+
+
+def test_a_message_start_event_starts_a_case_in_the_senders_region(engine):
+    engine.deploy([FORM, SOLICITUD, ATENDER])
+    sender = engine.start("p_solicitud", {"pedido": 7, "region": "RM", "rubro": "alimentos"})
+    [started] = [m["receiver_case_id"] for m in engine.messages(case_id=sender) if m["name"] == "solicitud"]
+    new = engine.case(started)
+    assert new["process_id"] == "p_atender" and new["status"] == "completed", new["error"]
+    assert new["region"] == "RM" and new["data"]["solicitud"] == {"pedido": 7}
+    assert _kinds(engine, started)[:2] == ["case_started", "message_received"]
+    # its answer came back to the sender, correlated on the order
+    assert engine.case(sender)["data"]["respuesta"] == {"pedido": 7, "monto": 70}
+    assert _ready(engine, sender) == ["Revisar"]
+    with engine.Session() as s:
+        assert s.scalar(select(Case.rubro).where(Case.id == started)) == "alimentos"
+
+
+def test_a_message_sent_before_anyone_waits_is_kept_until_a_matching_case_waits(engine):
+    engine.deploy([FORM, SOLICITUD, RESPONDER])
+    early = engine.start("p_responder", {"pedido": 3})
+    other = engine.start("p_responder", {"pedido": 4})
+    assert "message_waiting" in _kinds(engine, early)
+    assert {m["status"] for m in engine.messages()} == {"pending"}
+
+    waiting = engine.start("p_solicitud", {"pedido": 3})  # its first step takes the kept answer of order 3
+    assert _ready(engine, waiting) == ["Revisar"]
+    assert engine.case(waiting)["data"]["respuesta"] == {"pedido": 3, "monto": 30}
+    by_sender = {m["sender_case_id"]: m for m in engine.messages() if m["name"] == "respuesta"}
+    assert by_sender[early]["status"] == "delivered" and by_sender[early]["receiver_case_id"] == waiting
+    assert by_sender[other]["status"] == "pending"  # order 4: nobody waits for it yet
+    assert engine.deliver_messages() == 0  # the worker has nothing it can deliver
+    assert _waits(engine) == []
+
+    later = engine.start("p_solicitud", {"pedido": 4})
+    assert _ready(engine, later) == ["Revisar"] and by_sender[other]["id"] in {
+        m["id"] for m in engine.messages(case_id=later)}
+
+
+def test_a_case_that_throws_no_message_writes_no_message_rows(engine):
+    engine.deploy([FORM, SOLICITUD, RESPONDER])
+    case_id = engine.start("p_solicitud", {"pedido": 1})
+    with engine.Session() as s:
+        assert s.scalar(select(Case.message_waits).where(Case.id == case_id)) == [
+            ["respuesta", {"clave_pedido": {"numero_pedido": 1}}]]
+    engine.start("p_responder", {"pedido": 1})
+    [task] = engine.ready_tasks(case_id=case_id)
+    engine.complete(task["id"], {"ok": True})
+    with engine.Session() as s:
+        assert s.scalar(select(Case.message_waits).where(Case.id == case_id)) is None
+        assert s.scalar(select(func.count()).select_from(WaitingMessage)) == 0
+
+
+def test_a_crash_after_the_senders_commit_leaves_the_message_for_the_worker(engine, monkeypatch):
+    engine.deploy([FORM, SOLICITUD, RESPONDER])
+    waiting = engine.start("p_solicitud", {"pedido": 9})
+    monkeypatch.setattr(engine, "messages_sent", lambda case_id: None)  # the process died after the commit
+    sender = engine.start("p_responder", {"pedido": 9})
+    assert engine.case(sender)["status"] == "completed" and _ready(engine, waiting) == []
+    [message] = engine.messages(case_id=sender)
+    assert (message["status"], message["attempts"]) == ("pending", 0)
+
+    Worker(engine, jobs=[("mensajes", lambda: engine.deliver_messages())]).run(once=True)
+    assert _ready(engine, waiting) == ["Revisar"]
+    assert engine.deliver_messages() == 0  # delivered once, never again
+    assert _kinds(engine, waiting).count("message_received") == 1
+
+
+def test_a_delivery_that_fails_half_way_changes_nothing_and_is_retried(engine, monkeypatch):
+    engine.deploy([FORM, SOLICITUD, RESPONDER])
+    waiting = engine.start("p_solicitud", {"pedido": 8})
+    state = engine.case(waiting)
+    real = messages.received
+
+    def crash(*args):
+        raise RuntimeError("se cortó la luz")
+
+    monkeypatch.setattr(messages, "received", crash)
+    sender = engine.start("p_responder", {"pedido": 8})  # the sender's step is kept; the delivery is not
+    assert engine.case(sender)["status"] == "completed"
+    assert engine.case(waiting) == state and _ready(engine, waiting) == []
+    [message] = engine.messages(case_id=sender)
+    assert (message["status"], message["attempts"]) == ("pending", 0)
+
+    monkeypatch.setattr(messages, "received", real)
+    assert engine.deliver_messages() == 1
+    assert _ready(engine, waiting) == ["Revisar"]
+    with engine.Session() as s:
+        row = s.get(CaseMessage, message["id"])
+        assert (row.status, row.receiver_case_id, row.attempts) == ("delivered", waiting, 1)
+
+
+def test_a_message_start_beside_a_plain_start_does_not_wait_when_started_by_hand(engine):
+    body = ('<bpmn:startEvent id="S" /><bpmn:startEvent id="SM"><bpmn:messageEventDefinition id="SM_d" '
+            'messageRef="m_solicitud" /></bpmn:startEvent>\n' + user("Revisar") + '<bpmn:endEvent id="E" />\n'
+            + flow("F1", "S", "Revisar") + flow("F2", "SM", "Revisar") + flow("F3", "Revisar", "E"))
+    engine.deploy([FORM, _file("p_dos_inicios", body)])
+    case_id = engine.start("p_dos_inicios", {"pedido": 1})
+    assert _ready(engine, case_id) == ["Revisar"] and _waits(engine) == []
