@@ -4,6 +4,8 @@ or is kept until a case waits for it; delivery is one transaction, retried by th
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import func, select
 
@@ -178,7 +180,7 @@ def test_a_case_that_throws_no_message_writes_no_message_rows(engine):
 def test_a_crash_after_the_senders_commit_leaves_the_message_for_the_worker(engine, monkeypatch):
     engine.deploy([FORM, SOLICITUD, RESPONDER])
     waiting = engine.start("p_solicitud", {"pedido": 9})
-    monkeypatch.setattr(engine, "messages_sent", lambda case_id: None)  # the process died after the commit
+    monkeypatch.setattr(engine, "messages_sent", lambda case_id, clock=None: None)  # the process died after the commit
     sender = engine.start("p_responder", {"pedido": 9})
     assert engine.case(sender)["status"] == "completed" and _ready(engine, waiting) == []
     [message] = engine.messages(case_id=sender)
@@ -221,3 +223,26 @@ def test_a_message_start_beside_a_plain_start_does_not_wait_when_started_by_hand
     engine.deploy([FORM, _file("p_dos_inicios", body)])
     case_id = engine.start("p_dos_inicios", {"pedido": 1})
     assert _ready(engine, case_id) == ["Revisar"] and _waits(engine) == []
+
+
+def test_a_step_never_waits_for_a_message_a_delivery_has_in_hand(engine):
+    """Lock order: a delivery locks its message, then the receiver's case; a step (which holds its own
+    case) skips messages locked by a delivery instead of waiting for them, so the two never wait on each
+    other. The message is then delivered by the worker, once the case waits for it."""
+    if engine.db.dialect.name != "postgresql":
+        pytest.skip("row locks: PostgreSQL (SQLite serializes writers)")
+    engine.deploy([FORM, SOLICITUD, RESPONDER])
+    engine.start("p_responder", {"pedido": 6})
+    [message] = engine.messages()
+    started = []
+    with engine.Session() as holder:  # a delivery of this message in progress elsewhere
+        holder.scalar(select(CaseMessage).where(CaseMessage.id == message["id"]).with_for_update())
+        worker = threading.Thread(target=lambda: started.append(engine.start("p_solicitud", {"pedido": 6})))
+        worker.start()
+        worker.join(timeout=30)
+        assert not worker.is_alive() and started, "the step waited for the delivery's lock"
+        holder.rollback()
+    [case_id] = started
+    assert _ready(engine, case_id) == [] and engine.messages(status="pending")
+    assert engine.deliver_messages() == 1
+    assert _ready(engine, case_id) == ["Revisar"]

@@ -65,7 +65,8 @@ class Engine(RecoveryVerbs, MigrationVerbs, MessageVerbs):
         with clockmod.using(clock or self.clock), self.Session() as session:
             if self.db.dialect.name == "sqlite":
                 session.connection(execution_options={"sqlite_immediate": True})
-            session.info["message_courier"] = self.messages_sent  # a step that sent messages calls it after commit
+            # a step that sent messages calls it after the commit (engine/cases/messages.py)
+            session.info["message_courier"] = lambda case_id: self.messages_sent(case_id, clock)
             try:
                 yield session
                 session.commit()

@@ -155,13 +155,18 @@ def take_pending(s, case, workflow, settled, dialect: str, now, settle):
         if not new:
             return settled
         checked = current
-        query = select(CaseMessage).where(CaseMessage.status == "pending",
-                                          CaseMessage.name.in_(sorted({w[0] for w in new})),
-                                          CaseMessage.sender_case_id != case.id).order_by(CaseMessage.id)
-        if dialect == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        for message in s.scalars(query):
-            if not any(w[0] == message.name and correlates(w[1], message.correlations or {}) for w in new):
+        names = sorted({w[0] for w in new})
+        found = s.execute(select(CaseMessage.id, CaseMessage.name, CaseMessage.correlations)
+                          .where(CaseMessage.status == "pending", CaseMessage.name.in_(names),
+                                 CaseMessage.sender_case_id != case.id).order_by(CaseMessage.id)).all()
+        for message_id, name, sent in found:
+            if not any(w[0] == name and correlates(w[1], sent or {}) for w in new):
+                continue
+            query = select(CaseMessage).where(CaseMessage.id == message_id, CaseMessage.status == "pending")
+            if dialect == "postgresql":  # only the message taken is locked; one a delivery holds is skipped
+                query = query.with_for_update(skip_locked=True)
+            message = s.scalar(query)
+            if message is None:
                 continue
             caught = workflow.event_manager.catch(event_of(message.name, message.payload, message.correlations or {}),
                                                   internal=False)
@@ -214,10 +219,10 @@ class MessageVerbs:
 
     _courier = threading.local()
 
-    def messages_sent(self, sender_case_id: int) -> None:
+    def messages_sent(self, sender_case_id: int, clock=None) -> None:
         """After a commit that wrote messages of `sender_case_id`: deliver them now, each in its own
         transaction, and what those deliveries send in turn (at most MAX_CHAIN; the worker does the
-        rest). Never raises: a failed delivery stays pending for the worker."""
+        rest), on the sender's `clock`. Never raises: a failed delivery stays pending for the worker."""
         courier = self._courier
         if getattr(courier, "queue", None) is not None:  # inside a delivery: the outer loop goes on
             courier.queue.append(sender_case_id)
@@ -233,26 +238,27 @@ class MessageVerbs:
                                     .order_by(CaseMessage.id)).all()
                 for message_id in ids:
                     done += 1
-                    self._deliver_quietly(message_id)
+                    self._deliver_quietly(message_id, clock)
         finally:
             courier.queue = None
 
-    def _deliver_quietly(self, message_id) -> None:
+    def _deliver_quietly(self, message_id, clock=None) -> None:
         try:
-            self.deliver_message(message_id)
+            self.deliver_message(message_id, clock)
         except Exception:  # noqa: BLE001 - the sender's step is committed; the worker delivers it later
             log.exception("mensaje %s: no se pudo entregar ahora; lo entregará el worker", message_id)
 
-    def deliver_message(self, message_id: int) -> int | None:
-        """Deliver one pending message, in one transaction: the id of the case that received it
-        (an open case or one it started), or None (nobody waits for it: it stays pending)."""
-        with self.transaction() as s:
+    def deliver_message(self, message_id: int, clock=None) -> int | None:
+        """Deliver one pending message, in one transaction (on `clock`, default the engine's): the id
+        of the case that received it (an open case or one it started), or None (nobody waits for it:
+        it stays pending)."""
+        with self.transaction(clock) as s:
             query = select(CaseMessage).where(CaseMessage.id == message_id, CaseMessage.status == "pending")
             message = s.scalar(self.locked(query, skip_locked=True))
             if message is None:
                 return None  # delivered already, or another worker has it in hand
             message.attempts += 1
-            now = self.now()
+            now = (clock or self.clock).now()
             receiver = self._to_waiting_case(s, message, now)
             if receiver is None:
                 receiver = self._to_new_case(s, message, now)
@@ -288,7 +294,7 @@ class MessageVerbs:
                 continue  # (this workflow object is dropped: the next load reads the stored one)
             received(s, case.id, message, now)
             message.status = "delivered"  # before the step: its own look for pending messages skips it
-            self._advance(s, case, compiled, workflow, ACTOR)
+            self._advance(s, case, compiled, workflow, ACTOR, now=now)
             return case.id
         return None
 
