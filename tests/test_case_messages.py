@@ -23,7 +23,7 @@ CORRELATION = """<bpmn:collaboration id="C_{pid}">
   <bpmn:correlationPropertyRetrievalExpression messageRef="m_solicitud">
     <bpmn:formalExpression>pedido</bpmn:formalExpression></bpmn:correlationPropertyRetrievalExpression>
   <bpmn:correlationPropertyRetrievalExpression messageRef="m_respuesta">
-    <bpmn:formalExpression>pedido</bpmn:formalExpression></bpmn:correlationPropertyRetrievalExpression>
+    <bpmn:formalExpression>{answer_key}</bpmn:formalExpression></bpmn:correlationPropertyRetrievalExpression>
 </bpmn:correlationProperty>
 <bpmn:message id="m_solicitud" name="solicitud"><bpmn:extensionElements>
   <spiffworkflow:messagePayload>{{"pedido": pedido}}</spiffworkflow:messagePayload>
@@ -34,9 +34,10 @@ CORRELATION = """<bpmn:collaboration id="C_{pid}">
 """
 
 
-def _file(pid, body):
+def _file(pid, body, answer_key="pedido"):
+    correlation = CORRELATION.format(pid=pid, answer_key=answer_key)
     return (f"{pid}.bpmn", (f'<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions {NSDECL} id="D_{pid}" '
-                            f'targetNamespace="http://bpmn.io/schema/bpmn">\n{CORRELATION.format(pid=pid)}'
+                            f'targetNamespace="http://bpmn.io/schema/bpmn">\n{correlation}'
                             f'<bpmn:process id="{pid}" isExecutable="true">\n{body}</bpmn:process>\n'
                             "</bpmn:definitions>\n").encode())
 
@@ -52,10 +53,10 @@ def _catch(ident, message):
 
 
 # asks for a quote of its order (pedido), waits for the answer of that order, then a person reviews it
-SOLICITUD = _file("p_solicitud", '<bpmn:startEvent id="S" />\n' + _throw("Pedir", "m_solicitud")
-                  + _catch("Esperar", "m_respuesta") + user("Revisar") + '<bpmn:endEvent id="E" />\n'
-                  + flow("F1", "S", "Pedir") + flow("F2", "Pedir", "Esperar") + flow("F3", "Esperar", "Revisar")
-                  + flow("F4", "Revisar", "E"))
+ASK = ('<bpmn:startEvent id="S" />\n' + _throw("Pedir", "m_solicitud") + _catch("Esperar", "m_respuesta")
+       + user("Revisar") + '<bpmn:endEvent id="E" />\n' + flow("F1", "S", "Pedir") + flow("F2", "Pedir", "Esperar")
+       + flow("F3", "Esperar", "Revisar") + flow("F4", "Revisar", "E"))
+SOLICITUD = _file("p_solicitud", ASK)
 # answers an order given in its start data (started by hand)
 RESPONDER = _file("p_responder", '<bpmn:startEvent id="S" />\n' + script("Calcular", "monto = pedido * 10")
                   + _throw("Responder", "m_respuesta") + '<bpmn:endEvent id="E" />\n'
@@ -246,3 +247,16 @@ def test_a_step_never_waits_for_a_message_a_delivery_has_in_hand(engine):
     assert _ready(engine, case_id) == [] and engine.messages(status="pending")
     assert engine.deliver_messages() == 1
     assert _ready(engine, case_id) == ["Revisar"]
+
+
+def test_a_receiver_whose_correlation_fails_goes_to_error_and_the_message_is_kept(engine):
+    broken = _file("p_solicitud_mala", ASK, answer_key='faltante["pedido"]')  # reads a name the payload lacks
+    engine.deploy([FORM, broken, RESPONDER])
+    receiver = engine.start("p_solicitud_mala", {"pedido": 11})
+    sender = engine.start("p_responder", {"pedido": 11})
+    case = engine.case(receiver)
+    assert case["status"] == "error" and "faltante" in case["error"]["message"], case["error"]
+    assert case["error"]["bpmn_id"] == "Esperar"  # the error names the element that waits for the message
+    [message] = engine.messages(case_id=sender)
+    assert message["status"] == "pending" and message["receiver_case_id"] is None
+    assert engine.deliver_messages() == 0 and _waits(engine) == []  # a case in error receives nothing

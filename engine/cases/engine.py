@@ -229,10 +229,12 @@ class Engine(RecoveryVerbs, MigrationVerbs, MessageVerbs):
         with self.Session() as s:
             return self._build(s, versions.version_row(s, "process", process_id, version))
 
-    def _advance(self, s, case: Case, compiled, workflow, actor, completed_task=None, now=None, new_case=False):
+    def _advance(self, s, case: Case, compiled, workflow, actor, completed_task=None, now=None, new_case=False,
+                 failure=None):
         """Run the workflow as far as it goes and store it: see engine/cases/steps.py."""
         steps.advance(s, case, compiled, workflow, actor, now or self.now(), self.workflows,
-                      completed_task=completed_task, new_case=new_case, operators=self.operator_table)
+                      completed_task=completed_task, new_case=new_case, operators=self.operator_table,
+                      failure=failure)
 
     def _load(self, s, case_id, for_update=False):
         case, compiled = self._case(s, case_id, for_update)

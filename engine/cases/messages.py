@@ -36,12 +36,13 @@ import logging
 import threading
 from collections import deque
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition as _Message
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from engine.basics.errors import Conflict
 from engine.models import spiff
@@ -115,6 +116,20 @@ def event_of(name: str, payload, correlations: dict) -> BpmnEvent:
     return BpmnEvent(MessageEventDefinition(name), payload=payload, correlations=correlations)
 
 
+def catch(workflow, name: str, payload, correlations: dict) -> int:
+    """Let `workflow` catch a stored message; how many of its tasks caught it. What the receiver's
+    model raises while catching (a correlation expression) is raised naming the task that waits for
+    the message, so the case's error says where."""
+    try:
+        return workflow.event_manager.catch(event_of(name, payload, correlations), internal=False)
+    except SQLAlchemyError:
+        raise
+    except Exception as exc:
+        task = next((t for t in list(workflow.event_manager.tasks.values())
+                     if any(isinstance(d, _Message) and d.name == name for d in _definitions(t.task_spec))), None)
+        raise WorkflowTaskException(f"al recibir el mensaje «{name}»: {exc}", task=task, exception=exc) from exc
+
+
 def fire_start(name: str, event: BpmnEvent):
     """`prepare` for Engine.start_in: the start event that catches message `name` catches `event`
     (its payload goes where the diagram says, messageVariable); the process's other start events
@@ -168,9 +183,7 @@ def take_pending(s, case, workflow, settled, dialect: str, now, settle):
             message = s.scalar(query)
             if message is None:
                 continue
-            caught = workflow.event_manager.catch(event_of(message.name, message.payload, message.correlations or {}),
-                                                  internal=False)
-            if not caught:
+            if not catch(workflow, message.name, message.payload, message.correlations or {}):
                 continue
             message.status, message.receiver_case_id, message.delivered_at = "delivered", case.id, now
             message.attempts += 1
@@ -289,8 +302,14 @@ class MessageVerbs:
             case, compiled, workflow = self._load(s, case_id, for_update=True)
             if case.status != "active":
                 continue
-            event = event_of(message.name, message.payload, message.correlations or {})
-            if not workflow.event_manager.catch(event, internal=False):
+            try:
+                caught = catch(workflow, message.name, message.payload, message.correlations or {})
+            except WorkflowTaskException as exc:  # noqa: BLE001 - the receiver's model (a correlation expression) failed
+                # the case goes to error with the model's reason; the message stays for another receiver
+                # (or for this case, once an analyst has fixed and retried it)
+                self._advance(s, case, compiled, workflow, ACTOR, now=now, failure=exc)
+                continue
+            if not caught:
                 continue  # (this workflow object is dropped: the next load reads the stored one)
             received(s, case.id, message, now)
             message.status = "delivered"  # before the step: its own look for pending messages skips it

@@ -44,10 +44,12 @@ def summary_value(name: str, value):
 
 
 def advance(s, case: Case, compiled, workflow, actor, now, cache, completed_task=None, new_case=False,
-            operators=None) -> None:
+            operators=None, failure=None) -> None:
     """Run the workflow as far as it goes, then store it with its index and history (one
     serialization); after the commit the workflow stays in `cache` (spiff.WorkflowCache).
-    Its service tasks call the operators of `operators` (the Engine's table; None: none known)."""
+    Its service tasks call the operators of `operators` (the Engine's table; None: none known).
+    `failure`: what the model raised before the step (a message it could not catch,
+    engine/cases/messages.py): the case goes to error with it, as if the step had raised it."""
     automatic = []
 
     def record(task):
@@ -60,6 +62,8 @@ def advance(s, case: Case, compiled, workflow, actor, now, cache, completed_task
     error = settled = None
     with spiff.service_context(ctx):
         try:
+            if failure is not None:
+                raise failure
             if completed_task is not None:
                 completed_task.run()
             settled = spiff.settle(workflow, did_complete_task=record)
