@@ -260,3 +260,24 @@ def test_a_receiver_whose_correlation_fails_goes_to_error_and_the_message_is_kep
     [message] = engine.messages(case_id=sender)
     assert message["status"] == "pending" and message["receiver_case_id"] is None
     assert engine.deliver_messages() == 0 and _waits(engine) == []  # a case in error receives nothing
+
+
+def _pinger(pid, start_message, answer):
+    start = ('<bpmn:startEvent id="S" />' if start_message is None else
+             f'<bpmn:startEvent id="S"><bpmn:messageEventDefinition id="S_d" messageRef="{start_message}" />'
+             '</bpmn:startEvent>')
+    return _file(pid, start + "\n" + script("A", "pedido = 1\nmonto = 2") + _throw("T", answer)
+                 + '<bpmn:endEvent id="E" />\n' + flow("F0", "S", "A") + flow("F1", "A", "T") + flow("F2", "T", "E"))
+
+
+def test_two_processes_starting_each_other_forever_stop_after_a_bounded_chain(engine, monkeypatch):
+    """A model whose messages start each other without end does not hold the verb that started it:
+    each verb delivers at most MAX_CHAIN messages after its commit, the worker goes on batch by batch."""
+    monkeypatch.setattr(messages, "MAX_CHAIN", 5)
+    engine.deploy([_pinger("p_inicio", None, "m_solicitud"), _pinger("p_ping", "m_solicitud", "m_respuesta"),
+                   _pinger("p_pong", "m_respuesta", "m_solicitud")])
+    engine.start("p_inicio", {"pedido": 1})
+    with engine.Session() as s:
+        assert s.scalar(select(func.count()).select_from(Case)) == 1 + 5
+    assert [m["status"] for m in engine.messages()] == ["pending"] + ["delivered"] * 5
+    assert engine.deliver_messages(limit=1) == 1  # the worker's batch, bounded too

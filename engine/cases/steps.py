@@ -107,7 +107,7 @@ def advance(s, case: Case, compiled, workflow, actor, now, cache, completed_task
         event(s, case.id, now, "sistema", "case_completed", detail={"resultado": snapshot.get("resultado")})
     else:
         values.update(status="active", error=None)
-    if error or workflow.is_completed():
+    if values["status"] != "active":
         waits = values["message_waits"] = None  # a case in error or ended receives nothing
     # what it threw and waits for (messages to other cases): no statement when neither changed
     if messages.store(s, case, sent, waits or [], now, event):
