@@ -113,7 +113,7 @@ def test_only_the_case_waiting_with_matching_correlations_receives_the_message(e
     assert "respuesta" not in engine.case(first)["data"]
     assert _waits(engine) == [(first, "respuesta")]  # kept current: the second case waits no more
     assert "message_received" in _kinds(engine, second) and "message_received" not in _kinds(engine, first)
-    assert _kinds(engine, answer)[-2:] == ["message_sent", "message_delivered"]
+    assert _kinds(engine, answer)[-2:] == ["message_sent", "case_completed"]
     [sent] = engine.messages(case_id=answer)
     assert (sent["name"], sent["status"], sent["receiver_case_id"]) == ("respuesta", "delivered", second)
     assert sent["correlations"] == {"clave_pedido": {"numero_pedido": 2}}
@@ -281,3 +281,22 @@ def test_two_processes_starting_each_other_forever_stop_after_a_bounded_chain(en
         assert s.scalar(select(func.count()).select_from(Case)) == 1 + 5
     assert [m["status"] for m in engine.messages()] == ["pending"] + ["delivered"] * 5
     assert engine.deliver_messages(limit=1) == 1  # the worker's batch, bounded too
+
+
+def test_a_step_taking_a_message_does_not_wait_for_the_sender_held_elsewhere(engine):
+    """A step writes rows referencing only its own case: taking a message of a sender whose case row
+    another transaction holds FOR UPDATE (its own step, or a delivery to it) does not wait for it, so
+    two cases messaging each other cannot deadlock."""
+    if engine.db.dialect.name != "postgresql":
+        pytest.skip("row locks: PostgreSQL (SQLite serializes writers)")
+    engine.deploy([FORM, SOLICITUD, RESPONDER])
+    sender = engine.start("p_responder", {"pedido": 12})
+    started = []
+    with engine.Session() as holder:
+        holder.scalar(select(Case).where(Case.id == sender).with_for_update())
+        worker = threading.Thread(target=lambda: started.append(engine.start("p_solicitud", {"pedido": 12})))
+        worker.start()
+        worker.join(timeout=30)
+        assert not worker.is_alive() and started, "the step waited for the sender's row lock"
+        holder.rollback()
+    assert _ready(engine, started[0]) == ["Revisar"]

@@ -18,11 +18,17 @@ carries those between cases:
   point leaves the message either pending (delivered later by `cpe worker`, job «mensajes») or
   delivered with the receiver's step: never lost, never delivered twice. A delivery locks one message
   and one case, in that order, and a step that looks for pending messages skips locked ones, so two
-  cases messaging each other never wait on each other.
+  cases messaging each other never wait on each other. On PostgreSQL a row that references a case
+  (a history row, a message) takes a key-share lock on that case, which waits for a case locked FOR
+  UPDATE: so a step and a delivery write rows that reference only the case they hold (the receiver's
+  history says where a message came from; the sender's says it was sent, and `case_messages` who
+  received it), the one exception being the sender's `message_waiting` row, written only by a delivery
+  that holds no case.
 - **Who receives.** A message goes to exactly one receiver, as in BPMN: the open case (not the
   sender) that has waited longest for that message name with matching correlations (SpiffWorkflow's
   own rule, `correlates`); if none waits, a new case of the deployed process (latest version, first
   by key) whose start event catches that message, with the sender's region, company and rubro.
+  The receiver's history records it (`message_received`, with the message and the sending case).
 - **Nobody waits.** Like SpiffArena's message queue, the message is kept (`pending`, with a
   `message_waiting` event in the sender's history) and delivered to the first case that later waits
   for it with matching correlations: the receiver's own step takes it (`take_pending`), and the
@@ -188,9 +194,6 @@ def take_pending(s, case, workflow, settled, dialect: str, now, settle):
             message.status, message.receiver_case_id, message.delivered_at = "delivered", case.id, now
             message.attempts += 1
             received(s, case.id, message, now)
-            s.add(CaseEvent(case_id=message.sender_case_id, at=now, actor=ACTOR, kind="message_delivered",
-                            name=f"Mensaje «{message.name}» entregado al caso {case.id}",
-                            detail={"mensaje": message.id, "caso": case.id}))
             settled = settle()
             break
         else:
@@ -204,10 +207,10 @@ def received(s, case_id, message, now) -> None:
           detail={"mensaje": message.id, "de_caso": message.sender_case_id, "nombre": message.name})
 
 
-def store(s, case, sent: list[dict], current: list[list], now, event) -> bool:
-    """Write what the step threw (`sent`) and, if it changed, what the case waits for (`current`),
-    with the history of the sending. Returns whether messages were written (then the engine delivers
-    them after the commit). Nothing to do: no statement."""
+def store(s, case, sent: list[dict], current: list[list], now) -> bool:
+    """Write what the step threw (`sent`) and, if it changed, what the case waits for (`current`).
+    Returns whether messages were written (then the engine delivers them after the commit). Nothing
+    to do: no statement."""
     if current != (case.message_waits or []):
         s.execute(_DELETE_WAITS, {"case_id": case.id})
         if current:
@@ -218,9 +221,6 @@ def store(s, case, sent: list[dict], current: list[list], now, event) -> bool:
     s.execute(_INSERT_MESSAGES, [{"name": m["name"], "payload": m["payload"], "correlations": m["correlations"],
                                   "sender_case_id": case.id, "sent_at": now, "status": "pending", "attempts": 0,
                                   "receiver_case_id": None, "delivered_at": None} for m in sent])
-    for m in sent:
-        event(s, case.id, now, "sistema", "message_sent", name=f"Mensaje «{m['name']}» enviado",
-              detail={"nombre": m["name"], "correlaciones": m["correlations"]})
     return True
 
 
@@ -272,22 +272,20 @@ class MessageVerbs:
                 return None  # delivered already, or another worker has it in hand
             message.attempts += 1
             now = (clock or self.clock).now()
-            receiver = self._to_waiting_case(s, message, now)
+            receiver, locked_any = self._to_waiting_case(s, message, now)
             if receiver is None:
                 receiver = self._to_new_case(s, message, now)
             if receiver is None:
-                if message.attempts == 1:
+                if message.attempts == 1 and not locked_any:  # (a history row locks its case: see above)
                     s.add(CaseEvent(case_id=message.sender_case_id, at=now, actor=ACTOR, kind="message_waiting",
                                     name=f"Mensaje «{message.name}»: ningún caso lo espera; queda guardado hasta "
                                          "que uno lo espere", detail={"mensaje": message.id, "nombre": message.name}))
                 return None
             s.execute(_DELIVERED, {"b_id": message.id, "receiver": receiver, "at": now})
-            s.add(CaseEvent(case_id=message.sender_case_id, at=now, actor=ACTOR, kind="message_delivered",
-                            name=f"Mensaje «{message.name}» entregado al caso {receiver}",
-                            detail={"mensaje": message.id, "caso": receiver}))
             return receiver
 
-    def _to_waiting_case(self, s, message, now) -> int | None:
+    def _to_waiting_case(self, s, message, now) -> tuple[int | None, bool]:
+        """The open case that caught `message` (None if none did), and whether a case was locked."""
         candidates = s.execute(
             select(WaitingMessage.case_id, WaitingMessage.correlations)
             .join(Case, Case.id == WaitingMessage.case_id)
@@ -314,8 +312,8 @@ class MessageVerbs:
             received(s, case.id, message, now)
             message.status = "delivered"  # before the step: its own look for pending messages skips it
             self._advance(s, case, compiled, workflow, ACTOR, now=now)
-            return case.id
-        return None
+            return case.id, True
+        return None, bool(tried)
 
     def _to_new_case(self, s, message, now) -> int | None:
         process = self._message_start_process(s, message.name)

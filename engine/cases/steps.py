@@ -78,12 +78,16 @@ def advance(s, case: Case, compiled, workflow, actor, now, cache, completed_task
         settled = spiff.open_tasks(workflow)
     for bpmn_id, name, kind in automatic:
         event(s, case.id, now, "sistema", "step_completed", bpmn_id=bpmn_id, name=name, detail={"type": kind})
+    sent = messages.thrown(workflow)
+    for m in sent:
+        event(s, case.id, now, "sistema", "message_sent", name=f"Mensaje «{m['name']}» enviado",
+              detail={"nombre": m["name"], "correlaciones": m["correlations"]})
     # What the caller or an operator left pending in the unit of work (history rows added with
     # the ORM, a migrated version) is written first, so the history keeps its order and the case
     # row's lock_version below is the stored one. Usually there is nothing: no statement.
     s.flush()
     ready = settled.ready
-    sent, waits = messages.thrown(workflow), messages.waits(settled.waiting)
+    waits = messages.waits(settled.waiting)
     snapshot = _case_data(workflow, ready)
     previous_segment = case.segmento
     values = {"data": snapshot, "updated_at": now, "next_timer_at": spiff.next_timer_of(settled.waiting),
@@ -110,7 +114,7 @@ def advance(s, case: Case, compiled, workflow, actor, now, cache, completed_task
     if values["status"] != "active":
         waits = values["message_waits"] = None  # a case in error or ended receives nothing
     # what it threw and waits for (messages to other cases): no statement when neither changed
-    if messages.store(s, case, sent, waits or [], now, event):
+    if messages.store(s, case, sent, waits or [], now):
         courier = s.info.get("message_courier")
         if courier is not None:
             s.info.setdefault("after_commit", []).append(lambda: courier(case.id))
