@@ -300,3 +300,17 @@ def test_a_step_taking_a_message_does_not_wait_for_the_sender_held_elsewhere(eng
         assert not worker.is_alive() and started, "the step waited for the sender's row lock"
         holder.rollback()
     assert _ready(engine, started[0]) == ["Revisar"]
+
+
+def test_the_worker_delivers_what_a_case_waits_for_past_messages_nobody_can_take(engine, monkeypatch):
+    engine.deploy([FORM, SOLICITUD, RESPONDER])
+    engine.start("p_solicitud", {"pedido": 1})  # waits for order 1: older answers for others stay kept
+    for pedido in (101, 102, 103, 50):
+        engine.start("p_responder", {"pedido": pedido})
+    assert engine.deliver_messages(limit=1) == 0  # kept, tried once: nothing to move on
+    # the case of order 50 starts waiting while a delivery has the message in hand (its step skips it)
+    monkeypatch.setattr(messages, "take_pending", lambda s, case, workflow, settled, *args: settled)
+    late = engine.start("p_solicitud", {"pedido": 50})
+    assert _ready(engine, late) == []
+    assert engine.deliver_messages(limit=1) == 1  # the three kept before it do not take the batch
+    assert _ready(engine, late) == ["Revisar"]

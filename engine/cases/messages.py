@@ -195,6 +195,7 @@ def take_pending(s, case, workflow, settled, dialect: str, now, settle):
             message.attempts += 1
             received(s, case.id, message, now)
             settled = settle()
+            checked = []  # after a catch every wait may take a kept message (a loop waits again for the same)
             break
         else:
             return settled
@@ -230,13 +231,11 @@ class MessageVerbs:
     """Mixed into engine.cases.engine.Engine (whose transaction, locked, _load, _compiled,
     _advance and start_in they use)."""
 
-    _courier = threading.local()
-
     def messages_sent(self, sender_case_id: int, clock=None) -> None:
         """After a commit that wrote messages of `sender_case_id`: deliver them now, each in its own
         transaction, and what those deliveries send in turn (at most MAX_CHAIN; the worker does the
         rest), on the sender's `clock`. Never raises: a failed delivery stays pending for the worker."""
-        courier = self._courier
+        courier = self.__dict__.setdefault("_courier", threading.local())  # per engine and thread
         if getattr(courier, "queue", None) is not None:  # inside a delivery: the outer loop goes on
             courier.queue.append(sender_case_id)
             return
@@ -347,27 +346,41 @@ class MessageVerbs:
         return None
 
     def deliver_messages(self, limit: int = 50) -> int:
-        """The worker's job: deliver pending messages never tried (a crash after the sender's
-        commit) or that some open case now waits for; returns how many were delivered."""
+        """The worker's job: deliver pending messages never tried (a crash after the sender's commit)
+        and those an open case now waits for with matching correlations (`correlates` on the stored
+        waits, so the messages nobody can take yet never crowd out the others). Returns how many it
+        moved on: delivered, or tried for the first time (0: nothing left to do now)."""
         waited = select(WaitingMessage.id).join(Case, Case.id == WaitingMessage.case_id) \
             .where(WaitingMessage.message_name == CaseMessage.name,
                    WaitingMessage.case_id != CaseMessage.sender_case_id, Case.status == "active").exists()
         with self.Session() as s:
-            ids = s.scalars(select(CaseMessage.id).where(CaseMessage.status == "pending",
-                                                         or_(CaseMessage.attempts == 0, waited))
-                            .order_by(CaseMessage.id).limit(limit)).all()
-        delivered = 0
-        for message_id in ids:
+            pending = s.execute(select(CaseMessage.id, CaseMessage.name, CaseMessage.correlations,
+                                       CaseMessage.attempts, CaseMessage.sender_case_id)
+                                .where(CaseMessage.status == "pending", or_(CaseMessage.attempts == 0, waited))
+                                .order_by(CaseMessage.id)).all()
+            names = sorted({m.name for m in pending if m.attempts})
+            expected: dict[str, list] = {}
+            if names:
+                for case_id, name, wanted in s.execute(
+                        select(WaitingMessage.case_id, WaitingMessage.message_name, WaitingMessage.correlations)
+                        .join(Case, Case.id == WaitingMessage.case_id)
+                        .where(WaitingMessage.message_name.in_(names), Case.status == "active")):
+                    expected.setdefault(name, []).append((case_id, wanted or {}))
+        due = [m for m in pending if not m.attempts or any(
+            case_id != m.sender_case_id and correlates(wanted, m.correlations or {})
+            for case_id, wanted in expected.get(m.name, ()))][:limit]
+        moved = 0
+        for message in due:
             try:
-                if self.deliver_message(message_id) is not None:
-                    delivered += 1
+                if self.deliver_message(message.id) is not None or not message.attempts:
+                    moved += 1
             except Conflict:
                 continue  # the receiver moved meanwhile: the next round tries again
             except OperationalError:
                 raise  # the database itself is failing: the worker retries the whole round later
             except Exception:  # noqa: BLE001 - one bad message must not hold back the others
-                log.exception("mensaje %s: no se pudo entregar; se reintentará", message_id)
-        return delivered
+                log.exception("mensaje %s: no se pudo entregar; se reintentará", message.id)
+        return moved
 
     def messages(self, case_id: int | None = None, status: str | None = None, limit: int = 200) -> list[dict]:
         """Messages between cases, newest first: those a case sent or received, or all."""
