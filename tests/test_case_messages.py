@@ -314,3 +314,18 @@ def test_the_worker_delivers_what_a_case_waits_for_past_messages_nobody_can_take
     assert _ready(engine, late) == []
     assert engine.deliver_messages(limit=1) == 1  # the three kept before it do not take the batch
     assert _ready(engine, late) == ["Revisar"]
+
+
+def test_a_message_boundary_event_interrupts_the_task_of_another_case(engine):
+    body = (user("Revisar") + '<bpmn:startEvent id="S" />\n<bpmn:boundaryEvent id="Anular" attachedToRef="Revisar">'
+            '<bpmn:messageEventDefinition id="Anular_d" messageRef="m_solicitud" /></bpmn:boundaryEvent>\n'
+            + script("Marcar", "anulado = solicitud") + '<bpmn:endEvent id="E1" /><bpmn:endEvent id="E2" />\n'
+            + flow("F1", "S", "Revisar") + flow("F2", "Revisar", "E1") + flow("F3", "Anular", "Marcar")
+            + flow("F4", "Marcar", "E2"))
+    engine.deploy([FORM, _file("p_revision", body), _pinger("p_anular", None, "m_solicitud")])
+    case_id = engine.start("p_revision")
+    assert _ready(engine, case_id) == ["Revisar"]
+    engine.start("p_anular")
+    case = engine.case(case_id)
+    assert case["status"] == "completed" and case["data"]["anulado"] == {"pedido": 1}, case["error"]
+    assert _ready(engine, case_id) == [] and _waits(engine) == []
