@@ -34,8 +34,11 @@ CORRELATION = """<bpmn:collaboration id="C_{pid}">
 """
 
 
+AVISO = '<bpmn:message id="m_aviso" name="aviso" />\n'  # a message without correlations
+
+
 def _file(pid, body, answer_key="pedido"):
-    correlation = CORRELATION.format(pid=pid, answer_key=answer_key)
+    correlation = CORRELATION.format(pid=pid, answer_key=answer_key) + AVISO
     return (f"{pid}.bpmn", (f'<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions {NSDECL} id="D_{pid}" '
                             f'targetNamespace="http://bpmn.io/schema/bpmn">\n{correlation}'
                             f'<bpmn:process id="{pid}" isExecutable="true">\n{body}</bpmn:process>\n'
@@ -329,3 +332,27 @@ def test_a_message_boundary_event_interrupts_the_task_of_another_case(engine):
     case = engine.case(case_id)
     assert case["status"] == "completed" and case["data"]["anulado"] == {"pedido": 1}, case["error"]
     assert _ready(engine, case_id) == [] and _waits(engine) == []
+
+
+def test_a_case_keeps_its_place_in_line_for_a_wait_it_still_has(engine):
+    """Two waits of one case: when one ends, the other keeps the moment it began (who waited longest
+    receives a message)."""
+    both = ('<bpmn:startEvent id="S" /><bpmn:parallelGateway id="G" />\n' + _catch("Uno", "m_aviso")
+            + _catch("Dos", "m_respuesta") + '<bpmn:parallelGateway id="J" /><bpmn:endEvent id="E" />\n'
+            + flow("F1", "S", "G") + flow("F2", "G", "Uno") + flow("F3", "G", "Dos") + flow("F4", "Uno", "J")
+            + flow("F5", "Dos", "J") + flow("F6", "J", "E"))
+    one = ('<bpmn:startEvent id="S" />\n' + _catch("Dos", "m_respuesta") + '<bpmn:endEvent id="E" />\n'
+           + flow("F1", "S", "Dos") + flow("F2", "Dos", "E"))
+    engine.deploy([_file("p_ambos", both), _file("p_uno", one), _pinger("p_pide", None, "m_aviso"),
+                   _pinger("p_responde", None, "m_respuesta")])
+    first = engine.start("p_ambos")
+    with engine.Session() as s:
+        since = s.scalar(select(WaitingMessage.since).where(WaitingMessage.message_name == "respuesta"))
+    engine.clock.advance(minutes=5)
+    second = engine.start("p_uno")
+    engine.clock.advance(minutes=5)
+    engine.start("p_pide")  # the first case's other wait ends; its wait for «respuesta» stays in line
+    with engine.Session() as s:
+        assert s.scalar(select(WaitingMessage.since).where(WaitingMessage.case_id == first)) == since
+    engine.start("p_responde")
+    assert engine.case(first)["status"] == "completed" and engine.case(second)["status"] == "active"

@@ -64,7 +64,9 @@ MAX_TAKEN = 50  # pending messages one step may take
 MESSAGES, WAITING = CaseMessage.__table__, WaitingMessage.__table__
 _INSERT_MESSAGES = insert(MESSAGES)
 _INSERT_WAITS = insert(WAITING)
-_DELETE_WAITS = delete(WAITING).where(WAITING.c.case_id == bindparam("case_id"))
+_WAITS_OF = select(WAITING.c.id, WAITING.c.message_name, WAITING.c.correlations) \
+    .where(WAITING.c.case_id == bindparam("case_id"))
+_DELETE_WAIT_ROWS = delete(WAITING).where(WAITING.c.id.in_(bindparam("ids", expanding=True)))
 _DELIVERED = update(MESSAGES).where(MESSAGES.c.id == bindparam("b_id")) \
     .values(status="delivered", receiver_case_id=bindparam("receiver"), delivered_at=bindparam("at"))
 
@@ -212,11 +214,18 @@ def store(s, case, sent: list[dict], current: list[list], now) -> bool:
     """Write what the step threw (`sent`) and, if it changed, what the case waits for (`current`).
     Returns whether messages were written (then the engine delivers them after the commit). Nothing
     to do: no statement."""
-    if current != (case.message_waits or []):
-        s.execute(_DELETE_WAITS, {"case_id": case.id})
-        if current:
+    if current != (case.message_waits or []):  # a wait kept from the last step keeps its row (and its `since`)
+        kept, gone = [], []
+        if case.message_waits:
+            for row in s.execute(_WAITS_OF, {"case_id": case.id}):
+                (kept if [row.message_name, row.correlations] in current else gone).append(row)
+        if gone:
+            s.execute(_DELETE_WAIT_ROWS, {"ids": [row.id for row in gone]})
+        stored = [[row.message_name, row.correlations] for row in kept]
+        added = [w for w in current if w not in stored]
+        if added:
             s.execute(_INSERT_WAITS, [{"case_id": case.id, "message_name": name, "correlations": expected,
-                                       "since": now} for name, expected in current])
+                                       "since": now} for name, expected in added])
     if not sent:
         return False
     s.execute(_INSERT_MESSAGES, [{"name": m["name"], "payload": m["payload"], "correlations": m["correlations"],
