@@ -415,7 +415,8 @@ def worker(once, interval):
     eng = current_engine()
     jobs = [("inicios programados", lambda: scheduler.run_due(eng)),
             ("temporizadores", lambda: eng.fire_due_timers(limit=BATCH)),
-            ("reintentos", lambda: eng.retry_due(limit=BATCH))]
+            ("reintentos", lambda: eng.retry_due(limit=BATCH)),
+            ("mensajes", lambda: eng.deliver_messages(limit=BATCH))]
     if smtp is None:
         click.echo("correo: CPE_SMTP_URL no está definido; no se envía nada (los mensajes se leen en /correo/).",
                    err=True)

@@ -2,7 +2,8 @@
 correlation property's retrieval expression as a `formalExpression`, which the BPMN schema does not
 allow there; SpiffWorkflow's own validator renames it to `messagePath` before its schema check, and
 so does ours, on a copy (what is stored is what was uploaded). Messages between processes of one case
-deploy and correlate; messages between cases are not carried by the engine, and validate says so.
+deploy and correlate, and so do messages between cases (engine/cases/messages.py; its own tests are in
+tests/test_case_messages.py).
 The files and their origin: tests/models/interop_messages/SOURCES.md."""
 
 from __future__ import annotations
@@ -75,16 +76,10 @@ def test_a_correlation_expression_is_checked_like_other_model_code(engine):
     assert "correlationProperty cp" in str(problem) and "expresión de correlación" in problem.message, str(problem)
 
 
-def test_the_adapted_files_validate_and_deploy_with_a_warning_for_each_message_between_cases(engine):
+def test_the_adapted_files_validate_and_deploy_without_problems(engine):
     files = _files(ADAPTED)
-    problems = engine.validate(files)
-    assert errors_of(problems) == [], [str(p) for p in problems]
-    warned = {(p.file, p.element.split(" ")[1]) for p in problems}
-    assert ("message_sender.bpmn", "send_message_to_one") in warned
-    assert ("message_receiver_one.bpmn", "receive_message") in warned
-    assert all("el motor no lleva mensajes de un caso a otro" in p.message for p in problems)
-    deployed = engine.deploy(files)
-    assert deployed is not None
+    assert engine.validate(files) == []  # messages between cases are carried: nothing to warn about
+    assert engine.deploy(files) is not None
     assert {"message_send_process", "message_receiver_process_one", "message_receiver_process_two"} <= {
         m["key"] for m in engine.models() if m["kind"] == "process"}
 
@@ -128,10 +123,20 @@ def test_the_second_message_is_caught_only_for_the_order_the_case_correlates_on(
         assert tasks == [] and case["data"]["pedido"] == 8
 
 
-@pytest.mark.xfail(strict=True, reason="the engine does not carry messages between cases (see the report of "
-                                       "issue 17 item 5): a message start event or a receive task waiting for "
-                                       "another case's message is never reached")
 def test_a_message_to_another_process_starts_and_answers_it(engine):
     engine.deploy(_files(ADAPTED))
     case_id = engine.start("message_send_process", {"conversacion": 1})
-    assert "payload_var_two" in engine.case(case_id)["data"]
+    case = engine.case(case_id)
+    assert case["status"] == "completed", case["error"]
+    # each message started a receiver, whose answer came back under the sender's messageVariable; the
+    # first answer was sent before the sender waited for it (it was kept until then)
+    assert case["data"]["payload_var_two"]["second_var_two"] == 6
+    assert case["data"]["payload_var_one"]["second_var_one"] == 4
+    sent = {m["name"]: m for m in engine.messages()}
+    assert {name: m["status"] for name, m in sent.items()} == dict.fromkeys(
+        ["Message Send One", "Message Send Two", "Message Response One", "Message Response Two"], "delivered")
+    receiver_one = sent["Message Send One"]["receiver_case_id"]
+    assert engine.case(receiver_one)["process_id"] == "message_receiver_process_one"
+    assert sent["Message Response One"]["receiver_case_id"] == case_id
+    kinds = [e["kind"] for e in engine.case(receiver_one)["history"]]
+    assert kinds[:2] == ["case_started", "message_received"] and "message_waiting" in kinds

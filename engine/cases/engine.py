@@ -20,6 +20,7 @@ from engine.basics import clock as clockmod
 from engine.basics.clock import iso_utc
 from engine.basics.errors import Conflict, Forbidden, NotFound
 from engine.cases import rows, scheduler, steps
+from engine.cases.messages import MessageVerbs
 from engine.cases.migration import MigrationVerbs
 from engine.cases.queries import offered_to
 from engine.cases.recovery import RecoveryVerbs
@@ -33,12 +34,13 @@ clockmod.install()
 log = logging.getLogger(__name__)
 
 
-class Engine(RecoveryVerbs, MigrationVerbs):
+class Engine(RecoveryVerbs, MigrationVerbs, MessageVerbs):
     """Build it with engine.assembly.build_engine, which hands it the programme's operators:
     `operator_table` (operator id -> engine.operators.dispatch.Operator) is what service tasks may call,
     what deploys check them against and what `catalog()` lists. The verbs for failed steps (retry, skip,
     retry_due) are in engine/cases/recovery.py, those that move cases (migrate, migrate_version) in
-    engine/cases/migration.py."""
+    engine/cases/migration.py, those that carry messages between cases (deliver_message,
+    deliver_messages, messages) in engine/cases/messages.py."""
 
     def __init__(self, url: str | None = None, clock=None, instance_dir=None, workflow_cache: int = 1024,
                  workflow_cache_tasks: int | None = 50_000, *, operator_table: dict):
@@ -63,6 +65,8 @@ class Engine(RecoveryVerbs, MigrationVerbs):
         with clockmod.using(clock or self.clock), self.Session() as session:
             if self.db.dialect.name == "sqlite":
                 session.connection(execution_options={"sqlite_immediate": True})
+            # a step that sent messages calls it after the commit (engine/cases/messages.py)
+            session.info["message_courier"] = lambda case_id: self.messages_sent(case_id, clock)
             try:
                 yield session
                 session.commit()
@@ -159,9 +163,13 @@ class Engine(RecoveryVerbs, MigrationVerbs):
         with self.transaction() as s:
             return self.start_in(s, process_id, data, version, actor, prepare=scheduler.start_by_hand)
 
-    def start_in(self, s, process_id, data=None, version=None, actor="sistema", prepare=None) -> int:
+    def start_in(self, s, process_id, data=None, version=None, actor="sistema", prepare=None, origin=None,
+                 on_start=None) -> int:
         """`start` inside the caller's transaction `s`; `prepare(workflow)` may adjust the new
         workflow before it first runs (engine/cases/scheduler.py fires its timer start event).
+        `origin`: the case whose message starts this one (engine/cases/messages.py): no start form
+        (the message is the input), and the new case takes its region, rubro and company unless the
+        data gives them. `on_start(case_id)` is called once the case row exists, before it first runs.
 
         The data must be plain JSON (engine.basics.case_values: ValueRefused otherwise), checked before the
         start form sees it (jsonschema lets NaN through minimum/maximum) and again after."""
@@ -170,7 +178,7 @@ class Engine(RecoveryVerbs, MigrationVerbs):
         data = dict(data)
         row = rows.process_version(s, process_id, version)
         compiled = self._compiled(s, row.id)
-        if compiled.start_form:
+        if compiled.start_form and origin is None:
             data = compiled.forms[compiled.start_form].validate(data)
             case_values.check_fields(data)
         now = self.now()
@@ -179,11 +187,15 @@ class Engine(RecoveryVerbs, MigrationVerbs):
         if prepare is not None:
             prepare(workflow)
         workflow.get_next_task(state=TaskState.READY).data.update(data)
+        company_id, region, rubro = company.id if company else None, data.get("region"), data.get("rubro")
+        if origin is not None:
+            company_id, region, rubro = company_id or origin.company_id, region or origin.region, rubro or origin.rubro
         case = rows.insert_case(s, process_key=process_id, model_version_id=row.id, status="active",
-                                company_id=company.id if company else None, region=data.get("region"),
-                                rubro=data.get("rubro"), created_by=actor, created_at=now)
+                                company_id=company_id, region=region, rubro=rubro, created_by=actor, created_at=now)
         steps.event(s, case.id, now, actor, "case_started", name=row.name,
                     detail={"version": row.version, "data": data})
+        if on_start is not None:
+            on_start(case.id)
         self._advance(s, case, compiled, workflow, actor, new_case=True)
         return case.id
 
@@ -222,10 +234,12 @@ class Engine(RecoveryVerbs, MigrationVerbs):
         with self.Session() as s:
             return self._build(s, versions.version_row(s, "process", process_id, version))
 
-    def _advance(self, s, case: Case, compiled, workflow, actor, completed_task=None, now=None, new_case=False):
+    def _advance(self, s, case: Case, compiled, workflow, actor, completed_task=None, now=None, new_case=False,
+                 failure=None):
         """Run the workflow as far as it goes and store it: see engine/cases/steps.py."""
         steps.advance(s, case, compiled, workflow, actor, now or self.now(), self.workflows,
-                      completed_task=completed_task, new_case=new_case, operators=self.operator_table)
+                      completed_task=completed_task, new_case=new_case, operators=self.operator_table,
+                      failure=failure)
 
     def _load(self, s, case_id, for_update=False):
         case, compiled = self._case(s, case_id, for_update)

@@ -36,7 +36,7 @@ SEGMENT_CHANGES = SegmentChange.__table__
 # the columns of a case row that a step writes (engine/cases/steps.py), always all of them: one
 # statement shape, one compiled form
 STEP_COLUMNS = ("data", "updated_at", "next_timer_at", "segmento", "resultado", "puntaje_final", "status",
-                "error", "ended_at")
+                "error", "ended_at", "message_waits")
 
 # the task with the acting user, in one round trip (user_* are NULL for no or an inactive user)
 _TASK = select(TASKS, USERS.c.username.label("user_username"), USERS.c.role.label("user_role"),
@@ -83,8 +83,8 @@ def insert_case(s, **values) -> Case:
     """A new case row (one INSERT, no unit of work), returned as a persistent ORM object with
     the stored values (nothing more is read), as `case` gives it."""
     values = {"segmento": None, "resultado": None, "puntaje_final": None, "ejecutivo": None, "data": {},
-              "lock_version": 1, "next_timer_at": None, "error": None, "updated_at": values["created_at"],
-              "ended_at": None, **values}
+              "lock_version": 1, "next_timer_at": None, "error": None, "message_waits": None,
+              "updated_at": values["created_at"], "ended_at": None, **values}
     values["id"] = s.execute(_INSERT_CASE, values).inserted_primary_key[0]
     new = Case(**values)
     make_transient_to_detached(new)  # as if just loaded: every attribute committed

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
@@ -296,10 +297,17 @@ def start_by_hand(workflow) -> None:
     start events runs now, as one more occurrence (`inicio_programado` is now unless the data
     gives it); a timer start event beside a plain one is cancelled, the plain one starts.
     Without this SpiffWorkflow would leave the case waiting on its start timer, and a cycle
-    would grow a branch in that same case every period."""
+    would grow a branch in that same case every period. A message start event beside a plain one is
+    cancelled too (messages start cases of their own, engine/cases/messages.py); a process that only
+    has message start events waits for its message."""
     starts = [t for t in workflow.get_tasks() if t.parent is not None and t.parent.task_spec.name == "Start"
               and getattr(t.task_spec, "event_definition", None) is not None]
     timers = [t for t in starts if isinstance(t.task_spec.event_definition, TimerEventDefinition)]
+    waiting = [t for t in starts if isinstance(t.task_spec.event_definition, MessageEventDefinition)]
+    if waiting and len(waiting) + len(timers) < len(starts):  # a message start beside a plain one: the plain one
+        for task in waiting:
+            task.cancel()
+        starts = [t for t in starts if t not in waiting]
     if not timers:
         return
     if len(timers) < len(starts):

@@ -16,7 +16,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine.basics.errors import Conflict, EngineError
-from engine.cases import recovery, rows, task_index
+from engine.cases import messages, recovery, rows, task_index
 from engine.models import spiff
 from engine.models.sandbox import SandboxError
 from engine.operators.dispatch import ServiceContext, ServiceError
@@ -44,10 +44,12 @@ def summary_value(name: str, value):
 
 
 def advance(s, case: Case, compiled, workflow, actor, now, cache, completed_task=None, new_case=False,
-            operators=None) -> None:
+            operators=None, failure=None) -> None:
     """Run the workflow as far as it goes, then store it with its index and history (one
     serialization); after the commit the workflow stays in `cache` (spiff.WorkflowCache).
-    Its service tasks call the operators of `operators` (the Engine's table; None: none known)."""
+    Its service tasks call the operators of `operators` (the Engine's table; None: none known).
+    `failure`: what the model raised before the step (a message it could not catch,
+    engine/cases/messages.py): the case goes to error with it, as if the step had raised it."""
     automatic = []
 
     def record(task):
@@ -60,9 +62,14 @@ def advance(s, case: Case, compiled, workflow, actor, now, cache, completed_task
     error = settled = None
     with spiff.service_context(ctx):
         try:
+            if failure is not None:
+                raise failure
             if completed_task is not None:
                 completed_task.run()
             settled = spiff.settle(workflow, did_complete_task=record)
+            if settled.waiting:  # a wait new since the last step may take a message already sent
+                settled = messages.take_pending(s, case, workflow, settled, s.get_bind().dialect.name, now,
+                                                lambda: spiff.settle(workflow, did_complete_task=record))
         except (SQLAlchemyError, Conflict):
             raise  # the database or a concurrent change: the whole transaction rolls back (retried later)
         except Exception as exc:  # noqa: BLE001 - whatever the model's code or an operator raised: case in error
@@ -71,15 +78,20 @@ def advance(s, case: Case, compiled, workflow, actor, now, cache, completed_task
         settled = spiff.open_tasks(workflow)
     for bpmn_id, name, kind in automatic:
         event(s, case.id, now, "sistema", "step_completed", bpmn_id=bpmn_id, name=name, detail={"type": kind})
+    sent = messages.thrown(workflow)
+    for m in sent:
+        event(s, case.id, now, "sistema", "message_sent", name=f"Mensaje «{m['name']}» enviado",
+              detail={"nombre": m["name"], "correlaciones": m["correlations"]})
     # What the caller or an operator left pending in the unit of work (history rows added with
     # the ORM, a migrated version) is written first, so the history keeps its order and the case
     # row's lock_version below is the stored one. Usually there is nothing: no statement.
     s.flush()
     ready = settled.ready
+    waits = messages.waits(settled.waiting)
     snapshot = _case_data(workflow, ready)
     previous_segment = case.segmento
     values = {"data": snapshot, "updated_at": now, "next_timer_at": spiff.next_timer_of(settled.waiting),
-              "ended_at": case.ended_at}
+              "ended_at": case.ended_at, "message_waits": waits or None}
     earlier = case.data or {}
     for name in SUMMARY_FIELDS:
         if name not in snapshot:
@@ -99,6 +111,13 @@ def advance(s, case: Case, compiled, workflow, actor, now, cache, completed_task
         event(s, case.id, now, "sistema", "case_completed", detail={"resultado": snapshot.get("resultado")})
     else:
         values.update(status="active", error=None)
+    if values["status"] != "active":
+        waits = values["message_waits"] = None  # a case in error or ended receives nothing
+    # what it threw and waits for (messages to other cases): no statement when neither changed
+    if messages.store(s, case, sent, waits or [], now):
+        courier = s.info.get("message_courier")
+        if courier is not None:
+            s.info.setdefault("after_commit", []).append(lambda: courier(case.id))
     version = rows.store_case(s, case, values)
     task_index.sync(s, case, compiled, ready, now, new_case=new_case)
     segment = values["segmento"]

@@ -76,8 +76,6 @@ class Artifact:
     uses_decisions: set = field(default_factory=set)
     uses_processes: set = field(default_factory=set)  # (process id, callActivity node) of other files
     calls: set = field(default_factory=set)  # the ids of the processes it calls, in any file
-    sends: dict = field(default_factory=dict)  # message name -> the first node that throws it
-    receives: dict = field(default_factory=dict)  # message name -> the first node that catches it
     ui_schemas: set = field(default_factory=set)  # (form key, UI schema filename, userTask node): SpiffArena
     lanes: dict = field(default_factory=dict)  # lane name -> role mapped by the analyst (engine/models/lane_roles.py)
 
@@ -210,7 +208,6 @@ def check_bpmn(filename: str, tree, operators=None, lanes: LaneMapping | None = 
             if reason:
                 problem(node, f"{what}: {reason}")
 
-    message_names = {m.get("id"): m.get("name") or m.get("id") for m in root.iter(f"{{{NS['bpmn']}}}message")}
     for message in root.iter(f"{{{NS['bpmn']}}}message"):
         payload = _extension(message, "messagePayload")
         if payload is not None:
@@ -313,16 +310,6 @@ def check_bpmn(filename: str, tree, operators=None, lanes: LaneMapping | None = 
                 art.uses_processes.add((called, node))
             else:
                 same_file.setdefault(art.key, set()).add(called)
-        for node in process.iter():
-            if not isinstance(node.tag, str):
-                continue
-            definition = node.find("bpmn:messageEventDefinition", NS)
-            ref = node.get("messageRef") if definition is None else definition.get("messageRef")
-            tag = etree.QName(node).localname
-            if ref is None or tag not in _MESSAGE_SENDERS + _MESSAGE_RECEIVERS:
-                continue
-            side = art.sends if tag in _MESSAGE_SENDERS else art.receives
-            side.setdefault(message_names.get(ref, ref), node)
         for tag in SUBPROCESS_TAGS[:2]:  # SpiffWorkflow builds these as a workflow of their own
             for node in process.iter(f"{{{NS['bpmn']}}}{tag}"):
                 starts = node.findall("bpmn:startEvent", NS)
@@ -720,62 +707,10 @@ def check_files(files: list[tuple[str, bytes]], known_forms=(), known_decisions=
                                         f"llama al proceso '{key}', que no está en estos archivos ni desplegado: "
                                         "súbalo junto a este archivo o despliéguelo antes"))
     problems.extend(_call_cycles(artifacts))
-    problems.extend(_undelivered_messages(artifacts))
     unique = {}  # a process that calls one of its own file repeats that one's problems: each is told once
     for each in problems:
         unique.setdefault((str(each), each.severity), each)
     return artifacts, list(unique.values())
-
-
-_MESSAGE_SENDERS = ("sendTask", "intermediateThrowEvent", "endEvent")
-_MESSAGE_RECEIVERS = ("receiveTask", "startEvent", "intermediateCatchEvent", "boundaryEvent")
-
-
-def _undelivered_messages(artifacts) -> list[Problem]:
-    """Warnings for messages that would have to go from one case to another: SpiffWorkflow delivers a
-    message inside one workflow (a process, its subprocesses and the processes it calls), and the
-    engine does not carry messages between cases. Processes that call each other form one case; a
-    message sent in it that nothing in it receives is lost, a message waited for that nothing in it
-    sends keeps the case waiting. (A group that calls a process not in these files is not judged.)"""
-    processes = {a.key: a for a in artifacts if a.kind == "process"}
-    group = {key: key for key in processes}
-
-    def root(key):
-        while group[key] != key:
-            group[key] = group[group[key]]
-            key = group[key]
-        return key
-
-    outside = set()
-    for art in processes.values():
-        for called in art.calls:
-            if called in processes:
-                group[root(called)] = root(art.key)
-            else:
-                outside.add(art.key)
-    members: dict[str, list] = {}
-    for key in processes:
-        members.setdefault(root(key), []).append(processes[key])
-    problems = []
-    for arts in members.values():
-        if any(a.key in outside for a in arts):
-            continue
-        sent = {name for a in arts for name in a.sends}
-        received = {name for a in arts for name in a.receives}
-        for art in arts:
-            for name, node in sorted(art.receives.items()):
-                if name not in sent:
-                    problems.append(Problem(art.filename, node.sourceline, _describe(node),
-                                            f"espera el mensaje «{name}», que nada en este caso envía: el motor no "
-                                            "lleva mensajes de un caso a otro, así que el caso quedaría esperando "
-                                            "aquí", "warning"))
-            for name, node in sorted(art.sends.items()):
-                if name not in received:
-                    problems.append(Problem(art.filename, node.sourceline, _describe(node),
-                                            f"envía el mensaje «{name}», que nada en este caso recibe: el motor no "
-                                            "lleva mensajes de un caso a otro, así que el mensaje se pierde",
-                                            "warning"))
-    return problems
 
 
 def _check_json_files(slots, json_files) -> None:

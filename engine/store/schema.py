@@ -177,10 +177,49 @@ class Case(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # the messages its workflow waits for, [[name, correlations], …] as `waiting_messages` holds them
+    # (NULL: none): a step compares its new waits with these and writes that table only on a change
+    message_waits: Mapped[list | None] = mapped_column(JSON)
 
     # Optimistic locking: a flush that finds another lock_version raises StaleDataError,
     # so two transactions acting on one case cannot both win.
     __mapper_args__ = {"version_id_col": lock_version}
+
+
+class CaseMessage(Base):
+    """A BPMN message a case threw that its own workflow did not catch (engine/cases/messages.py):
+    written in the sender's step, then delivered to one other case waiting for it with matching
+    correlations, or to a new case of a process whose start event catches it. `status`: pending →
+    delivered; a message nobody waits for stays pending until a case waits for it."""
+
+    __tablename__ = "case_messages"
+    __table_args__ = (Index("ix_case_messages_pending", "status", "name", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    payload: Mapped[dict | list | None] = mapped_column(JSON)
+    correlations: Mapped[dict] = mapped_column(JSON, default=dict)
+    sender_case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(20))  # pending | delivered
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    receiver_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WaitingMessage(Base):
+    """A message an open case's workflow waits for (a catch event, receive task, boundary event or
+    message start event), with the correlations it expects: kept in step with the case by each step
+    (engine/cases/steps.py), read to find the receiver of a message by its name."""
+
+    __tablename__ = "waiting_messages"
+    __table_args__ = (Index("ix_waiting_messages_name", "message_name", "case_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    message_name: Mapped[str] = mapped_column(String(300))
+    correlations: Mapped[dict] = mapped_column(JSON, default=dict)
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class CaseState(Base):
