@@ -1,15 +1,15 @@
 """messages between cases: case_messages (thrown, pending or delivered), waiting_messages (what
 open cases wait for) and cases.message_waits
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-07
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0013'
-down_revision = '0012'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
