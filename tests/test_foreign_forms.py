@@ -85,6 +85,8 @@ def test_camunda_task_runs_validates_and_pins_its_form(engine):
     engine.complete(task["id"], {"producto": "Vino", "cajas": 12, "mercado": "cn", "fecha_envio": "2026-12-24"})
     case = engine.case(case_id)
     assert case["status"] == "completed" and case["data"]["cajas"] == 12 and case["data"]["mercado"] == "cn"
+    # as in Camunda, a field left empty is in the case as null; the read-only one keeps the case's value
+    assert case["data"]["urgente"] is None and case["data"]["razon_social"] == "Viña Sur SpA"
     again = engine.deploy(collect_files([CAMUNDA]))
     assert not any(r["created"] for r in again)  # the same diagram: the same form, no new version
 
@@ -260,6 +262,26 @@ def test_read_only_field_is_not_required_and_never_sent():
     with pytest.raises(FormError) as refused:
         form.validate({"a": "y", "b": "x"})
     assert refused.value.errors == {"a": "a: Este campo es de solo lectura."}
+
+
+@pytest.mark.parametrize(("nulls", "answers", "stored"), [
+    (True, {"b": "x"}, {"b": "x", "c": None}),  # a left empty; the read-only a is never written
+    (True, {"b": "x", "c": 2}, {"b": "x", "c": 2}),
+    (False, {"b": "x"}, {"b": "x"}),  # our own forms: what was answered, nothing else
+    (None, {"b": "x"}, {"b": "x"}),
+])
+def test_a_generated_form_stores_the_fields_left_empty_as_null(nulls, answers, stored):
+    schema = {"type": "object", "properties": {"a": {"type": "string", "readOnly": True}, "b": {"type": "string"},
+                                               "c": {"type": "integer"}}}
+    if nulls is not None:
+        schema["x-vacios-nulos"] = nulls
+    assert Form("f", 1, schema).validate(answers) == stored
+
+
+def test_form_data_forms_say_fields_left_empty_are_null():
+    schema = forms_of(collect_files([CAMUNDA]))["solicitud_camunda.registrar_solicitud"]
+    assert schema["x-vacios-nulos"] is True
+    load_form(json.dumps(schema))  # the annotation is one of ours
 
 
 def test_deploy_refuses_what_validate_refuses(engine):
