@@ -71,3 +71,31 @@ def test_who_may_start_and_what(shipped, client, auth, engine):
     assert client.get("/casos/nuevo/no_existe").status_code == 404
     assert "/casos/nuevo/correos_mensual" in client.get("/casos/nuevo").text
     assert cases(shipped) == 0
+
+
+def test_a_process_without_a_start_form_asks_the_analyst_for_the_region(client, auth, engine):
+    """A process drawn elsewhere has no start form: the page asks only for the case's region (optional), which
+    decides whose inboxes its tasks reach; a value that is not a region starts nothing."""
+    from tests.minimal_models import FORM
+    from tests.test_lane_roles import SALES
+
+    engine.deploy([FORM, ("ventas.bpmn", SALES)], lanes={"Ventas": "ejecutivo_cpe", "Gerencia": "jefe_regional"})
+    auth.login("eje.rm")
+    assert "/casos/nuevo/p_ventas" not in client.get("/casos/nuevo").text  # a regional user: not without a region
+    assert client.get("/casos/nuevo/p_ventas").status_code == 404
+    client.post("/salir")
+    auth.login("analista")
+    page = client.get("/casos/nuevo/p_ventas").text
+    assert "Región del caso" in page and '<option value="CL-RM"' in page
+    refused = client.post("/casos/nuevo/p_ventas", data={"region": "CL-XX"})
+    assert refused.status_code == 422 and "Elija una región de la lista." in refused.text
+    assert cases(engine) == 0
+    started = client.post("/casos/nuevo/p_ventas", data={"region": "CL-RM"})
+    assert started.status_code == 302, started.text
+    case_id = int(started.location.rsplit("/", 1)[1])
+    assert engine.case(case_id)["region"] == "CL-RM"
+    [task] = engine.ready_tasks(case_id=case_id)
+    assert [t["id"] for t in engine.ready_tasks(user="eje.rm")] == [task["id"]]
+    national = client.post("/casos/nuevo/p_ventas", data={})
+    assert national.status_code == 302
+    assert engine.case(int(national.location.rsplit("/", 1)[1]))["region"] is None

@@ -11,6 +11,7 @@ from engine.cases.comments import MAX_LENGTH as COMMENT_MAX_LENGTH
 from engine.cases.comments import add_comment, comments
 from engine.cases.queries import case_path, case_record, cases
 from engine.domain import roles
+from engine.domain.regions import REGIONS, is_region
 from engine.models import versions
 from webapp.shared import formrender, strictjson
 from webapp.shared.access_record import record_access
@@ -47,6 +48,21 @@ def _asks_region(process_id) -> bool:
     return "region" in (current_engine().start_form(process_id) or {}).get("properties", {})
 
 
+def _start_schema(process_id) -> tuple[dict, bool]:
+    """(the form that starts a case of the process, whether it is the built-in one). A process without a
+    start form (drawn in another modeler, or started by a timer) asks only for the case's region, which
+    decides whose inboxes its tasks reach; it is optional: without one, the case is national (its tasks
+    reach only the analysts without a region)."""
+    schema = current_engine().start_form(process_id)
+    if schema is not None:
+        return schema, False
+    region = {"type": "string", "title": _("Región del caso"), "x-widget": "select",
+              "x-help": _("Sus tareas se ofrecen al personal de esta región y a los analistas nacionales; sin "
+                          "región, solo a los analistas nacionales."),
+              "oneOf": [{"const": code, "title": name} for code, name in REGIONS.items()]}
+    return {"type": "object", "properties": {"region": region}}, True
+
+
 @bp.get("/casos/nuevo")
 @require(roles.START_CASES)
 def new():
@@ -61,7 +77,7 @@ def start(process_id):
     if row is None:
         abort(404)
     name = row["name"] or row["key"]
-    schema = current_engine().start_form(process_id) or {"type": "object", "properties": {}}
+    schema, built_in = _start_schema(process_id)
     region = roles.region_scope(current_user)
     has_region = "region" in schema.get("properties", {})
     values, errors, status, open_case = {}, {}, 200, None
@@ -71,6 +87,8 @@ def start(process_id):
         if region is not None:
             if values.get("region") != region:
                 errors = {"region": _("Solo puede iniciar casos de su región.")}
+        elif built_in and "region" in values and not is_region(values["region"]):
+            errors = {"region": _("Elija una región de la lista.")}
         open_case = values.get("rut") and current_engine().open_case_of(values.get("rut"), process_id)
         if open_case:
             errors = {"rut": _("Esta empresa ya tiene un caso en curso de este proceso (#%(id)s): continúe en él.",
