@@ -330,3 +330,44 @@ def test_one_form_with_two_ui_schemas_is_refused():
     assert [(p.file, p.message[-60:]) for p in problems] == [
         ("p.bpmn", "un esquema de interfaz (f-uischema.json, g-uischema.json): use uno solo"[-60:]),
         ("q.bpmn", "un esquema de interfaz (g-uischema.json, f-uischema.json): use uno solo"[-60:])]
+
+
+def _camunda_start(fields: str, inner: bool = False) -> bytes:
+    """A process whose start event (or, `inner`, its subprocess's start event) has camunda:formData."""
+    form = f"<bpmn:extensionElements><camunda:formData>{fields}</camunda:formData></bpmn:extensionElements>"
+    start = f'<bpmn:startEvent id="inicio" name="Pedido">{"" if inner else form}</bpmn:startEvent>'
+    sub = (f'<bpmn:subProcess id="sp"><bpmn:startEvent id="sps">{form if inner else ""}</bpmn:startEvent>'
+           '<bpmn:endEvent id="spe"/><bpmn:sequenceFlow id="sf" sourceRef="sps" targetRef="spe"/></bpmn:subProcess>')
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions '
+            'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+            'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="D" targetNamespace="http://x">'
+            f'<bpmn:process id="p" isExecutable="true">{start}{sub}<bpmn:endEvent id="e"/>'
+            '<bpmn:sequenceFlow id="f1" sourceRef="inicio" targetRef="sp"/>'
+            '<bpmn:sequenceFlow id="f2" sourceRef="sp" targetRef="e"/></bpmn:process></bpmn:definitions>').encode()
+
+
+START_FIELDS = ('<camunda:formField id="monto" label="Monto" type="long"><camunda:validation>'
+                '<camunda:constraint name="required"/></camunda:validation></camunda:formField>'
+                '<camunda:formField id="nota" label="Nota" type="string"/>')
+
+
+def test_a_camunda_start_form_is_the_process_start_form(engine):
+    files = [("p.bpmn", _camunda_start(START_FIELDS))]
+    assert forms_of(files)["p.inicio"]["required"] == ["monto"]
+    engine.deploy(files)
+    assert list(engine.start_form("p")["properties"]) == ["monto", "nota"]
+    with pytest.raises(FormError) as refused:
+        engine.start("p", {"region": "CL-RM"})
+    assert list(refused.value.errors) == ["monto"]
+    case = engine.case(engine.start("p", {"region": "CL-RM", "monto": 5}))
+    assert case["status"] == "completed" and case["data"] == {"region": "CL-RM", "monto": 5, "nota": None}
+
+
+def test_a_camunda_form_on_a_subprocess_start_is_ignored_with_a_warning(engine):
+    files = [("p.bpmn", _camunda_start(START_FIELDS, inner=True))]
+    problems = engine.validate(files)
+    assert errors_of(problems) == [] and [p.element for p in problems] == ["startEvent sps"]
+    assert "se ignora" in problems[0].message
+    engine.deploy(files)
+    assert engine.start_form("p") is None
+    assert [m["key"] for m in engine.models() if m["kind"] == "form"] == []

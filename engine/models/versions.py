@@ -299,5 +299,5 @@ def lanes_and_start_form(bpmn: str, process_id: str, mapping=None):
         lanes[task.get("id")] = role
     start_form = None
     for start in process.findall("bpmn:startEvent", ns):
-        start_form = validation.form_key_of(validation.properties(start).get("formJsonSchemaFilename")) or start_form
+        start_form = validation.start_form_key(start, process_id) or start_form
     return lanes, start_form, validation.user_task_forms(process)
