@@ -99,3 +99,19 @@ def test_a_process_without_a_start_form_asks_the_analyst_for_the_region(client, 
     national = client.post("/casos/nuevo/p_ventas", data={})
     assert national.status_code == 302
     assert engine.case(int(national.location.rsplit("/", 1)[1]))["region"] is None
+
+
+def test_a_start_form_without_the_region_gets_it_first(client, auth, engine):
+    """A Camunda start form (camunda:formData on the start event) asks its fields; the page adds the region."""
+    from tests.test_foreign_forms import START_FIELDS, _camunda_start
+
+    engine.deploy([("p.bpmn", _camunda_start(START_FIELDS))])
+    auth.login("analista")
+    page = client.get("/casos/nuevo/p").text
+    assert page.index("Región del caso") < page.index("Monto") < page.index("Nota")
+    missing = client.post("/casos/nuevo/p", data={"region": "CL-RM"})
+    assert missing.status_code == 422 and "Este campo es obligatorio." in missing.text
+    started = client.post("/casos/nuevo/p", data={"region": "CL-BI", "monto": "7"})
+    assert started.status_code == 302, started.text
+    case = engine.case(int(started.location.rsplit("/", 1)[1]))
+    assert case["region"] == "CL-BI" and case["data"]["monto"] == 7
