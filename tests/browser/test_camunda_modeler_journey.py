@@ -76,15 +76,21 @@ def test_a_camunda_modeler_diagram_runs_from_upload_to_the_last_task(browser, li
     assert deployed.model_version("process", "cotizacion_exportacion")["dependencies"]["lanes"] == {
         "Ventas": "ejecutivo_cpe", "Supervisor": "jefe_regional"}
 
-    # -- the analyst starts a case (the process has no start form: the page asks for the region) ------------
+    # -- the analyst starts a case: the start event's formData, and the region the page adds ---------------
     page.goto(f"{live_server}/casos/nuevo")
     page.get_by_role("link", name="Cotización de exportación").click()
-    page.get_by_label("Región del caso").select_option("CL-RM")
+    form = page.locator("form.taskform")
+    expect(form.get_by_label("Canal de la solicitud")).to_have_value("correo")  # six options: a list
+    form.get_by_label("Quién solicita").fill("Marta Rojas")
+    form.get_by_label("Canal de la solicitud").select_option(label="Feria internacional")
+    form.get_by_label("Región del caso").select_option("CL-RM")
     shot(page, "camunda-start")
     page.get_by_role("button", name="Iniciar el caso").click()
     page.wait_for_url(re.compile(r".*/casos/\d+$"))
     case_id = int(page.url.rsplit("/", 1)[1])
-    assert deployed.case(case_id)["region"] == "CL-RM"
+    started = deployed.case(case_id)
+    assert started["region"] == "CL-RM" and (started["data"]["solicitante"], started["data"]["canal"]) == (
+        "Marta Rojas", "feria")
     _logout(page)
 
     # -- Ventas (CPE executives of the region) registers the request: every formData field type ------------

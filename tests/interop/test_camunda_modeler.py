@@ -25,6 +25,7 @@ BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 PEOPLE = {"vero": ("ejecutivo_cpe", REGION), "jefa": ("jefe_regional", REGION),
           "pedro": ("ejecutivo_prochile", REGION), "otra": ("ejecutivo_cpe", "CL-BI"), "ana": ("analista", None)}
 ROLE_OF_TASK = {"Task_Registrar": "vero", "Task_Aprobar": "jefa", "Task_Reservar": "pedro"}
+START = {"region": REGION, "solicitante": "Marta Rojas", "canal": "feria"}
 RESERVA = {"naviera": "msc", "contenedores": 3, "fecha_zarpe": "2027-04-02"}
 
 
@@ -75,7 +76,8 @@ def test_the_lanes_mapped_it_deploys_with_the_forms_generated_from_form_data(eng
     deployed = engine.deploy(files(), author="ana", message="Camunda Modeler", lanes=LANES)
     assert sorted((d["kind"], d["key"]) for d in deployed) == [
         ("decision", "riesgo_cotizacion"), ("form", "coordinacion_embarque.Task_Reservar"),
-        ("form", "cotizacion_exportacion.Task_Aprobar"), ("form", "cotizacion_exportacion.Task_Registrar"),
+        ("form", "cotizacion_exportacion.StartEvent_Solicitud"), ("form", "cotizacion_exportacion.Task_Aprobar"),
+        ("form", "cotizacion_exportacion.Task_Registrar"),
         ("process", "coordinacion_embarque"), ("process", "cotizacion_exportacion")]
     main = engine.model_version("process", "cotizacion_exportacion")
     assert main["dependencies"]["lanes"] == {"Ventas": "ejecutivo_cpe", "Supervisor": "jefe_regional"}
@@ -90,6 +92,9 @@ def test_the_lanes_mapped_it_deploys_with_the_forms_generated_from_form_data(eng
     assert props["monto"]["minimum"] == 1 and props["primera_exportacion"]["default"] is False
     approve = json.loads(engine.model_version("form", "cotizacion_exportacion.Task_Aprobar")["content"])
     assert approve["properties"]["cliente"]["readOnly"] is True
+    start = engine.start_form("cotizacion_exportacion")  # the start event's formData: a Camunda start form
+    assert list(start["properties"]) == ["solicitante", "canal"] and start["required"] == ["solicitante"]
+    assert engine.start_form("coordinacion_embarque") is None
 
 
 # (answers to «Registrar la solicitud», the DMN's result, the tasks that follow in order, how it ends)
@@ -130,7 +135,8 @@ def _work(engine, case_id, bpmn_id, answers):
 
 @pytest.mark.parametrize("label,registro,riesgo,then,end", JOURNEYS, ids=[j[0] for j in JOURNEYS])
 def test_the_decision_routes_the_case_through_the_inboxes_to_its_end(ready, label, registro, riesgo, then, end):
-    case_id = ready.start("cotizacion_exportacion", {"region": REGION}, actor="ana")
+    case_id = ready.start("cotizacion_exportacion", START, actor="ana")
+    assert ready.case(case_id)["region"] == REGION
     _work(ready, case_id, "Task_Registrar", registro)
     data = ready.case(case_id)["data"]
     assert data.get("riesgo") == riesgo, ready.case(case_id)["error"]
@@ -148,7 +154,11 @@ def test_the_decision_routes_the_case_through_the_inboxes_to_its_end(ready, labe
 
 
 def test_a_form_data_form_refuses_what_its_fields_do_not_allow(ready):
-    case_id = ready.start("cotizacion_exportacion", {"region": REGION}, actor="ana")
+    for bad, field in (({"region": REGION}, "solicitante"), ({**START, "canal": "fax"}, "canal")):
+        with pytest.raises(FormError) as refused:
+            ready.start("cotizacion_exportacion", bad, actor="ana")
+        assert list(refused.value.errors) == [field]
+    case_id = ready.start("cotizacion_exportacion", START, actor="ana")
     [task] = ready.ready_tasks(case_id=case_id)
     for bad, field in (({"monto": 10}, "cliente"), ({"cliente": "Viña Sur", "monto": 0}, "monto"),
                        ({"cliente": "Viña Sur", "monto": 10, "mercado": "africa"}, "mercado"),
