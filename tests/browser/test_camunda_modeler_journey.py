@@ -117,6 +117,7 @@ def test_a_camunda_modeler_diagram_runs_from_upload_to_the_last_task(browser, li
     _open_task(page, live_server, "jefa", "Aprobar la cotización")
     form = page.locator("form.taskform")
     expect(form.get_by_label("Cliente")).to_have_value("Viña Los Andes SpA")  # readonly: the case's value
+    expect(form.get_by_label("Cliente")).not_to_be_editable()
     shot(page, "camunda-task-aprobar")
     form.get_by_label("¿Aprueba la cotización?").check()
     form.get_by_label("Observaciones").fill("Pago anticipado del 30 %.")
