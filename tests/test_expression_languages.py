@@ -67,6 +67,8 @@ CONDITIONS = [  # (condition, language named, Python equivalent or None)
     ('"verde", "amarillo"', "FEEL", None),
     ("/pedido/monto > 5", "XPath", None),
     ("bpmn:getDataObject('monto')", "XPath", "monto"),
+    ("aprobada == true", "FEEL o JUEL", "aprobada == True"),
+    ("not (x == null) and y != false", "FEEL o JUEL", "not (x == None) and y != False"),
 ]
 
 
@@ -87,6 +89,16 @@ def test_the_python_equivalent_deploys_and_routes_the_case(engine):
     engine.deploy(files)
     assert [t["bpmn_id"] for t in engine.ready_tasks(case_id=engine.start("p_c", {"score": 7}))] == ["U"]
     assert engine.ready_tasks(case_id=engine.start("p_c", {"score": 3})) == []
+
+
+@pytest.mark.parametrize("text,python", [
+    ("true", "True"), ("false", "False"), ("null", "None"), ("x == true", "x == True"),
+    ("x in [true, null]", "x in [True, None]"),
+    ("True", None), ("'true'", None), ('"es true"', None), ("datos.true", None), ("truex", None), ("es_true", None),
+    ("'sin cerrar", None), ("", None),
+])
+def test_feel_literals_are_written_as_python(text, python):
+    assert expression_languages.literals(text) == python
 
 
 def test_valid_python_that_looks_like_feel_is_not_refused(engine):

@@ -85,6 +85,8 @@ def test_camunda_task_runs_validates_and_pins_its_form(engine):
     engine.complete(task["id"], {"producto": "Vino", "cajas": 12, "mercado": "cn", "fecha_envio": "2026-12-24"})
     case = engine.case(case_id)
     assert case["status"] == "completed" and case["data"]["cajas"] == 12 and case["data"]["mercado"] == "cn"
+    # as in Camunda, a field left empty is in the case as null; the read-only one keeps the case's value
+    assert case["data"]["urgente"] is None and case["data"]["razon_social"] == "Viña Sur SpA"
     again = engine.deploy(collect_files([CAMUNDA]))
     assert not any(r["created"] for r in again)  # the same diagram: the same form, no new version
 
@@ -262,6 +264,26 @@ def test_read_only_field_is_not_required_and_never_sent():
     assert refused.value.errors == {"a": "a: Este campo es de solo lectura."}
 
 
+@pytest.mark.parametrize(("nulls", "answers", "stored"), [
+    (True, {"b": "x"}, {"b": "x", "c": None}),  # a left empty; the read-only a is never written
+    (True, {"b": "x", "c": 2}, {"b": "x", "c": 2}),
+    (False, {"b": "x"}, {"b": "x"}),  # our own forms: what was answered, nothing else
+    (None, {"b": "x"}, {"b": "x"}),
+])
+def test_a_generated_form_stores_the_fields_left_empty_as_null(nulls, answers, stored):
+    schema = {"type": "object", "properties": {"a": {"type": "string", "readOnly": True}, "b": {"type": "string"},
+                                               "c": {"type": "integer"}}}
+    if nulls is not None:
+        schema["x-vacios-nulos"] = nulls
+    assert Form("f", 1, schema).validate(answers) == stored
+
+
+def test_form_data_forms_say_fields_left_empty_are_null():
+    schema = forms_of(collect_files([CAMUNDA]))["solicitud_camunda.registrar_solicitud"]
+    assert schema["x-vacios-nulos"] is True
+    load_form(json.dumps(schema))  # the annotation is one of ours
+
+
 def test_deploy_refuses_what_validate_refuses(engine):
     files = [("p.bpmn", camunda('<camunda:formField id="a b" type="string"/>'))]
     with pytest.raises(DeployError):
@@ -308,3 +330,44 @@ def test_one_form_with_two_ui_schemas_is_refused():
     assert [(p.file, p.message[-60:]) for p in problems] == [
         ("p.bpmn", "un esquema de interfaz (f-uischema.json, g-uischema.json): use uno solo"[-60:]),
         ("q.bpmn", "un esquema de interfaz (g-uischema.json, f-uischema.json): use uno solo"[-60:])]
+
+
+def _camunda_start(fields: str, inner: bool = False) -> bytes:
+    """A process whose start event (or, `inner`, its subprocess's start event) has camunda:formData."""
+    form = f"<bpmn:extensionElements><camunda:formData>{fields}</camunda:formData></bpmn:extensionElements>"
+    start = f'<bpmn:startEvent id="inicio" name="Pedido">{"" if inner else form}</bpmn:startEvent>'
+    sub = (f'<bpmn:subProcess id="sp"><bpmn:startEvent id="sps">{form if inner else ""}</bpmn:startEvent>'
+           '<bpmn:endEvent id="spe"/><bpmn:sequenceFlow id="sf" sourceRef="sps" targetRef="spe"/></bpmn:subProcess>')
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions '
+            'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+            'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="D" targetNamespace="http://x">'
+            f'<bpmn:process id="p" isExecutable="true">{start}{sub}<bpmn:endEvent id="e"/>'
+            '<bpmn:sequenceFlow id="f1" sourceRef="inicio" targetRef="sp"/>'
+            '<bpmn:sequenceFlow id="f2" sourceRef="sp" targetRef="e"/></bpmn:process></bpmn:definitions>').encode()
+
+
+START_FIELDS = ('<camunda:formField id="monto" label="Monto" type="long"><camunda:validation>'
+                '<camunda:constraint name="required"/></camunda:validation></camunda:formField>'
+                '<camunda:formField id="nota" label="Nota" type="string"/>')
+
+
+def test_a_camunda_start_form_is_the_process_start_form(engine):
+    files = [("p.bpmn", _camunda_start(START_FIELDS))]
+    assert forms_of(files)["p.inicio"]["required"] == ["monto"]
+    engine.deploy(files)
+    assert list(engine.start_form("p")["properties"]) == ["monto", "nota"]
+    with pytest.raises(FormError) as refused:
+        engine.start("p", {"region": "CL-RM"})
+    assert list(refused.value.errors) == ["monto"]
+    case = engine.case(engine.start("p", {"region": "CL-RM", "monto": 5}))
+    assert case["status"] == "completed" and case["data"] == {"region": "CL-RM", "monto": 5, "nota": None}
+
+
+def test_a_camunda_form_on_a_subprocess_start_is_ignored_with_a_warning(engine):
+    files = [("p.bpmn", _camunda_start(START_FIELDS, inner=True))]
+    problems = engine.validate(files)
+    assert errors_of(problems) == [] and [p.element for p in problems] == ["startEvent sps"]
+    assert "se ignora" in problems[0].message
+    engine.deploy(files)
+    assert engine.start_form("p") is None
+    assert [m["key"] for m in engine.models() if m["kind"] == "form"] == []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from engine.models import sandbox
+from engine.models import expression_languages, sandbox
 
 HIT_POLICIES = ("UNIQUE", "FIRST", "COLLECT")  # what SpiffWorkflow's DMN engine implements
 _QUESTION = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")  # "?" outside quotes, as SpiffWorkflow does
@@ -26,16 +26,26 @@ def input_entry_problem(text: str | None) -> str | None:
     if len(source) > sandbox.MAX_SOURCE:  # before the regex below, which is quadratic in the "?" it finds
         return f"el código supera {sandbox.MAX_SOURCE} caracteres"
     if _QUESTION.search(source):
-        return sandbox.check(_QUESTION.sub("dmninputexpr", source), "eval")
+        return sandbox.check(_QUESTION.sub("dmninputexpr", source), "eval") or _feel_literals(source)
     if sandbox.check(source, "eval") is None:  # a value compared with ==
-        return None
-    return sandbox.check(f"dmninputexpr {source}", "eval")  # an operator and a value: "< 35", "in [1, 2]"
+        return _feel_literals(source)
+    return sandbox.check(f"dmninputexpr {source}", "eval") or _feel_literals(source)  # "< 35", "in [1, 2]"
 
 
 def output_entry_problem(text: str | None) -> str | None:
     if text is None or not text.strip():
         return None
-    return sandbox.check(text.strip(), "eval")
+    return sandbox.check(text.strip(), "eval") or _feel_literals(text.strip())
+
+
+def _feel_literals(source: str) -> str | None:
+    """Why a cell that names true, false or null (FEEL's literals, variables to Python: the case would fail
+    when the table runs) cannot stay as it is, with its Python spelling; None if it names none."""
+    equivalent = expression_languages.literals(source)
+    if equivalent is None:
+        return None
+    return ("true, false y null son valores de FEEL (el lenguaje de DMN de Camunda); aquí las celdas se escriben "
+            f"en Python: escriba «{equivalent}»")
 
 
 def _text(node, ns):

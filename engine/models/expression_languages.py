@@ -8,9 +8,11 @@ Diagrams drawn in Camunda Modeler or other tools carry conditions, timers and fi
 where the translation is mechanical, its Python equivalent (`${score > 5}` → `score > 5`), checked
 to compile in the sandbox before it is offered.
 
-Only text that is not valid Python is diagnosed (valid Python is never refused here), except two
+Only text that is not valid Python is diagnosed (valid Python is never refused here), except three
 shapes whose Python meaning is never what was meant: a bare ISO 8601 timer value (a variable name
-to Python) and a condition that is a list of values (a tuple, always true). Everything here is a
+to Python), a condition that is a list of values (a tuple, always true) and the FEEL/JUEL literals
+`true`, `false` and `null` (names of variables to Python, that no case has: `aprobada == true` fails
+when it runs; `literals()` gives the text with True, False and None). Everything here is a
 single left-to-right scan of the text (at most sandbox.MAX_SOURCE characters): no regular
 expression that could backtrack.
 """
@@ -32,6 +34,7 @@ _JUEL_WORDS = {"eq": "==", "ne": "!=", "gt": ">", "lt": "<", "ge": ">=", "le": "
 _JUEL_OPS = {"&&": "and", "||": "or", "!": "not"}
 _FEEL_WORDS = {"then", "between", "satisfies", "some", "every", "instance"}
 _FEEL_FUNCTIONS = ("date and time", "date", "time", "duration", "years and months duration")
+_LITERALS = {"true": "True", "false": "False", "null": "None"}
 _CRON_CHARS = set("0123456789*?/,-#LW") | set("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
@@ -72,6 +75,26 @@ def _scan(text: str):
             tokens.append(("op", char))
         i = j
     return tokens
+
+
+def literals(text: str) -> str | None:
+    """`text` with the FEEL/JUEL literals true, false and null (as names, not in quotes nor after a dot)
+    written as Python's True, False and None; None when it has none of them (or a quote is never closed)."""
+    if not text or len(text) > sandbox.MAX_SOURCE:
+        return None
+    tokens = _scan(text)
+    if tokens is None:
+        return None
+    out, found, previous = [], False, None
+    for kind, value in tokens:
+        if kind == "name" and value in _LITERALS and previous != ("op", "."):
+            out.append(_LITERALS[value])
+            found = True
+        else:
+            out.append(value)
+        if kind != "space":
+            previous = (kind, value)
+    return "".join(out).strip() if found else None
 
 
 def _python(text: str) -> str | None:
@@ -260,6 +283,9 @@ def foreign(source: str | None, what: str, timer: str | None = None, condition: 
             return _message(what, "FEEL (el lenguaje de expresiones de DMN y Camunda), con la función "
                                   "«date and time»", None, "en Python las fechas son textos ISO 8601, como "
                                                            "«\"2026-03-02T09:00:00\"», o datetime.fromisoformat(…)")
+        equivalent = literals(source)
+        if equivalent and _python(equivalent):
+            return _message(what, "FEEL o JUEL (con los valores true, false o null)", _python(equivalent))
         if condition and isinstance(tree.body, ast.Tuple) and tree.body.elts and \
                 all(isinstance(e, ast.Constant) for e in tree.body.elts):
             values = ", ".join(ast.unparse(e) for e in tree.body.elts)

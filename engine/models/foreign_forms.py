@@ -1,7 +1,9 @@
 """Forms that other modelers write, turned into forms of ours at deploy.
 
 - Camunda Modeler's generated task forms (`camunda:formData` on a user task) become a JSON Schema,
-  stored and pinned like any form (its key: `<process id>.<task id>`, its file: the diagram).
+  stored and pinned like any form (its key: `<process id>.<task id>`, its file: the diagram); as in
+  Camunda, a field left empty is stored as null (`"x-vacios-nulos": true`, engine/models/forms.py), so a
+  condition or decision table that reads an optional field does not fail on it.
 - SpiffArena's forms (`formJsonSchemaFilename` / `formUiSchemaFilename`): the JSON Schema is adapted
   where our rules need it, and the UI schema's order, widgets and help texts become our annotations
   (`x-order`, `x-widget`, `x-help`, `x-placeholder`; `ui:description`/`ui:title` set `description`/
@@ -18,7 +20,7 @@ import hashlib
 import json
 import re
 
-from engine.models.forms import FIELD_NAME, WIDGETS, json_depth_problem
+from engine.models.forms import FIELD_NAME, NULLS, WIDGETS, json_depth_problem
 
 CAMUNDA_NS = ("http://camunda.org/schema/1.0/bpmn", "http://activiti.org/bpmn")
 MAX_KEY = 120  # model_versions.key
@@ -132,7 +134,8 @@ def formdata_schema(task, title: str) -> tuple[dict, list[str]]:
             else:
                 prop["default"] = value
         properties[ident] = prop
-    schema = {"title": title, "type": "object", "properties": properties}
+    # Camunda stores every field of a generated form, null when left empty: conditions and tables read them
+    schema = {"title": title, "type": "object", "properties": properties, NULLS: True}
     required = [r for r in dict.fromkeys(required) if not properties[r].get("readOnly")]
     if required:
         schema["required"] = required

@@ -511,6 +511,22 @@ def _read_only_sent(schema: dict, data: dict) -> list[str]:
     return sorted(found)
 
 
+NULLS = "x-vacios-nulos"  # a form whose fields left empty are stored as null (Camunda's generated forms)
+
+
+def _with_nulls(schema: dict, data: dict) -> dict:
+    """`data` with each top-level field the answer leaves out as None when the form says so (`"x-vacios-nulos":
+    true`: Camunda stores every field of a generated task form, null when empty, and its diagrams' conditions
+    and decision tables read them). A read-only field is never written: it shows the case's value."""
+    if schema.get(NULLS) is not True:
+        return data
+    found = dict(data)
+    for name, prop in (schema.get("properties") or {}).items():
+        if name not in found and not (isinstance(prop, dict) and prop.get("readOnly") is True):
+            found[name] = None
+    return found
+
+
 @dataclass
 class Form:
     key: str
@@ -539,7 +555,7 @@ class Form:
             errors.setdefault(field, f"{label}: {text}" if label else text)
         if errors:
             raise FormError(errors)
-        return _normalise(self.schema, data)
+        return _with_nulls(self.schema, _normalise(self.schema, data))
 
     @property
     def title(self) -> str:

@@ -152,6 +152,17 @@ def task_form_key(node, process_id: str) -> str:
     return foreign_forms.CONFIRM_FORM_KEY
 
 
+def start_form_key(node, process_id: str) -> str | None:
+    """The form a start event asks for: its own (`formJsonSchemaFilename`), the one generated from its
+    camunda:formData (a Camunda start form), or None."""
+    key = form_key_of(properties(node).get("formJsonSchemaFilename"))
+    if key:
+        return key
+    if foreign_forms.camunda_form_data(node) is not None:
+        return foreign_forms.generated_key(process_id, node.get("id") or "")
+    return None
+
+
 def user_task_forms(process) -> dict:
     """The form of each user task of a process element (subprocesses included): task id -> form key."""
     return {n.get("id"): task_form_key(n, process.get("id")) for n in process.iter(f"{{{NS['bpmn']}}}userTask")}
@@ -271,6 +282,15 @@ def check_bpmn(filename: str, tree, operators=None, lanes: LaneMapping | None = 
             key = form_key_of(properties(node).get("formJsonSchemaFilename"))
             if key:
                 art.uses_forms.add((key, node))
+            elif foreign_forms.camunda_form_data(node) is not None:
+                if node.getparent() is not process:
+                    problem(node, "camunda:formData en el inicio de un subproceso no se muestra: nadie inicia el "
+                                  "subproceso a mano; se ignora", "warning")
+                    continue
+                form = _generated_form(filename, node, art.key, problem)
+                if form is not None:
+                    generated.append(form)
+                    art.uses_forms.add((form.key, node))
         for node in process.iter(f"{{{NS['bpmn']}}}serviceTask"):
             for check in (retry_policy, deadline.limit_seconds):
                 try:

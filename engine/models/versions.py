@@ -301,7 +301,7 @@ def lanes_and_start_form(bpmn: str, process_id: str, mapping=None):
         lanes[task.get("id")] = role
     start_form = start_role = None
     for start in process.findall("bpmn:startEvent", ns):
-        form = validation.form_key_of(validation.properties(start).get("formJsonSchemaFilename"))
+        form = validation.start_form_key(start, process_id)
         if form or start_role is None:
             start_role = lanes.get(start.get("id"))
         start_form = form or start_form

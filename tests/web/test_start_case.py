@@ -102,3 +102,47 @@ def test_the_regional_head_starts_a_redistribution_and_an_executive_cannot(shipp
     assert "eje.rm (Eje RM): 0 de 50 empresas; eje2.rm: 0 de 50 empresas" in page
     done = client.post(f"/tareas/{task['id']}", data={"redistribucion_jefe.modo_redistribucion": "sin_cambios"})
     assert done.status_code == 302 and shipped.case(task["case_id"])["status"] == "completed"
+
+
+def test_a_process_without_a_start_form_asks_the_analyst_for_the_region(client, auth, engine):
+    """A process drawn elsewhere has no start form: the page asks only for the case's region (optional), which
+    decides whose inboxes its tasks reach; a value that is not a region starts nothing."""
+    from tests.minimal_models import FORM
+    from tests.test_lane_roles import SALES
+
+    engine.deploy([FORM, ("ventas.bpmn", SALES)], lanes={"Ventas": "ejecutivo_cpe", "Gerencia": "jefe_regional"})
+    auth.login("eje.rm")
+    assert "/casos/nuevo/p_ventas" not in client.get("/casos/nuevo").text  # a regional user: not without a region
+    assert client.get("/casos/nuevo/p_ventas").status_code == 404
+    client.post("/salir")
+    auth.login("analista")
+    page = client.get("/casos/nuevo/p_ventas").text
+    assert "Región del caso" in page and '<option value="CL-RM"' in page
+    refused = client.post("/casos/nuevo/p_ventas", data={"region": "CL-XX"})
+    assert refused.status_code == 422 and "Elija una región de la lista." in refused.text
+    assert cases(engine) == 0
+    started = client.post("/casos/nuevo/p_ventas", data={"region": "CL-RM"})
+    assert started.status_code == 302, started.text
+    case_id = int(started.location.rsplit("/", 1)[1])
+    assert engine.case(case_id)["region"] == "CL-RM"
+    [task] = engine.ready_tasks(case_id=case_id)
+    assert [t["id"] for t in engine.ready_tasks(user="eje.rm")] == [task["id"]]
+    national = client.post("/casos/nuevo/p_ventas", data={})
+    assert national.status_code == 302
+    assert engine.case(int(national.location.rsplit("/", 1)[1]))["region"] is None
+
+
+def test_a_start_form_without_the_region_gets_it_first(client, auth, engine):
+    """A Camunda start form (camunda:formData on the start event) asks its fields; the page adds the region."""
+    from tests.test_foreign_forms import START_FIELDS, _camunda_start
+
+    engine.deploy([("p.bpmn", _camunda_start(START_FIELDS))])
+    auth.login("analista")
+    page = client.get("/casos/nuevo/p").text
+    assert page.index("Región del caso") < page.index("Monto") < page.index("Nota")
+    missing = client.post("/casos/nuevo/p", data={"region": "CL-RM"})
+    assert missing.status_code == 422 and "Este campo es obligatorio." in missing.text
+    started = client.post("/casos/nuevo/p", data={"region": "CL-BI", "monto": "7"})
+    assert started.status_code == 302, started.text
+    case = engine.case(int(started.location.rsplit("/", 1)[1]))
+    assert case["region"] == "CL-BI" and case["data"]["monto"] == 7

@@ -11,6 +11,7 @@ from engine.cases.comments import MAX_LENGTH as COMMENT_MAX_LENGTH
 from engine.cases.comments import add_comment, comments
 from engine.cases.queries import case_path, case_record, cases
 from engine.domain import roles
+from engine.domain.regions import REGIONS, is_region
 from engine.models import versions
 from webapp.shared import formrender, strictjson
 from webapp.shared.access_record import record_access
@@ -50,6 +51,26 @@ def _asks_region(process_id) -> bool:
     return "region" in (current_engine().start_form(process_id) or {}).get("properties", {})
 
 
+def _start_schema(process_id) -> tuple[dict, bool]:
+    """(the form that starts a case of the process, whether the page added the region to it). A start form
+    that does not ask for the region (a Camunda start form, or none: a process drawn elsewhere, or started by
+    a timer) gets it first, optional: the case's region decides whose inboxes its tasks reach; without one
+    the case is national (its tasks reach only the analysts without a region). Not added to a form that
+    refuses other fields (`"additionalProperties": false`)."""
+    schema = current_engine().start_form(process_id) or {"type": "object", "properties": {}}
+    props = schema.get("properties") or {}
+    if "region" in props or schema.get("additionalProperties") is False:
+        return schema, False
+    region = {"type": "string", "title": _("Región del caso"), "x-widget": "select",
+              "x-help": _("Sus tareas se ofrecen al personal de esta región y a los analistas nacionales; sin "
+                          "región, solo a los analistas nacionales."),
+              "oneOf": [{"const": code, "title": name} for code, name in REGIONS.items()]}
+    schema = dict(schema, properties={"region": region, **props})
+    if isinstance(schema.get("x-order"), list):
+        schema["x-order"] = ["region", *schema["x-order"]]
+    return schema, True
+
+
 @bp.get("/casos/nuevo")
 @require(roles.START_CASES)
 def new():
@@ -64,7 +85,7 @@ def start(process_id):
     if row is None:
         abort(404)
     name = row["name"] or row["key"]
-    schema = current_engine().start_form(process_id) or {"type": "object", "properties": {}}
+    schema, region_added = _start_schema(process_id)
     region = roles.region_scope(current_user)
     has_region = "region" in schema.get("properties", {})
     values, errors, status, open_case = {}, {}, 200, None
@@ -74,6 +95,8 @@ def start(process_id):
         if region is not None:
             if values.get("region") != region:
                 errors = {"region": _("Solo puede iniciar casos de su región.")}
+        elif region_added and "region" in values and not is_region(values["region"]):
+            errors = {"region": _("Elija una región de la lista.")}
         open_case = values.get("rut") and current_engine().open_case_of(values.get("rut"), process_id)
         if open_case:
             errors = {"rut": _("Esta empresa ya tiene un caso en curso de este proceso (#%(id)s): continúe en él.",
