@@ -125,6 +125,7 @@ TIMER_REFUSALS = [  # (kind, expression, what the message says)
     ("timeDate", "timedelta(days=1)", "da una duración, y timeDate necesita una fecha"),
     ("timeDuration", "dias_habiles(5)", "da una fecha, y timeDuration necesita una duración"),
     ("timeDuration", "(datetime.now() + timedelta(days=1)).isoformat()", "da una fecha"),
+    ("timeDuration", "datetime.datetime.utcnow() + datetime.timedelta(hours=1)", "da una fecha"),
     ("timeDuration", '"5 minutos"', "no es válido para timeDuration"),
     ("timeDate", '"P5D"', "no es válido para timeDate"),
     ("timeCycle", "timedelta(hours=1)", "timeCycle necesita un intervalo repetido"),

@@ -151,3 +151,59 @@ def test_ordinary_code_runs_within_the_bounds():
     context = {"n": 1}
     env.execute("for i in range(1000):\n    n += i", context)
     assert context["n"] == 1 + sum(range(1000))
+
+
+# -- dates, times and durations: every public attribute of their types, and only on them --------------
+
+DATE_EXPRESSIONS = [  # (expression, what it gives with the engine's clock at 2026-03-02T09:00:00+00:00)
+    ("datetime.now().timestamp()", 1772442000.0),
+    ("datetime.datetime.utcnow().timestamp()", 1772442000.0),  # SpiffWorkflow's examples offer the module
+    ("datetime.timedelta(days=1)", "P1D"),
+    ("datetime.now().isocalendar()[1]", 10),
+    ("datetime.now().replace(day=1).isoformat()", "2026-03-01T09:00:00+00:00"),
+    ("datetime.now().time().strftime('%H:%M')", "09:00"),
+    ("datetime.now().toordinal() - datetime.fromisoformat('2026-01-01').toordinal()", 60),
+    ("timedelta(hours=36).days", 1),
+    ("timedelta(hours=36).microseconds", 0),
+    ("datetime.strptime('02-03-2026', '%d-%m-%Y').isoformat()", "2026-03-02T00:00:00"),
+    ("datetime.fromtimestamp(0).isoformat()", "1970-01-01T00:00:00"),  # the child runs in UTC
+    # whatever date class the code reaches, the clock it reads is the engine's
+    ("datetime.now().date().today()", "2026-03-02"),
+    ("datetime.min.now().isoformat()", "2026-03-02T09:00:00+00:00"),
+]
+
+
+@pytest.mark.parametrize("expression,expected", DATE_EXPRESSIONS)
+def test_dates_offer_the_public_attributes_of_their_types(expression, expected):
+    from datetime import UTC, datetime
+
+    from engine.basics import clock
+
+    assert sandbox.check(expression) is None
+    with clock.using(clock.VirtualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))):
+        assert ENV.evaluate(expression, {}) == expected
+
+
+DATE_REFUSALS = [  # date attributes on anything else, and formats that would grow without bound
+    ("'texto'.timestamp()", "atributo 'timestamp'"),
+    ("respuestas.total_seconds()", "atributo 'total_seconds'"),
+    ("[1].isocalendar", "atributo 'isocalendar'"),
+    ("datetime.now().strftime('%0999999999Y')", "formato de fecha"),
+    ("datetime.strptime('1', '%0999999999Y')", "formato de fecha"),
+    ("datetime.strptime('1' * 1000, '%Y')", "texto de fecha"),
+    ("datetime.strftime('no es fecha', '%Y')", "strftime necesita una fecha"),
+]
+
+
+@pytest.mark.parametrize("expression,says", DATE_REFUSALS)
+def test_date_attributes_only_on_dates_and_small_formats(expression, says):
+    with pytest.raises(sandbox.SandboxError, match=says):
+        ENV.evaluate(expression, {"respuestas": {"x": 1}})
+
+
+def test_the_date_attributes_are_the_public_names_of_the_date_types():
+    from datetime import date, datetime, time, timedelta
+
+    public = {n for kind in (date, datetime, time, timedelta) for n in dir(kind) if not n.startswith("_")}
+    assert sandbox._DATE_ATTRS == public | {"datetime", "timedelta"}
+    assert not any(name.startswith("_") for name in sandbox._DATE_ATTRS)

@@ -9,8 +9,13 @@ or attributes starting with "_", a small set of builtins, at most MAX_SOURCE cha
 Dates and durations
 -------------------
 As in SpiffArena's script environment, code may use `datetime` (whose `now()`, `utcnow()` and
-`today()` read the engine's clock, in UTC) and `timedelta`, with the attributes listed in
-_ALLOWED_ATTRS. Case values are plain JSON, so what an expression gives or a script leaves is
+`today()` read the engine's clock, in UTC; `datetime.datetime` and `datetime.timedelta` also work,
+as in SpiffWorkflow's examples, which offer the module) and `timedelta`. On a date, date-time, time
+or duration, or on its class, every public attribute of its type is allowed (`timestamp()`,
+`isocalendar()`, `replace()` …: they give only dates, numbers, texts and tuples); `strftime` and
+`strptime` take formats of at most MAX_DATE_TEXT characters, and whichever date class code reaches,
+`now`/`utcnow`/`today` read the engine's clock. On any other value only the names of _ALLOWED_ATTRS
+are. Case values are plain JSON, so what an expression gives or a script leaves is
 turned into ISO 8601 text in the child (`plain_times`): a date-time or date its `isoformat()`, a
 duration "PT30S"/"P2DT3H" — what timer definitions take (a timer `timedelta(seconds=30)` waits
 30 seconds). `unavailable_names` tells at deploy which functions and SpiffArena modules do not
@@ -99,6 +104,7 @@ import sys
 import threading
 import time
 from datetime import date, datetime, timedelta
+from datetime import time as dt_time
 from functools import lru_cache
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec, safe_builtins
@@ -123,10 +129,16 @@ _ALLOWED_ATTRS = {
     "get", "keys", "values", "items", "append", "extend", "lower", "upper", "strip",
     "startswith", "endswith", "split", "join", "replace", "title", "count", "index",
     "isoformat", "year", "month", "day",
-    # dates and durations (SpiffArena's script environment offers `datetime` and `timedelta`)
-    "now", "utcnow", "today", "fromisoformat", "total_seconds", "days", "seconds", "hour", "minute",
-    "second", "weekday", "isoweekday", "date", "strftime",
 }
+# Dates, times and durations: on a value (or class) of these types every public attribute of its
+# type is allowed (`_date_attribute`). They are immutable, small, and their methods give only
+# dates, numbers, texts and tuples, so none leads anywhere else; the two that take a format are
+# size-checked and the clock readers read the engine's clock.
+_DATE_KINDS = (date, dt_time, timedelta)  # datetime is a date
+_DATE_ATTRS = frozenset(name for kind in (date, datetime, dt_time, timedelta) for name in dir(kind)
+                        if not name.startswith("_")) | {"datetime", "timedelta"}  # the module's names, see CaseDatetime
+_CLOCK_READERS = frozenset({"now", "utcnow", "today"})
+MAX_DATE_TEXT = 200  # characters of a date format or of a text strptime reads
 
 
 class SandboxError(Exception):
@@ -323,7 +335,44 @@ _INPLACE = {
 }
 
 
+def _is_date_kind(obj) -> bool:
+    return isinstance(obj, _DATE_KINDS) or (isinstance(obj, type) and issubclass(obj, _DATE_KINDS))
+
+
+def _date_attribute(obj, name, default):
+    """A public attribute of a date, date-time, time or duration (or of its class)."""
+    if name in _CLOCK_READERS:  # the engine's clock, whatever date class the code reached
+        if isinstance(obj, datetime) or (isinstance(obj, type) and issubclass(obj, datetime)):
+            return getattr(CaseDatetime, name)
+        return _today
+    if name == "strftime":
+        if isinstance(obj, type):
+            return lambda moment, pattern: _strftime(moment)(pattern)
+        return _strftime(obj)
+    if name == "strptime":
+        return _strptime
+    return safer_getattr(obj, name, default)
+
+
+def _today():
+    return CaseDatetime.now().date()
+
+
+def _date_text(text, what):
+    if not isinstance(text, str) or len(text) > MAX_DATE_TEXT or any(len(run) > 3 for run in _digit_runs(text)):
+        raise SandboxError(f"{what} no permitido (hasta {MAX_DATE_TEXT} caracteres, anchos de hasta 3 dígitos)")
+
+
+def _strptime(text, pattern):
+    _date_text(pattern, "formato de fecha")
+    if not isinstance(text, str) or len(text) > MAX_DATE_TEXT:
+        raise SandboxError(f"texto de fecha no permitido (hasta {MAX_DATE_TEXT} caracteres)")
+    return CaseDatetime.strptime(text, pattern)
+
+
 def _getattr(obj, name, default=None):
+    if name in _DATE_ATTRS and _is_date_kind(obj):
+        return _date_attribute(obj, name, default)
     if name not in _ALLOWED_ATTRS:
         raise SandboxError(f"acceso no permitido al atributo '{name}'")
     if isinstance(obj, str) and name == "join":
@@ -332,15 +381,15 @@ def _getattr(obj, name, default=None):
         return _replace(obj)
     if isinstance(obj, list) and name == "extend":
         return _extend(obj)
-    if isinstance(obj, (date, datetime)) and name == "strftime":
-        return _strftime(obj)
     return safer_getattr(obj, name, default)
 
 
 def _strftime(moment):
+    if not isinstance(moment, (date, dt_time)):
+        raise SandboxError("strftime necesita una fecha o una hora")
+
     def strftime(pattern):
-        if not isinstance(pattern, str) or len(pattern) > 200 or any(len(run) > 3 for run in _digit_runs(pattern)):
-            raise SandboxError("formato de fecha no permitido (hasta 200 caracteres, anchos de hasta 3 dígitos)")
+        _date_text(pattern, "formato de fecha")
         return moment.strftime(pattern)
     return strftime
 
@@ -377,6 +426,12 @@ class CaseDatetime(datetime):
     @classmethod
     def today(cls):
         return cls.now()
+
+
+# Code written for SpiffWorkflow's examples, which offer the `datetime` module, says
+# `datetime.datetime.utcnow()` and `datetime.timedelta(...)`: the class answers those names too.
+CaseDatetime.datetime = CaseDatetime
+CaseDatetime.timedelta = timedelta
 
 
 def iso_duration(delta: timedelta) -> str:
@@ -497,7 +552,7 @@ def _check_ast(source: str, mode: str):
         name = getattr(node, "id", None) if isinstance(node, ast.Name) else getattr(node, "attr", None)
         if isinstance(name, str) and name.startswith("_"):
             raise SandboxError(f"nombre no permitido '{name}' (empieza con '_')")
-        if isinstance(node, ast.Attribute) and node.attr not in _ALLOWED_ATTRS:
+        if isinstance(node, ast.Attribute) and node.attr not in _ALLOWED_ATTRS and node.attr not in _DATE_ATTRS:
             raise SandboxError(f"atributo no permitido '.{node.attr}'")
         if isinstance(node, ast.FormattedValue) and node.format_spec is not None:
             spec = node.format_spec
@@ -913,7 +968,7 @@ class _Child:
     """One sandbox child process and its pipes."""
 
     def __init__(self):
-        env = {"PYTHONPATH": _PACKAGE_ROOT, "PYTHONDONTWRITEBYTECODE": "1", "LC_ALL": "C.UTF-8"}
+        env = {"PYTHONPATH": _PACKAGE_ROOT, "PYTHONDONTWRITEBYTECODE": "1", "LC_ALL": "C.UTF-8", "TZ": "UTC"}
         self.proc = subprocess.Popen(
             [sys.executable, "-s", "-m", "engine.models.sandbox_child"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, close_fds=True, cwd=_PACKAGE_ROOT, env=env)

@@ -406,12 +406,19 @@ _DATE_CALLS = {"dias_habiles", "ahora"}
 _DATE_ATTRS = {"now", "utcnow", "today", "fromisoformat"}
 
 
+def _from_datetime(node) -> bool:
+    """`datetime`, or `datetime.datetime` (SpiffWorkflow's examples offer the module)."""
+    if isinstance(node, ast.Attribute) and node.attr == "datetime":
+        node = node.value
+    return isinstance(node, ast.Name) and node.id == "datetime"
+
+
 def _gives(tree) -> str | None:
     """What a timer expression evidently gives: "fecha" (a date-time: dias_habiles(), ahora(),
     datetime.now() …), "duración" (timedelta(...) without a date), or None (cannot tell)."""
     calls = {node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
-    dated = any(isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "datetime"
-                and node.attr in _DATE_ATTRS for node in ast.walk(tree))
+    dated = any(isinstance(node, ast.Attribute) and node.attr in _DATE_ATTRS and _from_datetime(node.value)
+                for node in ast.walk(tree))
     if dated or calls & _DATE_CALLS:
         return "fecha"
     if "timedelta" in calls:
