@@ -73,7 +73,7 @@ HOSTILE = [
      "DOCTYPE"),
     ("not utf-8", b"\xff\xfe<x/>", "UTF-8"),
     ("xsd", b'<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"><bpmn:nada/>'
-            b"</bpmn:definitions>", "xsd"),
+            b"</bpmn:definitions>", "nada: no cumple el esquema BPMN 2.0 (XSD): «bpmn:nada» no va en este lugar"),
 ]
 
 

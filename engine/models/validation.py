@@ -24,7 +24,7 @@ from SpiffWorkflow.spiff.parser.process import SPIFF_XSD
 from engine.basics.errors import Problem
 from engine.basics.xmlsafe import XmlError, parse_xml
 from engine.domain import roles
-from engine.models import dmn_validation, expression_languages, foreign_forms, lane_roles, sandbox, spiff
+from engine.models import dmn_validation, expression_languages, foreign_forms, lane_roles, sandbox, spiff, xsd_messages
 from engine.models.forms import MAX_FORM_BYTES, json_depth_problem, load_form
 from engine.models.retry_policy import retry_policy
 from engine.operators import deadline
@@ -118,10 +118,53 @@ def _describe(node) -> str:
     return f"{tag} {ident}" + (f" ({lane_roles.shown(name, 120)})" if name else "")  # hostile names: cut, escaped
 
 
-def _xsd_problems(filename, tree, validator) -> list[Problem]:
+def _xsd_problems(filename, tree, validator, schema="BPMN 2.0") -> list[Problem]:
+    """The schema errors of a file, in Spanish (engine/models/xsd_messages.py), each naming the element
+    it concerns and its line."""
     if validator.validate(tree):
         return []
-    return [Problem(filename, e.line, "xsd", e.message) for e in list(validator.error_log)[:20]]
+    problems = []
+    for entry in list(validator.error_log)[:20]:
+        node = _xsd_node(tree, entry)
+        context = {}
+        if node is not None and node.get("id") and "'xs:ID'" in entry.message:
+            context["same_id_line"] = next((other.sourceline for other in tree.getroot().iter()
+                                            if other is not node and isinstance(other.tag, str)
+                                            and other.get("id") == node.get("id")), None)
+        if node is not None:
+            element = _describe_located(node)
+        else:
+            tag = xsd_messages.element_tag(entry.message)
+            element = lane_roles.shown(xsd_messages.tag_name(tag), 120) if tag else "definitions"
+        problems.append(Problem(filename, entry.line, element, xsd_messages.describe(entry.message, schema, context)))
+    return problems
+
+
+def _describe_located(node) -> str:
+    """`_describe`, and for an element without id (`bpmn:incoming` …) the nearest one around it that has one."""
+    if node.get("id"):
+        return _describe(node)
+    around = next((a for a in node.iterancestors() if a.get("id")), None)
+    tag = etree.QName(node).localname
+    return f"{tag} en {_describe(around)}" if around is not None else tag
+
+
+def _xsd_node(tree, entry):
+    """The element an lxml schema error is about: by the path libxml2 gives, checked against the error's
+    line and tag; else the element of that tag on that line."""
+    tag = xsd_messages.element_tag(entry.message)
+    namespaces = {k: v for k, v in (tree.getroot().nsmap or {}).items() if k}
+    try:
+        found = tree.xpath(entry.path, namespaces=namespaces) if entry.path else []
+    except (etree.XPathError, TypeError, ValueError):
+        found = []
+    for node in found if isinstance(found, list) else []:
+        if isinstance(node, etree._Element) and node.sourceline == entry.line and (tag is None or node.tag == tag):
+            return node
+    for node in tree.getroot().iter(tag) if tag else ():
+        if node.sourceline == entry.line:
+            return node
+    return None
 
 
 def _extension(node, tag):
@@ -618,7 +661,7 @@ def check_dmn(filename: str, tree) -> tuple[list[Artifact], list[Problem]]:
     schema = DMN_SCHEMAS.get(namespace)
     problems = []
     if schema:
-        problems = _xsd_problems(filename, tree, BpmnValidator(schema).validator)
+        problems = _xsd_problems(filename, tree, BpmnValidator(schema).validator, "DMN")
     else:
         problems.append(Problem(filename, root.sourceline, "definitions", f"versión de DMN no soportada: {namespace}"))
     ns = {"dmn": namespace}

@@ -93,8 +93,6 @@ SPM = "misc/category_number_one"
 CUST = {"Customer": "ejecutivo_cpe", "Employee": "analista", "Manager": "jefe_regional"}
 DMNS = (f"{SEC}/product_prices.dmn", f"{SEC}/shipping_costs.dmn", f"{SEC}/forms")
 CAM = ("bpmn/camunda/call_activity.bpmn", "bpmn/camunda/product_prices.dmn", "bpmn/camunda/shipping_costs.dmn")
-# what a model needs of us that we lack (the reason of its xfail)
-XSD_ENGLISH = "el error del esquema BPMN (XSD) se muestra en inglés, tal como lo da lxml"
 
 MODELS = [
     # -- spiff-example-cli: the tutorial of SpiffWorkflow's documentation -----------------------
@@ -117,7 +115,8 @@ MODELS = [
     Model("tutorial: script peligroso", "spiff-example-cli", (f"{SEC}/dangerous.bpmn", f"{SEC}/forms"),
           "refused", element="end_it", says="la función 'kill' no existe aquí", spiff_builds=True, because="entorno"),
     Model("tutorial: inicio por temporizador", "spiff-example-cli", (f"{SEC}/timer_start.bpmn",),
-          "refused", element="xsd", says="sourceRef", spiff_builds=False, bug=XSD_ENGLISH),
+          "refused", element="sequenceFlow Flow_032rj36", says="falta el atributo obligatorio «sourceRef»",
+          spiff_builds=False),
     Model("tutorial Camunda: tipos de tarea", "spiff-example-cli",
           ("bpmn/camunda/task_types.bpmn", "bpmn/camunda/product_prices.dmn"), "runs", "order_product"),
     Model("tutorial Camunda: multiinstancia", "spiff-example-cli", ("bpmn/camunda/multiinstance.bpmn", *CAM),
@@ -229,8 +228,8 @@ MODELS = [
           "refused", element="service_task_one", says="operador desconocido 'xero/CreateInvoice'", spiff_builds=True,
           because="operador"),
     Model("SpiffArena: aprobaciones múltiples", "sample-process-models",
-          (f"{SPM}/multiple-approvals/multi-approvals-1.bpmn",), "refused", element="xsd", says="is_approval",
-          spiff_builds=False, bug=XSD_ENGLISH),
+          (f"{SPM}/multiple-approvals/multi-approvals-1.bpmn",), "refused", element="dataObject is_approval",
+          says="el id «is_approval» se repite (ya lo tiene otro elemento, en la línea 306)", spiff_builds=False),
 ]
 
 
