@@ -68,7 +68,7 @@ def _problems(policy='hitPolicy="FIRST"', expr="puntaje", outputs=ONE, cell="&lt
     ({"policy": 'hitPolicy="ANY"'}, "política de aciertos ANY"),
     ({"policy": 'hitPolicy="RULE ORDER"'}, "política de aciertos RULE ORDER"),
     ({"policy": 'hitPolicy="COLLECT" aggregation="COUNT"'}, "agregación COUNT"),
-    ({"expr": " "}, "no tiene expresión"),
+    ({"expr": " "}, "la entrada «Puntaje» no tiene expresión: se leerá la variable del caso «Puntaje»"),
     ({"cell": "&lt; 50 o"}, "regla 1 (R1), entrada «Puntaje»"),
     ({"entries": '<outputEntry id="V1"><text>bajo medio</text></outputEntry>'}, "regla 1 (R1), salida «Nivel»"),
     ({"outputs": TWO, "entries": '<outputEntry id="V1"><text>"a"</text></outputEntry>'
@@ -82,6 +82,43 @@ def test_decision_tables(kwargs, expected):
         assert problems == []
     else:
         assert any(expected in p for p in problems), problems
+
+
+@pytest.mark.parametrize("label, severity, says", [
+    ("puntaje", "warning", "se leerá la variable del caso «puntaje», como dice su etiqueta"),
+    ("Puntaje del cliente", "error", "escriba la expresión que da su valor"),
+    ("class", "error", "escriba la expresión que da su valor"),  # a Python keyword is no variable
+    ("_x", "error", "escriba la expresión que da su valor"),
+    ("", "error", "la entrada «I1» no tiene expresión"),
+])
+def test_an_input_without_expression_reads_the_variable_its_label_names(label, severity, says):
+    xml = DMN.format(policy="", expr="", outputs=ONE, cell="&lt; 50",
+                     entries='<outputEntry id="V1"><text>"bajo"</text></outputEntry>')
+    xml = xml.replace('label="Puntaje"', f'label="{label}"')
+    [problem] = check_files([("nivel.dmn", xml.encode())])[1]
+    assert problem.severity == severity and says in problem.message, str(problem)
+
+
+def test_an_input_read_from_its_label_decides(engine):
+    xml = DMN.format(policy="", expr="", outputs=ONE, cell="&lt; 50",
+                     entries='<outputEntry id="V1"><text>"bajo"</text></outputEntry>').replace('"Puntaje"', '"puntaje"')
+    bpmn = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="x">
+  <bpmn:process id="p_nivel" isExecutable="true">
+    <bpmn:startEvent id="S"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:businessRuleTask id="R" camunda:decisionRef="nivel"><bpmn:incoming>F1</bpmn:incoming>
+      <bpmn:outgoing>F2</bpmn:outgoing></bpmn:businessRuleTask>
+    <bpmn:endEvent id="E"><bpmn:incoming>F2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="F1" sourceRef="S" targetRef="R" />
+    <bpmn:sequenceFlow id="F2" sourceRef="R" targetRef="E" />
+  </bpmn:process>
+</bpmn:definitions>"""
+    files = [("nivel.dmn", xml.encode()), ("p.bpmn", bpmn.encode())]
+    deployed = engine.deploy(files)
+    assert [p.severity for p in deployed.warnings] == ["warning"]
+    case = engine.case(engine.start("p_nivel", {"region": "CL-RM", "puntaje": 20}))
+    assert case["status"] == "completed" and case["data"]["nivel"] == "bajo"
 
 
 def _form(properties):

@@ -8,12 +8,23 @@ the column, so the analyst finds the cell in the editor.
 
 from __future__ import annotations
 
+import keyword
 import re
 
 from engine.models import expression_languages, sandbox
 
 HIT_POLICIES = ("UNIQUE", "FIRST", "COLLECT")  # what SpiffWorkflow's DMN engine implements
 _QUESTION = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")  # "?" outside quotes, as SpiffWorkflow does
+
+
+def label_variable(column) -> str | None:
+    """The case variable an input without an input expression reads: its label, when that is a plain
+    variable name (SpiffWorkflow then takes the value of the case variable so named; Camunda Modeler
+    leaves the expression empty when the label says it); None otherwise."""
+    label = (column.get("label") or "").strip()
+    if label.isidentifier() and not keyword.iskeyword(label) and not label.startswith("_"):
+        return label
+    return None
 
 
 def input_entry_problem(text: str | None) -> str | None:
@@ -54,11 +65,22 @@ def _text(node, ns):
 
 
 def table_problems(decision, ns) -> list[tuple[object, str]]:
-    """(node, message) for each problem of the decision's table: hit policy, columns, cells."""
+    """(node, message) for each problem of the decision's table: hit policy, columns, cells (see
+    `table_warnings` for what is told but does not refuse it)."""
+    return _table_checks(decision, ns)[0]
+
+
+def table_warnings(decision, ns) -> list[tuple[object, str]]:
+    """(node, message) for what is told about the decision's table without refusing it: an input read
+    from the case variable its label names."""
+    return _table_checks(decision, ns)[1]
+
+
+def _table_checks(decision, ns) -> tuple[list, list]:
     table = decision.find("dmn:decisionTable", ns)
     if table is None:
-        return [(decision, "la decisión no tiene una tabla de decisión (decisionTable)")]
-    problems = []
+        return [(decision, "la decisión no tiene una tabla de decisión (decisionTable)")], []
+    problems, warnings = [], []
     policy = (table.get("hitPolicy") or "UNIQUE").upper()
     if policy not in HIT_POLICIES:
         problems.append((table, f"la política de aciertos {policy} no la ejecuta el motor; use "
@@ -70,8 +92,16 @@ def table_problems(decision, ns) -> list[tuple[object, str]]:
     outputs = table.findall("dmn:output", ns)
     for column in inputs:
         expression = column.find("dmn:inputExpression", ns)
-        if expression is None or not (_text(expression, ns) or "").strip():
-            problems.append((column, f"la entrada «{column.get('label') or column.get('id')}» no tiene expresión"))
+        if expression is not None and (_text(expression, ns) or "").strip():
+            continue
+        name = label_variable(column)
+        if name:
+            warnings.append((column, f"la entrada «{name}» no tiene expresión: se leerá la variable del caso "
+                                     f"«{name}», como dice su etiqueta (si el caso no la tiene, la decisión fallará)"))
+        else:
+            problems.append((column, f"la entrada «{column.get('label') or column.get('id')}» no tiene expresión: "
+                                     "escriba la expresión que da su valor (por ejemplo, el nombre de una variable "
+                                     "del caso), o nombre la entrada como esa variable"))
     if not outputs:
         problems.append((table, "la tabla no tiene columnas de salida"))
     for column in outputs:
@@ -96,4 +126,4 @@ def table_problems(decision, ns) -> list[tuple[object, str]]:
                 problems.append((cell, f"{where}, salida «{column.get('label') or column.get('name')}»: "
                                        f"«{_text(cell, ns)}» no es una expresión válida: {reason} "
                                        '(los textos van entre comillas: "verde")'))
-    return problems
+    return problems, warnings

@@ -31,6 +31,7 @@ from SpiffWorkflow.util.task import TaskIterator, TaskState
 
 from engine.basics.clock import as_utc
 from engine.basics.xmlsafe import parse_xml
+from engine.models import dmn_validation
 from engine.models.sandbox import RestrictedEnvironment
 from engine.operators import deadline, dispatch
 
@@ -171,7 +172,7 @@ def parser_for(bpmn_files: list[tuple[str, str]], dmn_files: list[tuple[str, str
     for filename, bpmn in bpmn_files:
         parser.add_bpmn_xml(camunda_decisions(join_links(parse_xml(bpmn).getroot())), filename=filename)
     for dmn_name, dmn_content in dmn_files:
-        for decision in one_decision_each(without_annotations(parse_xml(dmn_content).getroot())):
+        for decision in one_decision_each(labelled_inputs(without_annotations(parse_xml(dmn_content).getroot()))):
             parser.add_dmn_xml(decision, filename=dmn_name)
     return parser
 
@@ -256,6 +257,24 @@ def without_annotations(root):
     for node in list(root.iter("{*}annotation", "{*}annotationEntry")):
         if etree.QName(node.getparent()).localname in ("decisionTable", "rule"):
             node.getparent().remove(node)
+    return root
+
+
+def labelled_inputs(root):
+    """The DMN document with each input that has no input expression but is labelled with a variable
+    name (dmn_validation.label_variable) given that name as its expression: what SpiffWorkflow reads for
+    it anyway (the case variable of that name), now evaluated like any other expression."""
+    for column in root.iter("{*}input"):
+        if etree.QName(column.getparent()).localname != "decisionTable":
+            continue
+        name = dmn_validation.label_variable(column)
+        expression = column.find("{*}inputExpression")
+        if name is None or expression is None or (expression.findtext("{*}text") or "").strip():
+            continue
+        text = expression.find("{*}text")
+        if text is None:
+            text = etree.SubElement(expression, etree.QName(etree.QName(expression).namespace, "text"))
+        text.text = name
     return root
 
 

@@ -680,6 +680,8 @@ def check_dmn(filename: str, tree) -> tuple[list[Artifact], list[Problem]]:
                                             other or f"código no permitido en {what}: {reason}"))
         for node, message in dmn_validation.table_problems(decision, ns):
             problems.append(Problem(filename, node.sourceline, _describe(node), message))
+        for node, message in dmn_validation.table_warnings(decision, ns):
+            problems.append(Problem(filename, node.sourceline, _describe(node), message, "warning"))
     if not artifacts:
         problems.append(Problem(filename, root.sourceline, "definitions", "el DMN no contiene decisiones"))
     return artifacts, problems
