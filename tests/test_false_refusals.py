@@ -130,3 +130,27 @@ def test_a_task_outside_every_lane_is_still_refused(engine):
     stray = IN_SUBPROCESS.replace(b"<bpmn:flowNodeRef>SP</bpmn:flowNodeRef>", b"")
     texts = [str(p) for p in engine.validate([FORM, ("sub.bpmn", stray)])]
     assert any("userTask U1" in t and "no está en un carril" in t for t in texts), texts
+
+
+EVENT_SUB = bpmn("p_evsub", '<bpmn:startEvent id="S"/>' + flow("F1", "S", "U1") + user("U1") + flow("F2", "U1", "E")
+                 + END + '<bpmn:subProcess id="ES" triggeredByEvent="true">'
+                 '<bpmn:startEvent id="ESS" isInterrupting="false">'
+                 '<bpmn:signalEventDefinition id="SD" signalRef="sig"/></bpmn:startEvent>'
+                 + flow("G1", "ESS", "U2") + user("U2") + flow("G2", "U2", "ESE")
+                 + '<bpmn:endEvent id="ESE"/>{orphan}</bpmn:subProcess>'
+                 '<bpmn:task id="Comp" isForCompensation="true"/>',
+                 lanes(ejecutivo_cpe=["S", "U1", "E", "ES", "Comp"])
+                 ).replace(b"</bpmn:process>", b'</bpmn:process><bpmn:signal id="sig" name="sig"/>')
+
+
+def test_an_event_subprocess_and_a_compensation_handler_are_reached_by_their_triggers(engine):
+    files = [FORM, ("evsub.bpmn", EVENT_SUB.replace(b"{orphan}", b""))]
+    assert errors_of(engine.validate(files)) == [], [str(p) for p in engine.validate(files)]
+    engine.deploy(files)
+    _run_to_end(engine, engine.start("p_evsub"), ["U1"])
+
+
+def test_inside_an_event_subprocess_what_its_start_does_not_reach_is_refused(engine):
+    files = [FORM, ("evsub.bpmn", EVENT_SUB.replace(b"{orphan}", b'<bpmn:task id="Huerfana"/>'))]
+    texts = [str(p) for p in errors_of(engine.validate(files))]
+    assert len(texts) == 1 and "task Huerfana" in texts[0] and "no es alcanzable" in texts[0], texts

@@ -548,7 +548,8 @@ def containers(node, process):
 def unreachable(scope) -> list:
     """Flow nodes of a process or subprocess that no path from a start event reaches (boundary
     events count as reached with the activity they are attached to, a link catch event with the
-    link throw events of its name; subprocesses, transactions included, are checked on their own)."""
+    link throw events of its name, an event subprocess and a compensation handler by their triggers;
+    subprocesses, transactions and event subprocesses included, are checked on their own)."""
     nodes = {n.get("id"): n for tag in FLOW_NODE_TAGS for n in scope.findall(f"bpmn:{tag}", NS)}
     targets: dict[str, list[str]] = {}
     for flow in scope.findall("bpmn:sequenceFlow", NS):
@@ -565,9 +566,13 @@ def unreachable(scope) -> list:
         if etree.QName(node).localname == "boundaryEvent":
             boundaries.setdefault(node.get("attachedToRef"), []).append(node.get("id"))
     starts = [i for i, n in nodes.items() if etree.QName(n).localname == "startEvent"]
-    if not starts:  # an event subprocess or a malformed scope: nothing to say here
+    if not starts:  # a malformed scope: nothing to say here
         return []
-    reached, queue = set(starts), list(starts)
+    # an event subprocess starts when its start event's trigger comes, a compensation handler when its
+    # activity is compensated: neither has (nor may have) an incoming sequence flow
+    started = [i for i, n in nodes.items()
+               if n.get("triggeredByEvent") == "true" or n.get("isForCompensation") == "true"]
+    reached, queue = set(starts + started), list(starts + started)
     while queue:
         current = queue.pop()
         for nxt in targets.get(current, []) + boundaries.get(current, []):
@@ -577,8 +582,7 @@ def unreachable(scope) -> list:
     result = [n for i, n in nodes.items() if i not in reached]
     for tag in SUBPROCESS_TAGS:
         for sub in scope.findall(f"bpmn:{tag}", NS):
-            if sub.get("triggeredByEvent") != "true":
-                result.extend(unreachable(sub))
+            result.extend(unreachable(sub))
     return result
 
 

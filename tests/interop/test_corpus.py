@@ -172,7 +172,7 @@ MODELS = [
     Model("SpiffWorkflow: multiinstancia (Spiff)", "spiffworkflow", (f"{SW}/spiff/data/spiff_multiinstance.bpmn",),
           "runs", "Process_1", start={"input_data": [1, 2, 3]}, answers={"any_task": {"output_item": 2}}),
     Model("SpiffWorkflow: subproceso de evento", "spiffworkflow", (f"{SW}/bpmn/data/event-subprocess.bpmn",),
-          "runs", "main", bug="un subproceso de evento se da por inalcanzable (no tiene flujo de entrada)"),
+          "runs", "main"),
     Model("SpiffWorkflow: actividades de llamada anidadas", "spiffworkflow",
           (f"{SW}/bpmn/data/call_activity_nested/call_activity_nested.bpmn",
            f"{SW}/bpmn/data/call_activity_nested/call_activity_level_2.bpmn",
