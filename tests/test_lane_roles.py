@@ -62,7 +62,7 @@ def test_a_task_in_no_lane_goes_to_the_analysts_of_the_case_region(engine):
     assert _ids(engine, "ana_bi") == [] and _ids(engine, "eje") == []
     with pytest.raises(Forbidden):
         engine.complete(task["id"], {"ok": True}, user="eje")
-    engine.complete(task["id"], {"ok": True}, user="ana_rm")
+    engine.complete(task["id"], {}, user="ana_rm")
     assert engine.case(case_id)["status"] == "completed"
 
 
@@ -291,3 +291,36 @@ def test_a_called_process_keeps_its_own_lanes_and_forms_when_ids_repeat(engine):
     engine.complete(task["id"], {"monto": 5}, actor="pyme")
     [task] = engine.ready_tasks(case_id=case_id)
     assert (task["name"], task["lane"], task["form_id"]) == ("Tarea madre", "analista", "f")
+
+
+def test_a_called_process_of_the_same_file_keeps_its_lanes_mapped_at_deploy_and_its_forms(engine):
+    """A call to a process of the caller's own file: the callee's lanes take the mapping given at deploy,
+    its tasks their own forms, and a manual task of it that no lane lists goes to the analysts (as in
+    SpiffWorkflow's Approvals.bpmn, whose flowNodeRefs do not match the ids)."""
+    _users(engine)
+    other_form = ("g.json", json.dumps({"title": "G", "type": "object", "properties": {
+        "monto": {"type": "integer", "title": "Monto"}}, "required": ["monto"]}).encode())
+    callee = bpmn("p_hija", '<bpmn:startEvent id="HS"/>' + flow("H1", "HS", "U1")
+                  + user("U1", "Tarea hija").replace("f.json", "g.json") + flow("H2", "U1", "U2")
+                  + '<bpmn:manualTask id="U2" name="Sin carril"/>' + flow("H3", "U2", "HE")
+                  + '<bpmn:endEvent id="HE"/>',
+                  named_lanes(Ventas=["HS", "U1", "HE"], Gerencia=["p_hija.U2"]).replace("Lane_", "HLane_")
+                  .replace("LaneSet_1", "HLaneSet"))
+    caller = bpmn("p_madre", '<bpmn:startEvent id="S"/>' + flow("F1", "S", "C1")
+                  + '<bpmn:callActivity id="C1" calledElement="p_hija"/>' + flow("F2", "C1", "E") + END,
+                  named_lanes(Gerencia=["S", "C1", "E"]))
+    process = callee[callee.index(b"<bpmn:process"):callee.index(b"</bpmn:definitions>")]
+    both = caller.replace(b"</bpmn:definitions>", process + b"</bpmn:definitions>")
+    files = [FORM, other_form, ("ambos.bpmn", both)]
+    mapping = {"Ventas": "ejecutivo_cpe", "Gerencia": "jefe_regional"}
+    assert errors_of(engine.validate(files, lanes=mapping)) == []
+    engine.deploy(files, lanes=mapping)
+    case_id = engine.start("p_madre", {"region": "CL-RM"})
+    [task] = engine.ready_tasks(case_id=case_id)
+    assert (task["name"], task["lane"], task["form_id"]) == ("Tarea hija", "ejecutivo_cpe", "g")
+    assert _ids(engine, "eje") == ["U1"]
+    engine.complete(task["id"], {"monto": 5}, user="eje")
+    [task] = engine.ready_tasks(case_id=case_id)
+    assert (task["name"], task["lane"]) == ("Sin carril", "analista")
+    engine.complete(task["id"], {}, user="ana_rm")
+    assert engine.case(case_id)["status"] == "completed"

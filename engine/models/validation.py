@@ -513,9 +513,9 @@ def timer_value_problem(source: str, kind: str) -> str | None:
 
 
 def _inherit_same_file_calls(artifacts, same_file):
-    """A process that calls a process of its own file runs what that one uses: its forms, decisions and
-    the processes of other files it calls (at any depth) become the caller's too, so validate builds the
-    caller with them and deploy pins their versions."""
+    """A process that calls a process of its own file runs what that one uses: its forms, decisions, the
+    processes of other files it calls (at any depth) and the mapping of its lanes become the caller's too,
+    so validate builds the caller with them and deploy pins their versions (and the callee's lanes)."""
     by_key = {a.key: a for a in artifacts}
     for art in artifacts:
         reached, stack = {art.key}, list(same_file.get(art.key, ()))
@@ -528,6 +528,7 @@ def _inherit_same_file_calls(artifacts, same_file):
             art.uses_forms |= callee.uses_forms
             art.uses_decisions |= callee.uses_decisions
             art.uses_processes |= callee.uses_processes
+            art.lanes = {**callee.lanes, **art.lanes}  # its lanes run with the mapping the caller pins
             stack.extend(same_file.get(key, ()))
 
 

@@ -250,10 +250,18 @@ def compile_process(s, row: ModelVersion) -> spiff.CompiledProcess:
     bpmn, dmn, rows = _sources(s, row, {})
     spec, subs = spiff.parse_process(row.key, [f for _, f in bpmn], [f for _, f in dmn])
     forms, lanes, task_forms = {}, {}, {}
+    # a called process of the same file as its caller has no row here: its lanes and forms come from that file,
+    # with the lane mapping its caller pins (validation._inherit_same_file_calls)
+    same_file = {row.key, *subs} - {each.key for each in rows}
     for each in reversed(rows):  # the process itself last: its own forms and lanes win
         forms.update({key: stored_form(s, key, v) for key, v in (each.dependencies or {}).get("forms", {}).items()})
-        found = lanes_and_start_form(each.content, each.key, (each.dependencies or {}).get("lanes"))
+        mapping = (each.dependencies or {}).get("lanes")
+        found = lanes_and_start_form(each.content, each.key, mapping)
         lanes[each.key], task_forms[each.key] = found[0], found[2]
+        for key in sorted(same_file & _process_ids(each.content)):
+            found = lanes_and_start_form(each.content, key, mapping)
+            lanes[key], task_forms[key] = found[0], found[2]
+            same_file.discard(key)
     if any(foreign_forms.CONFIRM_FORM_KEY in f.values() for f in task_forms.values()):  # built in, for every version
         forms[foreign_forms.CONFIRM_FORM_KEY] = Form(foreign_forms.CONFIRM_FORM_KEY, 1, foreign_forms.CONFIRM_FORM)
     compiled = spiff.CompiledProcess(row.id, row.key, spec, subs, forms)
@@ -261,6 +269,10 @@ def compile_process(s, row: ModelVersion) -> spiff.CompiledProcess:
     own = lanes_and_start_form(row.content, row.key, (row.dependencies or {}).get("lanes"))
     compiled.start_form, compiled.start_role = own[1], own[3]
     return compiled
+
+
+def _process_ids(bpmn: str) -> set:
+    return {p.get("id") for p in parse_xml(bpmn).getroot().findall("bpmn:process", validation.NS)}
 
 
 def stored_form(s, key, version) -> Form:

@@ -153,9 +153,7 @@ MODELS = [
           ends="active"),
     Model("SpiffWorkflow: aprobaciones con carriles", "spiffworkflow", (f"{SW}/bpmn/data/Approvals.bpmn",),
           "runs", "Approvals", lanes={"Test": "analista", "Supervisor": "jefe_regional", "Manager": "jefe_regional",
-                                      "Operator": "ejecutivo_cpe"},
-          bug="una tarea manual de un proceso llamado que ningún carril nombra (su flowNodeRef no coincide) "
-              "queda lista sin rol: no llega a ninguna bandeja"),
+                                      "Operator": "ejecutivo_cpe"}),
     Model("SpiffWorkflow: carriles", "spiffworkflow", (f"{SW}/bpmn/data/lanes.bpmn",), "runs", "lanes",
           lanes={"A": "analista", "B": "ejecutivo_cpe", "C": "jefe_regional"}),
     Model("SpiffWorkflow: mensaje en el borde (Camunda)", "spiffworkflow",
