@@ -81,15 +81,31 @@ def _describe(node) -> str:
 def problem(exc: Exception, filename: str, process_key: str, sources: dict) -> Problem:
     """The Problem an exception raised while building `process_key` (from `filename`) stands for;
     `sources`: the files the build read (filename -> content), where the element is looked up."""
+    line = process_line(sources.get(filename), process_key)
     if isinstance(exc, EngineError):  # ours, already in Spanish (e.g. a stored form today's rules refuse)
-        return Problem(filename, None, f"process {process_key}", str(exc))
+        return Problem(filename, line, f"process {process_key}", str(exc))
     if not isinstance(exc, SpiffWorkflowException):  # a crash in the parser: nothing of its text is useful
-        return Problem(filename, None, f"process {process_key}",
+        return Problem(filename, line, f"process {process_key}",
                        "el motor no puede construir este proceso con estos archivos: revise los elementos poco "
                        "habituales (eventos, subprocesos, actividades de llamada) y sus propiedades")
     ident = getattr(exc, "id", "") or ""
     where, node = _find(sources, (getattr(exc, "file_name", "") or "").rsplit("/", 1)[-1], ident) if ident \
         else (None, None)
     if node is None:
-        return Problem(filename, None, f"process {process_key}", _translate(str(exc)))
+        return Problem(filename, line, f"process {process_key}", _translate(str(exc)))
     return Problem(where, node.sourceline, _describe(node), _translate(str(exc)))
+
+
+def process_line(content, key: str) -> int | None:
+    """The line of the process or decision `key` in a file's `content` (None if it is not there)."""
+    if content is None:
+        return None
+    try:
+        root = parse_xml(content).getroot()
+    except XmlError:
+        return None
+    for node in root:
+        if isinstance(node.tag, str) and node.get("id") == key and \
+                etree.QName(node).localname in ("process", "decision"):
+            return node.sourceline
+    return None

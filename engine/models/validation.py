@@ -24,7 +24,16 @@ from SpiffWorkflow.spiff.parser.process import SPIFF_XSD
 from engine.basics.errors import Problem
 from engine.basics.xmlsafe import XmlError, parse_xml
 from engine.domain import roles
-from engine.models import dmn_validation, expression_languages, foreign_forms, lane_roles, sandbox, spiff, xsd_messages
+from engine.models import (
+    dmn_validation,
+    expression_languages,
+    foreign_forms,
+    lane_roles,
+    parser_errors,
+    sandbox,
+    spiff,
+    xsd_messages,
+)
 from engine.models.forms import MAX_FORM_BYTES, json_depth_problem, load_form
 from engine.models.retry_policy import retry_policy
 from engine.operators import deadline
@@ -766,7 +775,8 @@ def check_files(files: list[tuple[str, bytes]], known_forms=(), known_decisions=
     keys = {}
     for art in artifacts:
         if (art.kind, art.key) in keys:
-            problems.append(Problem(art.filename, None, f"{art.kind} {art.key}",
+            line = parser_errors.process_line(art.content, art.key) if art.kind != "form" else None
+            problems.append(Problem(art.filename, line, f"{art.kind} {art.key}",
                                     f"definido también en {keys[(art.kind, art.key)]}"))
         keys[(art.kind, art.key)] = art.filename
     forms = {a.key for a in artifacts if a.kind == "form"} | set(known_forms)
