@@ -78,3 +78,17 @@ def test_a_schema_error_names_the_line_and_the_element(engine):
     found = {(p.line, p.element): p.message for p in engine.validate([("x.bpmn", content)])}
     assert "falta el atributo obligatorio «sourceRef»" in found[(5, "sequenceFlow F")]
     assert "el id «S» se repite (ya lo tiene otro elemento, en la línea 4)" in found[(7, "task S")]
+
+
+def test_a_process_or_a_decision_without_id_is_refused_naming_its_line():
+    """The schema lets a process or a decision without id through; it is refused in Spanish (it used to
+    crash the check of calls between processes)."""
+    from engine.models.validation import check_files
+    from tests.minimal_models import bpmn, decision, dmn, flow
+
+    process = bpmn("p", '<bpmn:startEvent id="S"/>' + flow("F1", "S", "E") + '<bpmn:endEvent id="E"/>')
+    [problem] = check_files([("a.bpmn", process.replace(b'<bpmn:process id="p"', b"<bpmn:process"))])[1]
+    assert (problem.line, problem.element) == (3, "process") and "el proceso no tiene id" in problem.message
+    table = dmn("d", decision("x1", "o", "v")).replace(b'<decision id="x1"', b"<decision")
+    problems = check_files([("a.dmn", table)])[1]
+    assert any(p.line == 3 and p.element == "decision" and "la decisión no tiene id" in p.message for p in problems)

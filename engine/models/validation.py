@@ -283,7 +283,12 @@ def check_bpmn(filename: str, tree, operators=None, lanes: LaneMapping | None = 
     processes = root.findall("bpmn:process", NS)
     in_file = {p.get("id") for p in processes}
     executable = [p for p in processes if p.get("isExecutable", "true") != "false"]
-    if not executable:
+    nameless = [p for p in executable if not (p.get("id") or "").strip()]  # the schema lets them out
+    for process in nameless:
+        problems.append(Problem(filename, process.sourceline, "process",
+                                "el proceso no tiene id: póngale uno (es con el que se inician sus casos)"))
+        executable.remove(process)
+    if not executable and not nameless:
         problems.append(Problem(filename, root.sourceline, "definitions", "no hay un proceso ejecutable"))
     same_file: dict[str, set] = {}  # process id -> the processes of this file it calls
     for process in executable:
@@ -681,6 +686,10 @@ def check_dmn(filename: str, tree) -> tuple[list[Artifact], list[Problem]]:
     ns = {"dmn": namespace}
     artifacts = []
     for decision in root.findall("dmn:decision", ns):
+        if not (decision.get("id") or "").strip():  # the schema lets it out
+            problems.append(Problem(filename, decision.sourceline, "decision",
+                                    "la decisión no tiene id: póngale uno (es con el que la llaman los procesos)"))
+            continue
         artifacts.append(Artifact("decision", decision.get("id"), decision.get("name") or decision.get("id"),
                                   filename, "", ""))
         for expr in decision.iter(f"{{{namespace}}}inputExpression"):
