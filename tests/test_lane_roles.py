@@ -324,3 +324,48 @@ def test_a_called_process_of_the_same_file_keeps_its_lanes_mapped_at_deploy_and_
     assert (task["name"], task["lane"]) == ("Sin carril", "analista")
     engine.complete(task["id"], {}, user="ana_rm")
     assert engine.case(case_id)["status"] == "completed"
+
+
+def _assigned(attributes: str) -> bytes:
+    task = user("U1", "Revisar").replace('<bpmn:userTask id="U1"', f'<bpmn:userTask id="U1" {attributes}')
+    content = bpmn("p_asignada", '<bpmn:startEvent id="S"/>' + flow("F1", "S", "U1") + task + flow("F2", "U1", "E")
+                   + END, named_lanes(Ventas=["S", "U1", "E"]))
+    return content.replace(b"<bpmn:definitions ", f"<bpmn:definitions {CAMUNDA}".encode(), 1)
+
+
+@pytest.mark.parametrize("attributes, data, assignee, warning", [
+    ('camunda:assignee="eje"', {}, "eje", None),
+    ('camunda:candidateUsers="nadie, jefe, eje"', {}, "jefe", None),  # the first who is a user
+    ('camunda:assignee="${responsable}"', {"responsable": "jefe"}, "jefe", None),
+    ('camunda:assignee="nadie"', {}, None, "nombra a «nadie», y no hay un usuario con ese nombre de usuario"),
+    ('camunda:candidateUsers="nadie, otro"', {}, None, "nombra a «nadie», «otro», y no hay un usuario"),
+    ('camunda:assignee="${solicitud.responsable}"', {}, None, "no es un nombre de usuario ni ${variable}"),
+])
+def test_camunda_assignee_and_candidate_users_give_the_task_to_that_user(engine, attributes, data, assignee,
+                                                                           warning):
+    _users(engine)
+    files = [FORM, ("asignada.bpmn", _assigned(attributes))]
+    mapping = {"Ventas": "ejecutivo_cpe"}
+    problems = engine.validate(files, lanes=mapping)
+    assert errors_of(problems) == []
+    told = [p.message for p in problems if p.severity == "warning"]
+    assert (told == []) if warning is None else (len(told) == 1 and warning in told[0]), told
+    assert [p.message for p in engine.deploy(files, lanes=mapping).warnings] == told
+    case_id = engine.start("p_asignada", {"region": "CL-RM", **data})
+    [task] = engine.ready_tasks(case_id=case_id)
+    assert task["assignee"] == assignee
+    if assignee:
+        assert _ids(engine, assignee) == ["U1"] and _ids(engine, "eje" if assignee != "eje" else "jefe") == []
+    else:
+        assert _ids(engine, "eje") == ["U1"]  # offered to the role of its lane
+
+
+def test_a_user_created_after_deploy_gets_the_tasks_opened_from_then_on(engine):
+    _users(engine)
+    files = [FORM, ("asignada.bpmn", _assigned('camunda:assignee="nueva"'))]
+    engine.deploy(files, lanes={"Ventas": "ejecutivo_cpe"})
+    first = engine.start("p_asignada", {"region": "CL-RM"})
+    engine.create_user("nueva", PASSWORD, "ejecutivo_cpe", region="CL-RM")
+    second = engine.start("p_asignada", {"region": "CL-RM"})
+    assert [t["assignee"] for t in engine.ready_tasks(case_id=first)] == [None]
+    assert [t["assignee"] for t in engine.ready_tasks(case_id=second)] == ["nueva"]

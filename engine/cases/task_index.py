@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import delete, insert, select, update
 
 from engine.cases.rows import DRAFTS, TASKS, ready_task_ids
-from engine.models import spiff
+from engine.models import spiff, versions
 from engine.store.schema import TaskRow
 
 
@@ -24,19 +24,23 @@ def sync(s, case, compiled, ready_tasks, now, new_case=False) -> None:
         s.execute(update(TASKS).where(TASKS.c.id.in_(cancelled), TASKS.c.state == "ready")
                   .values(state="cancelled", completed_at=now))
         s.execute(delete(DRAFTS).where(DRAFTS.c.task_id.in_(cancelled)))
-    rows = [_row(case, compiled, task_id, task, now) for task_id, task in ready.items() if task_id not in stored]
+    rows = [_row(case, compiled, task_id, task, now, s) for task_id, task in ready.items() if task_id not in stored]
     if rows:
         s.execute(insert(TASKS), rows)
 
 
-def _row(case, compiled, task_id, task, now) -> dict:
+def _row(case, compiled, task_id, task, now, s=None) -> dict:
     props = spiff.task_properties(task)
+    named = spiff.task_assignment(compiled, task)
+    expression = props.get("asignadoA") or (named.expression if named else None)
     assignee = None
-    if props.get("asignadoA"):
+    if expression:
         try:
-            assignee = task.workflow.script_engine.evaluate(task, props["asignadoA"])
+            assignee = task.workflow.script_engine.evaluate(task, expression)
         except Exception:  # noqa: BLE001 - an unresolvable assignee goes to the pool
             assignee = None
+    elif named and named.users and s is not None:  # camunda:assignee/candidateUsers: the first who is a user
+        assignee = next(iter(versions.existing_users(s, named.users)), None)
     spec = task.task_spec
     return {"id": task_id, "case_id": case.id, "bpmn_id": spec.bpmn_id, "name": spec.bpmn_name or spec.bpmn_id,
             "lane": spiff.task_lane(compiled, task), "form_key": spiff.task_form_key(compiled, task),

@@ -13,13 +13,22 @@ a role; the role of its lane; with no lane, DEFAULT_ROLE (`analista`): the task 
 analysts of the case's region and to the analysts without a region (national), as any task of the
 lane `analista` (engine/domain/roles.py).
 
+A user task may also name its person, as Camunda Modeler writes it: `camunda:assignee="ana"` or
+`camunda:candidateUsers="ana, pedro"` (`assignment`). The task is then given to the first of those users
+that exists when it becomes ready (the others are not offered it: a task here has one assignee); with none
+that exists it stays offered to its role, and deploy says so in a warning. `camunda:assignee="${variable}"`
+gives the task to the user the case variable names (as the `asignadoA` property does). Any other JUEL
+expression cannot be read here: a warning, and the task stays offered to its role.
+
 SpiffArena has no lane-owner attribute in the XML (it reads a `lane_owners` variable at run time, or
 takes the lane's name as a group): the name of a SpiffArena lane is therefore read as above.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from dataclasses import dataclass
 
 from engine.domain import roles
 
@@ -191,3 +200,35 @@ def suggestions(process, given=None, remembered=None) -> list[dict]:
     """Every lane not named after a role: {"lane": name, "role": the role it maps to now or None} (the deploy form)."""
     return [{"lane": label(lane), "role": role} for lane, role, _pin in _roles(process, given, remembered)
             if not ((lane.get("id") or "") in roles.ROLES or role_named(label(lane)) or role_named(lane.get("id")))]
+
+
+_JUEL_NAME = re.compile(r"^\s*[$#]\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\s*$")
+MAX_CANDIDATES = 20
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Who a user task names: `users` (usernames, in order), `expression` (a case variable holding the
+    username) and `unread` (JUEL expressions that cannot be read here)."""
+
+    users: tuple = ()
+    expression: str | None = None
+    unread: tuple = ()
+
+
+def assignment(node) -> Assignment:
+    """The person a user task names in camunda:assignee and camunda:candidateUsers."""
+    users, expression, unread = [], None, []
+    assignee = (node.get(f"{{{CAMUNDA}}}assignee") or "").strip()
+    candidates = [c.strip() for c in (node.get(f"{{{CAMUNDA}}}candidateUsers") or "").split(",")[:MAX_CANDIDATES]]
+    for index, text in enumerate([assignee, *candidates]):
+        if not text:
+            continue
+        variable = _JUEL_NAME.match(text)
+        if variable and index == 0 and not variable.group(1).startswith("_"):
+            expression = variable.group(1)
+        elif "{" in text or len(text) > 80 or any(ch.isspace() for ch in text):
+            unread.append(text)
+        elif text not in users:
+            users.append(text)
+    return Assignment(tuple(users), expression, tuple(unread))

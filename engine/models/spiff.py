@@ -101,6 +101,8 @@ class CompiledProcess:
     # (validation.task_form_key). Per process: ids are unique in a diagram, not across a call.
     lanes: dict = field(default_factory=dict)
     task_forms: dict = field(default_factory=dict)
+    # process id -> user task id -> lane_roles.Assignment (camunda:assignee / candidateUsers)
+    assignees: dict = field(default_factory=dict)
     start_form: str | None = None
     start_role: str | None = None  # the role of the start event's lane (None: in no lane)
 
@@ -497,6 +499,11 @@ def task_process(compiled: CompiledProcess, task) -> str:
 def task_lane(compiled: CompiledProcess, task) -> str | None:
     """The role a human task is offered to (versions.lanes_and_start_form)."""
     return compiled.lanes.get(task_process(compiled, task), {}).get(task.task_spec.bpmn_id)
+
+
+def task_assignment(compiled: CompiledProcess, task):
+    """The person a ready user task names in camunda:assignee/candidateUsers (lane_roles.Assignment), or None."""
+    return compiled.assignees.get(task_process(compiled, task), {}).get(task.task_spec.bpmn_id)
 
 
 def task_form_key(compiled: CompiledProcess, task) -> str | None:

@@ -87,6 +87,7 @@ class Artifact:
     calls: set = field(default_factory=set)  # the ids of the processes it calls, in any file
     ui_schemas: set = field(default_factory=set)  # (form key, UI schema filename, userTask node): SpiffArena
     lanes: dict = field(default_factory=dict)  # lane name -> role mapped by the analyst (engine/models/lane_roles.py)
+    assignees: dict = field(default_factory=dict)  # user task id -> (node, camunda:assignee/candidateUsers names)
 
 
 @dataclass
@@ -147,6 +148,9 @@ def _xsd_problems(filename, tree, validator, schema="BPMN 2.0") -> list[Problem]
             element = lane_roles.shown(xsd_messages.tag_name(tag), 120) if tag else "definitions"
         problems.append(Problem(filename, entry.line, element, xsd_messages.describe(entry.message, schema, context)))
     return problems
+
+
+describe = _describe  # for engine/models/versions.py
 
 
 def _describe_located(node) -> str:
@@ -221,8 +225,8 @@ def user_task_forms(process) -> dict:
 
 
 def _generated_form(filename, node, process_id, problem) -> Artifact | None:
-    """The form generated from a user task's camunda:formData (None, with the problems told, if it
-    cannot be generated)."""
+    """The form generated from the camunda:formData of a user task or a start event (None, with the
+    problems told, if it cannot be generated)."""
     title = node.get("name") or node.get("id") or ""
     try:
         schema, warnings = foreign_forms.formdata_schema(node, title[:MAX_NAME])
@@ -331,8 +335,21 @@ def check_bpmn(filename: str, tree, operators=None, lanes: LaneMapping | None = 
             if (lanes and not any(n.get("id") in in_lane for n in containers(node, process))
                     and not lane_roles.candidate_role(node, lanes_given.given, remembered)):
                 problem(node, "la tarea de usuario no está en un carril (rol) ni indica candidateGroups")
+            named = lane_roles.assignment(node)
+            for text in named.unread:
+                problem(node, f"camunda:assignee/candidateUsers: «{lane_roles.shown(text)}» no es un nombre de "
+                              "usuario ni ${variable}: aquí no se lee; "
+                              "la tarea queda en la bandeja del rol de su carril; para darla a una persona escriba "
+                              "su nombre de usuario, o ${variable} con la variable del caso que lo tiene", "warning")
             if props.get("asignadoA"):
                 check_code(node, props["asignadoA"], "eval", "la expresión asignadoA")
+                if named.users or named.expression:
+                    problem(node, "la tarea tiene asignadoA y camunda:assignee/candidateUsers: se usa asignadoA",
+                            "warning")
+            elif named.expression:
+                check_code(node, named.expression, "eval", "camunda:assignee")
+            elif named.users:
+                art.assignees[node.get("id")] = (node, named.users)
             if props.get("plazo"):
                 check_code(node, props["plazo"], "eval", "la expresión plazo")
         for node in process.iter(f"{{{NS['bpmn']}}}startEvent"):

@@ -10,7 +10,7 @@ from engine.basics.errors import BrokenModel, DeployError, NotFound, Problem, er
 from engine.basics.xmlsafe import parse_xml
 from engine.models import foreign_forms, lane_roles, parser_errors, spiff, validation
 from engine.models.forms import Form, load_form
-from engine.store.schema import Case, ModelVersion
+from engine.store.schema import Case, ModelVersion, User
 
 KIND_NAMES = {"process": "proceso", "decision": "decisión", "form": "formulario"}
 DEPLOY_ORDER = {"form": 0, "decision": 1, "process": 2}
@@ -67,6 +67,7 @@ def _checked_files(s, files, operators, lanes):
     parser, so each file is read once, not once per process it holds."""
     artifacts, problems = validation.check_files(files, latest_versions(s, "form"), latest_versions(s, "decision"),
                                              operators, latest_versions(s, "process"), _lane_mapping(s, lanes))
+    problems.extend(_assignee_warnings(s, artifacts))
     if errors_of(problems):
         return artifacts, problems
     pending = {(a.kind, a.key): a for a in artifacts}
@@ -89,6 +90,28 @@ def _checked_files(s, files, operators, lanes):
             except Exception as exc:  # noqa: BLE001
                 problems.append(parser_errors.problem(exc, art.filename, art.key, dict(bpmn + dmn)))
     return artifacts, problems
+
+
+def existing_users(s, names) -> list[str]:
+    """The usernames of `names` that are users (active), in the order given."""
+    found = set(s.scalars(select(User.username).where(User.username.in_(list(names)), User.active.is_(True))))
+    return [name for name in names if name in found]
+
+
+def _assignee_warnings(s, artifacts) -> list[Problem]:
+    """A user task that names in camunda:assignee/candidateUsers only people who are not users: it will
+    stay offered to its role (lane_roles.assignment)."""
+    found = []
+    for art in artifacts:
+        for node, names in art.assignees.values():
+            if not existing_users(s, names):
+                shown = ", ".join(f"«{lane_roles.shown(n)}»" for n in names[:5])
+                found.append(Problem(art.filename, node.sourceline, validation.describe(node),
+                                     f"camunda:assignee/candidateUsers nombra a {shown}, y no hay un usuario con ese "
+                                     "nombre de usuario: la tarea queda en la bandeja del rol de su carril (si el "
+                                     "usuario se crea después, las tareas que se abran desde entonces le llegarán)",
+                                     "warning"))
+    return found
 
 
 class _Lookups:
@@ -249,7 +272,7 @@ def compile_process(s, row: ModelVersion) -> spiff.CompiledProcess:
     versions each pins. A called process's tasks take their forms and lanes from its own version."""
     bpmn, dmn, rows = _sources(s, row, {})
     spec, subs = spiff.parse_process(row.key, [f for _, f in bpmn], [f for _, f in dmn])
-    forms, lanes, task_forms = {}, {}, {}
+    forms, lanes, task_forms, assignees = {}, {}, {}, {}
     # a called process of the same file as its caller has no row here: its lanes and forms come from that file,
     # with the lane mapping its caller pins (validation._inherit_same_file_calls)
     same_file = {row.key, *subs} - {each.key for each in rows}
@@ -258,17 +281,31 @@ def compile_process(s, row: ModelVersion) -> spiff.CompiledProcess:
         mapping = (each.dependencies or {}).get("lanes")
         found = lanes_and_start_form(each.content, each.key, mapping)
         lanes[each.key], task_forms[each.key] = found[0], found[2]
+        assignees[each.key] = task_assignments(each.content, each.key)
         for key in sorted(same_file & _process_ids(each.content)):
             found = lanes_and_start_form(each.content, key, mapping)
             lanes[key], task_forms[key] = found[0], found[2]
+            assignees[key] = task_assignments(each.content, key)
             same_file.discard(key)
     if any(foreign_forms.CONFIRM_FORM_KEY in f.values() for f in task_forms.values()):  # built in, for every version
         forms[foreign_forms.CONFIRM_FORM_KEY] = Form(foreign_forms.CONFIRM_FORM_KEY, 1, foreign_forms.CONFIRM_FORM)
     compiled = spiff.CompiledProcess(row.id, row.key, spec, subs, forms)
-    compiled.lanes, compiled.task_forms = lanes, task_forms
+    compiled.lanes, compiled.task_forms, compiled.assignees = lanes, task_forms, assignees
     own = lanes_and_start_form(row.content, row.key, (row.dependencies or {}).get("lanes"))
     compiled.start_form, compiled.start_role = own[1], own[3]
     return compiled
+
+
+def task_assignments(bpmn: str, process_id: str) -> dict:
+    """user task id -> lane_roles.Assignment, for the user tasks of the process that name a person in
+    camunda:assignee/candidateUsers (and have no asignadoA property, which comes first)."""
+    process = parse_xml(bpmn).getroot().find(f"bpmn:process[@id='{process_id}']", validation.NS)
+    found = {}
+    for task in process.iter(etree.QName(validation.NS["bpmn"], "userTask").text):
+        named = lane_roles.assignment(task)
+        if (named.users or named.expression) and not validation.properties(task).get("asignadoA"):
+            found[task.get("id")] = named
+    return found
 
 
 def _process_ids(bpmn: str) -> set:
