@@ -158,10 +158,21 @@ def test_the_hand_written_camunda_model_deploys_and_runs(engine):
     assert case["status"] == "completed" and case["data"]["riesgo"] == "alto", case["error"]
 
 
-def test_mutations_of_the_hand_written_camunda_model(engine):
-    files = collect_files([HAND_WRITTEN])
-    wrong = [f"{label}: {w}" for label, changed in foreign_mutations(files, "hand_written", 40)
-             for w in check(engine, changed, HAND_LANES)]
+def _committed_models():
+    """The Camunda-style model sets written for these tests and committed here, with their lane mappings."""
+    yield pytest.param(HAND_WRITTEN, HAND_LANES, id="hand_written")
+    drawn = corpus.ROOT / "tests" / "interop" / "camunda_modeler"
+    if drawn.is_dir():
+        from tests.interop.test_camunda_modeler import LANES
+
+        yield pytest.param(drawn, LANES, id="camunda_modeler")
+
+
+@pytest.mark.parametrize("folder, lanes", list(_committed_models()))
+def test_mutations_of_the_committed_camunda_style_models(engine, folder, lanes):
+    files = collect_files([folder])
+    wrong = [f"{label}: {w}" for label, changed in foreign_mutations(files, folder.name, 40)
+             for w in check(engine, changed, lanes)]
     assert wrong == []
 
 
