@@ -1,8 +1,9 @@
 """Random mutations of working models (seeded: the same every run): validate never crashes, deploy refuses
 exactly when validate finds an error and with the same problems, and every problem names a line and an
 element and says it in Spanish, with no English or internal text (issue 17, item 4). The models: our own
-small one, a Camunda-style diagram written by hand (tests/interop/hand_written/), and, when the corpus
-folder is present (tests/interop/test_corpus.py), the public models of other tools."""
+small one, the Camunda-style model sets written for the tests (tests/interop/hand_written/, and
+tests/interop/camunda_modeler/ when it is there), and, when the corpus folder is present
+(tests/interop/test_corpus.py), the public models of other tools."""
 
 from __future__ import annotations
 
