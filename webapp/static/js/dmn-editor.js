@@ -69,7 +69,7 @@
   }
   function describe(p) {
     if (p.message && p.line !== undefined) {
-      var where = p.element === "xsd" ? T.xsd : (p.element || "");
+      var where = p.element || "";
       return (p.line ? T.line + " " + p.line + " · " : "") + (where ? where + ": " : "") + p.message;
     }
     return p.text;
