@@ -106,7 +106,9 @@ def test_another_company_sees_none_of_it(client, deployed):
 
 def test_a_derived_company_reads_the_institution_and_its_contact_in_its_messages(client, deployed):
     token = registered(client, ventas_uf=1500)
-    messages = card(client.get(f"/portal/e/{token}").text, "mensajes")
+    home = client.get(f"/portal/e/{token}").text
+    assert 'id="diagnostico"' not in home  # derived at the size gate: no interview will come
+    messages = card(home, "mensajes")
     assert "Su empresa fue derivada a SERCOTEC — Centro de Negocios Santiago" in messages
     assert "Contacto: Mesa de atención del Centro de Negocios Sercotec de Santiago." in messages
 
