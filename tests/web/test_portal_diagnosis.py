@@ -6,10 +6,12 @@ the diagrams sent it — only its own, never the team's internal notes (`observa
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from sqlalchemy import select
 
+from engine.programme.portal import diagnosis
 from engine.store.schema import Case, Company
 from webapp import create_app
 
@@ -149,3 +151,20 @@ def test_gaps_written_as_markup_are_shown_as_text(client, deployed):
                       {"respuestas": ENTREVISTA_MEDIA, "brechas": "<script>alert(1)</script> Etiquetas."})
     home = client.get(f"/portal/e/{token}").text
     assert "<script>alert(1)</script>" not in home and "&lt;script&gt;alert(1)&lt;/script&gt; Etiquetas." in home
+
+
+@pytest.mark.parametrize("data, expected", [
+    ({}, {"brechas": None, "plan": None}),
+    ({"brechas": "   ", "observaciones": "Interna"}, {"brechas": None, "plan": None}),
+    ({"brechas": " Certificar HACCP. ", "observaciones": "Interna"}, {"brechas": "Certificar HACCP.", "plan": None}),
+    ({"brechas_priorizadas": "Formalizar", "acciones": ["Iniciar actividades", " ", 7, "Taller "],
+      "fecha_revision": "2026-09-01", "observaciones": "Interna"},
+     {"brechas": None, "plan": {"brechas_priorizadas": "Formalizar", "acciones": ["Iniciar actividades", "Taller"],
+                                "fecha_revision": date(2026, 9, 1)}}),
+    ({"acciones": ["Una acción"], "fecha_revision": "2026-13-01"},
+     {"brechas": None, "plan": {"brechas_priorizadas": None, "acciones": ["Una acción"], "fecha_revision": None}}),
+    ({"acciones": "no es una lista", "fecha_revision": "2026-09-01"}, {"brechas": None, "plan": None}),
+])
+def test_what_the_company_reads_of_its_diagnosis(data, expected):
+    """Only the gaps and the plan's fields; blank or malformed values read as absent, never `observaciones`."""
+    assert diagnosis(data) == expected
