@@ -34,9 +34,11 @@ def _driver(engine, clock, process_id):
 
 
 def _to_company(engine, case_id):
+    """The reminders sent to the company (not its milestone messages: interview date, segment, derivation)."""
     with engine.Session() as s:
         return s.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case_id,
-                                                     OutboxMessage.destinatario == "pyme")
+                                                     OutboxMessage.destinatario == "pyme",
+                                                     OutboxMessage.asunto.startswith("Recordatorio"))
                          .order_by(OutboxMessage.id)).all()
 
 

@@ -25,14 +25,20 @@ def test_companies_that_never_answer_end_as_abandono(deployed, tmp_path, process
     db = create_engine(url)
     with db.connect() as c:
         cases = c.execute(select(Case.id, Case.status, Case.resultado, Case.data)).all()
-        reminders = c.execute(select(OutboxMessage.case_id).where(OutboxMessage.destinatario == "pyme")).scalars().all()
+        to_company = c.execute(select(OutboxMessage.case_id, OutboxMessage.asunto)
+                               .where(OutboxMessage.destinatario == "pyme")).all()
     db.dispose()
     assert len(cases) == 24 and result["resultados"]["error"] == 0
     eligible = [c for c in cases if c.data["tamano"]["tramo"] in ("pequena", "mediana")]
     assert eligible and len(eligible) < 24  # the seed gives both kinds
     assert all(c.status == "completed" and c.resultado == "abandono" for c in eligible)
     assert all(c.resultado == "derivada" for c in cases if c not in eligible)
+    reminders = [m.case_id for m in to_company if m.asunto.startswith("Recordatorio")]
     assert sorted(reminders) == sorted(c.id for c in eligible)  # one reminder each
+    # and the derived ones their derivation, with its contact (the diagrams' milestone message)
+    derived = [m.case_id for m in to_company if m.asunto.startswith("Su empresa fue derivada")]
+    assert sorted(derived) == sorted(c.id for c in cases if c not in eligible)
+    assert len(to_company) == len(reminders) + len(derived)
     assert result["resultados"]["abandono"] == len(eligible) and result["resultados"]["activa"] == 0
     assert result["personas"]["empresas_que_dejaron_de_responder"] == len(eligible)
     # silent before their first TPE: they never entered (SPEC §6), so they are not desertion but their own figure

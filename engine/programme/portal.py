@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -36,6 +36,12 @@ PORTAL_ACTOR = PYME  # the company, in a case's history and as the lane of its o
 IN_PROGRESS = ("active", "error")
 PUBLIC_EVENTS = ("case_started", "task_completed", "case_completed")
 STAGES = ("registro", "tpe", "entrevista", "clasificacion", "capacitacion", "exportacion")
+MAX_MESSAGES = 50  # the newest messages the company's page lists
+# What the company reads of its diagnosis (thesis §5.2: "qué más necesita"): the gaps the executive
+# wrote in the interview (forms/entrevista.json) and the strengthening plan agreed with it
+# (forms/plan_fortalecimiento.json). Only these fields: `observaciones` of those forms (and of every
+# other form) is the team's internal note and is never read here.
+DIAGNOSIS_FIELDS = ("brechas", "brechas_priorizadas", "acciones", "fecha_revision")
 
 
 def _digest(token: str) -> str:
@@ -211,7 +217,7 @@ def overview(engine, company_id: int) -> dict:
         tpe = s.scalar(select(Tpe).where(Tpe.company_id == company_id))
         case_ids = [c.id for c in cases]
         own_tasks, team_tasks = [], []
-        history, derivations, activities = [], [], []
+        history, derivations, activities, messages = [], [], [], []
         if case_ids:
             for t in s.scalars(select(TaskRow).where(TaskRow.case_id.in_(case_ids), TaskRow.state == "ready")
                                .order_by(TaskRow.created_at)):
@@ -231,6 +237,7 @@ def overview(engine, company_id: int) -> dict:
             activities = [{"tipo": a.tipo, "detalle": a.detalle, "at": as_utc(a.created_at)}
                           for a in s.scalars(select(Activity).where(Activity.company_id == company_id)
                                              .order_by(Activity.id.desc()))]
+            messages = _messages(s, case_ids)
         data = displayable(dict(current.data or {})) if current else {}  # repaired if stored unchecked
         return {
             "company": {"rut": company.rut, "razon_social": company.razon_social, "region": company.region,
@@ -243,11 +250,47 @@ def overview(engine, company_id: int) -> dict:
             "entrevista": {k: data[k] for k in ("fecha_entrevista", "hora_entrevista", "lugar_entrevista")
                            if data.get(k)},
             "own_tasks": own_tasks, "team_tasks": team_tasks, "history": history,
-            "derivations": derivations, "activities": activities,
+            "derivations": derivations, "activities": activities, "messages": messages,
+            **diagnosis(data),
             "tpe": {"puntaje": tpe.puntaje, "dimensiones": tpe.dimensiones, "revision": tpe.revision,
                     "submitted_at": as_utc(tpe.submitted_at), "valid_until": as_utc(tpe.valid_until)}
             if tpe else None,
         }
+
+
+def _messages(s, case_ids) -> list[dict]:
+    """The messages the programme wrote to the company in its cases (the diagrams' `notificar` to
+    "pyme": interview date, classification, derivation, reminders; its private-link emails), newest
+    first. A working private link in them is hidden: it belongs to the company's mailbox only."""
+    rows = s.scalars(select(OutboxMessage).where(OutboxMessage.case_id.in_(case_ids),
+                                                 OutboxMessage.destinatario == PYME)
+                     .order_by(OutboxMessage.id.desc()).limit(MAX_MESSAGES))
+    return [{"at": as_utc(m.created_at), "asunto": m.asunto, "mensaje": without_links(s, m.mensaje, HIDDEN),
+             "sent_at": as_utc(m.sent_at)} for m in rows]
+
+
+def _text(value) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _day(value) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def diagnosis(data: dict) -> dict:
+    """The gaps found in the interview (`brechas`, None before the interview) and the strengthening
+    plan (`plan`: prioritised gaps, agreed actions, review date; None until agreed), read only from
+    DIAGNOSIS_FIELDS of the case variables."""
+    own = {key: data.get(key) for key in DIAGNOSIS_FIELDS}
+    actions = [a.strip() for a in own["acciones"] if _text(a)] if isinstance(own["acciones"], list) else []
+    plan = None
+    if _text(own["brechas_priorizadas"]) or actions:
+        plan = {"brechas_priorizadas": _text(own["brechas_priorizadas"]), "acciones": actions,
+                "fecha_revision": _day(own["fecha_revision"])}
+    return {"brechas": _text(own["brechas"]), "plan": plan}
 
 
 def _trained(check) -> bool:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from .. import profiles as P
+from ..driver import AGENDA
 from ..web.test_portal import link_in_outbox
 
+GAPS = "Falta conocer los requisitos del mercado de destino."
 VIEWPORTS = {"laptop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
@@ -59,6 +61,19 @@ def test_company_takes_the_tpe_in_the_portal(browser, live_server, deployed, sho
     shot(page, f"portal-home-{device}")
     [case] = [c for c in (deployed.case(1),)]
     assert case["data"]["puntaje_tpe"] > 0
+
+    # the team schedules and holds the interview: the company reads its gaps and its messages
+    for bpmn_id, data in (("Task_AgendarEntrevista", AGENDA),
+                          ("Task_Entrevista", {"respuestas": P.ENTREVISTA_MEDIA, "brechas": GAPS,
+                                               "observaciones": "Nota interna del equipo."})):
+        [task] = [t for t in deployed.ready_tasks(case_id=1) if t["bpmn_id"] == bpmn_id]
+        deployed.complete(task["id"], data)
+    page.reload()
+    assert page.locator("#diagnostico .gaps").inner_text() == GAPS
+    page.locator("#mensajes summary", has_text="Resultado de su evaluación").click()
+    assert page.locator("#mensajes pre.mail-body", has_text="quedó en el segmento amarillo").is_visible()
+    assert "Nota interna" not in page.content()
+    shot(page, f"portal-diagnostico-{device}")
     assert [e for e in errors if "status of 422" not in e] == []
     page.close()
 

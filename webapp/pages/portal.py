@@ -22,6 +22,8 @@ STAGE_LABELS = {
     "clasificacion": _l("Clasificación"), "capacitacion": _l("Capacitación y asesoría"),
     "exportacion": _l("Primera exportación"),
 }
+PLACES = {"empresa": _l("En la empresa"), "oficina_cpe": _l("En la oficina del CPE"),
+          "remota": _l("Remota (videollamada)")}  # forms/agendar_entrevista.json lugar_entrevista
 DRAFT_OWNER = portal.PORTAL_ACTOR
 
 
@@ -123,7 +125,7 @@ def home(token):
     company_id = _company_or_404(token)
     info = portal.overview(current_engine(), company_id)
     return render_template("portal/home.html", token=token, info=info, stages=STAGE_LABELS,
-                           in_progress=portal.IN_PROGRESS, link_days=portal.LINK_DAYS,
+                           in_progress=portal.IN_PROGRESS, link_days=portal.LINK_DAYS, places=PLACES,
                            sessions=workshops.sessions_for_company(current_engine(), company_id),
                            my_workshops=workshops.company_workshops(current_engine(), company_id))
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from flask_babel import format_datetime
+from flask_babel import format_date, format_datetime
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
@@ -24,10 +24,12 @@ def init_app(app):
         if value is None:
             return "—"
         if isinstance(value, str):
-            try:
-                value = datetime.fromisoformat(value)
+            try:  # "AAAA-MM-DD" (a form's date) is a day; anything longer a moment
+                value = date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
             except ValueError:
                 return value
+        if not isinstance(value, datetime):
+            return format_date(value, "dd-MM-yyyy")
         return format_datetime(value, "dd-MM-yyyy HH:mm")
 
     @app.template_filter("segmento")
