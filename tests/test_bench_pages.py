@@ -28,7 +28,7 @@ def filled(deployed):
     forms = {k: f.schema for k, f in suite._compiled(deployed).forms.items()}
     life = suite.Lifecycle(forms)
     for i in range(4):
-        case_id = deployed.start("cpe_actual", suite.COMPANY, actor="bench")
+        case_id = deployed.start("cpe_actual", suite._company(i), actor="bench")  # each its own first TPE
         if i % 2:
             [task] = deployed.ready_tasks(case_id=case_id)
             deployed.complete(task["id"], life.answers["tpe_bienes"], user=suite.BENCH_USER)

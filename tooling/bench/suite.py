@@ -10,6 +10,7 @@ tooling/bench/pages.py, which `cpe bench` passes in as `run(web=…)`: engine/ n
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import platform
@@ -21,6 +22,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 from sqlalchemy import func, insert, select
+from stdnum.cl import rut
 
 from engine.assembly import build_engine
 from engine.basics.clock import VirtualClock
@@ -156,8 +158,18 @@ def _compiled(engine):
     return engine.compiled_process("cpe_actual")
 
 
+def _company(index: int) -> dict:
+    """The bench company with a RUT of its own: a lifecycle is a company's first case (a company with a TPE
+    answered in the last 12 months would reuse it and skip the TPE task, thesis §3.4.2)."""
+    body = str(77_000_000 + index)
+    return {**COMPANY, "rut": f"{body}-{rut.calc_check_digit(body)}"}
+
+
+_lifecycles = itertools.count(1)
+
+
 def _lifecycle(engine, life):
-    case_id = engine.start("cpe_actual", COMPANY, actor="bench")
+    case_id = engine.start("cpe_actual", _company(next(_lifecycles)), actor="bench")
     while True:
         ready = engine.ready_tasks(case_id=case_id)
         if not ready:
@@ -190,6 +202,8 @@ class _BareEngine(spiff.PythonScriptEngine):
             "derivar": lambda: derive(p["motivo"], p["region"], date.today()),
             "registrar_sra": lambda: {"actividad_id": 1},
             "notificar": lambda: {"enviado": False},
+            "tpe_guardado": lambda: {"existe": False, "vigente": False, "formulario": None, "respuestas": {},
+                                     "puntaje": None, "revision": 0, "fecha": None, "vigente_hasta": None},
         }[operation_name]()
         return json.dumps(result)
 
