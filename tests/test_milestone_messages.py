@@ -174,3 +174,56 @@ def test_a_rojo_company_gets_the_contact_of_the_institution_its_executive_chose(
     derivation = _assert_derivation_message(deployed, case_id, "según el resultado de su evaluación")
     assert derivation["institucion"] == "ONG de apoyo al emprendimiento de Región Metropolitana de Santiago"
 
+
+
+# -- every classification, also a re-classification, is told to the company ---------------------------
+
+def _classifications(engine, case_id):
+    return [m for m in _to_company(engine, case_id) if m[0].startswith("Resultado de su ")]
+
+
+@pytest.mark.parametrize("tpe_after, segment, label, before, next_step", [
+    (P.EXPORTADORA_REGULAR, "rojo_oscuro", "rojo oscuro", " (antes, segmento amarillo)", "Su empresa ya exporta"),
+    (P.VINA_AMARILLO, "amarillo", "amarillo", "", "continúa en el programa"),
+], ids=["to_rojo_oscuro", "stays_amarillo"])
+def test_a_reevaluation_tells_the_company_its_new_segment(cpe, tpe_after, segment, label, before, next_step):
+    """Thesis §5.2 ("cómo está posicionada"): every classification reaches the company, the first and
+    each re-evaluation's (Service_AvisoReclasificacion), saying it is a re-evaluation, the new score and
+    segment, the previous segment if it changed, and what comes next on the re-evaluation's route."""
+    case_id = cpe.start()
+    case = cpe.through_interview(case_id, P.VINA_AMARILLO, P.ENTREVISTA_MEDIA)
+    cpe.train(case_id)
+    cpe.do(case_id, "Task_Asesoria", {"plan_negocios": "en_desarrollo"})
+    assert len(_classifications(cpe.engine, case_id)) == 1
+    case = cpe.reevaluate(case_id, tpe_after)
+    assert case["segmento"] == segment
+    first, again = _classifications(cpe.engine, case_id)
+    assert first[0] == "Resultado de su evaluación en el Centro PYME Exporta: segmento amarillo"
+    asunto, mensaje, address = again
+    assert asunto == f"Resultado de su reevaluación en el Centro PYME Exporta: segmento {label}"
+    assert address == "contacto@empresa.cl" and mensaje.startswith("Estimada empresa Viña Los Aromos SpA: ")
+    assert "en su reevaluación" in mensaje
+    assert f"puntaje final de {case['data']['puntaje_final']} de 100 y quedó en el segmento {label}{before}." in mensaje
+    assert next_step in mensaje
+
+
+def test_the_new_tpe_after_the_strengthening_plan_is_told_as_a_reevaluation(deployed, clock):
+    """Proposal (thesis §3.4.2): the rojo company's new TPE after its strengthening plan classifies it
+    again; the company is told its new segment as a re-evaluation (Service_AvisoSegmento, reached again)."""
+    deployed.create_user("eje.rm", "secreto-123", "ejecutivo_cpe", region="CL-RM")
+    cpe = Driver(deployed, clock, "cpe_propuesto")
+    case_id = cpe.start(ventas_uf=6000, rubro="agroindustria")
+    cpe.through_interview(case_id, P.IDEA_ONLY, P.ENTREVISTA_MEDIA)
+    cpe.do(case_id, "Task_PlanFortalecimiento", {"brechas_priorizadas": "Formalizar la producción.",
+                                                 "acciones": ["Curso de costos"], "fecha_revision": "2026-09-01"})
+    cpe.clock.advance(days=190)
+    deployed.fire_due_timers()
+    case = cpe.do(case_id, "Task_Nuevo_TPE_Bienes", {"respuestas": P.VINA_AMARILLO})
+    assert case["segmento"] == "amarillo"
+    first, again = _classifications(deployed, case_id)
+    assert first[0].endswith("segmento rojo") and first[0].startswith("Resultado de su evaluación")
+    asunto, mensaje, _ = again
+    assert asunto == "Resultado de su reevaluación en el Centro PYME Exporta: segmento amarillo"
+    assert "en su reevaluación tras el plan de fortalecimiento" in mensaje
+    assert f"puntaje final de {case['data']['puntaje_final']} de 100 y quedó en el segmento amarillo." in mensaje
+    assert NEXT_STEPS["amarillo"] in mensaje
