@@ -227,3 +227,58 @@ def test_the_new_tpe_after_the_strengthening_plan_is_told_as_a_reevaluation(depl
     assert "en su reevaluación tras el plan de fortalecimiento" in mensaje
     assert f"puntaje final de {case['data']['puntaje_final']} de 100 y quedó en el segmento amarillo." in mensaje
     assert NEXT_STEPS["amarillo"] in mensaje
+
+
+# -- derivations inside the programme: complementary programme and strengthening plan ----------------
+
+def _derivation_row(engine, case_id, motivo):
+    with engine.Session() as s:
+        [row] = s.scalars(select(Derivation).where(Derivation.case_id == case_id, Derivation.motivo == motivo)).all()
+        return row
+
+
+@pytest.mark.parametrize("programa", ["corfo", "sercotec"])
+def test_a_company_sent_to_a_complementary_programme_gets_the_institution_and_its_contact(cpe, programa):
+    """Manual §6: "las empresas que sean derivadas a otra institución, serán enviadas a un contacto y
+    dirección especifica". The executive sends an amarillo company to a CORFO/SERCOTEC programme in
+    parallel (Service_DerivarPrograma): the company gets the institution, its contact and address
+    (Service_AvisoPrograma), and is told it stays in the programme."""
+    case_id = cpe.start()
+    cpe.through_interview(case_id, P.VINA_AMARILLO, P.ENTREVISTA_MEDIA)
+    assert not [m for m in _to_company(cpe.engine, case_id) if m[0].startswith("Programa complementario")]
+    cpe.train(case_id, programa=programa)
+    row = _derivation_row(cpe.engine, case_id, programa)
+    [(asunto, mensaje, address)] = [m for m in _to_company(cpe.engine, case_id)
+                                    if m[0].startswith("Programa complementario")]
+    assert asunto == f"Programa complementario para su empresa: {row.institucion}"
+    assert address == "contacto@empresa.cl" and mensaje.startswith("Estimada empresa Viña Los Aromos SpA: ")
+    assert f"a un programa complementario de {row.institucion}. Contacto: {row.contacto}. " \
+           f"Dirección: {row.direccion}." in mensaje
+    assert "sigue en el programa" in mensaje
+    expected = derive(programa, "CL-RM", cpe.clock.now().date())
+    assert (row.institucion, row.contacto) == (expected["institucion"], expected["contacto"])
+    assert "Task_Asesoria" in cpe.ready(case_id)
+
+
+@pytest.mark.parametrize("ventas, motivo", [(6000, "sercotec"), (30000, "corfo")])
+def test_a_rojo_company_sent_to_its_strengthening_plan_gets_the_institution_and_its_contact(deployed, clock,
+                                                                                            ventas, motivo):
+    """Proposal (thesis §3.4.2; manual §6): a rojo company is derived to SERCOTEC or CORFO for its
+    strengthening plan (Service_DerivarFortalecimiento); the company gets the institution, its contact
+    and address (Service_AvisoFortalecimiento) before the plan is agreed."""
+    deployed.create_user("eje.rm", "secreto-123", "ejecutivo_cpe", region="CL-RM")
+    cpe = Driver(deployed, clock, "cpe_propuesto")
+    case_id = cpe.start(ventas_uf=ventas)
+    case = cpe.through_interview(case_id, P.IDEA_ONLY, P.ENTREVISTA_BAJA)
+    assert case["segmento"] == "rojo" and list(cpe.ready(case_id)) == ["Task_PlanFortalecimiento"]
+    row = _derivation_row(deployed, case_id, motivo)
+    [(asunto, mensaje, address)] = [m for m in _to_company(deployed, case_id)
+                                    if m[0].startswith("Plan de fortalecimiento")]
+    assert asunto == f"Plan de fortalecimiento: su empresa fue derivada a {row.institucion}"
+    assert address == "contacto@empresa.cl"
+    assert f"derivó a su empresa a {row.institucion}, con quien su ejecutivo(a) acordará un plan de fortalecimiento." \
+           in mensaje
+    assert f"Contacto: {row.contacto}. Dirección: {row.direccion}." in mensaje
+    # the order: classification first, then the strengthening derivation
+    subjects = [m[0] for m in _to_company(deployed, case_id)]
+    assert subjects.index(asunto) == len(subjects) - 1 and subjects[-2].startswith("Resultado de su evaluación")
