@@ -174,3 +174,111 @@ def test_a_rojo_company_gets_the_contact_of_the_institution_its_executive_chose(
     derivation = _assert_derivation_message(deployed, case_id, "según el resultado de su evaluación")
     assert derivation["institucion"] == "ONG de apoyo al emprendimiento de Región Metropolitana de Santiago"
 
+
+
+# -- every classification, also a re-classification, is told to the company ---------------------------
+
+def _classifications(engine, case_id):
+    return [m for m in _to_company(engine, case_id) if m[0].startswith("Resultado de su ")]
+
+
+@pytest.mark.parametrize("tpe_after, segment, label, before, next_step", [
+    (P.EXPORTADORA_REGULAR, "rojo_oscuro", "rojo oscuro", " (antes, segmento amarillo)", "Su empresa ya exporta"),
+    (P.VINA_AMARILLO, "amarillo", "amarillo", "", "continúa en el programa"),
+], ids=["to_rojo_oscuro", "stays_amarillo"])
+def test_a_reevaluation_tells_the_company_its_new_segment(cpe, tpe_after, segment, label, before, next_step):
+    """Thesis §5.2 ("cómo está posicionada"): every classification reaches the company, the first and
+    each re-evaluation's (Service_AvisoReclasificacion), saying it is a re-evaluation, the new score and
+    segment, the previous segment if it changed, and what comes next on the re-evaluation's route."""
+    case_id = cpe.start()
+    case = cpe.through_interview(case_id, P.VINA_AMARILLO, P.ENTREVISTA_MEDIA)
+    cpe.train(case_id)
+    cpe.do(case_id, "Task_Asesoria", {"plan_negocios": "en_desarrollo"})
+    assert len(_classifications(cpe.engine, case_id)) == 1
+    case = cpe.reevaluate(case_id, tpe_after)
+    assert case["segmento"] == segment
+    first, again = _classifications(cpe.engine, case_id)
+    assert first[0] == "Resultado de su evaluación en el Centro PYME Exporta: segmento amarillo"
+    asunto, mensaje, address = again
+    assert asunto == f"Resultado de su reevaluación en el Centro PYME Exporta: segmento {label}"
+    assert address == "contacto@empresa.cl" and mensaje.startswith("Estimada empresa Viña Los Aromos SpA: ")
+    assert "en su reevaluación" in mensaje
+    assert f"puntaje final de {case['data']['puntaje_final']} de 100 y quedó en el segmento {label}{before}." in mensaje
+    assert next_step in mensaje
+
+
+def test_the_new_tpe_after_the_strengthening_plan_is_told_as_a_reevaluation(deployed, clock):
+    """Proposal (thesis §3.4.2): the rojo company's new TPE after its strengthening plan classifies it
+    again; the company is told its new segment as a re-evaluation (Service_AvisoSegmento, reached again)."""
+    deployed.create_user("eje.rm", "secreto-123", "ejecutivo_cpe", region="CL-RM")
+    cpe = Driver(deployed, clock, "cpe_propuesto")
+    case_id = cpe.start(ventas_uf=6000, rubro="agroindustria")
+    cpe.through_interview(case_id, P.IDEA_ONLY, P.ENTREVISTA_MEDIA)
+    cpe.do(case_id, "Task_PlanFortalecimiento", {"brechas_priorizadas": "Formalizar la producción.",
+                                                 "acciones": ["Curso de costos"], "fecha_revision": "2026-09-01"})
+    cpe.clock.advance(days=190)
+    deployed.fire_due_timers()
+    case = cpe.do(case_id, "Task_Nuevo_TPE_Bienes", {"respuestas": P.VINA_AMARILLO})
+    assert case["segmento"] == "amarillo"
+    first, again = _classifications(deployed, case_id)
+    assert first[0].endswith("segmento rojo") and first[0].startswith("Resultado de su evaluación")
+    asunto, mensaje, _ = again
+    assert asunto == "Resultado de su reevaluación en el Centro PYME Exporta: segmento amarillo"
+    assert "en su reevaluación tras el plan de fortalecimiento" in mensaje
+    assert f"puntaje final de {case['data']['puntaje_final']} de 100 y quedó en el segmento amarillo." in mensaje
+    assert NEXT_STEPS["amarillo"] in mensaje
+
+
+# -- derivations inside the programme: complementary programme and strengthening plan ----------------
+
+def _derivation_row(engine, case_id, motivo):
+    with engine.Session() as s:
+        [row] = s.scalars(select(Derivation).where(Derivation.case_id == case_id, Derivation.motivo == motivo)).all()
+        return row
+
+
+@pytest.mark.parametrize("programa", ["corfo", "sercotec"])
+def test_a_company_sent_to_a_complementary_programme_gets_the_institution_and_its_contact(cpe, programa):
+    """Manual §6: "las empresas que sean derivadas a otra institución, serán enviadas a un contacto y
+    dirección especifica". The executive sends an amarillo company to a CORFO/SERCOTEC programme in
+    parallel (Service_DerivarPrograma): the company gets the institution, its contact and address
+    (Service_AvisoPrograma), and is told it stays in the programme."""
+    case_id = cpe.start()
+    cpe.through_interview(case_id, P.VINA_AMARILLO, P.ENTREVISTA_MEDIA)
+    assert not [m for m in _to_company(cpe.engine, case_id) if m[0].startswith("Programa complementario")]
+    cpe.train(case_id, programa=programa)
+    row = _derivation_row(cpe.engine, case_id, programa)
+    [(asunto, mensaje, address)] = [m for m in _to_company(cpe.engine, case_id)
+                                    if m[0].startswith("Programa complementario")]
+    assert asunto == f"Programa complementario para su empresa: {row.institucion}"
+    assert address == "contacto@empresa.cl" and mensaje.startswith("Estimada empresa Viña Los Aromos SpA: ")
+    assert f"a un programa complementario de {row.institucion}. Contacto: {row.contacto}. " \
+           f"Dirección: {row.direccion}." in mensaje
+    assert "sigue en el programa" in mensaje
+    expected = derive(programa, "CL-RM", cpe.clock.now().date())
+    assert (row.institucion, row.contacto) == (expected["institucion"], expected["contacto"])
+    assert "Task_Asesoria" in cpe.ready(case_id)
+
+
+@pytest.mark.parametrize("ventas, motivo", [(6000, "sercotec"), (30000, "corfo")])
+def test_a_rojo_company_sent_to_its_strengthening_plan_gets_the_institution_and_its_contact(deployed, clock,
+                                                                                            ventas, motivo):
+    """Proposal (thesis §3.4.2; manual §6): a rojo company is derived to SERCOTEC or CORFO for its
+    strengthening plan (Service_DerivarFortalecimiento); the company gets the institution, its contact
+    and address (Service_AvisoFortalecimiento) before the plan is agreed."""
+    deployed.create_user("eje.rm", "secreto-123", "ejecutivo_cpe", region="CL-RM")
+    cpe = Driver(deployed, clock, "cpe_propuesto")
+    case_id = cpe.start(ventas_uf=ventas)
+    case = cpe.through_interview(case_id, P.IDEA_ONLY, P.ENTREVISTA_BAJA)
+    assert case["segmento"] == "rojo" and list(cpe.ready(case_id)) == ["Task_PlanFortalecimiento"]
+    row = _derivation_row(deployed, case_id, motivo)
+    [(asunto, mensaje, address)] = [m for m in _to_company(deployed, case_id)
+                                    if m[0].startswith("Plan de fortalecimiento")]
+    assert asunto == f"Plan de fortalecimiento: su empresa fue derivada a {row.institucion}"
+    assert address == "contacto@empresa.cl"
+    assert f"derivó a su empresa a {row.institucion}, con quien su ejecutivo(a) acordará un plan de fortalecimiento." \
+           in mensaje
+    assert f"Contacto: {row.contacto}. Dirección: {row.direccion}." in mensaje
+    # the order: classification first, then the strengthening derivation
+    subjects = [m[0] for m in _to_company(deployed, case_id)]
+    assert subjects.index(asunto) == len(subjects) - 1 and subjects[-2].startswith("Resultado de su evaluación")

@@ -227,3 +227,58 @@ def test_the_12_months_are_a_rule_of_the_diagram(process_id):
     [rule] = [r for r in rules if r.element_id == "Service_TpeVigente"]
     assert "12 meses" in rule.regla and rule.origen == "supuesto" and "§3.4.2" in rule.fuente
     assert rule.valor == 'tpe_guardado(formulario = "tpe_" + tipo_oferta, vigencia_meses = 12)'
+
+
+# -- the proposal's new TPE after the strengthening plan: the executive's, with the stored answers ----
+
+PLAN = {"brechas_priorizadas": "Formalizar la producción.", "acciones": ["Curso de costos"],
+        "fecha_revision": "2026-09-01"}
+
+
+def test_the_new_tpe_after_the_strengthening_plan_is_the_executives(deployed, clock):
+    """Thesis §3.4.2 (proposed model): one TPE per company, "actualizados en el TPE guardado por el
+    ejecutivo". After the strengthening plan (rojo) the new TPE is not asked of the company: the
+    executive in charge updates the stored TPE, its form showing the stored answers; the company gets no
+    reminder and the case is not closed as abandono while the executive has it; the update is revision 2
+    of the same TPE, given by the executive."""
+    d = _driver(deployed, clock, "cpe_propuesto")
+    case_id = d.start(ventas_uf=6000, rubro="agroindustria")
+    _answer_tpe_as_the_company(d, case_id, P.IDEA_ONLY)
+    d.do(case_id, "Task_AgendarEntrevista", AGENDA, user="eje.rm")
+    case = d.do(case_id, "Task_Entrevista", {"respuestas": P.ENTREVISTA_MEDIA, "brechas": "Solo una idea."},
+                user="eje.rm")
+    assert case["segmento"] == "rojo"
+    d.do(case_id, "Task_PlanFortalecimiento", PLAN, user="eje.rm")
+    d.clock.advance(days=190)
+    deployed.fire_due_timers()
+
+    update = d.ready(case_id)["Task_Nuevo_TPE_Bienes"]
+    assert (update["lane"], update["assignee"]) == ("ejecutivo_cpe", "eje.rm")
+    assert [t["bpmn_id"] for t in deployed.ready_tasks(user="eje.rm")] == ["Task_Nuevo_TPE_Bienes"]
+    [stored] = _stored(deployed)
+    assert _shown(update, deployed.case(case_id)["data"]) == stored.respuestas == P.IDEA_ONLY
+    to_company = _to_company(deployed, case_id)
+    d.clock.advance(days=200)  # past the company's reminder (10 working days) and abandono (6 months)
+    deployed.fire_due_timers()
+    assert _to_company(deployed, case_id) == to_company and deployed.case(case_id)["status"] == "active"
+    assert list(d.ready(case_id)) == ["Task_Nuevo_TPE_Bienes"]
+
+    case = d.do(case_id, "Task_Nuevo_TPE_Bienes", {"respuestas": P.VINA_AMARILLO}, user="eje.rm")
+    assert case["segmento"] == "amarillo" and case["data"]["segmento_anterior"] == "rojo"
+    [stored] = _stored(deployed)
+    assert stored.revision == 2 and stored.respuestas == P.VINA_AMARILLO
+    assert [(rev, who) for rev, who, _, _ in _history(deployed)] == [(1, PORTAL_ACTOR), (2, "eje.rm")]
+
+
+def test_no_company_timer_is_left_on_the_new_tpe():
+    """The proposal's new TPE after the plan is the executive's task: no reminder or abandono timer of
+    the company is attached to it, and it sits in the executive's lane."""
+    from xml.etree import ElementTree as ET
+    ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
+    root = ET.parse(ROOT / "processes" / "cpe_propuesto.bpmn").getroot()
+    attached = {b.get("attachedToRef") for b in root.iter(f"{{{ns['bpmn']}}}boundaryEvent")}
+    assert not attached & {"Task_Nuevo_TPE_Bienes", "Task_Nuevo_TPE_Servicios"}
+    lanes = {lane.get("id"): {r.text for r in lane.findall("bpmn:flowNodeRef", ns)}
+             for lane in root.iter(f"{{{ns['bpmn']}}}lane")}
+    assert {"Task_Nuevo_TPE_Bienes", "Task_Nuevo_TPE_Servicios", "Service_TpeGuardadoNuevo"} <= lanes["ejecutivo_cpe"]
+    assert not lanes["pyme"] & {"Task_Nuevo_TPE_Bienes", "Task_Nuevo_TPE_Servicios"}
