@@ -16,16 +16,11 @@ from pathlib import Path
 import pytest
 
 from engine.basics.errors import errors_of
-from tests.interop.test_corpus import CORPUS
+from tests.interop.test_corpus import CORPUS, ELSEWHERE
 from tests.minimal_models import FORM
 
 MODELS = Path(__file__).resolve().parent / "models" / "interop_messages"
-SPM = "sample-process-models/misc/category_number_one"
-UPSTREAM = {  # file -> path in the corpus folder (sartography/sample-process-models, commit in SOURCES.md)
-    "message_sender.bpmn": f"{SPM}/message-sender/message_sender.bpmn",
-    "message_receiver_one.bpmn": f"{SPM}/message-receiver-one/message_receiver_one.bpmn",
-    "message_receiver_two.bpmn": f"{SPM}/message-receiver-two/message_receiver_two.bpmn",
-}
+UPSTREAM = {path.rsplit("/", 1)[1]: path for path in ELSEWHERE}  # file -> path in the corpus folder
 # what our sandbox needs changed, and nothing else (tests/models/interop_messages/SOURCES.md says why):
 # (text in the upstream file, its replacement), each found exactly as many times as it is replaced
 _TIME = ("timestamp = time.time()\ntopic_{n}_a = f\"topic_{n}_a_conversation_{{timestamp}}\"\n"

@@ -93,6 +93,10 @@ SPM = "misc/category_number_one"
 CUST = {"Customer": "ejecutivo_cpe", "Employee": "analista", "Manager": "jefe_regional"}
 DMNS = (f"{SEC}/product_prices.dmn", f"{SEC}/shipping_costs.dmn", f"{SEC}/forms")
 CAM = ("bpmn/camunda/call_activity.bpmn", "bpmn/camunda/product_prices.dmn", "bpmn/camunda/shipping_costs.dmn")
+# corpus files that another test reads (tests/test_interop_messages.py: SpiffArena's messages between cases)
+ELSEWHERE = tuple(f"sample-process-models/{SPM}/{folder}/{name}.bpmn" for folder, name in (
+    ("message-sender", "message_sender"), ("message-receiver-one", "message_receiver_one"),
+    ("message-receiver-two", "message_receiver_two")))
 
 MODELS = [
     # -- spiff-example-cli: the tutorial of SpiffWorkflow's documentation -----------------------
@@ -325,7 +329,7 @@ def corpus_files(model: Model) -> list[Path]:
 def test_the_corpus_is_the_table_plus_licences_each_file_an_unchanged_copy_listed_in_sources():
     listed = sources()
     wanted = {str(f.relative_to(CORPUS)) for m in MODELS for f in corpus_files(m)}
-    wanted |= {f"{origin}/{name}" for origin, names in LICENCES.items() for name in names}
+    wanted |= {f"{origin}/{name}" for origin, names in LICENCES.items() for name in names} | set(ELSEWHERE)
     present = {str(f.relative_to(CORPUS)) for f in CORPUS.rglob("*") if f.is_file()}
     assert present == wanted == set(listed)
     for key in sorted(present):
