@@ -290,8 +290,9 @@ FAST = ['segmento == "verde"', "puntaje < 35", "35 <= dmninputexpr < 65", "(punt
         "meses_sin_actividad >= 6", '"P3M"', "responsable", "not a and (b or -c > 1)", "x if y else z",
         "a - b / 2 // 3", "[a, b] == {'k': (1, 2)}", "respuestas[-1] is None", "a != b", '"tpe_" + tipo',
         "round(0.6 * a + 0.4 * b, 1)", 'respuestas.get("x") == "regular"', 'str(n) + " casos"', "dias_habiles(5)",
-        "len(a) > int('3')", "ahora()"]
-CHILD = ["a % b", "a ** 2", "a << 1", "f'{a}'", "a.lower()", "[x for x in a]", "sorted(a)", "a[1:]", "a[b + 1]",
+        "len(a) > int('3')", "ahora()", "fecha[8:10]", "a[1:]", "a[:-1]", "a[::-1]", "a[0:4:2]"]
+CHILD = ["a % b", "a ** 2", "a << 1", "f'{a}'", "a.lower()", "[x for x in a]", "sorted(a)", "a[b:]", "a[1:c]",
+         "a[::b]", "a[1.5:]", "a[b + 1]",
          "[*a]", "{**a}", "{x: 1 for x in a}", "a @ b", "~a", "(lambda: 1)", "pow(a, 2)",
          "len(a=1)", "a.get", "f(1)", "d.get(1, 2, 3)", "(a.get)(1) + a.values()"]
 FAST_SCRIPTS = ['responsable = asignacion["ejecutivo"]', 'resultado = "derivada"',
@@ -416,8 +417,7 @@ def test_everything_else_goes_to_the_child(expression):
 
 
 # the only model code of the shipped processes that goes to a child (run once a month)
-SHIPPED_IN_CHILD = {'inicio_programado[:7]',
-                    'periodo = extracto["periodo"]\ntotal_beneficiarias = extracto["total"]\n'
+SHIPPED_IN_CHILD = {'periodo = extracto["periodo"]\ntotal_beneficiarias = extracto["total"]\n'
                     'avisos = [r for r in extracto["regiones"] if r["nuevo"]]'}
 
 

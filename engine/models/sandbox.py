@@ -711,7 +711,7 @@ def unavailable_names(source: str, mode: str = "eval") -> str | None:
 _FAST_NODES = (
     ast.Expression, ast.Name, ast.Constant, ast.Load, ast.Compare, ast.BoolOp, ast.And, ast.Or, ast.IfExp,
     ast.UnaryOp, ast.Not, ast.USub, ast.UAdd, ast.BinOp, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv,
-    ast.Subscript, ast.Tuple, ast.List, ast.Set, ast.Dict, ast.Call, ast.Attribute,
+    ast.Subscript, ast.Slice, ast.Tuple, ast.List, ast.Set, ast.Dict, ast.Call, ast.Attribute,
     ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Is, ast.IsNot, ast.In, ast.NotIn,
 )
 _FAST_SCRIPT_NODES = (ast.Module, ast.Assign, ast.Store)
@@ -725,9 +725,23 @@ class _NotFast(Exception):
 
 
 def _fast_index(node) -> bool:
+    """An index or key that is a name or a constant, or a slice whose bounds and step are constants
+    (`fecha[8:10]`): taking it costs at most the size of the value it is taken from, already built."""
     if isinstance(node, (ast.Constant, ast.Name)):
         return True
-    return isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant)
+    if isinstance(node, ast.Slice):
+        return all(part is None or (_constant(part) and isinstance(_constant_value(part), int))
+                   for part in (node.lower, node.upper, node.step))
+    return _constant(node)
+
+
+def _constant(node) -> bool:
+    return isinstance(node, ast.Constant) or (
+        isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant))
+
+
+def _constant_value(node):
+    return node.value if isinstance(node, ast.Constant) else -node.operand.value
 
 
 def _fast_tree(tree, allowed) -> bool:
