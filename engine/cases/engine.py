@@ -246,7 +246,7 @@ class Engine(RecoveryVerbs, MigrationVerbs, MessageVerbs):
         return case, compiled, self._workflow(s, case, compiled)
 
     def _case(self, s, case_id, for_update=False):
-        case = rows.case(s, case_id, lock=for_update and self.db.dialect.name == "postgresql")
+        case = rows.case(s, case_id, lock=for_update)
         return case, self._compiled(s, case.model_version_id)
 
     def _compiled(self, s, version_id) -> spiff.CompiledProcess:

@@ -22,7 +22,7 @@ def reassign(s, case_id: int, old: str, new: str, now, actor: str, variable: str
     names the executive in charge (what the diagram's `asignadoA` reads), rewritten where it is `old`
     so the tasks still to come go to `new`. False, and nothing changed, if the case is not active or
     `old` is not in charge of it any more."""
-    case = rows.case(s, case_id, lock=s.get_bind().dialect.name == "postgresql")
+    case = rows.case(s, case_id, lock=True)
     if case.status != "active" or case.ejecutivo != old:
         return False
     case.ejecutivo = new

@@ -94,8 +94,10 @@ def insert_case(s, **values) -> Case:
 
 def case(s, case_id, lock=False) -> Case:
     """The case row as an ORM object (the operators change it through the session); `lock`
-    takes its row lock until the transaction ends (FOR UPDATE: PostgreSQL only)."""
-    found = s.scalar(_CASE_LOCKED if lock else _CASE, {"case_id": case_id})
+    takes its row lock until the transaction ends (FOR UPDATE: PostgreSQL only; on SQLite every write
+    transaction already serializes writers)."""
+    locked = lock and s.get_bind().dialect.name == "postgresql"
+    found = s.scalar(_CASE_LOCKED if locked else _CASE, {"case_id": case_id})
     if found is None:
         raise NotFound(f"no existe el caso {case_id}")
     return found

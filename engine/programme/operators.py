@@ -132,17 +132,22 @@ def tpe_guardado(ctx, formulario=None, vigencia_meses=None):
             "puntaje": tpe.puntaje, "revision": tpe.revision, "fecha": iso_utc(since), "vigente_hasta": iso_utc(until)}
 
 
+def _loads(ctx, names: list[str]) -> dict[str, int]:
+    """How many active cases each of the users `names` has in charge (only theirs: not a scan of every
+    active case); a user with none is absent."""
+    return dict(ctx.session.execute(
+        select(Case.ejecutivo, func.count()).where(Case.status == "active", Case.ejecutivo.in_(names))
+        .group_by(Case.ejecutivo)
+    ).all()) if names else {}
+
+
 def _candidates(ctx, rol, region) -> list[dict]:
     """The active users of `rol` in `region` with their load: the active cases in their charge
     (this case not counted, so assigning it again does not count it twice)."""
     users = ctx.session.scalars(
         select(User).where(User.role == rol, User.region == region, User.active.is_(True)).order_by(User.username)
     ).all()
-    names = [u.username for u in users]  # only their loads: not a scan of every active case
-    loads = dict(ctx.session.execute(
-        select(Case.ejecutivo, func.count()).where(Case.status == "active", Case.ejecutivo.in_(names))
-        .group_by(Case.ejecutivo)
-    ).all()) if names else {}
+    loads = _loads(ctx, [u.username for u in users])
     return [
         {"username": u.username, "nombre": u.full_name or u.username, "rubros": list(u.rubros or []),
          "carga": loads.get(u.username, 0) - (1 if ctx.case.ejecutivo == u.username else 0)}
@@ -180,10 +185,7 @@ def _inactive_with_cases(ctx, rol, region) -> list[dict]:
     """The inactive users of `rol` in `region` still in charge of active cases, with how many."""
     users = ctx.session.scalars(select(User).where(User.role == rol, User.region == region,
                                                    User.active.is_(False)).order_by(User.username)).all()
-    names = [u.username for u in users]
-    loads = dict(ctx.session.execute(
-        select(Case.ejecutivo, func.count()).where(Case.status == "active", Case.ejecutivo.in_(names))
-        .group_by(Case.ejecutivo)).all()) if names else {}
+    loads = _loads(ctx, [u.username for u in users])
     return [{"usuario": u.username, "nombre": u.full_name or u.username, "carga": loads[u.username],
              "rubros": list(u.rubros or []), "activo": False} for u in users if loads.get(u.username)]
 
@@ -212,9 +214,8 @@ def _account(ctx, username) -> dict | None:
     user = ctx.session.scalar(select(User).where(User.username == username.strip()))
     if user is None:
         return None
-    load = ctx.session.scalar(select(func.count()).select_from(Case)
-                              .where(Case.status == "active", Case.ejecutivo == user.username))
-    return {"role": user.role, "region": user.region, "active": bool(user.active), "carga": load or 0,
+    return {"role": user.role, "region": user.region, "active": bool(user.active),
+            "carga": _loads(ctx, [user.username]).get(user.username, 0),
             "rubros": list(user.rubros or [])}
 
 
